@@ -1,0 +1,152 @@
+//! The command line: every clap definition, and nothing that acts on it.
+//!
+//! The commands take plain typed values built from these structs; `main` and the man page
+//! generator are the only other readers.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The exit status table, shown by `--help` and in the man page.
+pub const EXIT_STATUS: &str = "\
+Exit status:
+  0  success (import --validate-only: the archive is valid and the plan has no conflict)
+  1  unexpected failure (I/O, database error)
+  2  usage error
+  3  invalid archive: unreadable, corrupt, failed checksum, or failed validation
+  4  conflict: records already exist and neither --skip-duplicates nor --overwrite was given
+  5  permission denied: the actor is unknown, inactive, or not an admin of the company
+  6  not found: input file, company, or export id unknown, or the export's file is gone
+  7  database busy: still locked after the busy timeout; try again later";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bomizzel-backup",
+    version,
+    about = "Back up and restore one company's data in a Bomizzel helpdesk database",
+    long_about = "Back up and restore one company's data in a Bomizzel helpdesk SQLite database.\n\n\
+        `export` writes a company's users, custom fields, tickets (with their notes and history) \
+        and attachment metadata to a ZIP or JSON archive as one consistent snapshot. `import` \
+        restores such an archive, or a file exported by the Bomizzel web app, all or nothing. \
+        Passwords never leave the database.",
+    after_help = EXIT_STATUS,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand accepts, before or after its name.
+#[derive(Debug, Args)]
+pub struct GlobalOpts {
+    /// The Bomizzel SQLite database
+    #[arg(
+        long,
+        env = "BOMIZZEL_DB",
+        value_name = "PATH",
+        default_value = "bomizzel.db",
+        global = true
+    )]
+    pub db: PathBuf,
+
+    /// The company, by id or name; may be left out when the database holds only one
+    #[arg(
+        long,
+        env = "BOMIZZEL_COMPANY",
+        value_name = "ID_OR_NAME",
+        global = true
+    )]
+    pub company: Option<String>,
+
+    /// Who is running the command: the email of an active admin of the company
+    #[arg(long, env = "BOMIZZEL_ACTOR", value_name = "EMAIL", global = true)]
+    pub actor: Option<String>,
+
+    /// How long to wait for a lock held by another process before giving up (exit 7)
+    #[arg(
+        long,
+        env = "BOMIZZEL_BUSY_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 5.0,
+        global = true
+    )]
+    pub busy_timeout: f64,
+
+    /// Print errors only
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Print a machine-readable JSON report on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new, empty Bomizzel database
+    #[command(after_help = "Example:\n  bomizzel-backup init --db /srv/bomizzel/new.db")]
+    Init,
+    /// Write one company's data to a ZIP or JSON archive
+    #[command(after_help = "\
+Examples:
+  bomizzel-backup --company Acme --actor ada@acme.example export -o /backups/
+  bomizzel-backup export --no-users --since 2026-01-01 --until 2026-06-30 -o h1.json
+  bomizzel-backup export -o - | ssh backup-host 'cat > acme.zip'")]
+    Export(ExportArgs),
+}
+
+/// What `export` writes, and where.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The archive file, a directory to put it in, or `-` for stdout
+    /// [default: ./bomizzel-<company>-<UTC time>.zip]
+    #[arg(short, long, value_name = "PATH|DIR|-")]
+    pub output: Option<PathBuf>,
+
+    /// The container; by default taken from the file extension, else zip
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+
+    /// Leave out the users section
+    #[arg(long)]
+    pub no_users: bool,
+
+    /// Leave out the tickets section (with their notes and history); attachments follow tickets
+    #[arg(long)]
+    pub no_tickets: bool,
+
+    /// Leave out the attachment metadata section
+    #[arg(long)]
+    pub no_attachments: bool,
+
+    /// Leave out the custom field definitions
+    #[arg(long)]
+    pub no_custom_fields: bool,
+
+    /// Only tickets created on or after this day (YYYY-MM-DD) or instant (RFC 3339)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+
+    /// Only tickets created on or before this day (YYYY-MM-DD, the whole day) or instant
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+
+    /// Replace the output file if it exists
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Zip,
+    Json,
+}
+
+/// The clap command, for the man page and completions.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}

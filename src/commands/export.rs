@@ -1,0 +1,550 @@
+//! `export`: one company's chosen sections, from one read transaction, streamed into a zip
+//! or json archive that appears under its final name only once complete and synced.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, TransactionBehavior};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::archive::records::{
+    Counts, EntryDigest, ExportOptionsInfo, FORMAT_NAME, FORMAT_VERSION, Manifest, Section,
+};
+use crate::archive::writer::{ArchiveWriter, Container, DigestWriter};
+use crate::cli::{ExportArgs, FormatArg, GlobalOpts};
+use crate::db::export_rows::{self, TicketScope};
+use crate::db::{self, tenant};
+use crate::error::Failure;
+use crate::report::{Reporter, human_bytes};
+
+/// Where the archive goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    Stdout,
+    File(PathBuf),
+}
+
+/// Which sections to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sections {
+    pub users: bool,
+    pub custom_fields: bool,
+    pub tickets: bool,
+    pub attachments: bool,
+}
+
+impl Sections {
+    fn included(self) -> Vec<Section> {
+        Section::ALL
+            .into_iter()
+            .filter(|s| match s {
+                Section::Users => self.users,
+                Section::CustomFields => self.custom_fields,
+                Section::Tickets => self.tickets,
+                Section::Attachments => self.attachments,
+            })
+            .collect()
+    }
+}
+
+/// A creation-time window on tickets, as given and as database bounds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DateWindow {
+    /// The bounds as recorded in the manifest (`dateFrom`, `dateTo`).
+    pub from_label: Option<String>,
+    pub to_label: Option<String>,
+    /// Inclusive lower and exclusive upper bound on `created_at`.
+    pub from: Option<String>,
+    pub before: Option<String>,
+}
+
+impl DateWindow {
+    /// Parses `--since` and `--until`: a day (`YYYY-MM-DD`, whole days, inclusive) or an
+    /// RFC 3339 instant (inclusive).
+    pub fn parse(since: Option<&str>, until: Option<&str>) -> Result<Self> {
+        let mut window = DateWindow::default();
+        if let Some(text) = since {
+            let bound = parse_bound("--since", text)?;
+            window.from = Some(match bound {
+                Bound::Day(day) => day.format("%Y-%m-%d").to_string(),
+                Bound::Instant(at) => db::format_timestamp(at),
+            });
+            window.from_label = Some(bound.label());
+        }
+        if let Some(text) = until {
+            let bound = parse_bound("--until", text)?;
+            window.before = Some(match bound {
+                Bound::Day(day) => day
+                    .succ_opt()
+                    .map(|next| next.format("%Y-%m-%d").to_string())
+                    .unwrap_or_else(|| "9999-99".into()),
+                Bound::Instant(at) => db::format_timestamp(at + chrono::Duration::milliseconds(1)),
+            });
+            window.to_label = Some(bound.label());
+        }
+        if let (Some(from), Some(before)) = (&window.from, &window.before)
+            && from >= before
+        {
+            return Err(Failure::Usage(format!(
+                "--since {} is after --until {}",
+                since.unwrap_or_default(),
+                until.unwrap_or_default()
+            ))
+            .into());
+        }
+        Ok(window)
+    }
+}
+
+enum Bound {
+    Day(NaiveDate),
+    Instant(DateTime<Utc>),
+}
+
+impl Bound {
+    fn label(&self) -> String {
+        match self {
+            Bound::Day(day) => day.format("%Y-%m-%d").to_string(),
+            Bound::Instant(at) => db::format_timestamp(*at),
+        }
+    }
+}
+
+fn parse_bound(flag: &str, text: &str) -> Result<Bound> {
+    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(Bound::Day(day));
+    }
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(Bound::Instant(at.with_timezone(&Utc)));
+    }
+    Err(Failure::Usage(format!(
+        "{flag} {text:?} is neither a day (YYYY-MM-DD) nor an RFC 3339 time (2026-11-25T14:30:00Z)"
+    ))
+    .into())
+}
+
+/// Everything `export` needs to know, in typed form.
+#[derive(Debug, Clone)]
+pub struct ExportRequest {
+    pub destination: Destination,
+    pub container: Container,
+    pub sections: Sections,
+    pub window: DateWindow,
+    pub force: bool,
+}
+
+/// What an export did: the `--json` report and the summary's source.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportReport {
+    pub export_id: String,
+    pub file: String,
+    pub format: Container,
+    pub bytes: u64,
+    pub sha256: String,
+    pub company_id: String,
+    pub company_name: String,
+    pub exported_by: String,
+    pub exported_at: String,
+    pub sections: Vec<Section>,
+    pub date_from: Option<String>,
+    pub date_to: Option<String>,
+    pub counts: Counts,
+}
+
+pub fn run(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {
+    let mut session = super::open_session(global)?;
+    let exported_at = Utc::now();
+    let request = request_from_args(args, &session.company, exported_at)?;
+    if !request.sections.attachments && !args.no_attachments {
+        reporter
+            .note("note: --no-tickets leaves out attachments too, as they follow their tickets");
+    }
+    let report = export(
+        &mut session.conn,
+        &session.company,
+        &session.actor,
+        &request,
+        exported_at,
+        reporter,
+    )?;
+    print_summary(reporter, &report);
+    reporter.result(&report)?;
+    Ok(())
+}
+
+/// Builds the typed request: the destination and container from `-o` and `--format`.
+fn request_from_args(
+    args: &ExportArgs,
+    company: &tenant::Company,
+    exported_at: DateTime<Utc>,
+) -> Result<ExportRequest> {
+    let by_extension = |path: &Path| match path.extension().and_then(|e| e.to_str()) {
+        Some(ext) if ext.eq_ignore_ascii_case("json") => Container::Json,
+        _ => Container::Zip,
+    };
+    let container = match args.format {
+        Some(FormatArg::Zip) => Container::Zip,
+        Some(FormatArg::Json) => Container::Json,
+        None => args.output.as_deref().map_or(Container::Zip, by_extension),
+    };
+    let default_name = || default_file_name(&company.name, exported_at, container);
+    let destination = match args.output.as_deref() {
+        Some(path) if path == Path::new("-") => Destination::Stdout,
+        Some(path) if path.is_dir() => Destination::File(path.join(default_name())),
+        Some(path) => Destination::File(path.to_path_buf()),
+        None => Destination::File(PathBuf::from(default_name())),
+    };
+    let sections = Sections {
+        users: !args.no_users,
+        custom_fields: !args.no_custom_fields,
+        tickets: !args.no_tickets,
+        attachments: !args.no_attachments && !args.no_tickets,
+    };
+    Ok(ExportRequest {
+        destination,
+        container,
+        sections,
+        window: DateWindow::parse(args.since.as_deref(), args.until.as_deref())?,
+        force: args.force,
+    })
+}
+
+/// `bomizzel-<company slug>-<UTC yyyymmddThhmmssZ>.<zip|json>`.
+pub fn default_file_name(company: &str, at: DateTime<Utc>, container: Container) -> String {
+    format!(
+        "bomizzel-{}-{}.{}",
+        slug(company),
+        at.format("%Y%m%dT%H%M%SZ"),
+        container.extension()
+    )
+}
+
+/// Lowercase ASCII letters and digits, runs of anything else as one `-`.
+fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let trimmed = out.trim_end_matches('-');
+    if trimmed.is_empty() {
+        "company".into()
+    } else {
+        trimmed.into()
+    }
+}
+
+/// Writes the archive and records the export in the log.
+pub fn export(
+    conn: &mut Connection,
+    company: &tenant::Company,
+    actor: &tenant::Actor,
+    request: &ExportRequest,
+    exported_at: DateTime<Utc>,
+    reporter: &Reporter,
+) -> Result<ExportReport> {
+    let manifest = Manifest {
+        format: Some(FORMAT_NAME.into()),
+        format_version: Some(FORMAT_VERSION),
+        export_id: new_export_id(exported_at),
+        company_id: company.id.clone(),
+        company_name: company.name.clone(),
+        exported_by: actor.id.clone(),
+        exported_by_email: Some(actor.email.clone()),
+        exported_at: db::format_timestamp(exported_at),
+        options: ExportOptionsInfo {
+            include_users: request.sections.users,
+            include_tickets: request.sections.tickets,
+            include_attachments: request.sections.attachments,
+            include_custom_fields: request.sections.custom_fields,
+            date_from: request.window.from_label.clone(),
+            date_to: request.window.to_label.clone(),
+        },
+        counts: None,
+        tool: Some(concat!("bomizzel-backup ", env!("CARGO_PKG_VERSION")).into()),
+        entries: None,
+    };
+    let scope = TicketScope {
+        company_id: company.id.clone(),
+        created_from: request.window.from.clone(),
+        created_before: request.window.before.clone(),
+    };
+
+    let (file, digest, manifest) = match &request.destination {
+        Destination::Stdout => {
+            let stdout = io::stdout().lock();
+            let mut out = DigestWriter::new(BufWriter::with_capacity(1 << 20, stdout));
+            let manifest = write_snapshot(conn, &scope, request, manifest, &mut out, reporter)?;
+            let (mut buffered, digest) = out.finish();
+            buffered.flush()?;
+            ("-".to_string(), digest, manifest)
+        }
+        Destination::File(path) => {
+            let (path, digest, manifest) =
+                write_file(conn, &scope, request, manifest, path, reporter)?;
+            (path.display().to_string(), digest, manifest)
+        }
+    };
+
+    let counts = manifest.counts.unwrap_or_default();
+    let report = ExportReport {
+        export_id: manifest.export_id.clone(),
+        file,
+        format: request.container,
+        bytes: digest.bytes,
+        sha256: digest.sha256,
+        company_id: company.id.clone(),
+        company_name: company.name.clone(),
+        exported_by: actor.email.clone(),
+        exported_at: manifest.exported_at.clone(),
+        sections: request.sections.included(),
+        date_from: request.window.from_label.clone(),
+        date_to: request.window.to_label.clone(),
+        counts,
+    };
+    record_export(conn, actor, &report, &manifest.options).with_context(|| {
+        format!(
+            "the archive {} is complete, but the export could not be recorded in the log",
+            report.file
+        )
+    })?;
+    Ok(report)
+}
+
+/// `export_<UTC time>_<random>`: sortable, and unique even for exports in the same second.
+fn new_export_id(at: DateTime<Utc>) -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("export_{}_{}", at.format("%Y%m%dT%H%M%SZ"), &random[..8])
+}
+
+/// Writes the archive beside `target` under a temporary name, syncs it, then renames it
+/// into place (refusing to replace an existing file without `--force`).
+fn write_file(
+    conn: &mut Connection,
+    scope: &TicketScope,
+    request: &ExportRequest,
+    manifest: Manifest,
+    target: &Path,
+    reporter: &Reporter,
+) -> Result<(PathBuf, EntryDigest, Manifest)> {
+    let refuse = || {
+        anyhow::anyhow!(
+            "{} already exists; pass --force to replace it",
+            target.display()
+        )
+    };
+    if target.exists() && !request.force {
+        return Err(refuse());
+    }
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let stem = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "export".into());
+    // Mode 0600 from the start: the archive holds personal data.
+    let temp = tempfile::Builder::new()
+        .prefix(&format!(".{stem}."))
+        .suffix(".partial")
+        .tempfile_in(&dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+
+    let mut out = DigestWriter::new(BufWriter::with_capacity(1 << 20, temp.as_file()));
+    let manifest = write_snapshot(conn, scope, request, manifest, &mut out, reporter)?;
+    let (buffered, digest) = out.finish();
+    buffered
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|file| file.sync_all())
+        .with_context(|| format!("cannot write {}", temp.path().display()))?;
+
+    let persisted = if request.force {
+        temp.persist(target).map_err(|e| e.error)
+    } else {
+        temp.persist_noclobber(target).map_err(|e| e.error)
+    };
+    match persisted {
+        Ok(_) => {}
+        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => return Err(refuse()),
+        Err(err) => {
+            return Err(err)
+                .with_context(|| format!("cannot move the archive to {}", target.display()));
+        }
+    }
+    // The rename is durable only once the directory entry is synced.
+    File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("cannot sync directory {}", dir.display()))?;
+    let path = fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
+    Ok((path, digest, manifest))
+}
+
+/// Streams every chosen section from one read transaction into `out`.
+fn write_snapshot(
+    conn: &mut Connection,
+    scope: &TicketScope,
+    request: &ExportRequest,
+    mut manifest: Manifest,
+    out: &mut dyn Write,
+    reporter: &Reporter,
+) -> Result<Manifest> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    let mut counts = export_rows::count_records(&tx, scope)?;
+    let sections = request.sections;
+    if !sections.users {
+        counts.users = 0;
+    }
+    if !sections.custom_fields {
+        counts.custom_fields = 0;
+    }
+    if !sections.tickets {
+        (counts.tickets, counts.notes, counts.history) = (0, 0, 0);
+    }
+    if !sections.attachments {
+        counts.attachments = 0;
+    }
+    manifest.counts = Some(counts);
+
+    let progress = reporter.progress(
+        counts.users + counts.custom_fields + counts.tickets + counts.attachments,
+        "exporting",
+    );
+    let mut archive = match request.container {
+        Container::Zip => ArchiveWriter::zip(out, manifest)?,
+        Container::Json => ArchiveWriter::json(out, manifest)?,
+    };
+    let mut written = Counts::default();
+    if sections.users {
+        archive.begin_section(Section::Users)?;
+        export_rows::for_each_user(&tx, &scope.company_id, |user| {
+            written.users += 1;
+            progress.inc(1);
+            Ok(archive.write_record(&user)?)
+        })?;
+    }
+    if sections.custom_fields {
+        archive.begin_section(Section::CustomFields)?;
+        export_rows::for_each_custom_field(&tx, &scope.company_id, |field| {
+            written.custom_fields += 1;
+            progress.inc(1);
+            Ok(archive.write_record(&field)?)
+        })?;
+    }
+    if sections.tickets {
+        let field_names = export_rows::custom_field_names(&tx, &scope.company_id)?;
+        archive.begin_section(Section::Tickets)?;
+        export_rows::for_each_ticket(&tx, scope, &field_names, |ticket| {
+            written.tickets += 1;
+            written.notes += ticket.notes.len() as u64;
+            written.history += ticket.history.len() as u64;
+            progress.inc(1);
+            Ok(archive.write_record(&ticket)?)
+        })?;
+    }
+    if sections.attachments {
+        archive.begin_section(Section::Attachments)?;
+        export_rows::for_each_attachment(&tx, scope, |attachment| {
+            written.attachments += 1;
+            progress.inc(1);
+            Ok(archive.write_record(&attachment)?)
+        })?;
+    }
+    let manifest = archive.finish()?;
+    tx.commit()?;
+    progress.finish_and_clear();
+    // Both come from the same snapshot; a difference is a bug in the queries.
+    anyhow::ensure!(
+        written == counts,
+        "internal error: counted {counts:?} but wrote {written:?}"
+    );
+    Ok(manifest)
+}
+
+/// The export log row: the web app's summary keys, and the tool's detail beside them.
+fn record_export(
+    conn: &Connection,
+    actor: &tenant::Actor,
+    report: &ExportReport,
+    options: &ExportOptionsInfo,
+) -> Result<()> {
+    let c = &report.counts;
+    let summary = json!({
+        "users": c.users,
+        "tickets": c.tickets,
+        "attachments": c.attachments,
+        "customFields": c.custom_fields,
+        "notes": c.notes,
+        "history": c.history,
+        "file": report.file,
+        "format": report.format,
+        "bytes": report.bytes,
+        "sha256": report.sha256,
+        "sections": report.sections,
+        "options": options,
+        "tool": concat!("bomizzel-backup ", env!("CARGO_PKG_VERSION")),
+    });
+    conn.execute(
+        "INSERT INTO data_export_logs (id, company_id, user_id, export_id, exported_data, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        (
+            uuid::Uuid::new_v4().to_string(),
+            &report.company_id,
+            &actor.id,
+            &report.export_id,
+            summary.to_string(),
+            &report.exported_at,
+        ),
+    )?;
+    Ok(())
+}
+
+fn print_summary(reporter: &Reporter, report: &ExportReport) {
+    let c = &report.counts;
+    reporter.note(format!(
+        "Exported {} to {} ({})",
+        report.company_name,
+        report.file,
+        human_bytes(report.bytes)
+    ));
+    reporter.note(format!("  export id      {}", report.export_id));
+    for (section, line) in [
+        (Section::Users, format!("  users          {}", c.users)),
+        (
+            Section::CustomFields,
+            format!("  custom fields  {}", c.custom_fields),
+        ),
+        (
+            Section::Tickets,
+            format!(
+                "  tickets        {} ({} notes, {} history entries)",
+                c.tickets, c.notes, c.history
+            ),
+        ),
+        (
+            Section::Attachments,
+            format!("  attachments    {}", c.attachments),
+        ),
+    ] {
+        if report.sections.contains(&section) {
+            reporter.note(line);
+        }
+    }
+    if report.date_from.is_some() || report.date_to.is_some() {
+        reporter.note(format!(
+            "  tickets from   {} to {}",
+            report.date_from.as_deref().unwrap_or("the beginning"),
+            report.date_to.as_deref().unwrap_or("now")
+        ));
+    }
+    reporter.note(format!("  sha256         {}", report.sha256));
+}

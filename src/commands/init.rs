@@ -1,0 +1,26 @@
+//! `init`: a new, empty database with the application's schema and the tool's tables.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::cli::GlobalOpts;
+use crate::db;
+use crate::report::Reporter;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InitReport {
+    database: String,
+}
+
+pub fn run(global: &GlobalOpts, reporter: &Reporter) -> Result<()> {
+    db::create(&global.db, super::open_options(global)?)?;
+    reporter.note(format!(
+        "Created an empty Bomizzel database at {}",
+        global.db.display()
+    ));
+    reporter.result(&InitReport {
+        database: global.db.display().to_string(),
+    })?;
+    Ok(())
+}

@@ -1,0 +1,47 @@
+//! One module per subcommand, and the session they share: an open database, the company
+//! and the authorized actor.
+
+pub mod export;
+pub mod init;
+
+use std::time::Duration;
+
+use anyhow::Result;
+use rusqlite::Connection;
+
+use crate::cli::GlobalOpts;
+use crate::db::{self, tenant};
+use crate::error::Failure;
+
+/// An open database with the company chosen and the actor checked.
+pub struct Session {
+    pub conn: Connection,
+    pub company: tenant::Company,
+    pub actor: tenant::Actor,
+}
+
+/// Turns the global options into database open options.
+pub fn open_options(global: &GlobalOpts) -> Result<db::OpenOptions> {
+    let seconds = global.busy_timeout;
+    if !(seconds.is_finite() && seconds >= 0.0) {
+        return Err(Failure::Usage(format!(
+            "--busy-timeout must be a number of seconds, not {seconds}"
+        ))
+        .into());
+    }
+    Ok(db::OpenOptions {
+        busy_timeout: Duration::from_secs_f64(seconds),
+    })
+}
+
+/// Opens the database, resolves `--company` and checks `--actor` is its admin.
+pub fn open_session(global: &GlobalOpts) -> Result<Session> {
+    let conn = db::open(&global.db, open_options(global)?)?;
+    let company = tenant::resolve_company(&conn, global.company.as_deref())?;
+    let actor = tenant::authorize_actor(&conn, global.actor.as_deref(), &company)?;
+    Ok(Session {
+        conn,
+        company,
+        actor,
+    })
+}

@@ -1,0 +1,254 @@
+//! The schema contract: the application's tables as `init` creates them, the columns the
+//! tool relies on, and the tool's own tables.
+
+/// The application's tables and the columns the tool reads or writes in each.
+pub const APP_TABLES: &[(&str, &[&str])] = &[
+    (
+        "companies",
+        &[
+            "id",
+            "name",
+            "domain",
+            "description",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ],
+    ),
+    (
+        "users",
+        &[
+            "id",
+            "email",
+            "password_hash",
+            "first_name",
+            "last_name",
+            "phone",
+            "role",
+            "is_active",
+            "email_verified",
+            "preferences",
+            "created_at",
+            "updated_at",
+        ],
+    ),
+    (
+        "user_company_associations",
+        &["user_id", "company_id", "role", "created_at", "updated_at"],
+    ),
+    (
+        "custom_fields",
+        &[
+            "id",
+            "company_id",
+            "name",
+            "label",
+            "type",
+            "is_required",
+            "options",
+            "validation",
+            "display_order",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ],
+    ),
+    (
+        "tickets",
+        &[
+            "id",
+            "company_id",
+            "title",
+            "description",
+            "status",
+            "priority",
+            "category",
+            "submitter_id",
+            "assigned_to_id",
+            "custom_field_values",
+            "created_at",
+            "updated_at",
+            "resolved_at",
+            "closed_at",
+        ],
+    ),
+    (
+        "ticket_notes",
+        &[
+            "id",
+            "ticket_id",
+            "author_id",
+            "content",
+            "is_internal",
+            "is_email_generated",
+            "email_metadata",
+            "created_at",
+            "updated_at",
+        ],
+    ),
+    (
+        "file_attachments",
+        &[
+            "id",
+            "ticket_id",
+            "note_id",
+            "file_name",
+            "original_name",
+            "file_size",
+            "mime_type",
+            "uploaded_by_id",
+            "storage_key",
+            "created_at",
+        ],
+    ),
+    (
+        "ticket_history",
+        &[
+            "id",
+            "ticket_id",
+            "user_id",
+            "action",
+            "field_name",
+            "old_value",
+            "new_value",
+            "metadata",
+            "created_at",
+        ],
+    ),
+];
+
+/// The application's schema, as `init` writes it.
+pub const APP_SCHEMA: &str = "
+CREATE TABLE companies (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    domain      TEXT,
+    description TEXT,
+    is_active   INTEGER NOT NULL DEFAULT 1,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE users (
+    id             TEXT PRIMARY KEY,
+    email          TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    password_hash  TEXT,
+    first_name     TEXT,
+    last_name      TEXT,
+    phone          TEXT,
+    role           TEXT NOT NULL DEFAULT 'customer'
+                   CHECK (role IN ('customer', 'employee', 'team_lead', 'admin')),
+    is_active      INTEGER NOT NULL DEFAULT 1,
+    email_verified INTEGER NOT NULL DEFAULT 0,
+    preferences    TEXT NOT NULL DEFAULT '{}',
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+);
+
+CREATE TABLE user_company_associations (
+    user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    company_id TEXT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
+    role       TEXT NOT NULL DEFAULT 'member' CHECK (role IN ('member', 'admin')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, company_id)
+);
+CREATE INDEX user_company_associations_company ON user_company_associations(company_id);
+
+CREATE TABLE custom_fields (
+    id            TEXT PRIMARY KEY,
+    company_id    TEXT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    label         TEXT NOT NULL,
+    type          TEXT NOT NULL
+                  CHECK (type IN ('string', 'number', 'decimal', 'integer', 'picklist')),
+    is_required   INTEGER NOT NULL DEFAULT 0,
+    options       TEXT,
+    validation    TEXT,
+    display_order INTEGER NOT NULL DEFAULT 0,
+    is_active     INTEGER NOT NULL DEFAULT 1,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    UNIQUE (company_id, name)
+);
+
+CREATE TABLE tickets (
+    id                  TEXT PRIMARY KEY,
+    company_id          TEXT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
+    title               TEXT NOT NULL,
+    description         TEXT,
+    status              TEXT NOT NULL,
+    priority            TEXT NOT NULL DEFAULT 'medium'
+                        CHECK (priority IN ('low', 'medium', 'high', 'urgent')),
+    category            TEXT,
+    submitter_id        TEXT REFERENCES users(id) ON DELETE SET NULL,
+    assigned_to_id      TEXT REFERENCES users(id) ON DELETE SET NULL,
+    custom_field_values TEXT NOT NULL DEFAULT '{}',
+    created_at          TEXT NOT NULL,
+    updated_at          TEXT NOT NULL,
+    resolved_at         TEXT,
+    closed_at           TEXT
+);
+CREATE INDEX tickets_company_created ON tickets(company_id, created_at);
+
+CREATE TABLE ticket_notes (
+    id                 TEXT PRIMARY KEY,
+    ticket_id          TEXT NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+    author_id          TEXT REFERENCES users(id) ON DELETE SET NULL,
+    content            TEXT NOT NULL,
+    is_internal        INTEGER NOT NULL DEFAULT 0,
+    is_email_generated INTEGER NOT NULL DEFAULT 0,
+    email_metadata     TEXT,
+    created_at         TEXT NOT NULL,
+    updated_at         TEXT NOT NULL
+);
+CREATE INDEX ticket_notes_ticket ON ticket_notes(ticket_id, created_at);
+
+CREATE TABLE file_attachments (
+    id             TEXT PRIMARY KEY,
+    ticket_id      TEXT NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+    note_id        TEXT REFERENCES ticket_notes(id) ON DELETE SET NULL,
+    file_name      TEXT NOT NULL,
+    original_name  TEXT,
+    file_size      INTEGER NOT NULL DEFAULT 0,
+    mime_type      TEXT,
+    uploaded_by_id TEXT REFERENCES users(id) ON DELETE SET NULL,
+    storage_key    TEXT,
+    created_at     TEXT NOT NULL
+);
+CREATE INDEX file_attachments_ticket ON file_attachments(ticket_id);
+
+CREATE TABLE ticket_history (
+    id         TEXT PRIMARY KEY,
+    ticket_id  TEXT NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+    user_id    TEXT REFERENCES users(id) ON DELETE SET NULL,
+    action     TEXT NOT NULL,
+    field_name TEXT,
+    old_value  TEXT,
+    new_value  TEXT,
+    metadata   TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX ticket_history_ticket ON ticket_history(ticket_id, created_at);
+";
+
+/// The log tables (shared with the web app's History tab) and the tool's own tables. Every
+/// statement is idempotent: they run on each open of an existing database.
+pub const TOOL_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS data_export_logs (
+    id            TEXT PRIMARY KEY,
+    company_id    TEXT NOT NULL,
+    user_id       TEXT,
+    export_id     TEXT NOT NULL UNIQUE,
+    exported_data TEXT NOT NULL DEFAULT '{}',
+    created_at    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS data_import_logs (
+    id            TEXT PRIMARY KEY,
+    company_id    TEXT NOT NULL,
+    user_id       TEXT,
+    import_id     TEXT NOT NULL UNIQUE,
+    imported_data TEXT NOT NULL DEFAULT '{}',
+    created_at    TEXT NOT NULL
+);
+";

@@ -1,0 +1,23 @@
+//! bomizzel-backup: back up and restore one company's data in a Bomizzel helpdesk SQLite
+//! database. `main` parses the command line and calls [`run`]; tests call the same code.
+
+pub mod archive;
+pub mod cli;
+pub mod commands;
+pub mod db;
+pub mod error;
+pub mod report;
+
+use anyhow::Result;
+
+use cli::{Cli, Command};
+use report::Reporter;
+
+/// Runs one parsed command line.
+pub fn run(cli: &Cli) -> Result<()> {
+    let reporter = Reporter::new(cli.global.quiet, cli.global.json);
+    match &cli.command {
+        Command::Init => commands::init::run(&cli.global, &reporter),
+        Command::Export(args) => commands::export::run(&cli.global, args, &reporter),
+    }
+}

@@ -1,0 +1,73 @@
+//! Talking to the operator: notes and summaries on stderr, `--json` reports on stdout,
+//! and progress bars only where a person is watching.
+
+use std::io::{self, IsTerminal, Write};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+/// How much to say, and in which form.
+#[derive(Debug, Clone, Copy)]
+pub struct Reporter {
+    quiet: bool,
+    json: bool,
+}
+
+impl Reporter {
+    pub fn new(quiet: bool, json: bool) -> Self {
+        Self { quiet, json }
+    }
+
+    pub fn wants_json(&self) -> bool {
+        self.json
+    }
+
+    /// A line for the operator on stderr; silent under `--quiet`.
+    pub fn note(&self, line: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", line.as_ref());
+        }
+    }
+
+    /// The command's result as JSON on stdout, when `--json` was given.
+    pub fn result<T: Serialize>(&self, value: &T) -> io::Result<()> {
+        if self.json {
+            let mut out = io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, value)?;
+            out.write_all(b"\n")?;
+            out.flush()?;
+        }
+        Ok(())
+    }
+
+    /// A progress bar over `total` items, drawn only on a terminal and not under `--quiet`.
+    pub fn progress(&self, total: u64, message: &'static str) -> ProgressBar {
+        if self.quiet || !io::stderr().is_terminal() {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        if let Ok(style) =
+            ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(message);
+        bar
+    }
+}
+
+/// A byte count for people: `12.3 KiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
