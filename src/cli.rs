@@ -97,6 +97,14 @@ Examples:
   bomizzel-backup export --no-users --since 2026-01-01 --until 2026-06-30 -o h1.json
   bomizzel-backup export -o - | ssh backup-host 'cat > acme.zip'")]
     Export(ExportArgs),
+    /// Restore an archive into a company, all or nothing
+    #[command(after_help = "\
+Examples:
+  bomizzel-backup import --validate-only backup.zip          # check the file alone
+  bomizzel-backup --actor ada@acme.example import --validate-only backup.zip   # and plan
+  bomizzel-backup --actor ada@acme.example import --skip-duplicates backup.zip
+  bomizzel-backup --db new.db --actor ada@acme.example import --create-company backup.zip")]
+    Import(ImportArgs),
 }
 
 /// What `export` writes, and where.
@@ -138,6 +146,50 @@ pub struct ExportArgs {
     /// Replace the output file if it exists
     #[arg(long)]
     pub force: bool,
+}
+
+/// What `import` reads and how it treats records that already exist.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The archive: a zip or json file written by this tool or the Bomizzel web app; `-`
+    /// reads stdin
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "export_id",
+        conflicts_with = "export_id"
+    )]
+    pub file: Option<PathBuf>,
+
+    /// Import the file recorded for this export id (see `history`)
+    #[arg(long, value_name = "ID")]
+    pub export_id: Option<String>,
+
+    /// Leave records that already exist untouched
+    #[arg(long, conflicts_with = "overwrite")]
+    pub skip_duplicates: bool,
+
+    /// Update records that already exist with the archive's values
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// Check the archive (and, with a database, plan the import) without changing anything
+    #[arg(long)]
+    pub validate_only: bool,
+
+    /// Create the archive's company when the database lacks it (a restore onto a new database)
+    #[arg(long)]
+    pub create_company: bool,
+
+    #[command(flatten)]
+    pub confirmation: Confirmation,
+}
+
+/// Skipping the question before a risky change.
+#[derive(Debug, Args)]
+pub struct Confirmation {
+    /// Do not ask for confirmation before overwriting
+    #[arg(short = 'y', long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

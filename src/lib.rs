@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod db;
 pub mod error;
+pub mod import;
 pub mod report;
 
 use anyhow::Result;
@@ -19,5 +20,6 @@ pub fn run(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Init => commands::init::run(&cli.global, &reporter),
         Command::Export(args) => commands::export::run(&cli.global, args, &reporter),
+        Command::Import(args) => commands::import::run(&cli.global, args, &reporter),
     }
 }

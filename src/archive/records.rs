@@ -79,13 +79,52 @@ pub enum FieldType {
     Picklist,
 }
 
+/// Ticket priority. The web app sometimes writes it as a number (0 low … 3 urgent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", try_from = "PriorityText")]
 pub enum Priority {
     Low,
     Medium,
     High,
     Urgent,
+}
+
+/// A priority as either form the web app writes.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum PriorityText {
+    Name(String),
+    Level(i64),
+}
+
+impl TryFrom<PriorityText> for Priority {
+    type Error = String;
+
+    fn try_from(value: PriorityText) -> Result<Self, Self::Error> {
+        let parsed = match &value {
+            PriorityText::Name(name) => Priority::parse(name),
+            PriorityText::Level(0) => Some(Priority::Low),
+            PriorityText::Level(1) => Some(Priority::Medium),
+            PriorityText::Level(2) => Some(Priority::High),
+            PriorityText::Level(3) => Some(Priority::Urgent),
+            PriorityText::Level(_) => None,
+        };
+        parsed.ok_or_else(|| match value {
+            PriorityText::Name(name) => {
+                format!("unknown priority {name:?}, expected low, medium, high or urgent")
+            }
+            PriorityText::Level(n) => format!("unknown priority {n}, expected 0 to 3"),
+        })
+    }
+}
+
+/// Reads `null` as the type's default: the web app writes `null` for empty lists and maps.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// Names the enum values as the database stores them.
@@ -133,7 +172,7 @@ pub struct UserRecord {
     #[serde(default)]
     pub company_role: Option<CompanyRole>,
     pub is_active: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub email_verified: bool,
     #[serde(default)]
     pub preferences: Value,
@@ -179,15 +218,15 @@ pub struct TicketRecord {
     pub priority: Priority,
     #[serde(default)]
     pub category: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub custom_fields: Map<String, Value>,
     #[serde(default)]
     pub created_by: Option<PersonRef>,
     #[serde(default)]
     pub assigned_to: Option<PersonRef>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub notes: Vec<NoteRecord>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub history: Vec<HistoryRecord>,
     pub created_at: String,
     pub updated_at: String,
@@ -243,7 +282,7 @@ pub struct AttachmentRecord {
     pub file_name: String,
     #[serde(default)]
     pub original_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub file_size: i64,
     #[serde(default)]
     pub file_type: Option<String>,

@@ -2,6 +2,7 @@
 //! and the authorized actor.
 
 pub mod export;
+pub mod import;
 pub mod init;
 
 use std::time::Duration;

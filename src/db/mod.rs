@@ -2,6 +2,7 @@
 //! database, and making sure the tool's own tables exist.
 
 pub mod export_rows;
+pub mod import_rows;
 pub mod schema;
 pub mod tenant;
 
@@ -61,9 +62,10 @@ pub fn create(path: &Path, options: OpenOptions) -> Result<Connection> {
         .with_context(|| format!("cannot create database {}", path.display()))?;
     configure(&conn, options)?;
     conn.execute_batch(&format!(
-        "BEGIN; {} {} COMMIT;",
+        "BEGIN; {} {} {} COMMIT;",
         schema::APP_SCHEMA,
-        schema::TOOL_SCHEMA
+        schema::TOOL_SCHEMA,
+        schema::ID_MAP_SCHEMA
     ))
     .with_context(|| format!("cannot write the schema to {}", path.display()))?;
     Ok(conn)
@@ -102,18 +104,22 @@ fn check_schema(conn: &Connection) -> Result<()> {
     }
 }
 
-/// Creates the log tables when the web app has not yet done so. Skips the write (and its
+/// Creates the log tables (when the web app has not yet done so) and the id map. Skips the write (and its
 /// lock) when they exist, so a read-only database can still be inspected.
 fn ensure_tool_tables(conn: &Connection) -> Result<()> {
     let present: i64 = conn.query_row(
         "SELECT count(*) FROM sqlite_master WHERE type = 'table'
-         AND name IN ('data_export_logs', 'data_import_logs')",
+         AND name IN ('data_export_logs', 'data_import_logs', 'bomizzel_backup_id_map')",
         [],
         |row| row.get(0),
     )?;
-    if present < 2 {
-        conn.execute_batch(schema::TOOL_SCHEMA)
-            .context("cannot create the tool's log tables")?;
+    if present < 3 {
+        conn.execute_batch(&format!(
+            "{} {}",
+            schema::TOOL_SCHEMA,
+            schema::ID_MAP_SCHEMA
+        ))
+        .context("cannot create the tool's own tables")?;
     }
     Ok(())
 }

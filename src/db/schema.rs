@@ -252,3 +252,16 @@ CREATE TABLE IF NOT EXISTS data_import_logs (
     created_at    TEXT NOT NULL
 );
 ";
+
+/// The tool's own table: where an archive record landed when its id was taken by another
+/// company, so a later import of the same archive finds it again.
+pub const ID_MAP_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS bomizzel_backup_id_map (
+    company_id  TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    archive_id  TEXT NOT NULL,
+    local_id    TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (company_id, kind, archive_id)
+) WITHOUT ROWID;
+";

@@ -73,7 +73,7 @@ pub fn resolve_company(conn: &Connection, selector: Option<&str>) -> Result<Comp
     .into())
 }
 
-fn list_companies(conn: &Connection) -> Result<Vec<Company>> {
+pub fn list_companies(conn: &Connection) -> Result<Vec<Company>> {
     Ok(conn
         .prepare("SELECT id, name FROM companies ORDER BY name, id")?
         .query_map([], company_from_row)?
@@ -87,7 +87,7 @@ fn company_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Company> {
     })
 }
 
-fn describe(companies: &[Company]) -> String {
+pub fn describe(companies: &[Company]) -> String {
     if companies.is_empty() {
         return "none".into();
     }
@@ -146,4 +146,15 @@ pub fn authorize_actor(conn: &Connection, email: Option<&str>, company: &Company
         ))
         .into()),
     }
+}
+
+/// The id of the user with this email, if any.
+pub fn find_user_id(conn: &Connection, email: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM users WHERE email = ?1 COLLATE NOCASE",
+            [email],
+            |row| row.get(0),
+        )
+        .optional()?)
 }

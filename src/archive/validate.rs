@@ -1,0 +1,487 @@
+//! Validation of an archive's contents: every record's required values, types, enums and
+//! timestamps; duplicate ids and emails; references that point outside the archive; custom
+//! field values against their definitions; the manifest's version and counts.
+//!
+//! Problems are collected with their place (`tickets[17].customFields.seats: …`) up to a
+//! cap, so one run shows what is wrong rather than only the first thing.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+
+use anyhow::Result;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::records::{
+    AttachmentRecord, Counts, CustomFieldRecord, FORMAT_NAME, FORMAT_VERSION, FieldType, Manifest,
+    PersonRef, Section, TicketRecord, UserRecord,
+};
+use crate::error::Failure;
+
+/// How many problems are listed before validation stops.
+pub const MAX_PROBLEMS: usize = 50;
+
+/// One decoded record, checked.
+#[derive(Debug, Clone)]
+pub enum Record {
+    User(UserRecord),
+    CustomField(CustomFieldRecord),
+    Ticket(TicketRecord),
+    Attachment(AttachmentRecord),
+}
+
+/// A custom field definition as far as value checks need it.
+#[derive(Debug, Clone)]
+struct FieldRule {
+    field_type: FieldType,
+    options: Vec<String>,
+}
+
+/// Checks records as they stream past; `finish` gives the verdict.
+#[derive(Default)]
+pub struct Validator {
+    problems: Vec<String>,
+    manifest: Option<Manifest>,
+    manifest_seen: bool,
+    counts: Counts,
+    /// Hashes of the ids (and emails, names) seen, per kind: duplicates are found without
+    /// holding every id string.
+    seen: HashMap<&'static str, HashSet<u64>>,
+    fields: HashMap<String, FieldRule>,
+    /// Attachment references, checked once every ticket has been seen.
+    attachment_refs: Vec<(u64, String, Option<String>)>,
+}
+
+impl Validator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The archive's manifest, once seen.
+    pub fn manifest(&self) -> Option<&Manifest> {
+        self.manifest.as_ref()
+    }
+
+    /// The manifest, or the problems that kept it from being read.
+    pub fn require_manifest(&self) -> Result<&Manifest> {
+        match &self.manifest {
+            Some(manifest) => Ok(manifest),
+            None if !self.problems.is_empty() => Err(self.failure()),
+            None => Err(
+                Failure::InvalidArchive("the archive has no manifest (exportInfo)".into()).into(),
+            ),
+        }
+    }
+
+    /// Records seen so far, per kind.
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// Takes the manifest. An archive from a newer tool is refused at once: its records may
+    /// mean something this version cannot know.
+    pub fn check_manifest(&mut self, value: Value) -> Result<()> {
+        if self.manifest_seen {
+            return Ok(());
+        }
+        self.manifest_seen = true;
+        let manifest: Manifest = match decode(value) {
+            Ok(manifest) => manifest,
+            Err(problem) => {
+                self.problem(format!("manifest{problem}"))?;
+                return Ok(());
+            }
+        };
+        if let Some(format) = &manifest.format
+            && format != FORMAT_NAME
+        {
+            self.problem(format!(
+                "manifest.format: {format:?} is not a Bomizzel export (expected {FORMAT_NAME:?})"
+            ))?;
+        }
+        if let Some(version) = manifest.format_version
+            && version > FORMAT_VERSION
+        {
+            return Err(Failure::InvalidArchive(format!(
+                "the archive has format version {version}, newer than this tool reads (version {FORMAT_VERSION}); upgrade bomizzel-backup"
+            ))
+            .into());
+        }
+        check_time(
+            &mut self.problems,
+            "manifest.exportedAt",
+            &manifest.exported_at,
+        );
+        self.manifest = Some(manifest);
+        self.stop_if_full()
+    }
+
+    /// Decodes and checks one record. `Ok(None)` when it has problems (they are recorded);
+    /// an error when there are too many problems to go on.
+    pub fn check_record(
+        &mut self,
+        section: Section,
+        index: u64,
+        value: Value,
+    ) -> Result<Option<Record>> {
+        let place = format!("{}[{index}]", section.json_key());
+        let before = self.problems.len();
+        let record = match section {
+            Section::Users => self.check_user(&place, value),
+            Section::CustomFields => self.check_field(&place, value),
+            Section::Tickets => self.check_ticket(&place, value),
+            Section::Attachments => self.check_attachment(&place, index, value),
+        };
+        self.stop_if_full()?;
+        Ok(record.filter(|_| self.problems.len() == before))
+    }
+
+    fn check_user(&mut self, place: &str, value: Value) -> Option<Record> {
+        let user: UserRecord = self.decode_at(place, value)?;
+        self.counts.users += 1;
+        self.unique("user id", place, "id", &user.id);
+        if !user.email.contains('@') || user.email.trim() != user.email {
+            self.problems.push(format!(
+                "{place}.email: not an email address: {:?}",
+                user.email
+            ));
+        }
+        self.unique("user email", place, "email", &user.email.to_lowercase());
+        check_time(
+            &mut self.problems,
+            &format!("{place}.createdAt"),
+            &user.created_at,
+        );
+        check_time(
+            &mut self.problems,
+            &format!("{place}.updatedAt"),
+            &user.updated_at,
+        );
+        Some(Record::User(user))
+    }
+
+    fn check_field(&mut self, place: &str, value: Value) -> Option<Record> {
+        let field: CustomFieldRecord = self.decode_at(place, value)?;
+        self.counts.custom_fields += 1;
+        self.unique("custom field id", place, "id", &field.id);
+        if field.name.trim().is_empty() {
+            self.problems.push(format!("{place}.name: empty"));
+        }
+        self.unique("custom field name", place, "name", &field.name);
+        let field_type = field.field_type.unwrap_or(FieldType::String);
+        let mut options = Vec::new();
+        if field_type == FieldType::Picklist {
+            match field.options.as_array() {
+                Some(items) if items.iter().all(Value::is_string) => {
+                    options = items
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect();
+                }
+                _ => self.problems.push(format!(
+                    "{place}.options: a picklist needs an array of strings"
+                )),
+            }
+        }
+        check_time(
+            &mut self.problems,
+            &format!("{place}.createdAt"),
+            &field.created_at,
+        );
+        check_time(
+            &mut self.problems,
+            &format!("{place}.updatedAt"),
+            &field.updated_at,
+        );
+        self.fields.insert(
+            field.name.clone(),
+            FieldRule {
+                field_type,
+                options,
+            },
+        );
+        Some(Record::CustomField(field))
+    }
+
+    fn check_ticket(&mut self, place: &str, value: Value) -> Option<Record> {
+        let ticket: TicketRecord = self.decode_at(place, value)?;
+        self.counts.tickets += 1;
+        self.counts.notes += ticket.notes.len() as u64;
+        self.counts.history += ticket.history.len() as u64;
+        self.unique("ticket id", place, "id", &ticket.id);
+        if ticket.title.trim().is_empty() {
+            self.problems.push(format!("{place}.title: empty"));
+        }
+        if ticket.status.trim().is_empty() {
+            self.problems.push(format!("{place}.status: empty"));
+        }
+        let problems = &mut self.problems;
+        check_time(problems, &format!("{place}.createdAt"), &ticket.created_at);
+        check_time(problems, &format!("{place}.updatedAt"), &ticket.updated_at);
+        for (key, at) in [
+            ("resolvedAt", &ticket.resolved_at),
+            ("closedAt", &ticket.closed_at),
+        ] {
+            if let Some(at) = at {
+                check_time(problems, &format!("{place}.{key}"), at);
+            }
+        }
+        for (name, value) in &ticket.custom_fields {
+            if let Some(rule) = self.fields.get(name)
+                && let Err(problem) = check_value(rule, value)
+            {
+                problems.push(format!("{place}.customFields.{name}: {problem}"));
+            }
+        }
+        for (i, note) in ticket.notes.iter().enumerate() {
+            let at = format!("{place}.notes[{i}]");
+            check_time(
+                &mut self.problems,
+                &format!("{at}.createdAt"),
+                &note.created_at,
+            );
+            if let Some(updated) = &note.updated_at {
+                check_time(&mut self.problems, &format!("{at}.updatedAt"), updated);
+            }
+            check_person(
+                &mut self.problems,
+                &format!("{at}.author"),
+                note.author.as_ref(),
+            );
+            self.unique("note id", &at, "id", &note.id);
+        }
+        for (i, entry) in ticket.history.iter().enumerate() {
+            let at = format!("{place}.history[{i}]");
+            check_time(
+                &mut self.problems,
+                &format!("{at}.createdAt"),
+                &entry.created_at,
+            );
+            if entry.action.trim().is_empty() {
+                self.problems.push(format!("{at}.action: empty"));
+            }
+            self.unique("history id", &at, "id", &entry.id);
+        }
+        check_person(
+            &mut self.problems,
+            &format!("{place}.createdBy"),
+            ticket.created_by.as_ref(),
+        );
+        check_person(
+            &mut self.problems,
+            &format!("{place}.assignedTo"),
+            ticket.assigned_to.as_ref(),
+        );
+        Some(Record::Ticket(ticket))
+    }
+
+    fn check_attachment(&mut self, place: &str, index: u64, value: Value) -> Option<Record> {
+        let attachment: AttachmentRecord = self.decode_at(place, value)?;
+        self.counts.attachments += 1;
+        self.unique("attachment id", place, "id", &attachment.id);
+        if attachment.file_name.trim().is_empty() {
+            self.problems.push(format!("{place}.fileName: empty"));
+        }
+        if attachment.file_size < 0 {
+            self.problems.push(format!(
+                "{place}.fileSize: negative ({})",
+                attachment.file_size
+            ));
+        }
+        check_time(
+            &mut self.problems,
+            &format!("{place}.uploadedAt"),
+            &attachment.uploaded_at,
+        );
+        self.attachment_refs.push((
+            index,
+            attachment.ticket_id.clone(),
+            attachment.note_id.clone(),
+        ));
+        Some(Record::Attachment(attachment))
+    }
+
+    /// The verdict once every section has been read: problems fail with exit status 3.
+    pub fn finish(&mut self, present: &BTreeSet<Section>) -> Result<()> {
+        if present.contains(&Section::Tickets) {
+            for (index, ticket_id, note_id) in std::mem::take(&mut self.attachment_refs) {
+                let place = format!("attachments[{index}]");
+                if !self.was_seen("ticket id", &ticket_id) {
+                    self.problems.push(format!(
+                        "{place}.ticketId: ticket {ticket_id} is not in the archive"
+                    ));
+                }
+                if let Some(note_id) = note_id
+                    && !self.was_seen("note id", &note_id)
+                {
+                    self.problems.push(format!(
+                        "{place}.noteId: note {note_id} is not in the archive"
+                    ));
+                }
+            }
+        }
+        if let Some(expected) = self.manifest.as_ref().and_then(|m| m.counts) {
+            let actual = self.counts;
+            for (name, said, held) in [
+                ("users", expected.users, actual.users),
+                ("customFields", expected.custom_fields, actual.custom_fields),
+                ("tickets", expected.tickets, actual.tickets),
+                ("notes", expected.notes, actual.notes),
+                ("history", expected.history, actual.history),
+                ("attachments", expected.attachments, actual.attachments),
+            ] {
+                if said != held {
+                    self.problems.push(format!(
+                        "manifest.counts.{name}: says {said}, the archive holds {held}"
+                    ));
+                }
+            }
+        }
+        if !self.manifest_seen {
+            self.problems
+                .push("the archive has no manifest (exportInfo)".into());
+        }
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(self.failure())
+        }
+    }
+
+    fn failure(&self) -> anyhow::Error {
+        let count = self.problems.len();
+        let shown: Vec<&str> = self
+            .problems
+            .iter()
+            .take(MAX_PROBLEMS)
+            .map(String::as_str)
+            .collect();
+        let more = if count > MAX_PROBLEMS {
+            format!(" (stopped after {MAX_PROBLEMS} problems)")
+        } else {
+            String::new()
+        };
+        let noun = if count == 1 { "problem" } else { "problems" };
+        Failure::InvalidArchive(format!("{count} {noun}{more}: {}", shown.join("; "))).into()
+    }
+
+    fn stop_if_full(&self) -> Result<()> {
+        if self.problems.len() >= MAX_PROBLEMS {
+            Err(self.failure())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn problem(&mut self, problem: String) -> Result<()> {
+        self.problems.push(problem);
+        self.stop_if_full()
+    }
+
+    fn decode_at<T: DeserializeOwned>(&mut self, place: &str, value: Value) -> Option<T> {
+        match decode(value) {
+            Ok(record) => Some(record),
+            Err(problem) => {
+                self.problems.push(format!("{place}{problem}"));
+                None
+            }
+        }
+    }
+
+    fn unique(&mut self, kind: &'static str, place: &str, key: &str, value: &str) {
+        if !self
+            .seen
+            .entry(kind)
+            .or_default()
+            .insert(fingerprint(value))
+        {
+            self.problems
+                .push(format!("{place}.{key}: duplicate {kind} {value:?}"));
+        }
+    }
+
+    fn was_seen(&self, kind: &'static str, value: &str) -> bool {
+        self.seen
+            .get(kind)
+            .is_some_and(|set| set.contains(&fingerprint(value)))
+    }
+}
+
+fn fingerprint(value: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Decodes a value into a record type; the error names the path inside the record
+/// (`.notes[2].createdAt: invalid type: …`).
+fn decode<T: DeserializeOwned>(value: Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if path == "." {
+            format!(": {inner}")
+        } else {
+            format!(".{path}: {inner}")
+        }
+    })
+}
+
+fn check_time(problems: &mut Vec<String>, place: &str, text: &str) {
+    if chrono::DateTime::parse_from_rfc3339(text).is_err() {
+        problems.push(format!("{place}: not an RFC 3339 time: {:?}", short(text)));
+    }
+}
+
+fn check_person(problems: &mut Vec<String>, place: &str, person: Option<&PersonRef>) {
+    if let Some(email) = person.and_then(|p| p.email.as_deref())
+        && !email.is_empty()
+        && !email.contains('@')
+    {
+        problems.push(format!(
+            "{place}.email: not an email address: {:?}",
+            short(email)
+        ));
+    }
+}
+
+/// Checks a custom field value against its definition; `null` clears a field and is fine.
+fn check_value(rule: &FieldRule, value: &Value) -> Result<(), String> {
+    if value.is_null() {
+        return Ok(());
+    }
+    let fits = match rule.field_type {
+        FieldType::String => value.is_string(),
+        FieldType::Integer => value.is_i64() || value.is_u64(),
+        FieldType::Number | FieldType::Decimal => value.is_number(),
+        FieldType::Picklist => match value.as_str() {
+            Some(choice) if rule.options.iter().any(|o| o == choice) => true,
+            Some(choice) => {
+                return Err(format!(
+                    "{:?} is not one of the picklist options ({})",
+                    short(choice),
+                    rule.options.join(", ")
+                ));
+            }
+            None => false,
+        },
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected {}, got {}",
+            rule.field_type.as_str(),
+            short(&value.to_string())
+        ))
+    }
+}
+
+/// At most 60 characters of a value, for messages.
+fn short(text: &str) -> String {
+    match text.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}

@@ -1,0 +1,611 @@
+//! `import`: restore an archive into one company, all or nothing.
+//!
+//! The archive is read twice inside one write transaction: a planning pass that validates
+//! every record and decides what it does, then (when the plan is clean) an applying pass
+//! that makes the same decisions and writes them. Any error rolls the whole import back.
+
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::archive::reader::{ArchiveFile, Event, Input, Layout};
+use crate::archive::records::{CompanyRole, Counts, Manifest, Section, UserRole};
+use crate::archive::validate::{Record, Validator};
+use crate::cli::{GlobalOpts, ImportArgs};
+use crate::db::import_rows::{self, ImportDb};
+use crate::db::{self, tenant};
+use crate::error::Failure;
+use crate::import::{ImportActor, Importer, Mode, Plan, Policy};
+use crate::report::Reporter;
+
+/// The sections read in each pass: people and field definitions first, so tickets can
+/// refer to them.
+const READ_ORDER: [&[Section]; 2] = [
+    &[Section::Users, Section::CustomFields],
+    &[Section::Tickets, Section::Attachments],
+];
+
+/// The outcome of an import run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Validated,
+    Failed,
+}
+
+/// What the archive says of itself, for reports.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    pub file: String,
+    pub layout: Layout,
+    pub export_id: String,
+    pub company_id: String,
+    pub company_name: String,
+    pub exported_at: String,
+}
+
+/// The `--json` report of an import or a validation against a database.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportReport {
+    pub import_id: String,
+    pub status: Status,
+    pub policy: Policy,
+    pub company_id: String,
+    pub company_name: String,
+    pub company_created: bool,
+    pub source: Source,
+    #[serde(flatten)]
+    pub plan: Plan,
+}
+
+/// The `--json` report of `--validate-only` without a database.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileReport {
+    pub valid: bool,
+    pub source: Source,
+    pub counts: Counts,
+}
+
+pub fn run(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Result<()> {
+    let policy = if args.overwrite {
+        Policy::Overwrite
+    } else if args.skip_duplicates {
+        Policy::SkipDuplicates
+    } else {
+        Policy::Strict
+    };
+    if args.validate_only && args.export_id.is_none() && !global.db.exists() {
+        let input = input_from(args.file.clone())?;
+        return validate_file(&input, reporter);
+    }
+
+    let mut conn = db::open(&global.db, super::open_options(global)?)?;
+    let input = match &args.export_id {
+        Some(export_id) => {
+            let company = tenant::resolve_company(&conn, global.company.as_deref())?;
+            Input::File(exported_file(&conn, &company, export_id)?)
+        }
+        None => input_from(args.file.clone())?,
+    };
+    let mut archive = ArchiveFile::open(&input)?;
+    let manifest = read_manifest(&mut archive)?;
+    let (company, create) = target_company(
+        &conn,
+        global.company.as_deref(),
+        &manifest,
+        args.create_company,
+    )?;
+    let actor = if create {
+        archive_admin(&mut archive, global.actor.as_deref())?
+    } else {
+        let actor = tenant::authorize_actor(&conn, global.actor.as_deref(), &company)?;
+        ImportActor {
+            email: actor.email,
+            id: Some(actor.id),
+        }
+    };
+
+    let source = source_of(&archive, &manifest);
+    let actor_email = actor.email.clone();
+    let mut job = Job {
+        archive: &mut archive,
+        manifest: &manifest,
+        company: &company,
+        create,
+        policy,
+        actor,
+    };
+    let import_id = new_import_id();
+    let outcome = if args.validate_only {
+        job.plan_only(&mut conn)
+            .map(|plan| (Status::Validated, plan))
+    } else {
+        let ask = policy == Policy::Overwrite
+            && !args.confirmation.yes
+            && std::io::stdin().is_terminal()
+            && std::io::stderr().is_terminal();
+        job.import(&mut conn, ask, reporter)
+            .map(|plan| (Status::Ok, plan))
+    };
+    let (status, plan) = match outcome {
+        Ok(done) => done,
+        Err(err) => {
+            let failed = ImportReport {
+                import_id,
+                status: Status::Failed,
+                policy,
+                company_id: company.id.clone(),
+                company_name: company.name.clone(),
+                company_created: false,
+                source,
+                plan: Plan::default(),
+            };
+            if let Err(log_err) = record_import(&conn, &failed, None, Some(&err)) {
+                reporter.note(format!(
+                    "bomizzel-backup: the failed import could not be logged: {log_err:#}"
+                ));
+            }
+            return Err(err);
+        }
+    };
+    let report = ImportReport {
+        import_id,
+        status,
+        policy,
+        company_id: company.id.clone(),
+        company_name: company.name.clone(),
+        company_created: create && status == Status::Ok,
+        source,
+        plan,
+    };
+    let actor_id = tenant::find_user_id(&conn, &actor_email)?;
+    record_import(&conn, &report, actor_id.as_deref(), None)
+        .context("the import is complete, but it could not be recorded in the log")?;
+    print_summary(reporter, &report);
+    reporter.result(&report)?;
+    if status == Status::Validated && report.plan.conflict_count > 0 {
+        return Err(conflict_failure(&report.plan));
+    }
+    Ok(())
+}
+
+fn input_from(file: Option<PathBuf>) -> Result<Input> {
+    match file {
+        Some(path) if path.as_os_str() == "-" => Ok(Input::Stdin),
+        Some(path) => Ok(Input::File(path)),
+        None => {
+            Err(Failure::Usage("no archive given: pass FILE, `-` or --export-id".into()).into())
+        }
+    }
+}
+
+/// `--validate-only` with no database: the file alone.
+fn validate_file(input: &Input, reporter: &Reporter) -> Result<()> {
+    let mut archive = ArchiveFile::open(input)?;
+    let mut validator = Validator::new();
+    read_pass(&mut archive, &mut validator, None)?;
+    let manifest = validator.require_manifest()?.clone();
+    let report = FileReport {
+        valid: true,
+        source: source_of(&archive, &manifest),
+        counts: validator.counts(),
+    };
+    let c = &report.counts;
+    reporter.note(format!(
+        "{}: a valid archive of {} exported {}",
+        report.source.file, manifest.company_name, manifest.exported_at
+    ));
+    reporter.note(format!(
+        "  {} users, {} custom fields, {} tickets ({} notes, {} history entries), {} attachments",
+        c.users, c.custom_fields, c.tickets, c.notes, c.history, c.attachments
+    ));
+    reporter.result(&report)?;
+    Ok(())
+}
+
+/// Reads every section once, validating each record and handing valid ones to `importer`.
+fn read_pass(
+    archive: &mut ArchiveFile,
+    validator: &mut Validator,
+    mut importer: Option<&mut Importer<'_>>,
+) -> Result<BTreeSet<Section>> {
+    let mut present = BTreeSet::new();
+    for sections in READ_ORDER {
+        present.extend(archive.read(sections, &mut |event| match event {
+            Event::Manifest(value) => validator.check_manifest(value),
+            Event::Record(section, index, value) => {
+                if let Some(record) = validator.check_record(section, index, value)?
+                    && let Some(importer) = importer.as_deref_mut()
+                {
+                    importer.record(&record)?;
+                }
+                Ok(())
+            }
+        })?);
+    }
+    validator.finish(&present)?;
+    Ok(present)
+}
+
+/// Signals that a reader may stop: what was wanted has been seen.
+#[derive(Debug, thiserror::Error)]
+#[error("stopped reading")]
+struct StopReading;
+
+fn read_manifest(archive: &mut ArchiveFile) -> Result<Manifest> {
+    let mut found = None;
+    let read = archive.read(&[], &mut |event| {
+        if let Event::Manifest(value) = event {
+            found = Some(value);
+            return Err(StopReading.into());
+        }
+        Ok(())
+    });
+    match read {
+        Err(err) if !err.is::<StopReading>() => return Err(err),
+        _ => {}
+    }
+    // A full validation follows; here only what choosing the target needs.
+    let mut validator = Validator::new();
+    if let Some(value) = found {
+        validator.check_manifest(value)?;
+    }
+    Ok(validator.require_manifest()?.clone())
+}
+
+/// Chooses the company to import into: `--company`, else the archive's own company when
+/// the database has it, else (with `--create-company`) the archive's company, to create.
+fn target_company(
+    conn: &Connection,
+    selector: Option<&str>,
+    manifest: &Manifest,
+    create: bool,
+) -> Result<(tenant::Company, bool)> {
+    if selector.is_some() {
+        return Ok((tenant::resolve_company(conn, selector)?, false));
+    }
+    let own: Option<String> = conn
+        .query_row(
+            "SELECT name FROM companies WHERE id = ?1",
+            [&manifest.company_id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let archived = tenant::Company {
+        id: manifest.company_id.clone(),
+        name: manifest.company_name.clone(),
+    };
+    match own {
+        Some(name) => Ok((tenant::Company { name, ..archived }, false)),
+        None if create => Ok((archived, true)),
+        None => Err(Failure::NotFound(format!(
+            "the archive's company {} ({}) is not in this database; choose a target with --company (companies: {}) or restore it with --create-company",
+            manifest.company_name,
+            manifest.company_id,
+            tenant::describe(&tenant::list_companies(conn)?)
+        ))
+        .into()),
+    }
+}
+
+/// For `--create-company`: the actor must be an active admin among the archive's users.
+fn archive_admin(archive: &mut ArchiveFile, email: Option<&str>) -> Result<ImportActor> {
+    let Some(email) = email else {
+        return Err(Failure::Usage(
+            "no actor: pass --actor EMAIL (or set BOMIZZEL_ACTOR) naming an admin among the archive's users".into(),
+        )
+        .into());
+    };
+    let mut validator = Validator::new();
+    let mut admin = false;
+    archive.read(&[Section::Users], &mut |event| {
+        if let Event::Record(section, index, value) = event
+            && let Some(Record::User(user)) = validator.check_record(section, index, value)?
+            && user.email.eq_ignore_ascii_case(email)
+        {
+            admin = user.is_active
+                && (user.role == UserRole::Admin || user.company_role == Some(CompanyRole::Admin));
+        }
+        Ok(())
+    })?;
+    if !admin {
+        return Err(Failure::PermissionDenied(format!(
+            "{email} is not an active admin among the archive's users, so it cannot create the company"
+        ))
+        .into());
+    }
+    Ok(ImportActor {
+        email: email.to_owned(),
+        id: None,
+    })
+}
+
+/// One import of one archive into one company.
+struct Job<'a> {
+    archive: &'a mut ArchiveFile,
+    manifest: &'a Manifest,
+    company: &'a tenant::Company,
+    create: bool,
+    policy: Policy,
+    actor: ImportActor,
+}
+
+impl Job<'_> {
+    /// Validates and plans in a read transaction; changes nothing.
+    fn plan_only(&mut self, conn: &mut Connection) -> Result<Plan> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let plan = self.pass(&tx, Mode::Plan)?;
+        drop(tx);
+        Ok(plan)
+    }
+
+    /// Plans and applies in one write transaction.
+    fn import(&mut self, conn: &mut Connection, ask: bool, reporter: &Reporter) -> Result<Plan> {
+        let confirmed = if ask {
+            let plan = self.plan_only(conn)?;
+            if plan.conflict_count > 0 {
+                return Err(conflict_failure(&plan));
+            }
+            print_plan(reporter, &plan);
+            let go = dialoguer::Confirm::new()
+                .with_prompt(format!(
+                    "Overwrite existing records of {} with the archive's values?",
+                    self.company.name
+                ))
+                .default(false)
+                .interact()
+                .context("cannot ask for confirmation")?;
+            if !go {
+                return Err(Failure::Usage("import cancelled; nothing was changed".into()).into());
+            }
+            Some(plan)
+        } else {
+            None
+        };
+
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = db::now_timestamp();
+        if self.create {
+            import_rows::create_company(&tx, &self.company.id, &self.company.name, &now)?;
+        }
+        let plan = self.pass(&tx, Mode::Plan)?;
+        if plan.conflict_count > 0 {
+            return Err(conflict_failure(&plan));
+        }
+        if let Some(confirmed) = confirmed
+            && confirmed.outcomes != plan.outcomes
+        {
+            return Err(Failure::Conflict(
+                "the database changed while waiting for confirmation; nothing was imported, run it again".into(),
+            )
+            .into());
+        }
+        if plan.outcomes.writes() > 0 {
+            let applied = self.pass(&tx, Mode::Apply)?;
+            anyhow::ensure!(
+                applied.outcomes == plan.outcomes,
+                "internal error: the import did {:?} where the plan said {:?}; rolled back",
+                applied.outcomes,
+                plan.outcomes
+            );
+        }
+        tx.commit().context("cannot commit the import")?;
+        Ok(plan)
+    }
+
+    fn pass(&mut self, conn: &Connection, mode: Mode) -> Result<Plan> {
+        let db = ImportDb::new(conn, &self.company.id);
+        let mut importer = Importer::new(
+            db,
+            mode,
+            self.policy,
+            &self.company.name,
+            self.actor.clone(),
+            self.manifest.options.include_tickets,
+        )?;
+        let mut validator = Validator::new();
+        read_pass(self.archive, &mut validator, Some(&mut importer))?;
+        Ok(importer.finish())
+    }
+}
+
+/// Exit status 4, naming the first few conflicts (the report lists them all).
+fn conflict_failure(plan: &Plan) -> anyhow::Error {
+    const NAMED: usize = 5;
+    let mut named = plan
+        .conflicts
+        .iter()
+        .take(NAMED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    let more = plan
+        .conflict_count
+        .saturating_sub(NAMED.min(plan.conflicts.len()) as u64);
+    if more > 0 {
+        named.push_str(&format!("; and {more} more"));
+    }
+    Failure::Conflict(format!(
+        "{named} (nothing was imported: use --skip-duplicates to keep existing records or --overwrite to replace them)"
+    ))
+    .into()
+}
+
+/// The archive file recorded for an export of this company.
+fn exported_file(conn: &Connection, company: &tenant::Company, export_id: &str) -> Result<PathBuf> {
+    let data: Option<String> = conn
+        .query_row(
+            "SELECT exported_data FROM data_export_logs WHERE export_id = ?1 AND company_id = ?2",
+            [export_id, &company.id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(data) = data else {
+        return Err(Failure::NotFound(format!(
+            "unknown export id {export_id} for {}",
+            company.name
+        ))
+        .into());
+    };
+    let detail: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
+    let file = detail
+        .get("file")
+        .and_then(|f| f.as_str())
+        .filter(|f| *f != "-");
+    let pruned = detail.get("prunedAt").is_some_and(|p| !p.is_null());
+    match file.map(PathBuf::from) {
+        Some(path) if !pruned && path.is_file() => Ok(path),
+        _ => Err(Failure::NotFound(format!(
+            "Export file not found or has expired (export {export_id})"
+        ))
+        .into()),
+    }
+}
+
+fn new_import_id() -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!(
+        "import_{}_{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+        &random[..8]
+    )
+}
+
+fn source_of(archive: &ArchiveFile, manifest: &Manifest) -> Source {
+    Source {
+        file: archive.label().to_owned(),
+        layout: archive.layout(),
+        export_id: manifest.export_id.clone(),
+        company_id: manifest.company_id.clone(),
+        company_name: manifest.company_name.clone(),
+        exported_at: manifest.exported_at.clone(),
+    }
+}
+
+/// The import log row: the web app's summary keys, and the tool's detail beside them.
+fn record_import(
+    conn: &Connection,
+    report: &ImportReport,
+    actor_id: Option<&str>,
+    error: Option<&anyhow::Error>,
+) -> Result<()> {
+    let o = &report.plan.outcomes;
+    let mut errors: Vec<String> = report.plan.conflicts.clone();
+    if let Some(err) = error {
+        errors.push(format!("{err:#}"));
+    }
+    let summary = json!({
+        "usersImported": o.users.created + o.users.linked + o.users.updated,
+        "usersSkipped": o.users.skipped,
+        "ticketsImported": o.tickets.created + o.tickets.updated,
+        "ticketsSkipped": o.tickets.skipped,
+        "customFieldsImported": o.custom_fields.created + o.custom_fields.updated,
+        "errors": errors,
+        "status": report.status,
+        "policy": report.policy,
+        "file": report.source.file,
+        "source": report.source,
+        "companyCreated": report.company_created,
+        "outcomes": o,
+        "warnings": report.plan.warnings,
+        "passwordResetRequired": report.plan.password_reset_required,
+        "error": error.map(|e| format!("{e:#}")),
+        "tool": concat!("bomizzel-backup ", env!("CARGO_PKG_VERSION")),
+    });
+    conn.execute(
+        "INSERT INTO data_import_logs (id, company_id, user_id, import_id, imported_data, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        (
+            uuid::Uuid::new_v4().to_string(),
+            &report.company_id,
+            actor_id,
+            &report.import_id,
+            summary.to_string(),
+            db::now_timestamp(),
+        ),
+    )?;
+    Ok(())
+}
+
+fn print_plan(reporter: &Reporter, plan: &Plan) {
+    reporter.note(format!(
+        "  {:<15}{:>9}{:>9}{:>9}{:>9}",
+        "", "created", "updated", "skipped", "linked"
+    ));
+    for (name, t) in plan.outcomes.rows() {
+        reporter.note(format!(
+            "  {name:<15}{:>9}{:>9}{:>9}{:>9}",
+            t.created, t.updated, t.skipped, t.linked
+        ));
+    }
+    if !plan.conflicts.is_empty() {
+        reporter.note(format!("Conflicts ({}):", plan.conflict_count));
+        for conflict in &plan.conflicts {
+            reporter.note(format!("  {conflict}"));
+        }
+    }
+    if !plan.warnings.is_empty() {
+        reporter.note("Warnings:");
+        for (warning, count) in &plan.warnings {
+            let times = if *count > 1 {
+                format!(" ({count} records)")
+            } else {
+                String::new()
+            };
+            reporter.note(format!("  {warning}{times}"));
+        }
+    }
+}
+
+fn print_summary(reporter: &Reporter, report: &ImportReport) {
+    let headline = match report.status {
+        Status::Validated => format!(
+            "{}: valid; importing it into {} would do this ({} policy):",
+            report.source.file,
+            report.company_name,
+            policy_name(report.policy)
+        ),
+        _ => format!(
+            "Imported {} into {}{} as {}",
+            report.source.file,
+            report.company_name,
+            if report.company_created {
+                " (company created)"
+            } else {
+                ""
+            },
+            report.import_id
+        ),
+    };
+    reporter.note(headline);
+    print_plan(reporter, &report.plan);
+    let new_users = report.plan.password_reset_required;
+    if new_users > 0 {
+        let (someone, verb) = match (new_users, report.status) {
+            (1, Status::Validated) => ("new user", "would have"),
+            (1, _) => ("new user", "has"),
+            (_, Status::Validated) => ("new users", "would have"),
+            _ => ("new users", "have"),
+        };
+        reporter.note(format!(
+            "{new_users} {someone} {verb} no password and must set one before logging in."
+        ));
+    }
+}
+
+fn policy_name(policy: Policy) -> &'static str {
+    match policy {
+        Policy::Strict => "strict",
+        Policy::SkipDuplicates => "skip-duplicates",
+        Policy::Overwrite => "overwrite",
+    }
+}

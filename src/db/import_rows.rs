@@ -1,0 +1,440 @@
+//! The database side of an import: finding what already exists in the target company and
+//! writing archive records into it. Every statement is prepared once and cached.
+//!
+//! Nothing here deletes, and nothing touches a row of another company: updates carry the
+//! company in their `WHERE` clause.
+
+use anyhow::Result;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+
+use crate::archive::records::{
+    AttachmentRecord, CompanyRole, CustomFieldRecord, FieldType, HistoryRecord, NoteRecord,
+    TicketRecord, UserRecord,
+};
+
+/// Record kinds that are found by archive id (directly or through the id map).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Ticket,
+    Note,
+    History,
+    Attachment,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Ticket => "ticket",
+            Kind::Note => "note",
+            Kind::History => "history",
+            Kind::Attachment => "attachment",
+        }
+    }
+
+    /// A row of this kind with id ?1 that belongs to company ?2.
+    fn in_company_sql(self) -> &'static str {
+        match self {
+            Kind::Ticket => "SELECT 1 FROM tickets WHERE id = ?1 AND company_id = ?2",
+            Kind::Note => {
+                "SELECT 1 FROM ticket_notes n JOIN tickets t ON t.id = n.ticket_id
+                 WHERE n.id = ?1 AND t.company_id = ?2"
+            }
+            Kind::History => {
+                "SELECT 1 FROM ticket_history h JOIN tickets t ON t.id = h.ticket_id
+                 WHERE h.id = ?1 AND t.company_id = ?2"
+            }
+            Kind::Attachment => {
+                "SELECT 1 FROM file_attachments f JOIN tickets t ON t.id = f.ticket_id
+                 WHERE f.id = ?1 AND t.company_id = ?2"
+            }
+        }
+    }
+
+    /// A row of this kind with id ?1, in any company.
+    fn anywhere_sql(self) -> &'static str {
+        match self {
+            Kind::Ticket => "SELECT 1 FROM tickets WHERE id = ?1",
+            Kind::Note => "SELECT 1 FROM ticket_notes WHERE id = ?1",
+            Kind::History => "SELECT 1 FROM ticket_history WHERE id = ?1",
+            Kind::Attachment => "SELECT 1 FROM file_attachments WHERE id = ?1",
+        }
+    }
+}
+
+/// A user found by email.
+#[derive(Debug, Clone)]
+pub struct ExistingUser {
+    pub id: String,
+    /// Whether the user is already a member of the target company.
+    pub is_member: bool,
+    /// How many other companies the user belongs to.
+    pub other_companies: i64,
+}
+
+/// The target company's view of the database during an import.
+pub struct ImportDb<'c> {
+    conn: &'c Connection,
+    company_id: String,
+}
+
+impl<'c> ImportDb<'c> {
+    pub fn new(conn: &'c Connection, company_id: &str) -> Self {
+        conn.set_prepared_statement_cache_capacity(64);
+        Self {
+            conn,
+            company_id: company_id.to_owned(),
+        }
+    }
+
+    fn exists(&self, sql: &str, params: impl rusqlite::Params) -> Result<bool> {
+        Ok(self.conn.prepare_cached(sql)?.exists(params)?)
+    }
+
+    /// The company's members as (email, user id).
+    pub fn members(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT u.email, u.id FROM users u
+             JOIN user_company_associations a ON a.user_id = u.id
+             WHERE a.company_id = ?1",
+        )?;
+        let rows = stmt
+            .query_map([&self.company_id], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// The company's custom fields as (name, id).
+    pub fn custom_fields(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT name, id FROM custom_fields WHERE company_id = ?1")?;
+        let rows = stmt
+            .query_map([&self.company_id], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn find_user(&self, email: &str) -> Result<Option<ExistingUser>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT u.id,
+                        EXISTS (SELECT 1 FROM user_company_associations a
+                                WHERE a.user_id = u.id AND a.company_id = ?2),
+                        (SELECT count(*) FROM user_company_associations a
+                         WHERE a.user_id = u.id AND a.company_id <> ?2)
+                 FROM users u WHERE u.email = ?1 COLLATE NOCASE",
+            )?
+            .query_row(params![email, self.company_id], |row| {
+                Ok(ExistingUser {
+                    id: row.get(0)?,
+                    is_member: row.get(1)?,
+                    other_companies: row.get(2)?,
+                })
+            })
+            .optional()?)
+    }
+
+    pub fn user_id_taken(&self, id: &str) -> Result<bool> {
+        self.exists("SELECT 1 FROM users WHERE id = ?1", [id])
+    }
+
+    pub fn insert_user(&self, id: &str, user: &UserRecord) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO users (id, email, password_hash, first_name, last_name, phone, role,
+                                    is_active, email_verified, preferences, created_at, updated_at)
+                 VALUES (?1, ?2, NULL, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                id,
+                user.email,
+                user.first_name,
+                user.last_name,
+                user.phone,
+                user.role.as_str(),
+                user.is_active,
+                user.email_verified,
+                json_text(&user.preferences).unwrap_or_else(|| "{}".into()),
+                user.created_at,
+                user.updated_at,
+            ])?;
+        Ok(())
+    }
+
+    /// Updates a user's profile; never the email (identity) or the password.
+    pub fn update_user(&self, id: &str, user: &UserRecord) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE users SET first_name = ?2, last_name = ?3, phone = ?4, role = ?5,
+                        is_active = ?6, email_verified = ?7, preferences = ?8,
+                        created_at = ?9, updated_at = ?10
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                user.first_name,
+                user.last_name,
+                user.phone,
+                user.role.as_str(),
+                user.is_active,
+                user.email_verified,
+                json_text(&user.preferences).unwrap_or_else(|| "{}".into()),
+                user.created_at,
+                user.updated_at,
+            ])?;
+        Ok(())
+    }
+
+    /// Adds the user to the company, or sets the role of an existing membership.
+    pub fn set_membership(&self, user_id: &str, role: CompanyRole, now: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO user_company_associations (user_id, company_id, role, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4)
+                 ON CONFLICT (user_id, company_id) DO UPDATE
+                 SET role = excluded.role, updated_at = excluded.updated_at
+                 WHERE role <> excluded.role",
+            )?
+            .execute(params![user_id, self.company_id, role.as_str(), now])?;
+        Ok(())
+    }
+
+    pub fn field_id_taken(&self, id: &str) -> Result<bool> {
+        self.exists("SELECT 1 FROM custom_fields WHERE id = ?1", [id])
+    }
+
+    /// Inserts a field, or (with `existing`) updates that field of the company.
+    pub fn write_field(
+        &self,
+        id: &str,
+        field: &CustomFieldRecord,
+        field_type: FieldType,
+        existing: bool,
+    ) -> Result<()> {
+        let sql = if existing {
+            "UPDATE custom_fields SET name = ?3, label = ?4, type = ?5, is_required = ?6,
+                    options = ?7, validation = ?8, display_order = ?9, is_active = ?10,
+                    created_at = ?11, updated_at = ?12
+             WHERE id = ?1 AND company_id = ?2"
+        } else {
+            "INSERT INTO custom_fields (id, company_id, name, label, type, is_required, options,
+                    validation, display_order, is_active, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+        };
+        self.conn.prepare_cached(sql)?.execute(params![
+            id,
+            self.company_id,
+            field.name,
+            field.label.as_deref().unwrap_or(&field.name),
+            field_type.as_str(),
+            field.is_required,
+            json_text(&field.options),
+            json_text(&field.validation),
+            field.display_order.unwrap_or(0),
+            field.is_active,
+            field.created_at,
+            field.updated_at,
+        ])?;
+        Ok(())
+    }
+
+    /// Where an archive id lives in the target company: the id map's entry when it still
+    /// points at a row of the company, else the id itself when it is the company's.
+    pub fn resolve(&self, kind: Kind, archive_id: &str) -> Result<Option<String>> {
+        let mapped: Option<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT local_id FROM bomizzel_backup_id_map
+                 WHERE company_id = ?1 AND kind = ?2 AND archive_id = ?3",
+            )?
+            .query_row(params![self.company_id, kind.name(), archive_id], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        for candidate in mapped.as_deref().into_iter().chain([archive_id]) {
+            if self.exists(kind.in_company_sql(), params![candidate, self.company_id])? {
+                return Ok(Some(candidate.to_owned()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The id a new record gets: its archive id when free anywhere in the database, else a
+    /// fresh one, recorded in the id map.
+    pub fn claim_id(&self, kind: Kind, archive_id: &str, now: &str) -> Result<String> {
+        if !self.exists(kind.anywhere_sql(), [archive_id])? {
+            return Ok(archive_id.to_owned());
+        }
+        let fresh = uuid::Uuid::new_v4().to_string();
+        self.conn
+            .prepare_cached(
+                "INSERT INTO bomizzel_backup_id_map (company_id, kind, archive_id, local_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (company_id, kind, archive_id)
+                 DO UPDATE SET local_id = excluded.local_id, created_at = excluded.created_at",
+            )?
+            .execute(params![self.company_id, kind.name(), archive_id, fresh, now])?;
+        Ok(fresh)
+    }
+
+    /// Inserts a ticket, or (with `existing`) updates that ticket of the company.
+    pub fn write_ticket(&self, row: &TicketRow<'_>, existing: bool) -> Result<()> {
+        let sql = if existing {
+            "UPDATE tickets SET title = ?3, description = ?4, status = ?5, priority = ?6,
+                    category = ?7, submitter_id = ?8, assigned_to_id = ?9,
+                    custom_field_values = ?10, created_at = ?11, updated_at = ?12,
+                    resolved_at = ?13, closed_at = ?14
+             WHERE id = ?1 AND company_id = ?2"
+        } else {
+            "INSERT INTO tickets (id, company_id, title, description, status, priority, category,
+                    submitter_id, assigned_to_id, custom_field_values, created_at, updated_at,
+                    resolved_at, closed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+        };
+        let t = row.ticket;
+        self.conn.prepare_cached(sql)?.execute(params![
+            row.id,
+            self.company_id,
+            t.title,
+            t.description,
+            t.status,
+            t.priority.as_str(),
+            t.category,
+            row.submitter_id,
+            row.assignee_id,
+            row.custom_field_values,
+            t.created_at,
+            t.updated_at,
+            t.resolved_at,
+            t.closed_at,
+        ])?;
+        Ok(())
+    }
+
+    pub fn write_note(
+        &self,
+        id: &str,
+        ticket_id: &str,
+        author_id: Option<&str>,
+        note: &NoteRecord,
+        existing: bool,
+    ) -> Result<()> {
+        let sql = if existing {
+            "UPDATE ticket_notes SET ticket_id = ?2, author_id = ?3, content = ?4,
+                    is_internal = ?5, is_email_generated = ?6, email_metadata = ?7,
+                    created_at = ?8, updated_at = ?9
+             WHERE id = ?1"
+        } else {
+            "INSERT INTO ticket_notes (id, ticket_id, author_id, content, is_internal,
+                    is_email_generated, email_metadata, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        };
+        self.conn.prepare_cached(sql)?.execute(params![
+            id,
+            ticket_id,
+            author_id,
+            note.content,
+            note.is_internal,
+            note.is_email_generated,
+            json_text(&note.email_metadata),
+            note.created_at,
+            note.updated_at.as_deref().unwrap_or(&note.created_at),
+        ])?;
+        Ok(())
+    }
+
+    pub fn write_history(
+        &self,
+        id: &str,
+        ticket_id: &str,
+        user_id: Option<&str>,
+        entry: &HistoryRecord,
+        existing: bool,
+    ) -> Result<()> {
+        let sql = if existing {
+            "UPDATE ticket_history SET ticket_id = ?2, user_id = ?3, action = ?4,
+                    field_name = ?5, old_value = ?6, new_value = ?7, metadata = ?8,
+                    created_at = ?9
+             WHERE id = ?1"
+        } else {
+            "INSERT INTO ticket_history (id, ticket_id, user_id, action, field_name, old_value,
+                    new_value, metadata, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        };
+        self.conn.prepare_cached(sql)?.execute(params![
+            id,
+            ticket_id,
+            user_id,
+            entry.action,
+            entry.field_name,
+            entry.old_value,
+            entry.new_value,
+            json_text(&entry.metadata),
+            entry.created_at,
+        ])?;
+        Ok(())
+    }
+
+    pub fn write_attachment(&self, row: &AttachmentRow<'_>, existing: bool) -> Result<()> {
+        let sql = if existing {
+            "UPDATE file_attachments SET ticket_id = ?2, note_id = ?3, file_name = ?4,
+                    original_name = ?5, file_size = ?6, mime_type = ?7, uploaded_by_id = ?8,
+                    storage_key = ?9, created_at = ?10
+             WHERE id = ?1"
+        } else {
+            "INSERT INTO file_attachments (id, ticket_id, note_id, file_name, original_name,
+                    file_size, mime_type, uploaded_by_id, storage_key, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        };
+        let a = row.attachment;
+        self.conn.prepare_cached(sql)?.execute(params![
+            row.id,
+            row.ticket_id,
+            row.note_id,
+            a.file_name,
+            a.original_name.as_deref().unwrap_or(&a.file_name),
+            a.file_size,
+            a.file_type,
+            row.uploader_id,
+            a.file_path,
+            a.uploaded_at,
+        ])?;
+        Ok(())
+    }
+}
+
+/// A ticket with its references resolved to the target company.
+pub struct TicketRow<'a> {
+    pub id: &'a str,
+    pub ticket: &'a TicketRecord,
+    pub submitter_id: Option<&'a str>,
+    pub assignee_id: Option<&'a str>,
+    /// The values as JSON text keyed by the target's field ids.
+    pub custom_field_values: String,
+}
+
+/// An attachment with its references resolved to the target company.
+pub struct AttachmentRow<'a> {
+    pub id: &'a str,
+    pub attachment: &'a AttachmentRecord,
+    pub ticket_id: &'a str,
+    pub note_id: Option<&'a str>,
+    pub uploader_id: Option<&'a str>,
+}
+
+/// A JSON value as column text; `null` is SQL NULL.
+fn json_text(value: &Value) -> Option<String> {
+    (!value.is_null()).then(|| value.to_string())
+}
+
+/// Creates the archive's company on a database that lacks it (`--create-company`).
+pub fn create_company(conn: &Connection, id: &str, name: &str, now: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO companies (id, name, domain, description, is_active, created_at, updated_at)
+         VALUES (?1, ?2, NULL, NULL, 1, ?3, ?3)",
+        params![id, name, now],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,493 @@
+//! Deciding what each archive record does to the target company, and doing it.
+//!
+//! One `Importer` runs in one of two modes over the same records with the same decisions:
+//! `Plan` only counts and collects conflicts and warnings; `Apply` also writes. So the plan
+//! that `--validate-only` prints is, by construction, what the import then does.
+
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::Result;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::archive::records::{
+    AttachmentRecord, CompanyRole, CustomFieldRecord, FieldType, PersonRef, TicketRecord,
+    UserRecord,
+};
+use crate::archive::validate::Record;
+use crate::db::import_rows::{AttachmentRow, ImportDb, Kind, TicketRow};
+
+/// What to do with records that already exist in the target company.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Policy {
+    /// Any existing record is a conflict; nothing is written.
+    Strict,
+    /// Existing records are left untouched.
+    SkipDuplicates,
+    /// Existing records take the archive's values.
+    Overwrite,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Plan,
+    Apply,
+}
+
+/// What happened (or would happen) to one section's records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub created: u64,
+    pub updated: u64,
+    pub skipped: u64,
+    pub linked: u64,
+}
+
+impl Tally {
+    pub fn writes(&self) -> u64 {
+        self.created + self.updated + self.linked
+    }
+}
+
+/// Tallies for every kind of record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcomes {
+    pub users: Tally,
+    pub custom_fields: Tally,
+    pub tickets: Tally,
+    pub notes: Tally,
+    pub history: Tally,
+    pub attachments: Tally,
+}
+
+impl Outcomes {
+    pub fn rows(&self) -> [(&'static str, &Tally); 6] {
+        [
+            ("users", &self.users),
+            ("custom fields", &self.custom_fields),
+            ("tickets", &self.tickets),
+            ("notes", &self.notes),
+            ("history", &self.history),
+            ("attachments", &self.attachments),
+        ]
+    }
+
+    pub fn writes(&self) -> u64 {
+        self.rows().iter().map(|(_, t)| t.writes()).sum()
+    }
+}
+
+/// How many conflicts are kept for the report; the count goes on.
+const MAX_LISTED: usize = 50;
+
+/// What an import run found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub outcomes: Outcomes,
+    pub conflict_count: u64,
+    pub conflicts: Vec<String>,
+    /// Warnings, each with how many records it concerns.
+    pub warnings: BTreeMap<String, u64>,
+    /// New users, who have no password until they set one.
+    pub password_reset_required: u64,
+}
+
+/// The actor of an import: by email, and by id once the user exists in the target.
+#[derive(Debug, Clone)]
+pub struct ImportActor {
+    pub email: String,
+    pub id: Option<String>,
+}
+
+/// Placeholder id for records that a plan would create.
+const PLANNED: &str = "";
+
+pub struct Importer<'c> {
+    db: ImportDb<'c>,
+    mode: Mode,
+    policy: Policy,
+    company_name: String,
+    actor: ImportActor,
+    now: String,
+    /// The company's members after the import so far: lowercase email → user id.
+    members: HashMap<String, String>,
+    /// The company's custom fields after the import so far: name → field id.
+    fields: HashMap<String, String>,
+    /// Whether the archive holds its tickets (attachments then always find theirs).
+    archive_has_tickets: bool,
+    plan: Plan,
+}
+
+impl<'c> Importer<'c> {
+    pub fn new(
+        db: ImportDb<'c>,
+        mode: Mode,
+        policy: Policy,
+        company_name: &str,
+        actor: ImportActor,
+        archive_has_tickets: bool,
+    ) -> Result<Self> {
+        let members = db
+            .members()?
+            .into_iter()
+            .map(|(email, id)| (email.to_lowercase(), id))
+            .collect();
+        let fields = db.custom_fields()?.into_iter().collect();
+        Ok(Self {
+            db,
+            mode,
+            policy,
+            company_name: company_name.to_owned(),
+            actor,
+            now: crate::db::now_timestamp(),
+            members,
+            fields,
+            archive_has_tickets,
+            plan: Plan::default(),
+        })
+    }
+
+    pub fn finish(self) -> Plan {
+        self.plan
+    }
+
+    fn applying(&self) -> bool {
+        self.mode == Mode::Apply
+    }
+
+    pub fn record(&mut self, record: &Record) -> Result<()> {
+        match record {
+            Record::User(user) => self.user(user),
+            Record::CustomField(field) => self.custom_field(field),
+            Record::Ticket(ticket) => self.ticket(ticket),
+            Record::Attachment(attachment) => self.attachment(attachment),
+        }
+    }
+
+    fn conflict(&mut self, message: String) {
+        self.plan.conflict_count += 1;
+        if self.plan.conflicts.len() < MAX_LISTED {
+            self.plan.conflicts.push(message);
+        }
+    }
+
+    fn warn(&mut self, message: String) {
+        *self.plan.warnings.entry(message).or_default() += 1;
+    }
+
+    /// Whether a record is to be written: a new one always, an existing one as the policy
+    /// says (a conflict under the strict policy). Counts the outcome.
+    fn decide(
+        &mut self,
+        exists: bool,
+        tally: fn(&mut Outcomes) -> &mut Tally,
+        conflict: impl FnOnce() -> String,
+    ) -> bool {
+        let tally = tally(&mut self.plan.outcomes);
+        if !exists {
+            tally.created += 1;
+            return true;
+        }
+        match self.policy {
+            Policy::Strict => {
+                self.conflict(conflict());
+                false
+            }
+            Policy::SkipDuplicates => {
+                tally.skipped += 1;
+                false
+            }
+            Policy::Overwrite => {
+                tally.updated += 1;
+                true
+            }
+        }
+    }
+
+    /// The row id a written record gets: its existing row, or (applying) a claimed id.
+    fn row_id(&self, kind: Kind, archive_id: &str, existing: Option<String>) -> Result<String> {
+        match existing {
+            Some(local) => Ok(local),
+            None if self.applying() => self.db.claim_id(kind, archive_id, &self.now),
+            None => Ok(PLANNED.to_owned()),
+        }
+    }
+
+    fn user(&mut self, user: &UserRecord) -> Result<()> {
+        let key = user.email.to_lowercase();
+        let role = user.company_role.unwrap_or(CompanyRole::Member);
+        match self.db.find_user(&user.email)? {
+            None => {
+                self.plan.outcomes.users.created += 1;
+                self.plan.password_reset_required += 1;
+                let mut id = PLANNED.to_owned();
+                if self.applying() {
+                    id = if self.db.user_id_taken(&user.id)? {
+                        uuid::Uuid::new_v4().to_string()
+                    } else {
+                        user.id.clone()
+                    };
+                    self.db.insert_user(&id, user)?;
+                    self.db.set_membership(&id, role, &self.now)?;
+                }
+                self.members.insert(key, id);
+            }
+            Some(found) if found.is_member => {
+                let update = self.decide(
+                    true,
+                    |o| &mut o.users,
+                    || {
+                        format!(
+                            "Failed to import user: Email already exists ({})",
+                            user.email
+                        )
+                    },
+                );
+                if update {
+                    if found.other_companies > 0 {
+                        self.warn(format!(
+                            "user {}: profile kept, as the user also belongs to another company; membership role set",
+                            user.email
+                        ));
+                    } else if self.applying() {
+                        self.db.update_user(&found.id, user)?;
+                    }
+                    if self.applying() {
+                        self.db.set_membership(&found.id, role, &self.now)?;
+                    }
+                }
+            }
+            Some(found) => {
+                // A user of another company joins this one; their profile stays as it is.
+                self.plan.outcomes.users.linked += 1;
+                if self.applying() {
+                    self.db.set_membership(&found.id, role, &self.now)?;
+                }
+                self.members.insert(key, found.id);
+            }
+        }
+        if self.actor.id.is_none()
+            && let Some(id) = self.members.get(&self.actor.email.to_lowercase())
+        {
+            self.actor.id = Some(id.clone());
+        }
+        Ok(())
+    }
+
+    fn custom_field(&mut self, field: &CustomFieldRecord) -> Result<()> {
+        let field_type = field.field_type.unwrap_or_else(|| {
+            self.warn(format!(
+                "custom field {}: no type in the archive; imported as string",
+                field.name
+            ));
+            FieldType::String
+        });
+        match self.fields.get(&field.name).cloned() {
+            None => {
+                self.plan.outcomes.custom_fields.created += 1;
+                let mut id = PLANNED.to_owned();
+                if self.applying() {
+                    id = if self.db.field_id_taken(&field.id)? {
+                        uuid::Uuid::new_v4().to_string()
+                    } else {
+                        field.id.clone()
+                    };
+                    self.db.write_field(&id, field, field_type, false)?;
+                }
+                self.fields.insert(field.name.clone(), id);
+            }
+            Some(id) => {
+                let update = self.decide(
+                    true,
+                    |o| &mut o.custom_fields,
+                    || {
+                        format!(
+                            "Failed to import custom field: Name already exists ({})",
+                            field.name
+                        )
+                    },
+                );
+                if update && self.applying() {
+                    self.db.write_field(&id, field, field_type, true)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A person reference as a member's id; a missing one falls back to the actor (or to
+    /// nobody, for an assignee) with a warning.
+    fn person(
+        &mut self,
+        person: Option<&PersonRef>,
+        what: &str,
+        actor_fallback: bool,
+    ) -> Option<String> {
+        let email = person
+            .and_then(|p| p.email.as_deref())
+            .filter(|e| !e.is_empty());
+        if let Some(id) = email.and_then(|e| self.members.get(&e.to_lowercase())) {
+            return Some(id.clone());
+        }
+        let who = match email {
+            Some(email) => format!("{email}, not a member of {}", self.company_name),
+            None => "missing".to_owned(),
+        };
+        if actor_fallback {
+            self.warn(format!(
+                "{what} {who}: recorded as the importing admin {}",
+                self.actor.email
+            ));
+            Some(self.actor.id.clone().unwrap_or_default())
+        } else {
+            self.warn(format!("{what} {who}: left unassigned"));
+            None
+        }
+    }
+
+    /// Re-keys custom field values from names to the target's field ids.
+    fn field_values(&mut self, values: &Map<String, Value>) -> String {
+        let mut by_id = Map::new();
+        for (name, value) in values {
+            match self.fields.get(name) {
+                Some(id) => {
+                    by_id.insert(id.clone(), value.clone());
+                }
+                None => self.warn(format!(
+                    "ticket custom field {name}: no such field in {}; value not imported",
+                    self.company_name
+                )),
+            }
+        }
+        Value::Object(by_id).to_string()
+    }
+
+    fn ticket(&mut self, ticket: &TicketRecord) -> Result<()> {
+        let existing = self.db.resolve(Kind::Ticket, &ticket.id)?;
+        let write = self.decide(
+            existing.is_some(),
+            |o| &mut o.tickets,
+            || {
+                format!(
+                    "Failed to import ticket: Ticket already exists ({})",
+                    ticket.id
+                )
+            },
+        );
+        let updating = existing.is_some();
+        let ticket_id = if write {
+            let submitter = self.person(ticket.created_by.as_ref(), "ticket submitter", true);
+            let assignee = self.person(ticket.assigned_to.as_ref(), "ticket assignee", false);
+            let custom_field_values = self.field_values(&ticket.custom_fields);
+            let id = self.row_id(Kind::Ticket, &ticket.id, existing)?;
+            if self.applying() {
+                let row = TicketRow {
+                    id: &id,
+                    ticket,
+                    submitter_id: submitter.as_deref(),
+                    assignee_id: assignee.as_deref(),
+                    custom_field_values,
+                };
+                self.db.write_ticket(&row, updating)?;
+            }
+            id
+        } else {
+            existing.unwrap_or_default()
+        };
+
+        for note in &ticket.notes {
+            let existing = self.db.resolve(Kind::Note, &note.id)?;
+            let updating = existing.is_some();
+            if self.decide(
+                updating,
+                |o| &mut o.notes,
+                || format!("Failed to import note: Note already exists ({})", note.id),
+            ) {
+                let author = self.person(note.author.as_ref(), "note author", true);
+                let id = self.row_id(Kind::Note, &note.id, existing)?;
+                if self.applying() {
+                    self.db
+                        .write_note(&id, &ticket_id, author.as_deref(), note, updating)?;
+                }
+            }
+        }
+
+        for entry in &ticket.history {
+            let existing = self.db.resolve(Kind::History, &entry.id)?;
+            let updating = existing.is_some();
+            if self.decide(
+                updating,
+                |o| &mut o.history,
+                || {
+                    format!(
+                        "Failed to import history entry: Entry already exists ({})",
+                        entry.id
+                    )
+                },
+            ) {
+                let user = self.person(entry.user.as_ref(), "history entry user", true);
+                let id = self.row_id(Kind::History, &entry.id, existing)?;
+                if self.applying() {
+                    self.db
+                        .write_history(&id, &ticket_id, user.as_deref(), entry, updating)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn attachment(&mut self, attachment: &AttachmentRecord) -> Result<()> {
+        let ticket_id = self.db.resolve(Kind::Ticket, &attachment.ticket_id)?;
+        if ticket_id.is_none() && !(self.mode == Mode::Plan && self.archive_has_tickets) {
+            self.warn(format!(
+                "attachment {}: its ticket {} is neither in the archive nor in {}; not imported",
+                attachment.id, attachment.ticket_id, self.company_name
+            ));
+            return Ok(());
+        }
+        let note_id = match &attachment.note_id {
+            Some(note) => {
+                let found = self.db.resolve(Kind::Note, note)?;
+                if found.is_none() && !(self.mode == Mode::Plan && self.archive_has_tickets) {
+                    self.warn(format!(
+                        "attachment {}: its note {note} was not found; attached to the ticket only",
+                        attachment.id
+                    ));
+                }
+                found
+            }
+            None => None,
+        };
+        let existing = self.db.resolve(Kind::Attachment, &attachment.id)?;
+        let updating = existing.is_some();
+        if self.decide(
+            updating,
+            |o| &mut o.attachments,
+            || {
+                format!(
+                    "Failed to import attachment: Attachment already exists ({})",
+                    attachment.id
+                )
+            },
+        ) {
+            let uploader =
+                self.person(attachment.uploaded_by.as_ref(), "attachment uploader", true);
+            let id = self.row_id(Kind::Attachment, &attachment.id, existing)?;
+            if self.applying() {
+                let ticket_id = ticket_id.unwrap_or_default();
+                let row = AttachmentRow {
+                    id: &id,
+                    attachment,
+                    ticket_id: &ticket_id,
+                    note_id: note_id.as_deref(),
+                    uploader_id: uploader.as_deref(),
+                };
+                self.db.write_attachment(&row, updating)?;
+            }
+        }
+        Ok(())
+    }
+}
