@@ -1,0 +1,725 @@
+//! The generated assets: the man page `man/bomizzel-backup.1` and the bash, zsh and fish
+//! completions in `completions/`, all rendered from the clap definitions in `src/cli.rs`.
+//!
+//! The tests fail when a committed file differs from what the definitions give;
+//! `UPDATE_ASSETS=1 cargo test --test assets` rewrites them. The README is checked too: its
+//! command lines may only use options that exist, and its exit codes must match the table.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::PathBuf;
+
+use bomizzel_backup::cli;
+use clap::{Arg, ArgAction, Command};
+use clap_complete::{Generator, Shell};
+use clap_mangen::Man;
+use roff::{Inline, Roff, bold, italic, roman};
+
+const BIN: &str = "bomizzel-backup";
+const REGENERATE: &str = "UPDATE_ASSETS=1 cargo test --test assets";
+
+#[test]
+fn man_page_is_current() {
+    assert_current(&[("man/bomizzel-backup.1".into(), render_man_page())]);
+}
+
+#[test]
+fn shell_completions_are_current() {
+    let scripts: Vec<(String, String)> = [Shell::Bash, Shell::Zsh, Shell::Fish]
+        .into_iter()
+        .map(|shell| {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cli::command(), BIN, &mut script);
+            let script = String::from_utf8(script).expect("completion scripts are UTF-8");
+            (format!("completions/{}", shell.file_name(BIN)), script)
+        })
+        .collect();
+    assert_current(&scripts);
+}
+
+#[test]
+fn man_page_documents_every_option_environment_variable_and_exit_code() {
+    let page = render_man_page();
+    let mut root = cli::command();
+    root.build();
+    for cmd in std::iter::once(&root).chain(subcommands(&root)) {
+        for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+            let shown = match (arg.get_long(), arg.get_short()) {
+                (Some(long), _) => format!(r"\fB\-\-{}\fR", roff_escape(long)),
+                (None, Some(short)) => format!(r"\fB\-{short}\fR"),
+                (None, None) => format!(r"\fI{}\fR", value_label(arg)),
+            };
+            assert!(
+                page.contains(&shown),
+                "the man page does not show {shown} of `{}`",
+                cmd.get_name()
+            );
+            if let Some(env) = arg.get_env() {
+                let env = env.to_string_lossy();
+                assert!(
+                    page.contains(&format!(".B {env}\n")),
+                    "ENVIRONMENT lacks {env}"
+                );
+            }
+        }
+    }
+    let (_, exit_section) = page
+        .split_once(".SH \"EXIT STATUS\"\n")
+        .expect("the man page has an EXIT STATUS section");
+    let codes = exit_statuses();
+    assert_eq!(codes.first().map(|(code, _)| *code), Some(0));
+    for (code, meaning) in codes {
+        assert!(
+            exit_section.contains(&format!(".B {code}\n{}", roff_escape(&meaning))),
+            "EXIT STATUS lacks {code} {meaning}"
+        );
+    }
+}
+
+#[test]
+fn readme_and_man_page_examples_use_only_real_options() {
+    let readme = read_repo_file("README.md");
+    let mut in_code = false;
+    let code_lines = readme.lines().filter(|line| {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            return false;
+        }
+        in_code
+    });
+    let unknown = unknown_options(code_lines);
+    assert!(
+        unknown.is_empty(),
+        "README.md's commands use options that src/cli.rs does not define: {unknown:?}"
+    );
+
+    let page = render_man_page()
+        .replace(r"\-", "-")
+        .replace(r"\fB", "")
+        .replace(r"\fI", "")
+        .replace(r"\fR", "");
+    let unknown = unknown_options(page.lines());
+    assert!(
+        unknown.is_empty(),
+        "the man page's commands use options that src/cli.rs does not define: {unknown:?}"
+    );
+}
+
+#[test]
+fn readme_lists_the_exit_codes_of_the_table() {
+    let readme = read_repo_file("README.md");
+    let listed: BTreeSet<u8> = readme
+        .lines()
+        .filter_map(|line| line.strip_prefix("| "))
+        .filter_map(|rest| rest.split(' ').next()?.parse().ok())
+        .collect();
+    let table: BTreeSet<u8> = exit_statuses().into_iter().map(|(code, _)| code).collect();
+    assert_eq!(
+        listed, table,
+        "README.md's exit code table differs from cli::EXIT_STATUS"
+    );
+}
+
+/// Compares generated files with the committed ones, or rewrites them under
+/// `UPDATE_ASSETS=1`.
+fn assert_current(assets: &[(String, String)]) {
+    let update = std::env::var("UPDATE_ASSETS").as_deref() == Ok("1");
+    let mut stale = Vec::new();
+    for (relative, rendered) in assets {
+        let path = repo_path(relative);
+        if update {
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir).expect("create the asset directory");
+            }
+            fs::write(&path, rendered).unwrap_or_else(|e| panic!("cannot write {relative}: {e}"));
+            continue;
+        }
+        let committed = fs::read_to_string(&path).unwrap_or_default();
+        if &committed != rendered {
+            let line = committed
+                .lines()
+                .zip(rendered.lines())
+                .position(|(old, new)| old != new)
+                .unwrap_or_else(|| committed.lines().count().min(rendered.lines().count()));
+            stale.push(format!(
+                "{relative} (first difference at line {})",
+                line + 1
+            ));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale generated files, which differ from what src/cli.rs gives:\n  {}\n\
+         Run `{REGENERATE}` and commit the result.",
+        stale.join("\n  ")
+    );
+}
+
+fn repo_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+fn read_repo_file(relative: &str) -> String {
+    fs::read_to_string(repo_path(relative))
+        .unwrap_or_else(|e| panic!("cannot read {relative}: {e}"))
+}
+
+/// The subcommands a user can run (not clap's own `help`).
+fn subcommands(cmd: &Command) -> impl Iterator<Item = &Command> {
+    cmd.get_subcommands()
+        .filter(|sub| !sub.is_hide_set() && sub.get_name() != "help")
+}
+
+/// Every long option name of the program and its subcommands.
+fn known_long_options() -> BTreeSet<String> {
+    let mut root = cli::command();
+    root.build();
+    std::iter::once(&root)
+        .chain(subcommands(&root))
+        .flat_map(|cmd| cmd.get_arguments())
+        .filter_map(|arg| arg.get_long().map(str::to_string))
+        .collect()
+}
+
+/// The `--options` on command lines (the words after `bomizzel-backup`, up to a pipe or
+/// `;`/`&&`) that no command defines.
+fn unknown_options<'a>(lines: impl Iterator<Item = &'a str>) -> BTreeSet<String> {
+    let known = known_long_options();
+    let mut unknown = BTreeSet::new();
+    for line in lines {
+        for invocation in line.split(&format!("{BIN} ")).skip(1) {
+            let invocation = invocation.split(['|', ';', '&']).next().unwrap_or_default();
+            for word in invocation.split_whitespace() {
+                let word = word.trim_start_matches(['[', '(']);
+                let Some(name) = word.strip_prefix("--") else {
+                    continue;
+                };
+                let name = name
+                    .split('=')
+                    .next()
+                    .unwrap_or_default()
+                    .trim_end_matches([']', ')', ',', '.', '`']);
+                if !name.is_empty() && !known.contains(name) {
+                    unknown.insert(format!("--{name}"));
+                }
+            }
+        }
+    }
+    unknown
+}
+
+/// `cli::EXIT_STATUS` as (code, meaning) pairs; an indented line without a code continues the
+/// meaning above it.
+fn exit_statuses() -> Vec<(u8, String)> {
+    let mut table: Vec<(u8, String)> = Vec::new();
+    for line in cli::EXIT_STATUS.lines().skip(1) {
+        let line = line.trim();
+        let (first, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        match (first.parse::<u8>(), table.last_mut()) {
+            (Ok(code), _) => table.push((code, rest.trim().to_string())),
+            (Err(_), Some((_, meaning))) if !line.is_empty() => {
+                meaning.push(' ');
+                meaning.push_str(line);
+            }
+            _ => {}
+        }
+    }
+    table
+}
+
+// ---------------------------------------------------------------------------------------
+// The man page
+// ---------------------------------------------------------------------------------------
+
+/// The whole man page: one page for the program and every subcommand.
+fn render_man_page() -> String {
+    let definitions = cli::command();
+    let mut root = definitions.clone();
+    root.build();
+    let man = Man::new(definitions.clone())
+        .title(BIN.to_uppercase())
+        .manual("User Commands");
+
+    let mut title = Vec::new();
+    man.render_title(&mut title).expect("render the title");
+    let mut name = Vec::new();
+    man.render_name_section(&mut name).expect("render NAME");
+    let mut page = String::from_utf8(title).expect("roff is UTF-8");
+    page.push_str(&strip_preamble(
+        &String::from_utf8(name).expect("roff is UTF-8"),
+    ));
+
+    let mut body = Roff::new();
+    // Ragged right, and no hyphens inserted into option names.
+    body.control("ad", ["l"]).control("nh", []);
+    body.control("SH", ["SYNOPSIS"]);
+    for sub in subcommands(&root) {
+        body.text(synopsis(sub));
+        body.control("PP", []);
+    }
+    let mut info_flags: Vec<Inline> = vec![bold(BIN), roman(" ")];
+    for (i, arg) in root
+        .get_arguments()
+        .filter(|a| is_help_or_version(a))
+        .enumerate()
+    {
+        if i > 0 {
+            info_flags.push(roman(" | "));
+        }
+        info_flags.push(bold(format!("--{}", arg.get_long().unwrap_or_default())));
+    }
+    body.text(info_flags);
+
+    body.control("SH", ["DESCRIPTION"]);
+    prose(&mut body, &long_about(&definitions));
+    body.control("PP", []);
+    body.text([roman(
+        "The global options below may come before or after the command name, and each of \
+         them can also be set in the environment (see ENVIRONMENT). An option given on the \
+         command line wins over the environment.",
+    )]);
+    body.control("PP", []);
+    body.text([
+        roman(
+            "Archives and --json reports go to standard output; progress, summaries and \
+             errors go to standard error. An error is one line, ",
+        ),
+        bold(format!("{BIN}: ")),
+        italic("what failed: why"),
+        roman(
+            ". A progress bar is drawn only when standard error is a terminal, so a job run \
+             with --quiet prints nothing unless it fails.",
+        ),
+    ]);
+    page.push_str(&without_preamble(body));
+
+    // The global options, with their environment variables and defaults, from clap_mangen.
+    page.push_str(&options_section(Man::new(definitions.clone()), None));
+
+    let mut commands = Roff::new();
+    commands.control("SH", ["COMMANDS"]);
+    page.push_str(&without_preamble(commands));
+    for sub in subcommands(&definitions) {
+        let built = root
+            .find_subcommand(sub.get_name())
+            .expect("the built command has every subcommand");
+        page.push_str(&command_section(sub, built));
+    }
+
+    let mut tail = Roff::new();
+    exit_status_section(&mut tail);
+    environment_section(&mut tail, &root);
+    files_section(&mut tail, &root);
+    archive_section(&mut tail);
+    examples_section(&mut tail);
+    tail.control("SH", ["SEE ALSO"]);
+    tail.text([
+        bold("sqlite3"),
+        roman("(1), "),
+        bold("unzip"),
+        roman("(1), "),
+        bold("crontab"),
+        roman("(5); README.md and docs/ARCHIVE.md in the source tree."),
+    ]);
+    page.push_str(&without_preamble(tail));
+    page
+}
+
+/// One subcommand: its synopsis, what it does, its own options and its examples. `sub` is the
+/// definition (its own options only), `built` the same subcommand as the program parses it.
+fn command_section(sub: &Command, built: &Command) -> String {
+    let mut head = Roff::new();
+    head.control("SS", [sub.get_name()]);
+    head.text(synopsis(built));
+    head.control("PP", []);
+    prose(&mut head, &long_about(sub));
+    let mut section = without_preamble(head);
+
+    // clap_mangen renders the options; the subcommand's section is the heading here.
+    let own_options = sub.clone().disable_help_flag(true);
+    if own_options.get_arguments().any(|a| !a.is_hide_set()) {
+        section.push_str(&options_section(Man::new(own_options), Some("Options:")));
+    }
+
+    if let Some(after) = sub.get_after_long_help().or_else(|| sub.get_after_help()) {
+        let mut examples = Roff::new();
+        indented_blocks(&mut examples, &after.to_string());
+        section.push_str(&without_preamble(examples));
+    }
+    section
+}
+
+/// clap_mangen's OPTIONS section. Under a subcommand its `.SH` headings become paragraphs,
+/// so the options stay inside the subcommand's section.
+fn options_section(man: Man, heading: Option<&str>) -> String {
+    let mut rendered = Vec::new();
+    man.render_options_section(&mut rendered)
+        .expect("render options");
+    let rendered = strip_preamble(&String::from_utf8(rendered).expect("roff is UTF-8"));
+    let Some(heading) = heading else {
+        return rendered;
+    };
+    let mut out = String::new();
+    for line in rendered.lines() {
+        match line.strip_prefix(".SH ") {
+            Some("OPTIONS") => out.push_str(&format!(".PP\n{heading}\n")),
+            Some(other) => out.push_str(&format!(".PP\n{}:\n", other.trim_matches('"'))),
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// `bomizzel-backup [global options] export [-o PATH|DIR|-] [--format zip|json] …`: the
+/// subcommand's own arguments with their values. Arguments that exclude each other (a group
+/// without `multiple`, or `conflicts_with`) show as `[a | b]`, or `(a | b)` when the group is
+/// required. `sub` comes from the built command, where every conflict can be resolved.
+fn synopsis(sub: &Command) -> Vec<Inline> {
+    let visible: Vec<&Arg> = sub
+        .get_arguments()
+        .filter(|a| !a.is_hide_set() && !a.is_global_set() && !is_help_or_version(a))
+        .collect();
+    let alternatives = alternatives(sub, &visible);
+    let set_of = |arg: &Arg| {
+        alternatives
+            .iter()
+            .position(|(_, members)| members.iter().any(|m| m.get_id() == arg.get_id()))
+    };
+
+    let mut line = vec![
+        bold(BIN),
+        roman(" ["),
+        italic("global options"),
+        roman("] "),
+        bold(sub.get_name()),
+    ];
+    let mut shown = vec![false; alternatives.len()];
+    let (positionals, options): (Vec<&Arg>, Vec<&Arg>) =
+        visible.iter().partition(|a| a.is_positional());
+    for arg in options.into_iter().chain(positionals) {
+        let Some(index) = set_of(arg) else {
+            let (open, close) = if arg.is_required_set() {
+                (" ", "")
+            } else {
+                (" [", "]")
+            };
+            line.push(roman(open));
+            line.extend(usage(arg));
+            line.push(roman(close));
+            continue;
+        };
+        let (required, members) = &alternatives[index];
+        // A set that holds a positional argument stands where the positionals do.
+        let wait = members.iter().any(|m| m.is_positional()) && !arg.is_positional();
+        if shown[index] || wait {
+            continue;
+        }
+        shown[index] = true;
+        line.push(roman(if *required { " (" } else { " [" }));
+        for (i, member) in members.iter().enumerate() {
+            if i > 0 {
+                line.push(roman(" | "));
+            }
+            line.extend(usage(member));
+        }
+        line.push(roman(if *required { ")" } else { "]" }));
+    }
+    line
+}
+
+/// The sets of arguments of which at most one may be given, each with whether one of them is
+/// required; positional members first.
+fn alternatives<'a>(sub: &'a Command, visible: &[&'a Arg]) -> Vec<(bool, Vec<&'a Arg>)> {
+    let is_visible = |arg: &Arg| visible.iter().any(|v| v.get_id() == arg.get_id());
+    let mut sets: Vec<(bool, Vec<&'a Arg>)> = Vec::new();
+    for group in sub.get_groups() {
+        if group.clone().is_multiple() {
+            continue;
+        }
+        let members: Vec<&Arg> = group
+            .get_args()
+            .filter_map(|id| sub.get_arguments().find(|a| a.get_id() == id))
+            .filter(|a| is_visible(a))
+            .collect();
+        if members.len() > 1 {
+            sets.push((group.is_required_set(), members));
+        }
+    }
+    for arg in visible {
+        for other in sub.get_arg_conflicts_with(arg) {
+            if !is_visible(other) {
+                continue;
+            }
+            let find = |a: &Arg| {
+                sets.iter()
+                    .position(|(_, m)| m.iter().any(|x| x.get_id() == a.get_id()))
+            };
+            match (find(arg), find(other)) {
+                (Some(_), Some(_)) => {}
+                (Some(i), None) => sets[i].1.push(other),
+                (None, Some(i)) => sets[i].1.push(arg),
+                (None, None) => sets.push((false, vec![arg, other])),
+            }
+        }
+    }
+    for (_, members) in &mut sets {
+        members.sort_by_key(|a| !a.is_positional());
+    }
+    sets
+}
+
+/// One argument as the synopsis shows it: `-o PATH|DIR|-`, `--format zip|json`, `FILE`.
+fn usage(arg: &Arg) -> Vec<Inline> {
+    if arg.is_positional() {
+        return vec![italic(value_label(arg))];
+    }
+    let flag = match (arg.get_short(), arg.get_long()) {
+        (Some(short), _) => format!("-{short}"),
+        (None, Some(long)) => format!("--{long}"),
+        (None, None) => String::new(),
+    };
+    let mut out = vec![bold(flag)];
+    if arg.get_action().takes_values() {
+        out.push(roman(" "));
+        out.push(italic(value_label(arg)));
+    }
+    if matches!(arg.get_action(), ArgAction::Count | ArgAction::Append) {
+        out.push(roman("..."));
+    }
+    out
+}
+
+/// What a value looks like: its choices, else its value name, else its id.
+fn value_label(arg: &Arg) -> String {
+    let choices: Vec<String> = arg
+        .get_possible_values()
+        .iter()
+        .filter(|v| !v.is_hide_set())
+        .map(|v| v.get_name().to_string())
+        .collect();
+    if !choices.is_empty() && !arg.is_hide_possible_values_set() {
+        return choices.join("|");
+    }
+    match arg.get_value_names() {
+        Some(names) => names
+            .iter()
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        None => arg.get_id().as_str().to_uppercase(),
+    }
+}
+
+fn is_help_or_version(arg: &Arg) -> bool {
+    matches!(
+        arg.get_action(),
+        ArgAction::Help | ArgAction::HelpShort | ArgAction::HelpLong | ArgAction::Version
+    )
+}
+
+fn long_about(cmd: &Command) -> String {
+    cmd.get_long_about()
+        .or_else(|| cmd.get_about())
+        .map(|about| about.to_string())
+        .unwrap_or_default()
+}
+
+/// Paragraphs of help text; `code` in backticks is set in bold.
+fn prose(roff: &mut Roff, text: &str) {
+    for (i, paragraph) in text.split("\n\n").enumerate() {
+        if i > 0 {
+            roff.control("PP", []);
+        }
+        let joined = paragraph.split_whitespace().collect::<Vec<_>>().join(" ");
+        let inlines: Vec<Inline> = joined
+            .split('`')
+            .enumerate()
+            .filter(|(_, piece)| !piece.is_empty())
+            .map(|(i, piece)| {
+                if i % 2 == 1 {
+                    bold(piece)
+                } else {
+                    roman(piece)
+                }
+            })
+            .collect();
+        roff.text(inlines);
+    }
+}
+
+/// Help text such as "Examples:\n  cmd one\n  cmd two": unindented lines as paragraphs,
+/// indented lines kept as they are, in an indented block.
+fn indented_blocks(roff: &mut Roff, text: &str) {
+    let mut in_block = false;
+    for line in text.lines() {
+        let indented = line.starts_with(' ');
+        if indented && !in_block {
+            roff.control("RS", ["4"]).control("nf", []);
+        } else if !indented && in_block {
+            roff.control("fi", []).control("RE", []);
+        }
+        in_block = indented;
+        if indented {
+            roff.text([roman(line.trim_start())]);
+        } else if !line.trim().is_empty() {
+            roff.control("PP", []).text([roman(line)]);
+        }
+    }
+    if in_block {
+        roff.control("fi", []).control("RE", []);
+    }
+}
+
+fn exit_status_section(roff: &mut Roff) {
+    roff.control("SH", ["EXIT STATUS"]);
+    roff.text([roman(
+        "Every command exits with one of these statuses, so that scripts can tell the cases apart:",
+    )]);
+    for (code, meaning) in exit_statuses() {
+        roff.control("TP", []);
+        roff.control("B", [code.to_string().as_str()]);
+        roff.text([roman(meaning)]);
+    }
+}
+
+/// The environment variables, from the options that read them.
+fn environment_section(roff: &mut Roff, root: &Command) {
+    roff.control("SH", ["ENVIRONMENT"]);
+    for arg in root.get_arguments().filter(|a| !a.is_hide_set()) {
+        let (Some(env), Some(long)) = (arg.get_env(), arg.get_long()) else {
+            continue;
+        };
+        let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+        roff.control("TP", []);
+        roff.control("B", [env.to_string_lossy().as_ref()]);
+        roff.text([
+            roman(format!("{help}; used when ")),
+            bold(format!("--{long}")),
+            roman(" is not given."),
+        ]);
+    }
+}
+
+fn files_section(roff: &mut Roff, root: &Command) {
+    let default_db = root
+        .get_arguments()
+        .find(|a| a.get_long() == Some("db"))
+        .and_then(|a| a.get_default_values().first())
+        .map(|v| v.to_string_lossy().into_owned())
+        .expect("--db has a default; FILES describes it");
+    roff.control("SH", ["FILES"]);
+    roff.control("TP", []);
+    roff.text([italic(format!("./{default_db}"))]);
+    roff.text([roman(
+        "The database used when neither --db nor BOMIZZEL_DB names one. No command but init \
+         creates a database file: a path that does not exist is an error (status 6), except \
+         for import --validate-only, which then checks the archive on its own.",
+    )]);
+    roff.control("TP", []);
+    roff.text([italic("./bomizzel-COMPANY-YYYYMMDDTHHMMSSZ.zip")]);
+    roff.text([roman(
+        "The archive export writes when -o is not given (or names a directory): the company's \
+         name in lower case with dashes, and the UTC time of the export. It is written under \
+         a temporary name beginning with a dot in the same directory and renamed once it is \
+         complete and synced, so an interrupted export leaves no partial archive. It is \
+         created with mode 0600, as it holds personal data.",
+    )]);
+}
+
+fn archive_section(roff: &mut Roff) {
+    roff.control("SH", ["ARCHIVE"]);
+    roff.text([roman(
+        "A zip archive holds manifest.json and one entry per section: users.json, \
+         custom_fields.json, tickets.json (each ticket with its notes and history) and \
+         attachments.json. Each section is a JSON array with one record per line. The \
+         manifest names the company, the export and its options, counts the records, and \
+         gives each entry's length in bytes and its SHA-256. A json archive is one document, \
+         {\"exportInfo\": manifest, \"data\": {\"users\": [...], ...}}, the layout of the \
+         Bomizzel web app's own exports.",
+    )]);
+    roff.control("PP", []);
+    roff.text([roman(
+        "Archives never hold password hashes, nor the bytes of attached files: attachments are \
+         described, not copied. To check an archive without this tool:",
+    )]);
+    roff.control("RS", ["4"]).control("nf", []);
+    roff.text([roman("unzip -t backup.zip")]);
+    roff.text([roman("unzip -p backup.zip manifest.json")]);
+    roff.text([roman("unzip -p backup.zip tickets.json | sha256sum")]);
+    roff.control("fi", []).control("RE", []);
+    roff.text([roman(
+        "The last line must print the sha256 the manifest gives for tickets.json. \
+         docs/ARCHIVE.md in the source tree describes every record and field.",
+    )]);
+}
+
+fn examples_section(roff: &mut Roff) {
+    roff.control("SH", ["EXAMPLES"]);
+    let examples: [(&str, &[&str]); 5] = [
+        (
+            "Back up Acme Corp into /backups, under the default file name:",
+            &[
+                "bomizzel-backup --db /srv/bomizzel/bomizzel.db --company \"Acme Corp\" \\",
+                "    --actor ada@acme.example export -o /backups/",
+            ],
+        ),
+        (
+            "The same every Monday at 02:30 from cron, silent unless it fails; in a crontab, \
+             the variables go on lines of their own:",
+            &[
+                "BOMIZZEL_DB=/srv/bomizzel/bomizzel.db",
+                "BOMIZZEL_COMPANY=Acme Corp",
+                "BOMIZZEL_ACTOR=ada@acme.example",
+                "30 2 * * 1  bomizzel-backup -q export -o /backups/",
+            ],
+        ),
+        (
+            "Print only the file name of the new archive, for a script:",
+            &["bomizzel-backup --json export -o /backups/ | jq -r .file"],
+        ),
+        (
+            "Check a backup file on its own, without a database:",
+            &["bomizzel-backup import --validate-only backup.zip"],
+        ),
+        (
+            "Restore a company onto a new, empty database:",
+            &[
+                "bomizzel-backup --db /srv/bomizzel/new.db init",
+                "bomizzel-backup --db /srv/bomizzel/new.db --actor ada@acme.example \\",
+                "    import --create-company backup.zip",
+            ],
+        ),
+    ];
+    for (what, lines) in examples {
+        roff.control("PP", []).text([roman(what)]);
+        roff.control("RS", ["4"]).control("nf", []);
+        for line in lines {
+            roff.text([roman(*line)]);
+        }
+        roff.control("fi", []).control("RE", []);
+    }
+}
+
+/// What roff does to a literal string in a text line.
+fn roff_escape(text: &str) -> String {
+    text.replace('\\', r"\\")
+        .replace('-', r"\-")
+        .replace('\'', r"\*(Aq")
+}
+
+/// A rendered piece without the apostrophe preamble that every roff rendering starts with;
+/// the page keeps the first one, from its title.
+fn without_preamble(roff: Roff) -> String {
+    strip_preamble(&roff.render())
+}
+
+fn strip_preamble(rendered: &str) -> String {
+    let preamble = Roff::new().render();
+    rendered
+        .strip_prefix(preamble.as_str())
+        .unwrap_or(rendered)
+        .to_string()
+}
