@@ -105,6 +105,20 @@ Examples:
   bomizzel-backup --actor ada@acme.example import --skip-duplicates backup.zip
   bomizzel-backup --db new.db --actor ada@acme.example import --create-company backup.zip")]
     Import(ImportArgs),
+    /// List the company's recent exports, imports and prunes, or show one in full
+    #[command(after_help = "\
+Examples:
+  bomizzel-backup history                      # the last 20 entries
+  bomizzel-backup history --kind import --limit 5
+  bomizzel-backup history export_20261125T143000Z_1a2b3c4d")]
+    History(HistoryArgs),
+    /// Delete old archive files that this company's export log records
+    #[command(after_help = "\
+Examples:
+  bomizzel-backup prune --older-than 12w --dry-run   # what would go
+  bomizzel-backup prune --older-than 12w --keep-last 3
+  bomizzel-backup prune --older-than 24h --keep-last 0   # download copies after a day")]
+    Prune(PruneArgs),
 }
 
 /// What `export` writes, and where.
@@ -182,6 +196,46 @@ pub struct ImportArgs {
 
     #[command(flatten)]
     pub confirmation: Confirmation,
+}
+
+/// What `history` shows.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Show this entry (an export, import or prune id) in full
+    #[arg(value_name = "ID")]
+    pub id: Option<String>,
+
+    /// How many entries to list, newest first
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: u64,
+
+    /// Only entries of this kind
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    Export,
+    Import,
+    Prune,
+}
+
+/// The retention policy for `prune`.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Delete recorded archives older than this: a number and a unit, h (hours), d (days)
+    /// or w (weeks), e.g. 24h, 7d, 12w
+    #[arg(long, value_name = "DURATION", required = true)]
+    pub older_than: String,
+
+    /// Always keep this many of the newest archives that still exist, whatever their age
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub keep_last: u64,
+
+    /// Say what would be deleted, and delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Skipping the question before a risky change.

@@ -21,5 +21,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Init => commands::init::run(&cli.global, &reporter),
         Command::Export(args) => commands::export::run(&cli.global, args, &reporter),
         Command::Import(args) => commands::import::run(&cli.global, args, &reporter),
+        Command::History(args) => commands::history::run(&cli.global, args, &reporter),
+        Command::Prune(args) => commands::prune::run(&cli.global, args, &reporter),
     }
 }

@@ -64,6 +64,8 @@ pub enum Event {
 /// An archive opened for reading; each `read` makes one pass over the chosen sections.
 pub struct ArchiveFile {
     label: String,
+    /// The absolute path of a file input, for logs that outlive the working directory.
+    path: Option<PathBuf>,
     file: File,
     layout: Layout,
     /// Keeps a spooled copy of stdin alive.
@@ -85,8 +87,13 @@ impl ArchiveFile {
         };
         let label = input.to_string();
         let layout = sniff(&file, &label)?;
+        let path = match input {
+            Input::File(path) => Some(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())),
+            Input::Stdin => None,
+        };
         Ok(Self {
             label,
+            path,
             file,
             layout,
             _spool: spool,
@@ -95,6 +102,13 @@ impl ArchiveFile {
 
     pub fn label(&self) -> &str {
         &self.label
+    }
+
+    /// The absolute path of a file, or `-` for stdin.
+    pub fn location(&self) -> String {
+        self.path
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), |p| p.display().to_string())
     }
 
     pub fn layout(&self) -> Layout {

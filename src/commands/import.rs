@@ -18,6 +18,7 @@ use crate::archive::records::{CompanyRole, Counts, Manifest, Section, UserRole};
 use crate::archive::validate::{Record, Validator};
 use crate::cli::{GlobalOpts, ImportArgs};
 use crate::db::import_rows::{self, ImportDb};
+use crate::db::logs::{self, LogKind};
 use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::import::{ImportActor, Importer, Mode, Plan, Policy};
@@ -149,7 +150,8 @@ pub fn run(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Resul
                 source,
                 plan: Plan::default(),
             };
-            if let Err(log_err) = record_import(&conn, &failed, None, Some(&err)) {
+            let actor_id = tenant::find_user_id(&conn, &actor_email).ok().flatten();
+            if let Err(log_err) = record_import(&conn, &failed, actor_id.as_deref(), Some(&err)) {
                 reporter.note(format!(
                     "bomizzel-backup: the failed import could not be logged: {log_err:#}"
                 ));
@@ -482,7 +484,7 @@ fn new_import_id() -> String {
 
 fn source_of(archive: &ArchiveFile, manifest: &Manifest) -> Source {
     Source {
-        file: archive.label().to_owned(),
+        file: archive.location(),
         layout: archive.layout(),
         export_id: manifest.export_id.clone(),
         company_id: manifest.company_id.clone(),
@@ -521,19 +523,15 @@ fn record_import(
         "error": error.map(|e| format!("{e:#}")),
         "tool": concat!("bomizzel-backup ", env!("CARGO_PKG_VERSION")),
     });
-    conn.execute(
-        "INSERT INTO data_import_logs (id, company_id, user_id, import_id, imported_data, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        (
-            uuid::Uuid::new_v4().to_string(),
-            &report.company_id,
-            actor_id,
-            &report.import_id,
-            summary.to_string(),
-            db::now_timestamp(),
-        ),
-    )?;
-    Ok(())
+    logs::insert(
+        conn,
+        LogKind::Import,
+        &report.company_id,
+        actor_id,
+        &report.import_id,
+        &summary,
+        &db::now_timestamp(),
+    )
 }
 
 fn print_plan(reporter: &Reporter, plan: &Plan) {

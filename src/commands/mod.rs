@@ -2,8 +2,10 @@
 //! and the authorized actor.
 
 pub mod export;
+pub mod history;
 pub mod import;
 pub mod init;
+pub mod prune;
 
 use std::time::Duration;
 

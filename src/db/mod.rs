@@ -3,6 +3,7 @@
 
 pub mod export_rows;
 pub mod import_rows;
+pub mod logs;
 pub mod schema;
 pub mod tenant;
 
@@ -62,10 +63,9 @@ pub fn create(path: &Path, options: OpenOptions) -> Result<Connection> {
         .with_context(|| format!("cannot create database {}", path.display()))?;
     configure(&conn, options)?;
     conn.execute_batch(&format!(
-        "BEGIN; {} {} {} COMMIT;",
+        "BEGIN; {} {} COMMIT;",
         schema::APP_SCHEMA,
-        schema::TOOL_SCHEMA,
-        schema::ID_MAP_SCHEMA
+        schema::tool_schema()
     ))
     .with_context(|| format!("cannot write the schema to {}", path.display()))?;
     Ok(conn)

@@ -265,3 +265,20 @@ CREATE TABLE IF NOT EXISTS bomizzel_backup_id_map (
     PRIMARY KEY (company_id, kind, archive_id)
 ) WITHOUT ROWID;
 ";
+
+/// The tool's record of `prune` runs, which belong to neither of the web app's logs.
+pub const PRUNE_LOG_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS bomizzel_backup_prune_logs (
+    id          TEXT PRIMARY KEY,
+    company_id  TEXT NOT NULL,
+    user_id     TEXT,
+    prune_id    TEXT NOT NULL UNIQUE,
+    pruned_data TEXT NOT NULL DEFAULT '{}',
+    created_at  TEXT NOT NULL
+);
+";
+
+/// Every table the tool creates when missing, in one idempotent batch.
+pub fn tool_schema() -> String {
+    [TOOL_SCHEMA, ID_MAP_SCHEMA, PRUNE_LOG_SCHEMA].concat()
+}

@@ -1,0 +1,271 @@
+//! `prune`: retention for the archives this company's export log records. Deletes only
+//! files the log names (and only while they still match their recorded checksum), always
+//! keeps the newest few that exist, and marks what it deleted in the log.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::archive::writer::DigestWriter;
+use crate::cli::{GlobalOpts, PruneArgs};
+use crate::db::logs::{self, LogKind};
+use crate::db::{self, tenant};
+use crate::error::Failure;
+use crate::report::{Reporter, human_bytes};
+
+/// One recorded archive and what prune does with it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Archive {
+    pub export_id: String,
+    pub file: String,
+    pub exported_at: String,
+    pub bytes: u64,
+}
+
+/// The `--json` report.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PruneReport {
+    pub prune_id: Option<String>,
+    pub dry_run: bool,
+    pub older_than: String,
+    pub keep_last: u64,
+    /// Deleted (or, in a dry run, to be deleted).
+    pub deleted: Vec<Archive>,
+    pub bytes_deleted: u64,
+    /// Recorded but already gone from disk.
+    pub missing: Vec<Archive>,
+    /// Old enough, but changed since the export; kept.
+    pub changed: Vec<Archive>,
+    /// Kept as the newest, or as younger than the cutoff.
+    pub kept: Vec<Archive>,
+}
+
+pub fn run(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Result<()> {
+    let session = super::open_session(global)?;
+    let age = parse_duration(&args.older_than)?;
+    let now = Utc::now();
+    let mut report = plan(&session.conn, &session.company, now - age, args)?;
+    if !args.dry_run {
+        apply(
+            &session.conn,
+            &session.company,
+            &session.actor,
+            &mut report,
+            now,
+        )?;
+    }
+    print_summary(reporter, &report);
+    reporter.result(&report)?;
+    Ok(())
+}
+
+/// `24h`, `7d`, `12w`.
+pub fn parse_duration(text: &str) -> Result<Duration> {
+    let bad = || {
+        Failure::Usage(format!(
+            "--older-than {text:?}: expected a number and a unit h, d or w, like 24h, 7d or 12w"
+        ))
+    };
+    let split = text
+        .len()
+        .checked_sub(1)
+        .filter(|&i| text.is_char_boundary(i))
+        .ok_or_else(bad)?;
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number.parse().map_err(|_| bad())?;
+    let hours = match unit {
+        "h" => Some(n),
+        "d" => n.checked_mul(24),
+        "w" => n.checked_mul(24 * 7),
+        _ => None,
+    };
+    hours
+        .filter(|h| *h >= 0)
+        .and_then(Duration::try_hours)
+        .ok_or_else(|| bad().into())
+}
+
+fn plan(
+    conn: &rusqlite::Connection,
+    company: &tenant::Company,
+    cutoff: DateTime<Utc>,
+    args: &PruneArgs,
+) -> Result<PruneReport> {
+    let mut report = PruneReport {
+        prune_id: None,
+        dry_run: args.dry_run,
+        older_than: args.older_than.clone(),
+        keep_last: args.keep_last,
+        deleted: Vec::new(),
+        bytes_deleted: 0,
+        missing: Vec::new(),
+        changed: Vec::new(),
+        kept: Vec::new(),
+    };
+    let mut newest_kept = 0;
+    for entry in logs::list(conn, &company.id, &[LogKind::Export], None)? {
+        let d = &entry.detail;
+        let file = match d.get("file").and_then(Value::as_str) {
+            Some(file) if file != "-" => file,
+            _ => continue,
+        };
+        if d.get("prunedAt").is_some_and(|v| !v.is_null()) {
+            continue;
+        }
+        let archive = Archive {
+            export_id: entry.id.clone(),
+            file: file.to_owned(),
+            exported_at: entry.created_at.clone(),
+            bytes: d.get("bytes").and_then(Value::as_u64).unwrap_or(0),
+        };
+        let path = Path::new(file);
+        let exists = path.is_file();
+        if exists && newest_kept < args.keep_last {
+            newest_kept += 1;
+            report.kept.push(archive);
+            continue;
+        }
+        // A time that does not parse is never old enough: prune deletes only on certainty.
+        let old = DateTime::parse_from_rfc3339(&entry.created_at)
+            .is_ok_and(|at| at.with_timezone(&Utc) < cutoff);
+        if !old {
+            if exists {
+                report.kept.push(archive);
+            }
+        } else if !exists {
+            report.missing.push(archive);
+        } else if matches_record(path, d)? {
+            report.bytes_deleted += archive.bytes;
+            report.deleted.push(archive);
+        } else {
+            report.changed.push(archive);
+        }
+    }
+    Ok(report)
+}
+
+/// True when the file still has the length and SHA-256 the export recorded.
+fn matches_record(path: &Path, detail: &Value) -> Result<bool> {
+    let (Some(bytes), Some(sha256)) = (
+        detail.get("bytes").and_then(Value::as_u64),
+        detail.get("sha256").and_then(Value::as_str),
+    ) else {
+        return Ok(false);
+    };
+    if fs::metadata(path)?.len() != bytes {
+        return Ok(false);
+    }
+    let mut file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut digest = DigestWriter::new(io::sink());
+    io::copy(&mut file, &mut digest)?;
+    Ok(digest.finish().1.sha256 == sha256)
+}
+
+fn apply(
+    conn: &rusqlite::Connection,
+    company: &tenant::Company,
+    actor: &tenant::Actor,
+    report: &mut PruneReport,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let prune_id = format!(
+        "prune_{}_{}",
+        now.format("%Y%m%dT%H%M%SZ"),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let pruned_at = db::format_timestamp(now);
+    let mut failures = Vec::new();
+    report.deleted.retain(
+        |archive| match fs::remove_file(PathBuf::from(&archive.file)) {
+            Ok(()) => true,
+            Err(err) => {
+                failures.push(format!("{}: {err}", archive.file));
+                false
+            }
+        },
+    );
+    report.bytes_deleted = report.deleted.iter().map(|a| a.bytes).sum();
+
+    let tx = conn.unchecked_transaction()?;
+    for (archive, missing) in report
+        .deleted
+        .iter()
+        .map(|a| (a, false))
+        .chain(report.missing.iter().map(|a| (a, true)))
+    {
+        if let Some(entry) = logs::find(&tx, &company.id, &archive.export_id)? {
+            let mut detail = entry.detail;
+            if let Value::Object(map) = &mut detail {
+                map.insert("prunedAt".into(), json!(pruned_at));
+                map.insert("pruneId".into(), json!(prune_id));
+                map.insert("fileMissing".into(), json!(missing));
+            }
+            logs::update_detail(&tx, LogKind::Export, &archive.export_id, &detail)?;
+        }
+    }
+    let detail = json!({
+        "olderThan": report.older_than,
+        "keepLast": report.keep_last,
+        "deleted": report.deleted,
+        "bytesDeleted": report.bytes_deleted,
+        "missing": report.missing,
+        "changed": report.changed,
+        "kept": report.kept.len(),
+        "errors": failures,
+    });
+    logs::insert(
+        &tx,
+        LogKind::Prune,
+        &company.id,
+        Some(&actor.id),
+        &prune_id,
+        &detail,
+        &pruned_at,
+    )?;
+    tx.commit()?;
+    report.prune_id = Some(prune_id);
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!("could not delete {}", failures.join("; ")))
+    }
+}
+
+fn print_summary(reporter: &Reporter, report: &PruneReport) {
+    let verb = if report.dry_run {
+        "Would delete"
+    } else {
+        "Deleted"
+    };
+    reporter.note(format!(
+        "{verb} {} archive{} ({}); kept {} (the newest {} and any younger than {}).",
+        report.deleted.len(),
+        if report.deleted.len() == 1 { "" } else { "s" },
+        human_bytes(report.bytes_deleted),
+        report.kept.len(),
+        report.keep_last,
+        report.older_than
+    ));
+    for archive in &report.deleted {
+        reporter.note(format!("  {} {}", archive.export_id, archive.file));
+    }
+    for archive in &report.missing {
+        reporter.note(format!(
+            "  already gone: {} {}",
+            archive.export_id, archive.file
+        ));
+    }
+    for archive in &report.changed {
+        reporter.note(format!(
+            "  kept, changed since its export: {} {}",
+            archive.export_id, archive.file
+        ));
+    }
+}

@@ -1,0 +1,168 @@
+//! The activity logs: exports and imports (the web app's `data_export_logs` and
+//! `data_import_logs`, which its History tab reads too) and the tool's own prune log.
+//!
+//! Each row's JSON detail keeps the web app's summary keys beside the tool's own fields.
+
+use anyhow::Result;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Which log an entry belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogKind {
+    Export,
+    Import,
+    Prune,
+}
+
+impl LogKind {
+    /// Table, id column and detail column.
+    fn columns(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            LogKind::Export => ("data_export_logs", "export_id", "exported_data"),
+            LogKind::Import => ("data_import_logs", "import_id", "imported_data"),
+            LogKind::Prune => ("bomizzel_backup_prune_logs", "prune_id", "pruned_data"),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LogKind::Export => "export",
+            LogKind::Import => "import",
+            LogKind::Prune => "prune",
+        }
+    }
+
+    pub const ALL: [LogKind; 3] = [LogKind::Export, LogKind::Import, LogKind::Prune];
+}
+
+/// One log row, with the actor's email when the user still exists.
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    pub kind: LogKind,
+    pub id: String,
+    pub created_at: String,
+    pub actor_id: Option<String>,
+    pub actor_email: Option<String>,
+    pub detail: Value,
+}
+
+/// Appends an entry to a log.
+pub fn insert(
+    conn: &Connection,
+    kind: LogKind,
+    company_id: &str,
+    actor_id: Option<&str>,
+    entry_id: &str,
+    detail: &Value,
+    created_at: &str,
+) -> Result<()> {
+    let (table, id_column, detail_column) = kind.columns();
+    conn.execute(
+        &format!(
+            "INSERT INTO {table} (id, company_id, user_id, {id_column}, {detail_column}, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        ),
+        params![
+            uuid::Uuid::new_v4().to_string(),
+            company_id,
+            actor_id,
+            entry_id,
+            detail.to_string(),
+            created_at
+        ],
+    )?;
+    Ok(())
+}
+
+/// The company's entries of the chosen kinds, newest first.
+pub fn list(
+    conn: &Connection,
+    company_id: &str,
+    kinds: &[LogKind],
+    limit: Option<u64>,
+) -> Result<Vec<LogEntry>> {
+    let selects: Vec<String> = kinds
+        .iter()
+        .map(|kind| {
+            let (table, id_column, detail_column) = kind.columns();
+            format!(
+                "SELECT '{}', l.{id_column}, l.created_at, l.user_id, u.email, l.{detail_column}
+                 FROM {table} l LEFT JOIN users u ON u.id = l.user_id
+                 WHERE l.company_id = ?1",
+                kind.name()
+            )
+        })
+        .collect();
+    let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+    let sql = format!(
+        "{} ORDER BY 3 DESC, 2 DESC LIMIT ?2",
+        selects.join(" UNION ALL ")
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let entries = stmt
+        .query_map(params![company_id, limit], entry_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(entries)
+}
+
+/// The company's entry with this id, of any kind.
+pub fn find(conn: &Connection, company_id: &str, entry_id: &str) -> Result<Option<LogEntry>> {
+    for kind in LogKind::ALL {
+        let (table, id_column, detail_column) = kind.columns();
+        let found = conn
+            .query_row(
+                &format!(
+                    "SELECT '{}', l.{id_column}, l.created_at, l.user_id, u.email, l.{detail_column}
+                     FROM {table} l LEFT JOIN users u ON u.id = l.user_id
+                     WHERE l.company_id = ?1 AND l.{id_column} = ?2",
+                    kind.name()
+                ),
+                params![company_id, entry_id],
+                entry_from_row,
+            )
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
+/// Replaces an entry's detail (prune marks the exports whose files it deleted).
+pub fn update_detail(
+    conn: &Connection,
+    kind: LogKind,
+    entry_id: &str,
+    detail: &Value,
+) -> Result<()> {
+    let (table, id_column, detail_column) = kind.columns();
+    conn.execute(
+        &format!("UPDATE {table} SET {detail_column} = ?2 WHERE {id_column} = ?1"),
+        params![entry_id, detail.to_string()],
+    )?;
+    Ok(())
+}
+
+fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LogEntry> {
+    let kind = match row.get::<_, String>(0)?.as_str() {
+        "export" => LogKind::Export,
+        "import" => LogKind::Import,
+        _ => LogKind::Prune,
+    };
+    let text: Option<String> = row.get(5)?;
+    // Entries the web app wrote may hold anything; an unreadable detail is kept as text.
+    let detail = text.map_or(Value::Null, |t| {
+        serde_json::from_str(&t).unwrap_or(Value::String(t))
+    });
+    Ok(LogEntry {
+        kind,
+        id: row.get(1)?,
+        created_at: row.get(2)?,
+        actor_id: row.get(3)?,
+        actor_email: row.get(4)?,
+        detail,
+    })
+}
