@@ -157,6 +157,14 @@ pub struct ExportReport {
 }
 
 pub fn run(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {
+    // Both would go to stdout, and a report appended to the archive corrupts it.
+    if reporter.wants_json() && args.output.as_deref() == Some(Path::new("-")) {
+        return Err(Failure::Usage(
+            "--json and -o - both write to stdout; write the archive to a file, or leave out --json"
+                .into(),
+        )
+        .into());
+    }
     let mut session = super::open_session(global)?;
     let exported_at = Utc::now();
     let request = request_from_args(args, &session.company, exported_at)?;
@@ -341,6 +349,13 @@ fn write_file(
             target.display()
         )
     };
+    if is_database_file(conn, target) {
+        return Err(Failure::Usage(format!(
+            "{} is the database being exported; choose another output file",
+            target.display()
+        ))
+        .into());
+    }
     if target.exists() && !request.force {
         return Err(refuse());
     }
@@ -387,6 +402,14 @@ fn write_file(
         .with_context(|| format!("cannot sync directory {}", dir.display()))?;
     let path = fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
     Ok((path, digest, manifest))
+}
+
+/// True when `target` is the open database file itself, which `--force` must never replace.
+fn is_database_file(conn: &Connection, target: &Path) -> bool {
+    let (Some(db), Ok(target)) = (conn.path(), fs::canonicalize(target)) else {
+        return false;
+    };
+    fs::canonicalize(db).is_ok_and(|db| db == target)
 }
 
 /// Streams every chosen section from one read transaction into `out`.

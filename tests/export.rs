@@ -1,0 +1,1535 @@
+//! `export` end to end: the real binary on a real demo database, checked against the
+//! archive it writes and the rows the database holds.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+
+use predicates::prelude::*;
+use serde_json::Value;
+
+use support::*;
+
+/// Acme's ticket creation times in the demo data; the date tests choose among them.
+const DEC31_LAST_MS: &str = "2025-12-31T23:59:59.999Z";
+const JAN01_MIDNIGHT: &str = "2026-01-01T00:00:00.000Z";
+const JAN15_AFTERNOON: &str = "2026-01-15T14:30:00.000Z";
+const JAN31_LAST_MS: &str = "2026-01-31T23:59:59.999Z";
+const FEB01_MIDNIGHT: &str = "2026-02-01T00:00:00.000Z";
+const MAR10_MORNING: &str = "2026-03-10T08:15:00.000Z";
+
+/// Every section's zip entry, with the manifest.
+const ALL_ENTRIES: [&str; 5] = [
+    "manifest.json",
+    "users.json",
+    "custom_fields.json",
+    "tickets.json",
+    "attachments.json",
+];
+
+/// Exports Acme as its admin to `out/<name>` with `args`, expecting success.
+fn export_acme(demo: &Demo, name: &str, args: &[&str]) -> Archive {
+    let path = demo.out_path(name);
+    demo.acme()
+        .arg("export")
+        .arg("-o")
+        .arg(&path)
+        .args(args)
+        .assert()
+        .success();
+    Archive::read(&path)
+}
+
+/// Exports Acme to `out/acme.zip` and returns its raw entries by name, and parsed.
+fn export_acme_zip(demo: &Demo, args: &[&str]) -> (BTreeMap<String, Vec<u8>>, Archive) {
+    let archive = export_acme(demo, "acme.zip", args);
+    let entries = zip_entries(&fs::read(demo.out_path("acme.zip")).unwrap());
+    (entries, archive)
+}
+
+fn names(entries: &BTreeMap<String, Vec<u8>>) -> BTreeSet<&str> {
+    entries.keys().map(String::as_str).collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// The Acme tickets created at exactly these times, each of which must exist.
+fn acme_tickets_created_at(demo: &Demo, times: &[&str]) -> BTreeSet<String> {
+    let conn = demo.conn();
+    times
+        .iter()
+        .map(|at| {
+            let found = strings(
+                &conn,
+                "SELECT id FROM tickets WHERE company_id = ?1 AND created_at = ?2",
+                [ids::ACME, at],
+            );
+            assert_eq!(found.len(), 1, "one Acme ticket created at {at}");
+            found.into_iter().next().unwrap()
+        })
+        .collect()
+}
+
+/// Nothing was exported: the output directory is empty (no archive, no temporary file)
+/// and no export was logged.
+fn assert_nothing_exported(demo: &Demo) {
+    assert_eq!(files_under(&demo.out), BTreeSet::new(), "files left behind");
+    assert_eq!(count_rows(&demo.conn(), "data_export_logs"), 0);
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+// ---------------------------------------------------------------------------------------
+// Sections
+
+#[test]
+fn full_export_holds_exactly_acmes_records() {
+    let demo = Demo::new();
+    let archive = export_acme(&demo, "acme.zip", &[]);
+
+    let expected = RecordIds::in_db(&demo.conn(), ids::ACME);
+    assert_eq!(RecordIds::in_archive(&archive), expected);
+    assert!(!expected.notes.is_empty() && !expected.history.is_empty());
+    assert_eq!(
+        archive.manifest["options"],
+        serde_json::json!({
+            "includeUsers": true, "includeTickets": true, "includeAttachments": true,
+            "includeCustomFields": true, "dateFrom": null, "dateTo": null
+        })
+    );
+}
+
+#[test]
+fn default_zip_holds_the_manifest_and_every_section() {
+    let demo = Demo::new();
+    let (entries, _) = export_acme_zip(&demo, &[]);
+    assert_eq!(names(&entries), ALL_ENTRIES.into_iter().collect());
+}
+
+#[test]
+fn no_users_leaves_out_only_the_users() {
+    let demo = Demo::new();
+    let (entries, archive) = export_acme_zip(&demo, &["--no-users"]);
+    assert_eq!(
+        names(&entries),
+        BTreeSet::from([
+            "manifest.json",
+            "custom_fields.json",
+            "tickets.json",
+            "attachments.json"
+        ])
+    );
+    let expected = RecordIds {
+        users: BTreeSet::new(),
+        ..RecordIds::in_db(&demo.conn(), ids::ACME)
+    };
+    assert_eq!(RecordIds::in_archive(&archive), expected);
+    assert_eq!(archive.manifest["options"]["includeUsers"], false);
+    assert_eq!(archive.manifest["counts"]["users"], 0);
+}
+
+#[test]
+fn no_custom_fields_leaves_out_only_the_field_definitions() {
+    let demo = Demo::new();
+    let (entries, archive) = export_acme_zip(&demo, &["--no-custom-fields"]);
+    assert_eq!(
+        names(&entries),
+        BTreeSet::from([
+            "manifest.json",
+            "users.json",
+            "tickets.json",
+            "attachments.json"
+        ])
+    );
+    let expected = RecordIds {
+        custom_fields: BTreeSet::new(),
+        ..RecordIds::in_db(&demo.conn(), ids::ACME)
+    };
+    assert_eq!(RecordIds::in_archive(&archive), expected);
+    assert_eq!(archive.manifest["options"]["includeCustomFields"], false);
+    assert_eq!(archive.manifest["counts"]["customFields"], 0);
+    // Ticket values still name their fields, even without the definitions.
+    let printer = archive
+        .records("tickets")
+        .iter()
+        .find(|t| t["createdAt"] == DEC31_LAST_MS)
+        .unwrap();
+    assert_eq!(printer["customFields"]["seats"], 12);
+}
+
+#[test]
+fn no_attachments_leaves_out_only_the_attachments() {
+    let demo = Demo::new();
+    let (entries, archive) = export_acme_zip(&demo, &["--no-attachments"]);
+    assert_eq!(
+        names(&entries),
+        BTreeSet::from([
+            "manifest.json",
+            "users.json",
+            "custom_fields.json",
+            "tickets.json"
+        ])
+    );
+    let expected = RecordIds {
+        attachments: BTreeMap::new(),
+        ..RecordIds::in_db(&demo.conn(), ids::ACME)
+    };
+    assert_eq!(RecordIds::in_archive(&archive), expected);
+    assert_eq!(archive.manifest["options"]["includeAttachments"], false);
+    assert_eq!(archive.manifest["options"]["includeTickets"], true);
+    assert_eq!(archive.manifest["counts"]["attachments"], 0);
+}
+
+#[test]
+fn no_tickets_leaves_out_tickets_and_their_attachments() {
+    let demo = Demo::new();
+    let path = demo.out_path("acme.zip");
+    demo.acme()
+        .args(["export", "--no-tickets", "-o"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("attachments"));
+    let entries = zip_entries(&fs::read(&path).unwrap());
+    assert_eq!(
+        names(&entries),
+        BTreeSet::from(["manifest.json", "users.json", "custom_fields.json"])
+    );
+    let archive = Archive::from_zip(&fs::read(&path).unwrap());
+    let all = RecordIds::in_db(&demo.conn(), ids::ACME);
+    let expected = RecordIds {
+        users: all.users,
+        custom_fields: all.custom_fields,
+        ..RecordIds::default()
+    };
+    assert_eq!(RecordIds::in_archive(&archive), expected);
+    let options = &archive.manifest["options"];
+    assert_eq!(options["includeTickets"], false);
+    assert_eq!(options["includeAttachments"], false);
+    let counts = &archive.manifest["counts"];
+    for key in ["tickets", "notes", "history", "attachments"] {
+        assert_eq!(counts[key], 0, "counts.{key}");
+    }
+}
+
+#[test]
+fn ticket_custom_field_values_are_keyed_by_field_name() {
+    let demo = Demo::new();
+    let archive = export_acme(&demo, "acme.zip", &[]);
+    let by_created: BTreeMap<&str, &Value> = archive
+        .records("tickets")
+        .iter()
+        .map(|t| (t["createdAt"].as_str().unwrap(), &t["customFields"]))
+        .collect();
+    assert_eq!(
+        by_created[DEC31_LAST_MS],
+        &serde_json::json!({"seats": 12, "plan": "pro"})
+    );
+    assert_eq!(
+        by_created[JAN15_AFTERNOON],
+        &serde_json::json!({"seats": 15, "budget": 1234.5})
+    );
+    assert_eq!(by_created[JAN01_MIDNIGHT], &serde_json::json!({}));
+}
+
+// ---------------------------------------------------------------------------------------
+// Date window
+
+/// Exports Acme with `args` and checks the archive holds exactly the tickets created at
+/// `times`, with their notes, history and attachments, and every user and field.
+fn assert_window(args: &[&str], times: &[&str]) -> Archive {
+    let demo = Demo::new();
+    let archive = export_acme(&demo, "window.zip", args);
+    let tickets = acme_tickets_created_at(&demo, times);
+    let expected = RecordIds::in_db(&demo.conn(), ids::ACME).only_tickets(&tickets);
+    assert_eq!(RecordIds::in_archive(&archive), expected, "{args:?}");
+    let counts = &archive.manifest["counts"];
+    assert_eq!(counts["tickets"], tickets.len());
+    assert_eq!(counts["notes"], expected.notes.len());
+    assert_eq!(counts["history"], expected.history.len());
+    assert_eq!(counts["attachments"], expected.attachments.len());
+    archive
+}
+
+#[test]
+fn since_and_until_days_are_inclusive_whole_days() {
+    let archive = assert_window(
+        &["--since", "2026-01-01", "--until", "2026-01-31"],
+        &[JAN01_MIDNIGHT, JAN15_AFTERNOON, JAN31_LAST_MS],
+    );
+    // The window's children are not vacuous: ticket 3 has notes, history and a file.
+    let counts = &archive.manifest["counts"];
+    assert_eq!(
+        (&counts["notes"], &counts["history"], &counts["attachments"]),
+        (&Value::from(2), &Value::from(1), &Value::from(1))
+    );
+    assert_eq!(archive.manifest["options"]["dateFrom"], "2026-01-01");
+    assert_eq!(archive.manifest["options"]["dateTo"], "2026-01-31");
+}
+
+#[test]
+fn since_alone_starts_at_midnight_of_that_day() {
+    assert_window(&["--since", "2026-02-01"], &[FEB01_MIDNIGHT, MAR10_MORNING]);
+}
+
+#[test]
+fn until_alone_ends_at_the_last_instant_of_that_day() {
+    assert_window(
+        &["--until", "2026-01-31"],
+        &[
+            DEC31_LAST_MS,
+            JAN01_MIDNIGHT,
+            JAN15_AFTERNOON,
+            JAN31_LAST_MS,
+        ],
+    );
+}
+
+#[test]
+fn same_day_since_and_until_give_that_day() {
+    assert_window(
+        &["--since", "2026-01-15", "--until", "2026-01-15"],
+        &[JAN15_AFTERNOON],
+    );
+}
+
+#[test]
+fn rfc3339_bounds_are_inclusive_instants_in_any_offset() {
+    // 01:00+01:00 is Acme's midnight ticket; the upper bound is a ticket's exact instant.
+    let archive = assert_window(
+        &[
+            "--since",
+            "2026-01-01T01:00:00+01:00",
+            "--until",
+            "2026-01-15T14:30:00Z",
+        ],
+        &[JAN01_MIDNIGHT, JAN15_AFTERNOON],
+    );
+    assert_eq!(
+        archive.manifest["options"]["dateFrom"],
+        "2026-01-01T00:00:00.000Z"
+    );
+    assert_eq!(
+        archive.manifest["options"]["dateTo"],
+        "2026-01-15T14:30:00.000Z"
+    );
+}
+
+#[test]
+fn window_without_tickets_gives_empty_sections() {
+    let demo = Demo::new();
+    let (entries, _) = export_acme_zip(&demo, &["--since", "2030-01-01"]);
+    assert_eq!(json(&entries["tickets.json"]), serde_json::json!([]));
+    assert_eq!(json(&entries["attachments.json"]), serde_json::json!([]));
+    let manifest = json(&entries["manifest.json"]);
+    assert_eq!(manifest["counts"]["tickets"], 0);
+    assert_eq!(manifest["counts"]["users"], 5);
+}
+
+#[test]
+fn a_bad_date_is_a_usage_error() {
+    let demo = Demo::new();
+    for bad in [
+        "2026-02-30",
+        "31/01/2026",
+        "yesterday",
+        "2026-01-15T25:00:00Z",
+    ] {
+        for flag in ["--since", "--until"] {
+            demo.acme()
+                .args(["export", flag, bad, "-o"])
+                .arg(demo.out_path("x.zip"))
+                .assert()
+                .code(2)
+                .stderr(predicate::str::contains(bad));
+        }
+    }
+    assert_nothing_exported(&demo);
+}
+
+#[test]
+fn since_after_until_is_a_usage_error() {
+    let demo = Demo::new();
+    demo.acme()
+        .args([
+            "export",
+            "--since",
+            "2026-02-01",
+            "--until",
+            "2026-01-31",
+            "-o",
+        ])
+        .arg(demo.out_path("x.zip"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--since"));
+    assert_nothing_exported(&demo);
+}
+
+// ---------------------------------------------------------------------------------------
+// Manifest
+
+#[test]
+fn manifest_counts_equal_the_database_and_the_records() {
+    let demo = Demo::new();
+    let archive = export_acme(&demo, "acme.zip", &[]);
+    let conn = demo.conn();
+    let db = |sql: &str| count(&conn, sql, [ids::ACME]);
+    let in_db = serde_json::json!({
+        "users": db("SELECT count(*) FROM user_company_associations WHERE company_id = ?1"),
+        "customFields": db("SELECT count(*) FROM custom_fields WHERE company_id = ?1"),
+        "tickets": db("SELECT count(*) FROM tickets WHERE company_id = ?1"),
+        "notes": db("SELECT count(*) FROM ticket_notes n JOIN tickets t ON t.id = n.ticket_id
+                     WHERE t.company_id = ?1"),
+        "history": db("SELECT count(*) FROM ticket_history h JOIN tickets t ON t.id = h.ticket_id
+                       WHERE t.company_id = ?1"),
+        "attachments": db("SELECT count(*) FROM file_attachments f
+                           JOIN tickets t ON t.id = f.ticket_id WHERE t.company_id = ?1"),
+    });
+    assert_eq!(archive.manifest["counts"], in_db);
+
+    let tickets = archive.records("tickets");
+    let nested = |key: &str| -> usize {
+        tickets
+            .iter()
+            .map(|t| t[key].as_array().unwrap().len())
+            .sum()
+    };
+    let in_records = serde_json::json!({
+        "users": archive.records("users").len(),
+        "customFields": archive.records("customFields").len(),
+        "tickets": tickets.len(),
+        "notes": nested("notes"),
+        "history": nested("history"),
+        "attachments": archive.records("attachments").len(),
+    });
+    assert_eq!(archive.manifest["counts"], in_records);
+}
+
+#[test]
+fn manifest_names_the_company_the_actor_and_the_format() {
+    let demo = Demo::new();
+    let manifest = export_acme(&demo, "acme.zip", &[]).manifest;
+    assert_eq!(manifest["format"], "bomizzel-export");
+    assert_eq!(manifest["formatVersion"], 1);
+    assert_eq!(manifest["companyId"], ids::ACME);
+    assert_eq!(manifest["companyName"], "Acme Corp");
+    assert_eq!(
+        manifest["exportedBy"],
+        "a0000000-0000-4000-8000-000000000001"
+    );
+    assert_eq!(manifest["exportedByEmail"], ids::ACME_ADMIN);
+}
+
+// ---------------------------------------------------------------------------------------
+// Company isolation
+
+#[test]
+fn acme_archive_holds_nothing_of_globex() {
+    let demo = Demo::new();
+    let (entries, archive) = export_acme_zip(&demo, &[]);
+    let globex = RecordIds::in_db(&demo.conn(), ids::GLOBEX);
+    let bob = "a0000000-0000-4000-8000-000000000002";
+    // Every Globex record but the shared member, by id, anywhere in any entry.
+    let mut foreign = globex.all();
+    foreign.remove(bob);
+    assert!(
+        foreign.len() >= 7,
+        "the demo has Globex records: {foreign:?}"
+    );
+    for (name, bytes) in &entries {
+        for id in &foreign {
+            assert!(!contains_bytes(bytes, id.as_bytes()), "{id} in {name}");
+        }
+        for email in [
+            "dave@globex.example",
+            "erin@globex.example",
+            "zoe@nowhere.example",
+        ] {
+            assert!(
+                !contains_bytes(bytes, email.as_bytes()),
+                "{email} in {name}"
+            );
+        }
+        let lower = String::from_utf8_lossy(bytes).to_lowercase();
+        assert!(!lower.contains("globex"), "Globex mentioned in {name}");
+    }
+    let emails: BTreeSet<&str> = archive
+        .records("users")
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert!(emails.contains(ids::SHARED_USER));
+    assert_eq!(
+        emails,
+        BTreeSet::from([
+            "ada@acme.example",
+            "bob@acme.example",
+            "carol@acme.example",
+            "frank@acme.example",
+            "gina@acme.example"
+        ])
+    );
+}
+
+#[test]
+fn globex_archive_holds_nothing_of_acme() {
+    let demo = Demo::new();
+    let path = demo.out_path("globex.zip");
+    demo.cmd()
+        .args(["--company", ids::GLOBEX, "--actor", ids::GLOBEX_ADMIN])
+        .args(["export", "-o"])
+        .arg(&path)
+        .assert()
+        .success();
+    let archive = Archive::read(&path);
+    assert_eq!(
+        RecordIds::in_archive(&archive),
+        RecordIds::in_db(&demo.conn(), ids::GLOBEX)
+    );
+    let emails: BTreeSet<&str> = archive
+        .records("users")
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        emails,
+        BTreeSet::from([
+            "bob@acme.example",
+            "dave@globex.example",
+            "erin@globex.example"
+        ])
+    );
+    let bob = archive
+        .records("users")
+        .iter()
+        .find(|u| u["email"] == ids::SHARED_USER)
+        .unwrap();
+    assert_eq!(bob["companyRole"], "member");
+}
+
+// ---------------------------------------------------------------------------------------
+// Password hashes
+
+const HASH_MARKERS: [&str; 2] = ["DEMOHASH", "$2b$"];
+
+fn assert_no_hash(what: &str, bytes: &[u8]) {
+    for marker in HASH_MARKERS {
+        assert!(
+            !contains_bytes(bytes, marker.as_bytes()),
+            "{marker} found in {what}"
+        );
+    }
+}
+
+/// No object key anywhere mentions a password.
+fn assert_no_password_key(what: &str, value: &Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                assert!(
+                    !key.to_lowercase().contains("password"),
+                    "key {key} in {what}"
+                );
+                assert_no_password_key(what, inner);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| assert_no_password_key(what, v)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_demo_really_holds_password_hashes() {
+    // Guards the tests below: they would pass vacuously if the markers were not there.
+    let demo = Demo::new();
+    let hashed = count(
+        &demo.conn(),
+        "SELECT count(*) FROM users u JOIN user_company_associations a ON a.user_id = u.id
+         WHERE a.company_id = ?1 AND u.password_hash LIKE '$2b$%DEMOHASH%'",
+        [ids::ACME],
+    );
+    assert!(hashed >= 3);
+}
+
+#[test]
+fn no_password_hash_in_the_zip_archive() {
+    let demo = Demo::new();
+    let (entries, _) = export_acme_zip(&demo, &[]);
+    assert_no_hash(
+        "the zip file",
+        &fs::read(demo.out_path("acme.zip")).unwrap(),
+    );
+    for (name, bytes) in &entries {
+        assert_no_hash(name, bytes);
+        assert_no_password_key(name, &json(bytes));
+    }
+}
+
+#[test]
+fn no_password_hash_in_the_json_archive() {
+    let demo = Demo::new();
+    let path = demo.out_path("acme.json");
+    demo.acme()
+        .args(["export", "-o"])
+        .arg(&path)
+        .assert()
+        .success();
+    let bytes = fs::read(&path).unwrap();
+    assert_no_hash("the json archive", &bytes);
+    assert_no_password_key("the json archive", &json(&bytes));
+}
+
+#[test]
+fn no_password_hash_on_stdout_or_stderr() {
+    let demo = Demo::new();
+    for format in ["zip", "json"] {
+        let output = demo
+            .acme()
+            .args(["export", "--format", format, "-o", "-"])
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        assert_no_hash("stdout", &output.stdout);
+        assert_no_hash("stderr", &output.stderr);
+        let archive = Archive::parse(&output.stdout);
+        assert!(!archive.records("users").is_empty());
+        for (key, records) in &archive.sections {
+            assert_no_password_key(key, &Value::Array(records.clone()));
+        }
+        if format == "zip" {
+            for (name, bytes) in zip_entries(&output.stdout) {
+                assert_no_hash(&name, &bytes);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Zip integrity
+
+#[test]
+fn zip_passes_unzip_test() {
+    let demo = Demo::new();
+    export_acme(&demo, "acme.zip", &[]);
+    let output = std::process::Command::new("unzip")
+        .arg("-t")
+        .arg(demo.out_path("acme.zip"))
+        .output()
+        .expect("run unzip (is it installed?)");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "unzip -t failed: {text}");
+    assert!(text.contains("No errors detected"), "{text}");
+    for entry in ALL_ENTRIES {
+        assert!(text.contains(&format!("testing: {entry}")), "{text}");
+    }
+}
+
+#[test]
+fn manifest_checksums_match_the_entries() {
+    let demo = Demo::new();
+    let (entries, _) = export_acme_zip(&demo, &[]);
+    let manifest = json(&entries["manifest.json"]);
+    let listed = manifest["entries"].as_object().expect("manifest.entries");
+    let sections: BTreeSet<&str> = names(&entries)
+        .into_iter()
+        .filter(|n| *n != "manifest.json")
+        .collect();
+    assert_eq!(
+        listed.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+        sections
+    );
+    for (name, digest) in listed {
+        let bytes = &entries[name];
+        assert_eq!(digest["bytes"], bytes.len(), "{name} length");
+        assert_eq!(digest["sha256"], sha256_hex(bytes), "{name} sha256");
+    }
+}
+
+#[test]
+fn zip_entries_are_deflated() {
+    let demo = Demo::new();
+    export_acme(&demo, "acme.zip", &[]);
+    let file = fs::File::open(demo.out_path("acme.zip")).unwrap();
+    let mut zip = zip::ZipArchive::new(file).unwrap();
+    for index in 0..zip.len() {
+        let entry = zip.by_index(index).unwrap();
+        assert_eq!(
+            entry.compression(),
+            zip::CompressionMethod::Deflated,
+            "{:?}",
+            entry.name()
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The json container
+
+fn assert_web_app_layout(bytes: &[u8], sections: &[&str]) {
+    let document = json(bytes);
+    let top: BTreeSet<&str> = document
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(top, BTreeSet::from(["exportInfo", "data"]));
+    let data = document["data"].as_object().expect("data object");
+    assert_eq!(
+        data.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+        sections.iter().copied().collect()
+    );
+    assert!(data.values().all(Value::is_array));
+    let info = &document["exportInfo"];
+    assert_eq!(info["format"], "bomizzel-export");
+    assert_eq!(info["companyName"], "Acme Corp");
+    assert!(info["counts"].is_object());
+    assert!(
+        info.get("entries").is_none(),
+        "no zip entry digests in json"
+    );
+}
+
+#[test]
+fn json_extension_writes_the_web_app_layout() {
+    let demo = Demo::new();
+    let archive = export_acme(&demo, "acme.json", &[]);
+    assert_web_app_layout(
+        &fs::read(demo.out_path("acme.json")).unwrap(),
+        &["users", "customFields", "tickets", "attachments"],
+    );
+    assert_eq!(
+        RecordIds::in_archive(&archive),
+        RecordIds::in_db(&demo.conn(), ids::ACME)
+    );
+    assert_eq!(archive.manifest["counts"]["tickets"], 6);
+}
+
+#[test]
+fn format_flag_overrides_the_extension() {
+    let demo = Demo::new();
+    let json_path = demo.out_path("really-json.zip");
+    let zip_path = demo.out_path("really-zip.json");
+    demo.acme()
+        .args(["export", "--format", "json", "-o"])
+        .arg(&json_path)
+        .assert()
+        .success();
+    demo.acme()
+        .args(["export", "--format", "zip", "-o"])
+        .arg(&zip_path)
+        .assert()
+        .success();
+    assert_web_app_layout(
+        &fs::read(&json_path).unwrap(),
+        &["users", "customFields", "tickets", "attachments"],
+    );
+    let entries = zip_entries(&fs::read(&zip_path).unwrap());
+    assert_eq!(names(&entries), ALL_ENTRIES.into_iter().collect());
+}
+
+#[test]
+fn json_container_leaves_out_skipped_sections() {
+    let demo = Demo::new();
+    let archive = export_acme(&demo, "acme.json", &["--no-users", "--no-tickets"]);
+    assert_web_app_layout(
+        &fs::read(demo.out_path("acme.json")).unwrap(),
+        &["customFields"],
+    );
+    assert_eq!(
+        RecordIds::in_archive(&archive).custom_fields,
+        RecordIds::in_db(&demo.conn(), ids::ACME).custom_fields
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Standard output
+
+#[test]
+fn dash_writes_the_zip_to_stdout_and_nothing_else() {
+    let demo = Demo::new();
+    let output = demo
+        .acme()
+        .current_dir(&demo.out)
+        .args(["export", "-o", "-"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let stdout = &output.stdout;
+    assert!(stdout.starts_with(b"PK\x03\x04"), "starts as a zip");
+    // The end of central directory record, with no comment, is the very last thing.
+    assert!(stdout.len() > 22 && stdout[stdout.len() - 22..].starts_with(b"PK\x05\x06"));
+    let archive = Archive::from_zip(stdout);
+    assert_eq!(
+        RecordIds::in_archive(&archive),
+        RecordIds::in_db(&demo.conn(), ids::ACME)
+    );
+    // The logged length and checksum are those of exactly what stdout carried.
+    let logged: String = demo
+        .conn()
+        .query_row("SELECT exported_data FROM data_export_logs", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let logged = json(logged.as_bytes());
+    assert_eq!(logged["bytes"], stdout.len());
+    assert_eq!(logged["sha256"], sha256_hex(stdout));
+    assert_eq!(logged["file"], "-");
+    assert_eq!(files_under(&demo.out), BTreeSet::new(), "no file written");
+}
+
+#[test]
+fn dash_with_format_json_writes_one_json_document() {
+    let demo = Demo::new();
+    let output = demo
+        .acme()
+        .current_dir(&demo.out)
+        .args(["export", "--format", "json", "-o", "-"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    // `json` refuses trailing content, so stdout is this one document.
+    assert_web_app_layout(
+        &output.stdout,
+        &["users", "customFields", "tickets", "attachments"],
+    );
+    assert_eq!(files_under(&demo.out), BTreeSet::new(), "no file written");
+}
+
+#[test]
+fn json_report_and_archive_on_stdout_together_is_a_usage_error() {
+    let demo = Demo::new();
+    let output = demo
+        .acme()
+        .current_dir(&demo.out)
+        .args(["--json", "export", "-o", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert!(stderr_of(&output).contains("stdout"));
+    // stdout holds the error object only, never archive bytes.
+    assert_eq!(json(&output.stdout)["error"]["exitCode"], 2);
+    assert_nothing_exported(&demo);
+}
+
+// ---------------------------------------------------------------------------------------
+// Output file names
+
+/// Checks `name` is `bomizzel-acme-corp-<yyyymmddThhmmssZ>.<ext>` and its time is the
+/// manifest's `exportedAt` to the second.
+fn assert_default_name(name: &str, ext: &str, exported_at: &str) {
+    let stamp = name
+        .strip_prefix("bomizzel-acme-corp-")
+        .and_then(|rest| rest.strip_suffix(&format!(".{ext}")))
+        .unwrap_or_else(|| panic!("unexpected name {name}"));
+    assert_eq!(stamp.len(), 16, "{name}");
+    let expected: String = exported_at[..19]
+        .chars()
+        .filter(|c| *c != '-' && *c != ':')
+        .collect();
+    assert_eq!(stamp, format!("{expected}Z"), "{name} vs {exported_at}");
+}
+
+/// The only file in `dir`.
+fn only_file(dir: &Path) -> String {
+    let files = files_under(dir);
+    assert_eq!(files.len(), 1, "{files:?}");
+    files.into_iter().next().unwrap()
+}
+
+#[test]
+fn default_output_is_a_timestamped_zip_in_the_current_directory() {
+    let demo = Demo::new();
+    let before = chrono::Utc::now();
+    demo.acme()
+        .current_dir(&demo.out)
+        .arg("export")
+        .assert()
+        .success();
+    let after = chrono::Utc::now();
+    let name = only_file(&demo.out);
+    let manifest = Archive::read(&demo.out_path(&name)).manifest;
+    let exported_at = manifest["exportedAt"].as_str().unwrap();
+    assert_default_name(&name, "zip", exported_at);
+    let at = chrono::DateTime::parse_from_rfc3339(exported_at).unwrap();
+    assert!(before <= at && at <= after, "{exported_at} is now");
+}
+
+#[test]
+fn directory_output_gets_the_default_name_inside_it() {
+    let demo = Demo::new();
+    demo.acme()
+        .args(["export", "-o"])
+        .arg(&demo.out)
+        .assert()
+        .success();
+    let name = only_file(&demo.out);
+    let manifest = Archive::read(&demo.out_path(&name)).manifest;
+    assert_default_name(&name, "zip", manifest["exportedAt"].as_str().unwrap());
+}
+
+#[test]
+fn directory_output_in_json_format_gets_a_json_name() {
+    let demo = Demo::new();
+    demo.acme()
+        .args(["export", "--format", "json", "-o"])
+        .arg(&demo.out)
+        .assert()
+        .success();
+    let name = only_file(&demo.out);
+    let manifest = Archive::read(&demo.out_path(&name)).manifest;
+    assert_default_name(&name, "json", manifest["exportedAt"].as_str().unwrap());
+}
+
+// ---------------------------------------------------------------------------------------
+// Failed exports leave nothing behind
+
+#[test]
+fn output_in_a_missing_directory_fails_and_leaves_nothing() {
+    let demo = Demo::new();
+    let target = demo.out.join("missing").join("acme.zip");
+    demo.acme()
+        .args(["export", "-o"])
+        .arg(&target)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("missing"));
+    assert!(!target.exists());
+    assert_nothing_exported(&demo);
+}
+
+#[test]
+fn output_under_a_regular_file_fails_and_leaves_nothing() {
+    let demo = Demo::new();
+    let blocker = demo.out_path("not-a-dir");
+    fs::write(&blocker, b"just a file").unwrap();
+    demo.acme()
+        .args(["export", "-o"])
+        .arg(blocker.join("acme.zip"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not-a-dir"));
+    assert_eq!(fs::read(&blocker).unwrap(), b"just a file");
+    assert_eq!(files_under(&demo.out), set(&["not-a-dir"]));
+    assert_eq!(count_rows(&demo.conn(), "data_export_logs"), 0);
+}
+
+#[test]
+fn a_failure_while_writing_leaves_no_partial_file() {
+    let demo = Demo::new();
+    // A priority the archive format cannot express makes the export fail mid-stream,
+    // after the temporary file exists and other sections are written.
+    let conn = demo.conn();
+    conn.pragma_update(None, "ignore_check_constraints", true)
+        .unwrap();
+    conn.execute(
+        "UPDATE tickets SET priority = 'critical' WHERE company_id = ?1 AND created_at = ?2",
+        [ids::ACME, MAR10_MORNING],
+    )
+    .unwrap();
+    drop(conn);
+    demo.acme()
+        .args(["export", "-o"])
+        .arg(demo.out_path("acme.zip"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("critical"));
+    assert_nothing_exported(&demo);
+}
+
+#[test]
+fn an_existing_file_is_refused_without_force() {
+    let demo = Demo::new();
+    let target = demo.out_path("acme.zip");
+    let original = b"yesterday's backup, not to be lost".to_vec();
+    fs::write(&target, &original).unwrap();
+    demo.acme()
+        .args(["export", "-o"])
+        .arg(&target)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(target.display().to_string()))
+        .stderr(predicate::str::contains("--force"));
+    assert_eq!(fs::read(&target).unwrap(), original);
+    assert_eq!(
+        files_under(&demo.out),
+        set(&["acme.zip"]),
+        "no temporary file"
+    );
+    assert_eq!(count_rows(&demo.conn(), "data_export_logs"), 0);
+}
+
+#[test]
+fn force_replaces_an_existing_file() {
+    let demo = Demo::new();
+    let target = demo.out_path("acme.zip");
+    fs::write(&target, b"old").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    demo.acme()
+        .args(["export", "--force", "-o"])
+        .arg(&target)
+        .assert()
+        .success();
+    let archive = Archive::read(&target);
+    assert_eq!(archive.manifest["companyId"], ids::ACME);
+    assert_eq!(mode(&target), 0o600);
+    assert_eq!(
+        files_under(&demo.out),
+        set(&["acme.zip"]),
+        "no temporary file"
+    );
+}
+
+#[test]
+fn force_never_replaces_the_database_itself() {
+    let demo = Demo::new();
+    let link = demo.out_path("link-to.db");
+    std::os::unix::fs::symlink(&demo.db, &link).unwrap();
+    let before = fs::read(&demo.db).unwrap();
+    for target in [&demo.db, &link] {
+        demo.acme()
+            .args(["export", "--force", "-o"])
+            .arg(target)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("database"));
+    }
+    assert_eq!(fs::read(&demo.db).unwrap(), before, "the database changed");
+    assert_eq!(count_rows(&demo.conn(), "data_export_logs"), 0);
+    assert_eq!(
+        files_under(&demo.out),
+        set(&["link-to.db"]),
+        "no temporary file"
+    );
+}
+
+#[test]
+fn archives_are_readable_by_their_owner_only() {
+    let demo = Demo::new();
+    for name in ["acme.zip", "acme.json"] {
+        export_acme(&demo, name, &[]);
+        assert_eq!(mode(&demo.out_path(name)), 0o600, "{name}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Who may export
+
+fn assert_denied(actor: &str) {
+    let demo = Demo::new();
+    let output = demo
+        .cmd()
+        .args(["--company", "Acme Corp", "--actor", actor, "export", "-o"])
+        .arg(demo.out_path("acme.zip"))
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(5), "{actor}: {stderr}");
+    assert!(
+        stderr.starts_with("bomizzel-backup: Permission denied"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(output.stdout.is_empty());
+    assert_nothing_exported(&demo);
+}
+
+#[test]
+fn a_customer_is_denied() {
+    assert_denied(ids::ACME_CUSTOMER);
+}
+
+#[test]
+fn an_inactive_admin_is_denied() {
+    assert_denied(ids::INACTIVE_ADMIN);
+}
+
+#[test]
+fn an_unknown_email_is_denied() {
+    assert_denied("mallory@acme.example");
+}
+
+#[test]
+fn an_admin_of_another_company_is_denied() {
+    assert_denied(ids::GLOBEX_ADMIN);
+}
+
+#[test]
+fn a_member_who_is_not_an_admin_is_denied() {
+    // bob is an employee and a plain member of Acme.
+    assert_denied(ids::SHARED_USER);
+}
+
+#[test]
+fn no_actor_is_a_usage_error() {
+    let demo = Demo::new();
+    demo.cmd()
+        .args(["--company", "Acme Corp", "export", "-o"])
+        .arg(demo.out_path("acme.zip"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--actor"));
+    assert_nothing_exported(&demo);
+}
+
+#[test]
+fn a_membership_admin_may_export() {
+    // carol is a team lead by user role and an admin of Acme by membership.
+    let demo = Demo::new();
+    let path = demo.out_path("acme.zip");
+    demo.cmd()
+        .args(["--company", "Acme Corp", "--actor", "carol@acme.example"])
+        .args(["export", "-o"])
+        .arg(&path)
+        .assert()
+        .success();
+    assert_eq!(
+        Archive::read(&path).manifest["exportedByEmail"],
+        "carol@acme.example"
+    );
+}
+
+#[test]
+fn a_member_with_the_admin_user_role_may_export() {
+    let demo = Demo::new();
+    demo.conn()
+        .execute(
+            "UPDATE users SET role = 'admin' WHERE email = ?1",
+            [ids::SHARED_USER],
+        )
+        .unwrap();
+    demo.cmd()
+        .args(["--company", "Acme Corp", "--actor", ids::SHARED_USER])
+        .args(["export", "-o"])
+        .arg(demo.out_path("acme.zip"))
+        .assert()
+        .success();
+}
+
+#[test]
+fn the_actor_email_ignores_case() {
+    let demo = Demo::new();
+    let path = demo.out_path("acme.zip");
+    demo.cmd()
+        .args(["--company", "Acme Corp", "--actor", "ADA@Acme.Example"])
+        .args(["export", "-o"])
+        .arg(&path)
+        .assert()
+        .success();
+    assert_eq!(
+        Archive::read(&path).manifest["exportedBy"],
+        "a0000000-0000-4000-8000-000000000001"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Databases and companies that are not there
+
+#[test]
+fn an_unknown_company_is_not_found() {
+    let demo = Demo::new();
+    demo.cmd()
+        .args([
+            "--company",
+            "Initech",
+            "--actor",
+            ids::ACME_ADMIN,
+            "export",
+            "-o",
+        ])
+        .arg(demo.out_path("x.zip"))
+        .assert()
+        .code(6)
+        .stderr(predicate::str::contains("Initech"));
+    assert_nothing_exported(&demo);
+}
+
+#[test]
+fn a_missing_database_is_not_found_and_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nope.db");
+    cmd(&db)
+        .current_dir(dir.path())
+        .args([
+            "--company",
+            "Acme Corp",
+            "--actor",
+            ids::ACME_ADMIN,
+            "export",
+        ])
+        .assert()
+        .code(6)
+        .stderr(predicate::str::contains("nope.db"));
+    assert!(!db.exists(), "the database file was created");
+    assert_eq!(files_under(dir.path()), BTreeSet::new());
+}
+
+#[test]
+fn an_unrelated_sqlite_file_is_not_a_bomizzel_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inventory.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("CREATE TABLE inventory (id INTEGER PRIMARY KEY, item TEXT);")
+        .unwrap();
+    let before = fs::read(&db).unwrap();
+    let output = cmd(&db)
+        .current_dir(dir.path())
+        .args([
+            "--company",
+            "Acme Corp",
+            "--actor",
+            ids::ACME_ADMIN,
+            "export",
+        ])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert!(!output.status.success());
+    assert_ne!(output.status.code(), Some(0));
+    assert!(stderr.contains("not a Bomizzel database"), "{stderr}");
+    for table in [
+        "companies",
+        "users",
+        "tickets",
+        "ticket_notes",
+        "custom_fields",
+    ] {
+        assert!(stderr.contains(table), "{table} not named: {stderr}");
+    }
+    // Refused before anything is written: not even the tool's log tables.
+    assert_eq!(fs::read(&db).unwrap(), before);
+    assert_eq!(files_under(dir.path()), set(&["inventory.db"]));
+}
+
+#[test]
+fn a_file_of_random_bytes_is_not_a_bomizzel_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("noise.db");
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let noise: Vec<u8> = (0..8192)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    fs::write(&db, &noise).unwrap();
+    let output = cmd(&db)
+        .current_dir(dir.path())
+        .args([
+            "--company",
+            "Acme Corp",
+            "--actor",
+            ids::ACME_ADMIN,
+            "export",
+        ])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert!(!output.status.success());
+    assert!(stderr.contains("not a Bomizzel database"), "{stderr}");
+    assert!(stderr.contains("noise.db"), "{stderr}");
+    assert_eq!(fs::read(&db).unwrap(), noise, "the file was changed");
+    assert_eq!(files_under(dir.path()), set(&["noise.db"]));
+}
+
+#[test]
+fn a_locked_database_is_busy() {
+    let demo = Demo::new();
+    let holder = demo.conn();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    demo.acme()
+        .args(["--busy-timeout", "0.2", "export", "-o"])
+        .arg(demo.out_path("acme.zip"))
+        .assert()
+        .code(7);
+    holder.execute_batch("ROLLBACK").unwrap();
+    assert_nothing_exported(&demo);
+}
+
+// ---------------------------------------------------------------------------------------
+// Choosing the company
+
+fn exported_company(demo: &Demo, company: Option<&str>) -> Value {
+    let path = demo.out_path("acme.zip");
+    let mut cmd = demo.cmd();
+    if let Some(company) = company {
+        cmd.args(["--company", company]);
+    }
+    cmd.args(["--actor", ids::ACME_ADMIN, "export", "-o"])
+        .arg(&path)
+        .assert()
+        .success();
+    Archive::read(&path).manifest["companyId"].clone()
+}
+
+#[test]
+fn the_company_by_id() {
+    let demo = Demo::new();
+    assert_eq!(exported_company(&demo, Some(ids::ACME)), ids::ACME);
+}
+
+#[test]
+fn the_company_by_name_ignoring_case() {
+    for name in ["Acme Corp", "acme corp", "ACME CORP"] {
+        let demo = Demo::new();
+        assert_eq!(exported_company(&demo, Some(name)), ids::ACME, "{name}");
+    }
+}
+
+#[test]
+fn no_company_with_two_in_the_database_lists_both() {
+    let demo = Demo::new();
+    demo.cmd()
+        .args(["--actor", ids::ACME_ADMIN, "export", "-o"])
+        .arg(demo.out_path("x.zip"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--company"))
+        .stderr(predicate::str::contains("Acme Corp"))
+        .stderr(predicate::str::contains("Globex \"Zürich\" & Co"));
+    assert_nothing_exported(&demo);
+}
+
+#[test]
+fn no_company_with_one_in_the_database_is_that_one() {
+    let demo = Demo::new();
+    // Foreign keys cascade Globex's fields, tickets and memberships away with it.
+    demo.conn()
+        .execute("DELETE FROM companies WHERE id = ?1", [ids::GLOBEX])
+        .unwrap();
+    assert_eq!(count_rows(&demo.conn(), "companies"), 1);
+    assert_eq!(exported_company(&demo, None), ids::ACME);
+}
+
+// ---------------------------------------------------------------------------------------
+// Global options
+
+#[test]
+fn global_options_after_the_subcommand() {
+    let demo = Demo::new();
+    let path = demo.out_path("acme.zip");
+    bin()
+        .arg("export")
+        .arg("--db")
+        .arg(&demo.db)
+        .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN, "-o"])
+        .arg(&path)
+        .assert()
+        .success();
+    assert_eq!(Archive::read(&path).manifest["companyId"], ids::ACME);
+}
+
+#[test]
+fn global_options_from_the_environment() {
+    let demo = Demo::new();
+    let path = demo.out_path("acme.zip");
+    bin()
+        .env("BOMIZZEL_DB", &demo.db)
+        .env("BOMIZZEL_COMPANY", "Acme Corp")
+        .env("BOMIZZEL_ACTOR", ids::ACME_ADMIN)
+        .args(["export", "-o"])
+        .arg(&path)
+        .assert()
+        .success();
+    let manifest = Archive::read(&path).manifest;
+    assert_eq!(manifest["companyId"], ids::ACME);
+    assert_eq!(manifest["exportedByEmail"], ids::ACME_ADMIN);
+}
+
+#[test]
+fn the_command_line_wins_over_the_environment() {
+    let demo = Demo::new();
+    let path = demo.out_path("acme.zip");
+    bin()
+        .env("BOMIZZEL_DB", demo.dir.path().join("elsewhere.db"))
+        .env("BOMIZZEL_COMPANY", ids::GLOBEX)
+        .env("BOMIZZEL_ACTOR", ids::GLOBEX_ADMIN)
+        .arg("--db")
+        .arg(&demo.db)
+        .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN])
+        .args(["export", "-o"])
+        .arg(&path)
+        .assert()
+        .success();
+    let manifest = Archive::read(&path).manifest;
+    assert_eq!(manifest["companyId"], ids::ACME);
+    assert_eq!(manifest["exportedByEmail"], ids::ACME_ADMIN);
+}
+
+// ---------------------------------------------------------------------------------------
+// The export log
+
+#[test]
+fn the_export_log_row_describes_the_archive() {
+    let demo = Demo::new();
+    let path = demo.out_path("acme.zip");
+    let archive = export_acme(&demo, "acme.zip", &["--since", "2026-01-01"]);
+    let conn = demo.conn();
+    assert_eq!(count_rows(&conn, "data_export_logs"), 1);
+    let (company_id, user_id, export_id, data, created_at): (
+        String,
+        String,
+        String,
+        String,
+        String,
+    ) = conn
+        .query_row(
+            "SELECT company_id, user_id, export_id, exported_data, created_at
+             FROM data_export_logs",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap();
+    let manifest = &archive.manifest;
+    assert_eq!(company_id, ids::ACME);
+    assert_eq!(export_id, manifest["exportId"].as_str().unwrap());
+    assert_eq!(user_id, manifest["exportedBy"].as_str().unwrap());
+    assert_eq!(user_id, "a0000000-0000-4000-8000-000000000001");
+    assert_eq!(created_at, manifest["exportedAt"].as_str().unwrap());
+
+    let data = json(data.as_bytes());
+    let counts = &manifest["counts"];
+    for key in ["users", "tickets", "attachments", "customFields"] {
+        assert_eq!(data[key], counts[key], "{key}");
+    }
+    assert_eq!(data["tickets"], 5);
+    let file = fs::read(&path).unwrap();
+    assert_eq!(data["bytes"], file.len());
+    assert_eq!(data["sha256"], sha256_hex(&file));
+    assert_eq!(
+        Path::new(data["file"].as_str().unwrap()),
+        fs::canonicalize(&path).unwrap()
+    );
+    assert_eq!(data["options"]["dateFrom"], "2026-01-01");
+}
+
+// ---------------------------------------------------------------------------------------
+// What it prints
+
+fn json_report(demo: &Demo, path: &Path) -> Value {
+    let output = demo
+        .acme()
+        .args(["--json", "export", "-o"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    json(&output.stdout)
+}
+
+#[test]
+fn json_report_shape() {
+    let demo = Demo::new();
+    let mut report = json_report(&demo, &demo.out_path("acme.zip"));
+    redact(
+        &mut report,
+        &["exportId", "file", "exportedAt", "sha256", "bytes"],
+    );
+    insta::assert_json_snapshot!("json_report", report);
+}
+
+#[test]
+fn json_report_describes_the_written_file() {
+    let demo = Demo::new();
+    let path = demo.out_path("acme.zip");
+    let report = json_report(&demo, &path);
+    let file = fs::read(&path).unwrap();
+    assert_eq!(report["bytes"], file.len());
+    assert_eq!(report["sha256"], sha256_hex(&file));
+    assert_eq!(
+        Path::new(report["file"].as_str().unwrap()),
+        fs::canonicalize(&path).unwrap()
+    );
+    let manifest = Archive::read(&path).manifest;
+    assert_eq!(report["exportId"], manifest["exportId"]);
+    assert_eq!(report["exportedAt"], manifest["exportedAt"]);
+    assert_eq!(report["counts"], manifest["counts"]);
+}
+
+#[test]
+fn json_error_is_an_object_on_stdout() {
+    let demo = Demo::new();
+    let output = demo
+        .cmd()
+        .args(["--company", "Acme Corp", "--actor", ids::ACME_CUSTOMER])
+        .args(["--json", "export", "-o"])
+        .arg(demo.out_path("acme.zip"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5));
+    let mut report = json(&output.stdout);
+    assert!(
+        report["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Permission denied")
+    );
+    redact(&mut report, &["message"]);
+    insta::assert_json_snapshot!("json_error", report);
+}
+
+#[test]
+fn the_summary_goes_to_stderr_and_stdout_stays_empty() {
+    let demo = Demo::new();
+    let output = demo
+        .acme()
+        .args(["export", "-o"])
+        .arg(demo.out_path("acme.zip"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(output.stdout.is_empty());
+    let stderr = stderr_of(&output);
+    let manifest = Archive::read(&demo.out_path("acme.zip")).manifest;
+    assert!(
+        stderr.contains(manifest["exportId"].as_str().unwrap()),
+        "{stderr}"
+    );
+    assert!(stderr.contains("acme.zip"), "{stderr}");
+}
+
+#[test]
+fn quiet_success_prints_nothing() {
+    let demo = Demo::new();
+    demo.acme()
+        .args(["-q", "export", "-o"])
+        .arg(demo.out_path("acme.zip"))
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    assert!(demo.out_path("acme.zip").exists());
+}
+
+#[test]
+fn quiet_failure_still_prints_the_error() {
+    let demo = Demo::new();
+    demo.cmd()
+        .args([
+            "-q",
+            "--company",
+            "Acme Corp",
+            "--actor",
+            ids::ACME_CUSTOMER,
+        ])
+        .args(["export", "-o"])
+        .arg(demo.out_path("acme.zip"))
+        .assert()
+        .code(5)
+        .stderr(predicate::str::starts_with(
+            "bomizzel-backup: Permission denied",
+        ));
+}

@@ -1,0 +1,399 @@
+//! Shared helpers for the integration tests: a fresh demo database in a temporary directory,
+//! the real binary with a clean environment, and readers for archives and database state.
+//!
+//! Each test binary uses a different subset of these, hence the `dead_code` allowance.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use rusqlite::{Connection, Params};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tempfile::TempDir;
+
+#[path = "../../fixtures/demo.rs"]
+mod demo;
+pub use demo::*;
+
+/// The binary under test.
+pub const BINARY: &str = "bomizzel-backup";
+
+/// A demo database in its own temporary directory, removed when dropped. `out` is an empty
+/// directory beside it for the files a test writes, so a test can assert on all of them.
+pub struct Demo {
+    pub dir: TempDir,
+    pub db: PathBuf,
+    pub out: PathBuf,
+}
+
+impl Demo {
+    /// A fresh demo database (`fixtures/demo.sql`) and an empty output directory.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let db = dir.path().join("demo.db");
+        build(&db).expect("build the demo database");
+        let out = dir.path().join("out");
+        fs::create_dir(&out).expect("create the output directory");
+        Self { dir, db, out }
+    }
+
+    /// A path inside the output directory.
+    pub fn out_path(&self, name: &str) -> PathBuf {
+        self.out.join(name)
+    }
+
+    /// The binary with `--db` set to the demo database.
+    pub fn cmd(&self) -> Command {
+        cmd(&self.db)
+    }
+
+    /// The binary acting as Acme's admin (`--company "Acme Corp" --actor ada@acme.example`).
+    pub fn acme(&self) -> Command {
+        let mut cmd = self.cmd();
+        cmd.args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN]);
+        cmd
+    }
+
+    /// A connection for assertions and for arranging database state.
+    pub fn conn(&self) -> Connection {
+        open_db(&self.db)
+    }
+}
+
+/// The binary with every `BOMIZZEL_*` variable removed from its environment, so the
+/// developer's own settings never leak into a test.
+pub fn bin() -> Command {
+    let mut cmd = Command::cargo_bin(BINARY).expect("the binary is built for integration tests");
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("BOMIZZEL_") {
+            cmd.env_remove(key);
+        }
+    }
+    for key in [
+        "BOMIZZEL_DB",
+        "BOMIZZEL_COMPANY",
+        "BOMIZZEL_ACTOR",
+        "BOMIZZEL_BUSY_TIMEOUT",
+    ] {
+        cmd.env_remove(key);
+    }
+    cmd
+}
+
+/// The binary with a clean environment and `--db` set.
+pub fn cmd(db: &Path) -> Command {
+    let mut cmd = bin();
+    cmd.arg("--db").arg(db);
+    cmd
+}
+
+/// Opens a database for assertions, with foreign keys on as the tool has them.
+pub fn open_db(path: &Path) -> Connection {
+    let conn = Connection::open(path).expect("open the database");
+    conn.pragma_update(None, "foreign_keys", true)
+        .expect("enable foreign keys");
+    conn
+}
+
+/// The single integer a query returns, such as a `count(*)`.
+pub fn count(conn: &Connection, sql: &str, params: impl Params) -> i64 {
+    conn.query_row(sql, params, |row| row.get(0))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// How many rows a table holds.
+pub fn count_rows(conn: &Connection, table: &str) -> i64 {
+    count(conn, &format!("SELECT count(*) FROM \"{table}\""), [])
+}
+
+/// The first column of every row a query returns, as a set of strings.
+pub fn strings(conn: &Connection, sql: &str, params: impl Params) -> BTreeSet<String> {
+    let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    stmt.query_map(params, |row| row.get::<_, String>(0))
+        .and_then(|rows| rows.collect())
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Pairs of the first two columns (child id → parent id), e.g. note id → ticket id.
+pub fn pairs(conn: &Connection, sql: &str, params: impl Params) -> BTreeMap<String, String> {
+    let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    stmt.query_map(params, |row| Ok((row.get(0)?, row.get(1)?)))
+        .and_then(|rows| rows.collect())
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Every record id of one company, section by section, with each child's parent ticket.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordIds {
+    pub users: BTreeSet<String>,
+    pub custom_fields: BTreeSet<String>,
+    pub tickets: BTreeSet<String>,
+    /// note id → ticket id
+    pub notes: BTreeMap<String, String>,
+    /// history entry id → ticket id
+    pub history: BTreeMap<String, String>,
+    /// attachment id → ticket id
+    pub attachments: BTreeMap<String, String>,
+}
+
+impl RecordIds {
+    /// What the database holds for `company_id`: its members, fields, tickets and their
+    /// notes, history and attachments.
+    pub fn in_db(conn: &Connection, company_id: &str) -> Self {
+        Self {
+            users: strings(
+                conn,
+                "SELECT user_id FROM user_company_associations WHERE company_id = ?1",
+                [company_id],
+            ),
+            custom_fields: strings(
+                conn,
+                "SELECT id FROM custom_fields WHERE company_id = ?1",
+                [company_id],
+            ),
+            tickets: strings(
+                conn,
+                "SELECT id FROM tickets WHERE company_id = ?1",
+                [company_id],
+            ),
+            notes: pairs(
+                conn,
+                "SELECT n.id, n.ticket_id FROM ticket_notes n
+                 JOIN tickets t ON t.id = n.ticket_id WHERE t.company_id = ?1",
+                [company_id],
+            ),
+            history: pairs(
+                conn,
+                "SELECT h.id, h.ticket_id FROM ticket_history h
+                 JOIN tickets t ON t.id = h.ticket_id WHERE t.company_id = ?1",
+                [company_id],
+            ),
+            attachments: pairs(
+                conn,
+                "SELECT f.id, f.ticket_id FROM file_attachments f
+                 JOIN tickets t ON t.id = f.ticket_id WHERE t.company_id = ?1",
+                [company_id],
+            ),
+        }
+    }
+
+    /// Keeps only the tickets in `tickets` and the notes, history and attachments that
+    /// belong to them.
+    pub fn only_tickets(mut self, tickets: &BTreeSet<String>) -> Self {
+        self.tickets.retain(|id| tickets.contains(id));
+        self.notes.retain(|_, ticket| tickets.contains(ticket));
+        self.history.retain(|_, ticket| tickets.contains(ticket));
+        self.attachments
+            .retain(|_, ticket| tickets.contains(ticket));
+        self
+    }
+
+    /// What an archive holds; notes and history are taken from inside their tickets.
+    pub fn in_archive(archive: &Archive) -> Self {
+        let mut ids = Self::default();
+        let id = |record: &Value| record["id"].as_str().expect("a string id").to_string();
+        for user in archive.records("users") {
+            ids.users.insert(id(user));
+        }
+        for field in archive.records("customFields") {
+            ids.custom_fields.insert(id(field));
+        }
+        for ticket in archive.records("tickets") {
+            let ticket_id = id(ticket);
+            for note in ticket["notes"].as_array().expect("notes array") {
+                ids.notes.insert(id(note), ticket_id.clone());
+            }
+            for entry in ticket["history"].as_array().expect("history array") {
+                ids.history.insert(id(entry), ticket_id.clone());
+            }
+            ids.tickets.insert(ticket_id);
+        }
+        for attachment in archive.records("attachments") {
+            let ticket = attachment["ticketId"].as_str().expect("ticketId");
+            ids.attachments.insert(id(attachment), ticket.to_string());
+        }
+        ids
+    }
+
+    /// Every id, of any section.
+    pub fn all(&self) -> BTreeSet<String> {
+        let mut all = BTreeSet::new();
+        all.extend(self.users.iter().cloned());
+        all.extend(self.custom_fields.iter().cloned());
+        all.extend(self.tickets.iter().cloned());
+        all.extend(self.notes.keys().cloned());
+        all.extend(self.history.keys().cloned());
+        all.extend(self.attachments.keys().cloned());
+        all
+    }
+}
+
+/// The entries of a zip archive by name. Panics on a duplicate name, which a reader that
+/// finds entries by name could not tell apart.
+pub fn zip_entries(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).expect("a readable zip archive");
+    let mut entries = BTreeMap::new();
+    for index in 0..zip.len() {
+        let mut entry = zip.by_index(index).expect("a readable zip entry");
+        let mut data = Vec::new();
+        entry
+            .read_to_end(&mut data)
+            .expect("an entry that inflates");
+        let name = entry.name().expect("a valid entry name").into_owned();
+        assert!(
+            entries.insert(name.clone(), data).is_none(),
+            "duplicate zip entry {name}"
+        );
+    }
+    entries
+}
+
+/// An archive of either container, parsed: the manifest (`exportInfo` in json) and the
+/// section arrays under their json keys (`users`, `customFields`, `tickets`, `attachments`).
+#[derive(Debug, Clone)]
+pub struct Archive {
+    pub manifest: Value,
+    pub sections: BTreeMap<String, Vec<Value>>,
+}
+
+impl Archive {
+    /// Reads a zip or json archive, telling them apart by the zip signature.
+    pub fn parse(bytes: &[u8]) -> Self {
+        if bytes.starts_with(b"PK\x03\x04") {
+            Self::from_zip(bytes)
+        } else {
+            Self::from_json(bytes)
+        }
+    }
+
+    pub fn read(path: &Path) -> Self {
+        Self::parse(&fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+    }
+
+    pub fn from_zip(bytes: &[u8]) -> Self {
+        let entries = zip_entries(bytes);
+        let manifest = json(entries.get("manifest.json").expect("a manifest.json entry"));
+        let sections = entries
+            .iter()
+            .filter(|(name, _)| name.as_str() != "manifest.json")
+            .map(|(name, data)| {
+                let key = match name.as_str() {
+                    "users.json" => "users",
+                    "custom_fields.json" => "customFields",
+                    "tickets.json" => "tickets",
+                    "attachments.json" => "attachments",
+                    other => panic!("unexpected zip entry {other}"),
+                };
+                (key.to_string(), array(json(data), name))
+            })
+            .collect();
+        Self { manifest, sections }
+    }
+
+    pub fn from_json(bytes: &[u8]) -> Self {
+        let mut document = json(bytes);
+        let manifest = document["exportInfo"].take();
+        let data = match document["data"].take() {
+            Value::Object(data) => data,
+            other => panic!("data is not an object: {other}"),
+        };
+        let sections = data
+            .into_iter()
+            .map(|(key, value)| {
+                let records = array(value, &key);
+                (key, records)
+            })
+            .collect();
+        Self { manifest, sections }
+    }
+
+    /// The records of a section (json key); empty when the section is absent.
+    pub fn records(&self, key: &str) -> &[Value] {
+        self.sections.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// The section keys present.
+    pub fn section_keys(&self) -> BTreeSet<String> {
+        self.sections.keys().cloned().collect()
+    }
+}
+
+/// Parses JSON bytes, panicking with the text on failure.
+pub fn json(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).unwrap_or_else(|e| {
+        panic!(
+            "invalid JSON ({e}): {}",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(2000)])
+        )
+    })
+}
+
+fn array(value: Value, what: &str) -> Vec<Value> {
+    match value {
+        Value::Array(records) => records,
+        other => panic!("{what} is not a JSON array: {other}"),
+    }
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// True when `needle` occurs in `haystack`.
+pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Replaces the values of `keys` (at any depth) with `"[key]"`, so a snapshot keeps the
+/// shape but not values that change on every run.
+pub fn redact(value: &mut Value, keys: &[&str]) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map.iter_mut() {
+                if keys.contains(&key.as_str()) {
+                    *inner = Value::String(format!("[{key}]"));
+                } else {
+                    redact(inner, keys);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| redact(item, keys)),
+        _ => {}
+    }
+}
+
+/// Every file under `dir` (recursively), as paths relative to it.
+pub fn files_under(dir: &Path) -> BTreeSet<String> {
+    fn walk(root: &Path, dir: &Path, found: &mut BTreeSet<String>) {
+        for entry in fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                walk(root, &path, found);
+            } else {
+                let relative = path.strip_prefix(root).expect("inside the root");
+                found.insert(relative.to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut found = BTreeSet::new();
+    walk(dir, dir, &mut found);
+    found
+}
+
+/// The file's Unix permission bits.
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
