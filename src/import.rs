@@ -2,7 +2,8 @@
 //!
 //! One `Importer` runs in one of two modes over the same records with the same decisions:
 //! `Plan` only counts and collects conflicts and warnings; `Apply` also writes. So the plan
-//! that `--validate-only` prints is, by construction, what the import then does.
+//! that `--validate-only` prints is, by construction, what the import then does. After a
+//! conflict an applying run only counts: its transaction is going to be rolled back.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -167,7 +168,9 @@ impl<'c> Importer<'c> {
         }
     }
 
+    /// Records a conflict. The import will be rolled back, so from here on it only counts.
     fn conflict(&mut self, message: String) {
+        self.mode = Mode::Plan;
         self.plan.conflict_count += 1;
         if self.plan.conflicts.len() < MAX_LISTED {
             self.plan.conflicts.push(message);

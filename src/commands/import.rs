@@ -1,8 +1,9 @@
 //! `import`: restore an archive into one company, all or nothing.
 //!
-//! The archive is read twice inside one write transaction: a planning pass that validates
-//! every record and decides what it does, then (when the plan is clean) an applying pass
-//! that makes the same decisions and writes them. Any error rolls the whole import back.
+//! The archive is read in one pass inside one write transaction: each record is validated,
+//! decided on and written. A conflict (under the strict policy) or an invalid record
+//! anywhere rolls the whole import back. `--validate-only` runs the same pass without
+//! writing, so its plan is what the import does.
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
@@ -350,7 +351,7 @@ impl Job<'_> {
         Ok(plan)
     }
 
-    /// Plans and applies in one write transaction.
+    /// Imports in one write transaction; with `ask`, first shows the plan and asks.
     fn import(&mut self, conn: &mut Connection, ask: bool, reporter: &Reporter) -> Result<Plan> {
         let confirmed = if ask {
             let plan = self.plan_only(conn)?;
@@ -379,7 +380,9 @@ impl Job<'_> {
         if self.create {
             import_rows::create_company(&tx, &self.company.id, &self.company.name, &now)?;
         }
-        let plan = self.pass(&tx, Mode::Plan)?;
+        // One pass decides and writes; a conflict or an invalid record anywhere rolls it
+        // all back when `tx` is dropped.
+        let plan = self.pass(&tx, Mode::Apply)?;
         if plan.conflict_count > 0 {
             return Err(conflict_failure(&plan));
         }
@@ -390,15 +393,6 @@ impl Job<'_> {
                 "the database changed while waiting for confirmation; nothing was imported, run it again".into(),
             )
             .into());
-        }
-        if plan.outcomes.writes() > 0 {
-            let applied = self.pass(&tx, Mode::Apply)?;
-            anyhow::ensure!(
-                applied.outcomes == plan.outcomes,
-                "internal error: the import did {:?} where the plan said {:?}; rolled back",
-                applied.outcomes,
-                plan.outcomes
-            );
         }
         tx.commit().context("cannot commit the import")?;
         Ok(plan)
