@@ -22,11 +22,17 @@ _bomizzel__backup() {
             bomizzel__backup,help)
                 cmd="bomizzel__backup__subcmd__help"
                 ;;
+            bomizzel__backup,history)
+                cmd="bomizzel__backup__subcmd__history"
+                ;;
             bomizzel__backup,import)
                 cmd="bomizzel__backup__subcmd__import"
                 ;;
             bomizzel__backup,init)
                 cmd="bomizzel__backup__subcmd__init"
+                ;;
+            bomizzel__backup,prune)
+                cmd="bomizzel__backup__subcmd__prune"
                 ;;
             bomizzel__backup__subcmd__help,export)
                 cmd="bomizzel__backup__subcmd__help__subcmd__export"
@@ -34,11 +40,17 @@ _bomizzel__backup() {
             bomizzel__backup__subcmd__help,help)
                 cmd="bomizzel__backup__subcmd__help__subcmd__help"
                 ;;
+            bomizzel__backup__subcmd__help,history)
+                cmd="bomizzel__backup__subcmd__help__subcmd__history"
+                ;;
             bomizzel__backup__subcmd__help,import)
                 cmd="bomizzel__backup__subcmd__help__subcmd__import"
                 ;;
             bomizzel__backup__subcmd__help,init)
                 cmd="bomizzel__backup__subcmd__help__subcmd__init"
+                ;;
+            bomizzel__backup__subcmd__help,prune)
+                cmd="bomizzel__backup__subcmd__help__subcmd__prune"
                 ;;
             *)
                 ;;
@@ -47,7 +59,7 @@ _bomizzel__backup() {
 
     case "${cmd}" in
         bomizzel__backup)
-            opts="-q -h -V --db --company --actor --busy-timeout --quiet --json --help --version init export import help"
+            opts="-q -h -V --db --company --actor --busy-timeout --quiet --json --help --version init export import history prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -127,7 +139,7 @@ _bomizzel__backup() {
             return 0
             ;;
         bomizzel__subcmd__backup__subcmd__help)
-            opts="init export import help"
+            opts="init export import history prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -168,6 +180,20 @@ _bomizzel__backup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bomizzel__subcmd__backup__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bomizzel__subcmd__backup__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -189,6 +215,58 @@ _bomizzel__backup() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bomizzel__subcmd__backup__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bomizzel__subcmd__backup__subcmd__history)
+            opts="-q -h -V --limit --kind --db --company --actor --busy-timeout --quiet --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "export import prune" -- "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --company)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --actor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -237,6 +315,44 @@ _bomizzel__backup() {
                 return 0
             fi
             case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --company)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --actor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bomizzel__subcmd__backup__subcmd__prune)
+            opts="-q -h -V --older-than --keep-last --dry-run --db --company --actor --busy-timeout --quiet --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-last)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

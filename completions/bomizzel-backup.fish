@@ -35,6 +35,8 @@ complete -c bomizzel-backup -n "__fish_bomizzel_backup_needs_command" -s V -l ve
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_needs_command" -f -a "init" -d 'Create a new, empty Bomizzel database'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_needs_command" -f -a "export" -d 'Write one company\'s data to a ZIP or JSON archive'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_needs_command" -f -a "import" -d 'Restore an archive into a company, all or nothing'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_needs_command" -f -a "history" -d 'List the company\'s recent exports, imports and prunes, or show one in full'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_needs_command" -f -a "prune" -d 'Delete old archive files that this company\'s export log records'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand init" -l db -d 'The Bomizzel SQLite database' -r -F
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand init" -l company -d 'The company, by id or name; may be left out when the database holds only one' -r
@@ -76,7 +78,32 @@ complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" 
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -l json -d 'Print a machine-readable JSON report on stdout'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -s h -l help -d 'Print help'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -s V -l version -d 'Print version'
-complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand help; and not __fish_seen_subcommand_from init export import help" -f -a "init" -d 'Create a new, empty Bomizzel database'
-complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand help; and not __fish_seen_subcommand_from init export import help" -f -a "export" -d 'Write one company\'s data to a ZIP or JSON archive'
-complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand help; and not __fish_seen_subcommand_from init export import help" -f -a "import" -d 'Restore an archive into a company, all or nothing'
-complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand help; and not __fish_seen_subcommand_from init export import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -l limit -d 'How many entries to list, newest first' -r
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -l kind -d 'Only entries of this kind' -r -f -a "export\t''
+import\t''
+prune\t''"
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -l db -d 'The Bomizzel SQLite database' -r -F
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -l company -d 'The company, by id or name; may be left out when the database holds only one' -r
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -l actor -d 'Who is running the command: the email of an active admin of the company' -r
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -l busy-timeout -d 'How long to wait for a lock held by another process before giving up (exit 7)' -r
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -s q -l quiet -d 'Print errors only'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -l json -d 'Print a machine-readable JSON report on stdout'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -s h -l help -d 'Print help'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -s V -l version -d 'Print version'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -l older-than -d 'Delete recorded archives older than this: a number and a unit, h (hours), d (days) or w (weeks), e.g. 24h, 7d, 12w' -r
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -l keep-last -d 'Always keep this many of the newest archives that still exist, whatever their age' -r
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -l db -d 'The Bomizzel SQLite database' -r -F
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -l company -d 'The company, by id or name; may be left out when the database holds only one' -r
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -l actor -d 'Who is running the command: the email of an active admin of the company' -r
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -l busy-timeout -d 'How long to wait for a lock held by another process before giving up (exit 7)' -r
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -l dry-run -d 'Say what would be deleted, and delete nothing'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -s q -l quiet -d 'Print errors only'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -l json -d 'Print a machine-readable JSON report on stdout'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -s h -l help -d 'Print help'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -s V -l version -d 'Print version'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand help; and not __fish_seen_subcommand_from init export import history prune help" -f -a "init" -d 'Create a new, empty Bomizzel database'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand help; and not __fish_seen_subcommand_from init export import history prune help" -f -a "export" -d 'Write one company\'s data to a ZIP or JSON archive'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand help; and not __fish_seen_subcommand_from init export import history prune help" -f -a "import" -d 'Restore an archive into a company, all or nothing'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand help; and not __fish_seen_subcommand_from init export import history prune help" -f -a "history" -d 'List the company\'s recent exports, imports and prunes, or show one in full'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand help; and not __fish_seen_subcommand_from init export import history prune help" -f -a "prune" -d 'Delete old archive files that this company\'s export log records'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand help; and not __fish_seen_subcommand_from init export import history prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

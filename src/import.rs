@@ -369,7 +369,7 @@ impl<'c> Importer<'c> {
     }
 
     fn ticket(&mut self, ticket: &TicketRecord) -> Result<()> {
-        let existing = self.db.resolve(Kind::Ticket, &ticket.id)?;
+        let existing = self.db.find_existing(Kind::Ticket, &ticket.id)?;
         let write = self.decide(
             existing.is_some(),
             |o| &mut o.tickets,
@@ -402,7 +402,7 @@ impl<'c> Importer<'c> {
         };
 
         for note in &ticket.notes {
-            let existing = self.db.resolve(Kind::Note, &note.id)?;
+            let existing = self.db.find_existing(Kind::Note, &note.id)?;
             let updating = existing.is_some();
             if self.decide(
                 updating,
@@ -419,7 +419,7 @@ impl<'c> Importer<'c> {
         }
 
         for entry in &ticket.history {
-            let existing = self.db.resolve(Kind::History, &entry.id)?;
+            let existing = self.db.find_existing(Kind::History, &entry.id)?;
             let updating = existing.is_some();
             if self.decide(
                 updating,
@@ -464,7 +464,7 @@ impl<'c> Importer<'c> {
             }
             None => None,
         };
-        let existing = self.db.resolve(Kind::Attachment, &attachment.id)?;
+        let existing = self.db.find_existing(Kind::Attachment, &attachment.id)?;
         let updating = existing.is_some();
         if self.decide(
             updating,

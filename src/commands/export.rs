@@ -17,6 +17,7 @@ use crate::archive::records::{
 use crate::archive::writer::{ArchiveWriter, Container, DigestWriter};
 use crate::cli::{ExportArgs, FormatArg, GlobalOpts};
 use crate::db::export_rows::{self, TicketScope};
+use crate::db::logs::{self, LogKind};
 use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::report::{Reporter, human_bytes};
@@ -165,9 +166,11 @@ pub fn run(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Resul
         )
         .into());
     }
+    // Checked before the database is opened: a bad date is a usage error whatever the db.
+    let window = DateWindow::parse(args.since.as_deref(), args.until.as_deref())?;
     let mut session = super::open_session(global)?;
     let exported_at = Utc::now();
-    let request = request_from_args(args, &session.company, exported_at)?;
+    let request = request_from_args(args, window, &session.company, exported_at)?;
     if !request.sections.attachments && !args.no_attachments {
         reporter
             .note("note: --no-tickets leaves out attachments too, as they follow their tickets");
@@ -188,6 +191,7 @@ pub fn run(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Resul
 /// Builds the typed request: the destination and container from `-o` and `--format`.
 fn request_from_args(
     args: &ExportArgs,
+    window: DateWindow,
     company: &tenant::Company,
     exported_at: DateTime<Utc>,
 ) -> Result<ExportRequest> {
@@ -217,7 +221,7 @@ fn request_from_args(
         destination,
         container,
         sections,
-        window: DateWindow::parse(args.since.as_deref(), args.until.as_deref())?,
+        window,
         force: args.force,
     })
 }
@@ -516,19 +520,15 @@ fn record_export(
         "options": options,
         "tool": concat!("bomizzel-backup ", env!("CARGO_PKG_VERSION")),
     });
-    conn.execute(
-        "INSERT INTO data_export_logs (id, company_id, user_id, export_id, exported_data, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        (
-            uuid::Uuid::new_v4().to_string(),
-            &report.company_id,
-            &actor.id,
-            &report.export_id,
-            summary.to_string(),
-            &report.exported_at,
-        ),
-    )?;
-    Ok(())
+    logs::insert(
+        conn,
+        LogKind::Export,
+        &report.company_id,
+        Some(&actor.id),
+        &report.export_id,
+        &summary,
+        &report.exported_at,
+    )
 }
 
 fn print_summary(reporter: &Reporter, report: &ExportReport) {

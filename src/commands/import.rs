@@ -399,7 +399,7 @@ impl Job<'_> {
     }
 
     fn pass(&mut self, conn: &Connection, mode: Mode) -> Result<Plan> {
-        let db = ImportDb::new(conn, &self.company.id);
+        let db = ImportDb::new(conn, &self.company.id)?;
         let mut importer = Importer::new(
             db,
             mode,

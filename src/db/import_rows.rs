@@ -4,6 +4,8 @@
 //! Nothing here deletes, and nothing touches a row of another company: updates carry the
 //! company in their `WHERE` clause.
 
+use std::cell::Cell;
+
 use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
@@ -76,15 +78,28 @@ pub struct ExistingUser {
 pub struct ImportDb<'c> {
     conn: &'c Connection,
     company_id: String,
+    /// The company had no tickets when the import began, so no archive record can already
+    /// exist in it: identity lookups are skipped (the restore into an empty company).
+    started_empty: bool,
+    /// Whether the id map may hold entries for the company; when not, lookups skip it.
+    map_in_use: Cell<bool>,
 }
 
 impl<'c> ImportDb<'c> {
-    pub fn new(conn: &'c Connection, company_id: &str) -> Self {
+    pub fn new(conn: &'c Connection, company_id: &str) -> Result<Self> {
         conn.set_prepared_statement_cache_capacity(64);
-        Self {
+        let started_empty = !conn
+            .prepare_cached("SELECT 1 FROM tickets WHERE company_id = ?1 LIMIT 1")?
+            .exists([company_id])?;
+        let map_in_use = conn
+            .prepare_cached("SELECT 1 FROM bomizzel_backup_id_map WHERE company_id = ?1 LIMIT 1")?
+            .exists([company_id])?;
+        Ok(Self {
             conn,
             company_id: company_id.to_owned(),
-        }
+            started_empty,
+            map_in_use: Cell::new(map_in_use),
+        })
     }
 
     fn exists(&self, sql: &str, params: impl rusqlite::Params) -> Result<bool> {
@@ -240,19 +255,32 @@ impl<'c> ImportDb<'c> {
         Ok(())
     }
 
+    /// The existing row of the company that an archive record is (identity), if any.
+    /// In a company that started empty there is none: every record is new, and archive ids
+    /// are unique, so nothing this import wrote can be met again as a record.
+    pub fn find_existing(&self, kind: Kind, archive_id: &str) -> Result<Option<String>> {
+        if self.started_empty {
+            return Ok(None);
+        }
+        self.resolve(kind, archive_id)
+    }
+
     /// Where an archive id lives in the target company: the id map's entry when it still
     /// points at a row of the company, else the id itself when it is the company's.
     pub fn resolve(&self, kind: Kind, archive_id: &str) -> Result<Option<String>> {
-        let mapped: Option<String> = self
-            .conn
-            .prepare_cached(
-                "SELECT local_id FROM bomizzel_backup_id_map
-                 WHERE company_id = ?1 AND kind = ?2 AND archive_id = ?3",
-            )?
-            .query_row(params![self.company_id, kind.name(), archive_id], |row| {
-                row.get(0)
-            })
-            .optional()?;
+        let mapped: Option<String> = if self.map_in_use.get() {
+            self.conn
+                .prepare_cached(
+                    "SELECT local_id FROM bomizzel_backup_id_map
+                     WHERE company_id = ?1 AND kind = ?2 AND archive_id = ?3",
+                )?
+                .query_row(params![self.company_id, kind.name(), archive_id], |row| {
+                    row.get(0)
+                })
+                .optional()?
+        } else {
+            None
+        };
         for candidate in mapped.as_deref().into_iter().chain([archive_id]) {
             if self.exists(kind.in_company_sql(), params![candidate, self.company_id])? {
                 return Ok(Some(candidate.to_owned()));
@@ -268,6 +296,7 @@ impl<'c> ImportDb<'c> {
             return Ok(archive_id.to_owned());
         }
         let fresh = uuid::Uuid::new_v4().to_string();
+        self.map_in_use.set(true);
         self.conn
             .prepare_cached(
                 "INSERT INTO bomizzel_backup_id_map (company_id, kind, archive_id, local_id, created_at)

@@ -44,8 +44,14 @@ pub fn open(path: &Path, options: OpenOptions) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, flags)
         .with_context(|| format!("cannot open database {}", path.display()))?;
     configure(&conn, options)?;
-    check_schema(&conn)
-        .with_context(|| format!("{} is not a Bomizzel database", path.display()))?;
+    check_schema(&conn).map_err(|err| {
+        // A locked file may be a fine database: say busy, not "not a Bomizzel database".
+        if crate::error::classify(&err).0 == 7 {
+            err
+        } else {
+            err.context(format!("{} is not a Bomizzel database", path.display()))
+        }
+    })?;
     ensure_tool_tables(&conn)?;
     Ok(conn)
 }
@@ -80,7 +86,12 @@ fn configure(conn: &Connection, options: OpenOptions) -> Result<()> {
 /// Fails with `InvalidDatabase`-style context naming every missing table or column.
 fn check_schema(conn: &Connection) -> Result<()> {
     let mut missing = Vec::new();
-    let mut columns_of = conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
+    let mut columns_of = conn
+        .prepare("SELECT name FROM pragma_table_info(?1)")
+        .map_err(|err| match crate::error::is_busy(&err) {
+            true => anyhow::Error::new(err).context("cannot read the database schema"),
+            false => anyhow::anyhow!("cannot read its schema ({err})"),
+        })?;
     for (table, columns) in schema::APP_TABLES {
         let present: Vec<String> = columns_of
             .query_map([table], |row| row.get(0))
