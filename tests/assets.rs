@@ -667,13 +667,14 @@ fn examples_section(roff: &mut Roff) {
             ],
         ),
         (
-            "The same every Monday at 02:30 from cron, silent unless it fails; in a crontab, \
-             the variables go on lines of their own:",
+            "The same every Monday at 02:30 from cron, silent unless it fails, then delete \
+             the archives older than twelve weeks (the newest three always stay). In a \
+             crontab, the variables go on lines of their own and the job is one line:",
             &[
                 "BOMIZZEL_DB=/srv/bomizzel/bomizzel.db",
                 "BOMIZZEL_COMPANY=Acme Corp",
                 "BOMIZZEL_ACTOR=ada@acme.example",
-                "30 2 * * 1  bomizzel-backup -q export -o /backups/",
+                "30 2 * * 1  bomizzel-backup -q export -o /backups/ && bomizzel-backup -q prune --older-than 12w",
             ],
         ),
         (
