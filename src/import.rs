@@ -119,6 +119,10 @@ pub struct Importer<'c> {
     fields: HashMap<String, String>,
     /// Whether the archive holds its tickets (attachments then always find theirs).
     archive_has_tickets: bool,
+    /// A file the web app wrote (no `format` in its manifest): it may leave out an
+    /// attachment's originalName, which then is its fileName. In the tool's own archives a
+    /// null originalName is a NULL one, and stays so.
+    web_app_file: bool,
     plan: Plan,
 }
 
@@ -130,6 +134,7 @@ impl<'c> Importer<'c> {
         company_name: &str,
         actor: ImportActor,
         archive_has_tickets: bool,
+        web_app_file: bool,
     ) -> Result<Self> {
         let members = db
             .members()?
@@ -147,6 +152,7 @@ impl<'c> Importer<'c> {
             members,
             fields,
             archive_has_tickets,
+            web_app_file,
             plan: Plan::default(),
         })
     }
@@ -481,9 +487,14 @@ impl<'c> Importer<'c> {
             let id = self.row_id(Kind::Attachment, &attachment.id, existing)?;
             if self.applying() {
                 let ticket_id = ticket_id.unwrap_or_default();
+                let original_name = attachment
+                    .original_name
+                    .as_deref()
+                    .or(self.web_app_file.then_some(attachment.file_name.as_str()));
                 let row = AttachmentRow {
                     id: &id,
                     attachment,
+                    original_name,
                     ticket_id: &ticket_id,
                     note_id: note_id.as_deref(),
                     uploader_id: uploader.as_deref(),

@@ -407,6 +407,7 @@ impl Job<'_> {
             &self.company.name,
             self.actor.clone(),
             self.manifest.options.include_tickets,
+            self.manifest.format.is_none(),
         )?;
         let mut validator = Validator::new();
         read_pass(self.archive, &mut validator, Some(&mut importer))?;

@@ -423,7 +423,7 @@ impl<'c> ImportDb<'c> {
             row.ticket_id,
             row.note_id,
             a.file_name,
-            a.original_name.as_deref().unwrap_or(&a.file_name),
+            row.original_name,
             a.file_size,
             a.file_type,
             row.uploader_id,
@@ -448,6 +448,8 @@ pub struct TicketRow<'a> {
 pub struct AttachmentRow<'a> {
     pub id: &'a str,
     pub attachment: &'a AttachmentRecord,
+    /// The archive's originalName, or (in a web app file that leaves it out) the fileName.
+    pub original_name: Option<&'a str>,
     pub ticket_id: &'a str,
     pub note_id: Option<&'a str>,
     pub uploader_id: Option<&'a str>,
