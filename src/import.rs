@@ -327,8 +327,9 @@ impl<'c> Importer<'c> {
         Ok(())
     }
 
-    /// A person reference as a member's id; a missing one falls back to the actor (or to
-    /// nobody, for an assignee) with a warning.
+    /// A person reference as a member's id. One who is not a member of the target company
+    /// (or, in a web app file, not named) falls back to the actor (or to nobody, for an
+    /// assignee) with a warning.
     fn person(
         &mut self,
         person: Option<&PersonRef>,
@@ -340,6 +341,12 @@ impl<'c> Importer<'c> {
             .filter(|e| !e.is_empty());
         if let Some(id) = email.and_then(|e| self.members.get(&e.to_lowercase())) {
             return Some(id.clone());
+        }
+        if email.is_none() && !self.web_app_file {
+            // The tool writes null only for a record that has nobody there (the user was
+            // deleted); keeping it null is what makes a restore lossless. The web app writes
+            // null people for anyone it could not name: those take the fallback below.
+            return None;
         }
         let who = match email {
             Some(email) => format!("{email}, not a member of {}", self.company_name),

@@ -38,13 +38,10 @@ const T4: &str = "b0000000-0000-4000-8000-000000000004";
 const T6: &str = "b0000000-0000-4000-8000-000000000006";
 const NOTE_D1: &str = "d0000000-0000-4000-8000-000000000001";
 /// A note without an author.
-const NOTE_D4: &str = "d0000000-0000-4000-8000-000000000004";
 /// A note by carol on a ticket that is not deleted.
 const NOTE_D5: &str = "d0000000-0000-4000-8000-000000000005";
 /// A history entry without a user.
-const HISTORY_E4: &str = "e0000000-0000-4000-8000-000000000004";
 /// An attachment without an uploader.
-const ATTACHMENT_FF3: &str = "ff000000-0000-4000-8000-000000000003";
 const FIELD_SEATS: &str = "f0000000-0000-4000-8000-000000000001";
 const FIELD_PLAN: &str = "f0000000-0000-4000-8000-000000000002";
 
@@ -575,11 +572,9 @@ fn accidental_deletion_validate_only_shows_exactly_the_deleted_records() {
         plan["passwordResetRequired"], 1,
         "carol must set a password"
     );
-    // The restored note without an author is the only fallback: skipped records keep theirs.
-    assert_eq!(
-        plan["warnings"],
-        json!({"note author missing: recorded as the importing admin ada@acme.example": 1})
-    );
+    // The restored note whose author was deleted keeps no author (null in the tool's own
+    // archive means nobody), so there is nothing to warn about.
+    assert_eq!(plan["warnings"], json!({}));
 }
 
 #[test]
@@ -640,8 +635,7 @@ fn accidental_deletion_is_restored_with_original_ids_and_nothing_else_changes() 
     // - records that were skipped keep the NULL the deletion left where carol was;
     expected.set("tickets", T4, "assigned_to_id", Sql::Null);
     expected.set("ticket_notes", NOTE_D5, "author_id", Sql::Null);
-    // - a restored note without an author falls back to the importing admin (SPEC 4).
-    expected.set("ticket_notes", NOTE_D4, "author_id", text(ADA_ID));
+    // (a restored note whose author was deleted keeps no author: null means nobody)
     assert_same(&expected, &actual, "after the restore");
 
     // Spelled out, what the dump comparison above covers.
@@ -892,17 +886,12 @@ fn moving_to_a_new_account_copies_everything_and_changes_no_other_company() {
         assert_ne!(archive_id, local_id, "a fresh id for {archive_id}");
     }
 
-    // Each copy equals its original but for its ids and the SPEC 4 fallbacks: a missing
-    // submitter, note author, history user or uploader becomes Initech's admin.
+    // Each copy equals its original but for its ids: people are the same linked users,
+    // and nobody (a null person in the archive) stays nobody.
     let copy = |table: &str, original: &str, local: &str, edit: &dyn Fn(&mut Row)| {
         let mut want = before.row(table, original).clone();
         want.insert("id".into(), text(local));
         edit(&mut want);
-        for person in ["submitter_id", "author_id", "user_id", "uploaded_by_id"] {
-            if want.get(person) == Some(&Sql::Null) {
-                want.insert(person.into(), text(INITECH_ADMIN_ID));
-            }
-        }
         let have = after.row(table, local);
         for (column, value) in &want {
             if JSON_COLUMNS.contains(&column.as_str()) {
@@ -958,7 +947,7 @@ fn moving_to_a_new_account_copies_everything_and_changes_no_other_company() {
     }
     assert_eq!(
         after.get("tickets", &tickets[T6], "submitter_id"),
-        &text(INITECH_ADMIN_ID)
+        &Sql::Null
     );
 }
 
@@ -1096,16 +1085,8 @@ fn overwrite_puts_edited_fields_back() {
         original.get("user_company_associations", &bob, "updated_at")
     );
     expected.set("user_company_associations", &bob, "updated_at", touched);
-    // - overwritten records whose person is missing take the importing admin (SPEC 4).
-    expected.set("tickets", T6, "submitter_id", text(ADA_ID));
-    expected.set("ticket_notes", NOTE_D4, "author_id", text(ADA_ID));
-    expected.set("ticket_history", HISTORY_E4, "user_id", text(ADA_ID));
-    expected.set(
-        "file_attachments",
-        ATTACHMENT_FF3,
-        "uploaded_by_id",
-        text(ADA_ID),
-    );
+    // Records with nobody as submitter, author, user or uploader (null in the tool's own
+    // archive) keep nobody: nothing else differs.
     assert_same(&expected, &actual, "after the overwrite");
 }
 
@@ -1206,30 +1187,22 @@ fn assert_same_records(
     );
 }
 
-/// The archive as it comes back from a restore by `actor`: references to nobody (a ticket
-/// without submitter, a note whose author was deleted, a history entry or an attachment
-/// without a user) name the importing admin (SPEC 4). The demo keeps those dangling
-/// references on purpose, so the round trip checks the fallbacks too.
-fn with_fallbacks(archive: &Archive, actor: &Value) -> BTreeMap<String, BTreeMap<String, Value>> {
-    let mut records = records_by_id(archive);
-    let fill = |person: &mut Value| {
-        if person.is_null() {
-            *person = actor.clone();
-        }
-    };
-    for ticket in records.get_mut("tickets").unwrap().values_mut() {
-        fill(&mut ticket["createdBy"]);
-        for note in ticket["notes"].as_array_mut().unwrap() {
-            fill(&mut note["author"]);
-        }
-        for entry in ticket["history"].as_array_mut().unwrap() {
-            fill(&mut entry["user"]);
-        }
-    }
-    for attachment in records.get_mut("attachments").unwrap().values_mut() {
-        fill(&mut attachment["uploadedBy"]);
-    }
-    records
+/// How many person references of an archive are null (nobody: a ticket without submitter,
+/// a note whose author was deleted, a history entry or an attachment without a user).
+fn null_people(archive: &Archive) -> usize {
+    let tickets = archive.records("tickets").iter().map(|ticket| {
+        let notes = ticket["notes"].as_array().unwrap();
+        let history = ticket["history"].as_array().unwrap();
+        usize::from(ticket["createdBy"].is_null())
+            + notes.iter().filter(|n| n["author"].is_null()).count()
+            + history.iter().filter(|h| h["user"].is_null()).count()
+    });
+    let uploads = archive
+        .records("attachments")
+        .iter()
+        .filter(|a| a["uploadedBy"].is_null())
+        .count();
+    tickets.sum::<usize>() + uploads
 }
 
 /// Restores an archive onto a new `init`ed database as ada with `--create-company`;
@@ -1268,20 +1241,9 @@ fn round_trip(name: &str) {
         .success();
     let second = Archive::read(&second_path);
 
-    let ada = first
-        .records("users")
-        .iter()
-        .find(|u| u["email"] == ids::ACME_ADMIN)
-        .unwrap();
-    let actor =
-        json!({"email": ada["email"], "firstName": ada["firstName"], "lastName": ada["lastName"]});
-    let expected = with_fallbacks(&first, &actor);
-    assert_ne!(
-        expected,
-        records_by_id(&first),
-        "the demo has dangling references"
-    );
-    assert_same_records(&expected, &records_by_id(&second));
+    // The demo keeps references to nobody on purpose: they must survive as nobody.
+    assert!(null_people(&first) >= 4, "the demo has null people");
+    assert_same_records(&records_by_id(&first), &records_by_id(&second));
     assert_eq!(second.manifest["counts"], first.manifest["counts"]);
     assert_eq!(second.manifest["companyId"], first.manifest["companyId"]);
     assert_eq!(
