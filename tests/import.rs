@@ -37,11 +37,8 @@ const T4: &str = "b0000000-0000-4000-8000-000000000004";
 /// A ticket without a submitter.
 const T6: &str = "b0000000-0000-4000-8000-000000000006";
 const NOTE_D1: &str = "d0000000-0000-4000-8000-000000000001";
-/// A note without an author.
 /// A note by carol on a ticket that is not deleted.
 const NOTE_D5: &str = "d0000000-0000-4000-8000-000000000005";
-/// A history entry without a user.
-/// An attachment without an uploader.
 const FIELD_SEATS: &str = "f0000000-0000-4000-8000-000000000001";
 const FIELD_PLAN: &str = "f0000000-0000-4000-8000-000000000002";
 
