@@ -46,11 +46,11 @@ complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand init" -s
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand init" -l json -d 'Print a machine-readable JSON report on stdout'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand init" -s h -l help -d 'Print help'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand init" -s V -l version -d 'Print version'
-complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -s o -l output -d 'The archive file, a directory to put it in, or `-` for stdout [default: ./bomizzel-<company>-<UTC time>.zip]' -r -F
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -s o -l output -d 'The archive file, a directory to put it in, or - for stdout [default: ./bomizzel-<company>-<UTC time>.zip]' -r -F
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -l format -d 'The container; by default taken from the file extension, else zip' -r -f -a "zip\t''
 json\t''"
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -l since -d 'Only tickets created on or after this day (YYYY-MM-DD) or instant (RFC 3339)' -r
-complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -l until -d 'Only tickets created on or before this day (YYYY-MM-DD, the whole day) or instant' -r
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -l until -d 'Only tickets created on or before this day (YYYY-MM-DD, the whole day) or instant (RFC 3339)' -r
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -l db -d 'The Bomizzel SQLite database' -r -F
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -l company -d 'The company, by id or name; may be left out when the database holds only one' -r
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -l actor -d 'Who is running the command: the email of an active admin of the company' -r
@@ -64,7 +64,7 @@ complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" 
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -l json -d 'Print a machine-readable JSON report on stdout'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -s h -l help -d 'Print help'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -s V -l version -d 'Print version'
-complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -l export-id -d 'Import the file recorded for this export id (see `history`)' -r
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -l export-id -d 'Import the file recorded for this export id (see the history command)' -r
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -l db -d 'The Bomizzel SQLite database' -r -F
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -l company -d 'The company, by id or name; may be left out when the database holds only one' -r
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -l actor -d 'Who is running the command: the email of an active admin of the company' -r

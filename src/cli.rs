@@ -10,14 +10,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// The exit status table, shown by `--help` and in the man page.
 pub const EXIT_STATUS: &str = "\
 Exit status:
-  0  success (import --validate-only: the archive is valid and the plan has no conflict)
-  1  unexpected failure (I/O, database error)
-  2  usage error
-  3  invalid archive: unreadable, corrupt, failed checksum, or failed validation
-  4  conflict: records already exist and neither --skip-duplicates nor --overwrite was given
-  5  permission denied: the actor is unknown, inactive, or not an admin of the company
-  6  not found: input file, company, or export id unknown, or the export's file is gone
-  7  database busy: still locked after the busy timeout; try again later";
+  0  done; for import --validate-only: a valid archive whose plan has no conflicts
+  1  something unexpected failed (reading or writing a file, the database)
+  2  the command line asks for something impossible
+  3  the archive is unreadable, damaged, fails its checksums or fails validation
+  4  records already exist; choose --skip-duplicates or --overwrite
+  5  permission denied: the actor is unknown, inactive or not an admin of the company
+  6  not found: the archive, database, company or export id, or an export's file
+  7  the database stayed locked past --busy-timeout; try again later";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -42,6 +42,7 @@ pub struct Cli {
 
 /// Options every subcommand accepts, before or after its name.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalOpts {
     /// The Bomizzel SQLite database
     #[arg(
@@ -94,7 +95,7 @@ pub enum Command {
     #[command(after_help = "\
 Examples:
   bomizzel-backup --company Acme --actor ada@acme.example export -o /backups/
-  bomizzel-backup export --no-users --since 2026-01-01 --until 2026-06-30 -o h1.json
+  bomizzel-backup export --no-users --since 2026-01-01 --until 2026-06-30 -o h1.zip
   bomizzel-backup export -o - | ssh backup-host 'cat > acme.zip'")]
     Export(ExportArgs),
     /// Restore an archive into a company, all or nothing
@@ -124,7 +125,7 @@ Examples:
 /// What `export` writes, and where.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The archive file, a directory to put it in, or `-` for stdout
+    /// The archive file, a directory to put it in, or - for stdout
     /// [default: ./bomizzel-<company>-<UTC time>.zip]
     #[arg(short, long, value_name = "PATH|DIR|-")]
     pub output: Option<PathBuf>,
@@ -154,6 +155,7 @@ pub struct ExportArgs {
     pub since: Option<String>,
 
     /// Only tickets created on or before this day (YYYY-MM-DD, the whole day) or instant
+    /// (RFC 3339)
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
 
@@ -164,18 +166,15 @@ pub struct ExportArgs {
 
 /// What `import` reads and how it treats records that already exist.
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("archive").required(true).multiple(false))]
 pub struct ImportArgs {
-    /// The archive: a zip or json file written by this tool or the Bomizzel web app; `-`
-    /// reads stdin
-    #[arg(
-        value_name = "FILE",
-        required_unless_present = "export_id",
-        conflicts_with = "export_id"
-    )]
+    /// The archive: a zip or json file written by this tool or the Bomizzel web app; - reads
+    /// stdin
+    #[arg(value_name = "FILE", group = "archive")]
     pub file: Option<PathBuf>,
 
-    /// Import the file recorded for this export id (see `history`)
-    #[arg(long, value_name = "ID")]
+    /// Import the file recorded for this export id (see the history command)
+    #[arg(long, value_name = "ID", group = "archive")]
     pub export_id: Option<String>,
 
     /// Leave records that already exist untouched

@@ -1692,7 +1692,30 @@ fn a_non_admin_actor_exits_5_and_changes_nothing() {
         );
         assert!(stderr.contains("Permission denied"), "{actor}: {stderr}");
     }
-    assert_same(&before, &dump(&demo.conn()), "after refused imports");
+    let after = dump(&demo.conn());
+    assert_same(
+        &before.without("data_import_logs"),
+        &after.without("data_import_logs"),
+        "after refused imports",
+    );
+    // Each refusal is on the record, as a failed import of Acme.
+    let conn = demo.conn();
+    let refusals = strings(
+        &conn,
+        "SELECT imported_data FROM data_import_logs WHERE company_id = ?1",
+        [ids::ACME],
+    );
+    assert_eq!(refusals.len(), 3);
+    for detail in refusals {
+        let detail: Value = serde_json::from_str(&detail).unwrap();
+        assert_eq!(detail["status"], "failed");
+        assert!(
+            detail["error"]
+                .as_str()
+                .unwrap()
+                .contains("Permission denied")
+        );
+    }
 }
 
 #[test]
@@ -1713,7 +1736,15 @@ fn a_missing_archive_exits_6() {
             .arg(&missing),
         6,
     );
-    assert_eq!(count_rows(&demo.conn(), "data_import_logs"), 0);
+    // The failed attempt on Acme is logged with its cause; the run without a database
+    // has no log to write.
+    let conn = demo.conn();
+    let logged = strings(&conn, "SELECT imported_data FROM data_import_logs", []);
+    assert_eq!(logged.len(), 1);
+    let detail: Value = serde_json::from_str(logged.iter().next().unwrap()).unwrap();
+    assert_eq!(detail["status"], "failed");
+    assert!(detail["error"].as_str().unwrap().contains("no-such.zip"));
+    assert!(!nowhere.exists());
 }
 
 #[test]

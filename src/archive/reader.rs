@@ -86,7 +86,10 @@ impl ArchiveFile {
             }
         };
         let label = input.to_string();
-        let layout = sniff(&file, &label)?;
+        let mut layout = sniff(&file, &label)?;
+        if layout == Layout::Zip && is_web_app_zip(&file) {
+            layout = Layout::WebAppZip;
+        }
         let path = match input {
             Input::File(path) => Some(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())),
             Input::Stdin => None,
@@ -183,6 +186,11 @@ fn sniff(mut file: &File, label: &str) -> Result<Layout> {
             "neither a zip archive nor a JSON document (it does not start with `PK` or `{`)",
         )),
     }
+}
+
+/// A zip without a manifest is the web app's (a broken zip is reported when read).
+fn is_web_app_zip(file: &File) -> bool {
+    zip::ZipArchive::new(file).is_ok_and(|zip| zip.index_for_name(MANIFEST_ENTRY).is_none())
 }
 
 fn read_zip(

@@ -46,11 +46,32 @@ pub enum Status {
 #[serde(rename_all = "camelCase")]
 pub struct Source {
     pub file: String,
-    pub layout: Layout,
-    pub export_id: String,
-    pub company_id: String,
-    pub company_name: String,
-    pub exported_at: String,
+    pub layout: Option<Layout>,
+    pub export_id: Option<String>,
+    pub company_id: Option<String>,
+    pub company_name: Option<String>,
+    pub exported_at: Option<String>,
+}
+
+impl Source {
+    /// An archive that could not be read: only where it came from is known.
+    fn unread(input: Option<&Input>) -> Self {
+        let file = match input {
+            Some(Input::File(path)) => std::fs::canonicalize(path)
+                .unwrap_or_else(|_| path.clone())
+                .display()
+                .to_string(),
+            _ => "-".to_owned(),
+        };
+        Self {
+            file,
+            layout: None,
+            export_id: None,
+            company_id: None,
+            company_name: None,
+            exported_at: None,
+        }
+    }
 }
 
 /// The `--json` report of an import or a validation against a database.
@@ -91,68 +112,33 @@ pub fn run(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Resul
     }
 
     let mut conn = db::open(&global.db, super::open_options(global)?)?;
-    let input = match &args.export_id {
-        Some(export_id) => {
-            let company = tenant::resolve_company(&conn, global.company.as_deref())?;
-            Input::File(exported_file(&conn, &company, export_id)?)
-        }
-        None => input_from(args.file.clone())?,
-    };
-    let mut archive = ArchiveFile::open(&input)?;
-    let manifest = read_manifest(&mut archive)?;
-    let (company, create) = target_company(
-        &conn,
-        global.company.as_deref(),
-        &manifest,
-        args.create_company,
-    )?;
-    let actor = if create {
-        archive_admin(&mut archive, global.actor.as_deref())?
-    } else {
-        let actor = tenant::authorize_actor(&conn, global.actor.as_deref(), &company)?;
-        ImportActor {
-            email: actor.email,
-            id: Some(actor.id),
-        }
-    };
-
-    let source = source_of(&archive, &manifest);
-    let actor_email = actor.email.clone();
-    let mut job = Job {
-        archive: &mut archive,
-        manifest: &manifest,
-        company: &company,
-        create,
-        policy,
-        actor,
-    };
     let import_id = new_import_id();
-    let outcome = if args.validate_only {
-        job.plan_only(&mut conn)
-            .map(|plan| (Status::Validated, plan))
-    } else {
-        let ask = policy == Policy::Overwrite
-            && !args.confirmation.yes
-            && std::io::stdin().is_terminal()
-            && std::io::stderr().is_terminal();
-        job.import(&mut conn, ask, reporter)
-            .map(|plan| (Status::Ok, plan))
+    let mut attempt = Attempt::default();
+    let outcome = attempt_import(&mut conn, global, args, policy, reporter, &mut attempt);
+    let actor_id = match global.actor.as_deref() {
+        Some(email) => tenant::find_user_id(&conn, email).ok().flatten(),
+        None => None,
     };
-    let (status, plan) = match outcome {
+    let (company, source) = match (attempt.company, attempt.source) {
+        (Some(company), Some(source)) => (company, source),
+        (Some(company), None) => (company, Source::unread(attempt.input.as_ref())),
+        // Without a company there is no log to write to: the error says what went wrong.
+        (None, _) => return outcome.map(drop),
+    };
+    let mut report = ImportReport {
+        import_id,
+        status: Status::Failed,
+        policy,
+        company_id: company.id,
+        company_name: company.name,
+        company_created: false,
+        source,
+        plan: Plan::default(),
+    };
+    let (status, plan, created) = match outcome {
         Ok(done) => done,
         Err(err) => {
-            let failed = ImportReport {
-                import_id,
-                status: Status::Failed,
-                policy,
-                company_id: company.id.clone(),
-                company_name: company.name.clone(),
-                company_created: false,
-                source,
-                plan: Plan::default(),
-            };
-            let actor_id = tenant::find_user_id(&conn, &actor_email).ok().flatten();
-            if let Err(log_err) = record_import(&conn, &failed, actor_id.as_deref(), Some(&err)) {
+            if let Err(log_err) = record_import(&conn, &report, actor_id.as_deref(), Some(&err)) {
                 reporter.note(format!(
                     "bomizzel-backup: the failed import could not be logged: {log_err:#}"
                 ));
@@ -160,17 +146,13 @@ pub fn run(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Resul
             return Err(err);
         }
     };
-    let report = ImportReport {
-        import_id,
-        status,
-        policy,
-        company_id: company.id.clone(),
-        company_name: company.name.clone(),
-        company_created: create && status == Status::Ok,
-        source,
-        plan,
+    report.status = status;
+    report.plan = plan;
+    report.company_created = created;
+    let actor_id = match global.actor.as_deref() {
+        Some(email) => tenant::find_user_id(&conn, email)?,
+        None => None,
     };
-    let actor_id = tenant::find_user_id(&conn, &actor_email)?;
     record_import(&conn, &report, actor_id.as_deref(), None)
         .context("the import is complete, but it could not be recorded in the log")?;
     print_summary(reporter, &report);
@@ -179,6 +161,83 @@ pub fn run(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Resul
         return Err(conflict_failure(&report.plan));
     }
     Ok(())
+}
+
+/// What is known of an import as it goes, so that a failure is logged against its company.
+#[derive(Default)]
+struct Attempt {
+    input: Option<Input>,
+    company: Option<tenant::Company>,
+    source: Option<Source>,
+}
+
+/// Finds the archive, the target company and the actor, then validates or imports.
+/// Returns the status, the plan, and whether the company was created.
+fn attempt_import(
+    conn: &mut Connection,
+    global: &GlobalOpts,
+    args: &ImportArgs,
+    policy: Policy,
+    reporter: &Reporter,
+    attempt: &mut Attempt,
+) -> Result<(Status, Plan, bool)> {
+    if let Some(selector) = global.company.as_deref() {
+        attempt.company = Some(tenant::resolve_company(conn, Some(selector))?);
+    }
+    let input = match &args.export_id {
+        Some(export_id) => {
+            let company = match &attempt.company {
+                Some(company) => company.clone(),
+                None => tenant::resolve_company(conn, None)?,
+            };
+            attempt.company = Some(company.clone());
+            Input::File(exported_file(conn, &company, export_id)?)
+        }
+        None => input_from(args.file.clone())?,
+    };
+    attempt.input = Some(input.clone());
+    let mut archive = ArchiveFile::open(&input)?;
+    let manifest = read_manifest(&mut archive)?;
+    attempt.source = Some(source_of(&archive, &manifest));
+    let (company, create) = target_company(
+        conn,
+        global.company.as_deref(),
+        &manifest,
+        args.create_company,
+    )?;
+    if !create {
+        // A company still to be created has no log of its own yet.
+        attempt.company = Some(company.clone());
+    }
+    let actor = if create {
+        archive_admin(&mut archive, global.actor.as_deref())?
+    } else {
+        let actor = tenant::authorize_actor(conn, global.actor.as_deref(), &company)?;
+        ImportActor {
+            email: actor.email,
+            id: Some(actor.id),
+        }
+    };
+    let mut job = Job {
+        archive: &mut archive,
+        manifest: &manifest,
+        company: &company,
+        create,
+        policy,
+        actor,
+    };
+    if args.validate_only {
+        let plan = job.plan_only(conn)?;
+        attempt.company = Some(company);
+        return Ok((Status::Validated, plan, false));
+    }
+    let ask = policy == Policy::Overwrite
+        && !args.confirmation.yes
+        && std::io::stdin().is_terminal()
+        && std::io::stderr().is_terminal();
+    let plan = job.import(conn, ask, reporter)?;
+    attempt.company = Some(company);
+    Ok((Status::Ok, plan, create))
 }
 
 fn input_from(file: Option<PathBuf>) -> Result<Input> {
@@ -480,11 +539,11 @@ fn new_import_id() -> String {
 fn source_of(archive: &ArchiveFile, manifest: &Manifest) -> Source {
     Source {
         file: archive.location(),
-        layout: archive.layout(),
-        export_id: manifest.export_id.clone(),
-        company_id: manifest.company_id.clone(),
-        company_name: manifest.company_name.clone(),
-        exported_at: manifest.exported_at.clone(),
+        layout: Some(archive.layout()),
+        export_id: Some(manifest.export_id.clone()),
+        company_id: Some(manifest.company_id.clone()),
+        company_name: Some(manifest.company_name.clone()),
+        exported_at: Some(manifest.exported_at.clone()),
     }
 }
 
