@@ -2,5 +2,6 @@
 
 pub mod reader;
 pub mod records;
+pub mod split;
 pub mod validate;
 pub mod writer;

@@ -7,15 +7,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use super::records::{EntryDigest, Section};
+use super::split::ArraySplitter;
 use super::writer::{MANIFEST_ENTRY, hex};
 use crate::error::Failure;
 
@@ -53,12 +55,13 @@ pub enum Layout {
 }
 
 /// What a reader hands to its consumer, in file order.
-pub enum Event {
+pub enum Event<'a> {
     /// The manifest (`manifest.json`, or `exportInfo`), before any record when the file
     /// puts it first.
     Manifest(Value),
-    /// One record of a section, with its index in that section.
-    Record(Section, u64, Value),
+    /// One record of a section, with its index in that section, as its JSON text: the
+    /// consumer decodes it straight into its record type.
+    Record(Section, u64, &'a str),
 }
 
 /// An archive opened for reading; each `read` makes one pass over the chosen sections.
@@ -123,7 +126,7 @@ impl ArchiveFile {
     pub fn read(
         &mut self,
         wanted: &[Section],
-        consume: &mut dyn FnMut(Event) -> Result<()>,
+        consume: &mut dyn FnMut(Event<'_>) -> Result<()>,
     ) -> Result<BTreeSet<Section>> {
         self.file.seek(SeekFrom::Start(0))?;
         match self.layout {
@@ -197,7 +200,7 @@ fn read_zip(
     file: &File,
     label: &str,
     wanted: &[Section],
-    consume: &mut dyn FnMut(Event) -> Result<()>,
+    consume: &mut dyn FnMut(Event<'_>) -> Result<()>,
 ) -> Result<BTreeSet<Section>> {
     let mut zip = zip::ZipArchive::new(file)
         .map_err(|err| invalid(label, format!("unreadable zip archive: {err}")))?;
@@ -291,7 +294,7 @@ fn read_web_app_zip(
     names: &[String],
     label: &str,
     wanted: &[Section],
-    consume: &mut dyn FnMut(Event) -> Result<()>,
+    consume: &mut dyn FnMut(Event<'_>) -> Result<()>,
 ) -> Result<BTreeSet<Section>> {
     let [name] = names else {
         return Err(invalid(
@@ -394,13 +397,13 @@ impl<R: Read> Read for CheckedReader<R> {
 /// Runs a serde pass, giving precedence to an error the consumer raised.
 struct Pass<'a> {
     wanted: &'a [Section],
-    consume: &'a mut dyn FnMut(Event) -> Result<()>,
+    consume: &'a mut dyn FnMut(Event<'_>) -> Result<()>,
     stopped: Option<anyhow::Error>,
     present: BTreeSet<Section>,
 }
 
 impl Pass<'_> {
-    fn give(&mut self, event: Event) -> Result<(), String> {
+    fn give(&mut self, event: Event<'_>) -> Result<(), String> {
         (self.consume)(event).map_err(|err| {
             let message = format!("{err:#}");
             self.stopped = Some(err);
@@ -421,7 +424,7 @@ fn read_document<R: Read>(
     reader: R,
     place: &str,
     wanted: &[Section],
-    consume: &mut dyn FnMut(Event) -> Result<()>,
+    consume: &mut dyn FnMut(Event<'_>) -> Result<()>,
 ) -> Result<BTreeSet<Section>> {
     let mut pass = Pass {
         wanted,
@@ -435,27 +438,21 @@ fn read_document<R: Read>(
     pass.conclude(parsed, place)
 }
 
-fn read_array<R: Read>(
+/// One zip entry: a bare JSON array, split into records without a reader-driven parse.
+fn read_array<R: BufRead>(
     reader: R,
     place: &str,
     section: Section,
-    consume: &mut dyn FnMut(Event) -> Result<()>,
+    consume: &mut dyn FnMut(Event<'_>) -> Result<()>,
 ) -> Result<()> {
-    let wanted = [section];
-    let mut pass = Pass {
-        wanted: &wanted,
-        consume,
-        stopped: None,
-        present: BTreeSet::new(),
-    };
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let parsed = SectionSeed {
-        pass: &mut pass,
-        section,
+    let broken = |err: io::Error| invalid(place, err);
+    let mut records = ArraySplitter::open(reader).map_err(broken)?;
+    let mut index = 0;
+    while let Some(record) = records.next_element().map_err(broken)? {
+        consume(Event::Record(section, index, record))?;
+        index += 1;
     }
-    .deserialize(&mut de)
-    .and_then(|()| de.end());
-    pass.conclude(parsed, place).map(drop)
+    records.finish().map_err(broken)
 }
 
 struct DocumentVisitor<'p, 'a>(&'p mut Pass<'a>);
@@ -565,9 +562,9 @@ impl<'de> Visitor<'de> for SectionSeed<'_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut index = 0;
-        while let Some(record) = seq.next_element::<Value>()? {
+        while let Some(record) = seq.next_element::<Box<RawValue>>()? {
             self.pass
-                .give(Event::Record(self.section, index, record))
+                .give(Event::Record(self.section, index, record.get()))
                 .map_err(de::Error::custom)?;
             index += 1;
         }

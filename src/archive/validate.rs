@@ -123,7 +123,7 @@ impl Validator {
         &mut self,
         section: Section,
         index: u64,
-        value: Value,
+        value: &str,
     ) -> Result<Option<Record>> {
         let place = format!("{}[{index}]", section.json_key());
         let before = self.problems.len();
@@ -137,7 +137,7 @@ impl Validator {
         Ok(record.filter(|_| self.problems.len() == before))
     }
 
-    fn check_user(&mut self, place: &str, value: Value) -> Option<Record> {
+    fn check_user(&mut self, place: &str, value: &str) -> Option<Record> {
         let user: UserRecord = self.decode_at(place, value)?;
         self.counts.users += 1;
         self.unique("user id", place, "id", &user.id);
@@ -161,7 +161,7 @@ impl Validator {
         Some(Record::User(user))
     }
 
-    fn check_field(&mut self, place: &str, value: Value) -> Option<Record> {
+    fn check_field(&mut self, place: &str, value: &str) -> Option<Record> {
         let field: CustomFieldRecord = self.decode_at(place, value)?;
         self.counts.custom_fields += 1;
         self.unique("custom field id", place, "id", &field.id);
@@ -204,7 +204,7 @@ impl Validator {
         Some(Record::CustomField(field))
     }
 
-    fn check_ticket(&mut self, place: &str, value: Value) -> Option<Record> {
+    fn check_ticket(&mut self, place: &str, value: &str) -> Option<Record> {
         let ticket: TicketRecord = self.decode_at(place, value)?;
         self.counts.tickets += 1;
         self.counts.notes += ticket.notes.len() as u64;
@@ -276,7 +276,7 @@ impl Validator {
         Some(Record::Ticket(ticket))
     }
 
-    fn check_attachment(&mut self, place: &str, index: u64, value: Value) -> Option<Record> {
+    fn check_attachment(&mut self, place: &str, index: u64, value: &str) -> Option<Record> {
         let attachment: AttachmentRecord = self.decode_at(place, value)?;
         self.counts.attachments += 1;
         self.unique("attachment id", place, "id", &attachment.id);
@@ -379,8 +379,8 @@ impl Validator {
         self.stop_if_full()
     }
 
-    fn decode_at<T: DeserializeOwned>(&mut self, place: &str, value: Value) -> Option<T> {
-        match decode(value) {
+    fn decode_at<T: DeserializeOwned>(&mut self, place: &str, value: &str) -> Option<T> {
+        match decode_record(value) {
             Ok(record) => Some(record),
             Err(problem) => {
                 self.problems.push(format!("{place}{problem}"));
@@ -417,15 +417,28 @@ fn fingerprint(value: &str) -> u64 {
 /// Decodes a value into a record type; the error names the path inside the record
 /// (`.notes[2].createdAt: invalid type: …`).
 fn decode<T: DeserializeOwned>(value: Value) -> Result<T, String> {
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        if path == "." {
-            format!(": {inner}")
-        } else {
-            format!(".{path}: {inner}")
-        }
+    serde_path_to_error::deserialize(value).map_err(describe)
+}
+
+/// Decodes a record from its JSON text. A good record costs one plain parse; only one that
+/// fails is parsed again, tracking the path, so that the problem names its place.
+fn decode_record<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    serde_json::from_str(text).or_else(|_| {
+        let mut tracked = serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(&mut tracked).map_err(describe)
     })
+}
+
+fn describe<E: std::fmt::Display>(err: serde_path_to_error::Error<E>) -> String {
+    let path = err.path().to_string();
+    // The position serde_json adds is inside the record's own text; the path says more.
+    let inner = err.into_inner().to_string();
+    let inner = inner.split(" at line ").next().unwrap_or_default();
+    if path == "." {
+        format!(": {inner}")
+    } else {
+        format!(".{path}: {inner}")
+    }
 }
 
 fn check_time(problems: &mut Vec<String>, place: &str, text: &str) {
