@@ -658,7 +658,7 @@ fn archive_section(roff: &mut Roff) {
 
 fn examples_section(roff: &mut Roff) {
     roff.control("SH", ["EXAMPLES"]);
-    let examples: [(&str, &[&str]); 5] = [
+    let examples: [(&str, &[&str]); 7] = [
         (
             "Back up Acme Corp into /backups, under the default file name:",
             &[
@@ -667,14 +667,32 @@ fn examples_section(roff: &mut Roff) {
             ],
         ),
         (
-            "The same every Monday at 02:30 from cron, silent unless it fails, then delete \
-             the archives older than twelve weeks (the newest three always stay). In a \
-             crontab, the variables go on lines of their own and the job is one line:",
+            "Retention: a backup every Monday at 02:30 from cron, silent unless it fails; once \
+             it is safe, delete the archives older than three months (twelve weeks) but always \
+             keep at least the three most recent. In a crontab, the variables go on lines of \
+             their own and the job is one line:",
             &[
                 "BOMIZZEL_DB=/srv/bomizzel/bomizzel.db",
                 "BOMIZZEL_COMPANY=Acme Corp",
                 "BOMIZZEL_ACTOR=ada@acme.example",
-                "30 2 * * 1  bomizzel-backup -q export -o /backups/ && bomizzel-backup -q prune --older-than 12w",
+                "30 2 * * 1  bomizzel-backup -q export -o /backups/ && bomizzel-backup -q prune --older-than 12w --keep-last 3",
+            ],
+        ),
+        (
+            "Download copies that expire after 24 hours, for a company whose exports are all \
+             such copies: prune every hour, keeping none by count. Prune works on all of the \
+             company's recorded exports, in any folder, so for a company that also has weekly \
+             backups this job would delete them a day after they were made; stream its \
+             download copies with export -o - instead, which records no file, and clear their \
+             folder with find(1):",
+            &["0 * * * *  bomizzel-backup -q prune --older-than 24h --keep-last 0"],
+        ),
+        (
+            "Who restored what: the last imports, then one of them in full (its file, the \
+             export it came from, what it did per section, its warnings or its error):",
+            &[
+                "bomizzel-backup history --kind import --limit 5",
+                "bomizzel-backup history import_20261124T140602Z_d138ed5f",
             ],
         ),
         (

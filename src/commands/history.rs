@@ -18,6 +18,7 @@ use crate::report::{Reporter, human_bytes};
 pub struct EntrySummary {
     pub id: String,
     pub kind: LogKind,
+    /// As recorded: RFC 3339 in UTC (the table shows it for people).
     pub at: String,
     pub actor: Option<String>,
     pub status: String,
@@ -66,7 +67,11 @@ pub fn run(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> Resu
     if reporter.wants_json() {
         reporter.result(&entries)?;
     } else if entries.is_empty() {
-        reporter.note(format!("No history for {} yet.", company.name));
+        let what = match (args.kind, kinds.as_slice()) {
+            (Some(_), [kind]) => format!("{} entries", kind.name()),
+            _ => "history".to_owned(),
+        };
+        reporter.note(format!("No {what} for {} yet.", company.name));
     } else {
         print_table(&mut io::stdout().lock(), &entries)?;
     }
@@ -77,6 +82,18 @@ fn summarize(entry: &LogEntry) -> EntrySummary {
     let d = &entry.detail;
     let status = match entry.kind {
         LogKind::Export if is_set(d, "prunedAt") => "pruned".to_owned(),
+        // Gone from disk without prune: deleted by hand, moved, or on a drive not mounted.
+        LogKind::Export if text(d, "file").is_some_and(|f| f != "-" && !Path::new(f).is_file()) => {
+            "missing".to_owned()
+        }
+        // A prune that could not delete some of its files says so.
+        LogKind::Prune
+            if d.get("errors")
+                .and_then(Value::as_array)
+                .is_some_and(|e| !e.is_empty()) =>
+        {
+            "failed".to_owned()
+        }
         _ => text(d, "status").unwrap_or("ok").to_owned(),
     };
     let what = match entry.kind {
@@ -88,13 +105,17 @@ fn summarize(entry: &LogEntry) -> EntrySummary {
                 .and_then(Value::as_array)
                 .map_or(0, Vec::len);
             let bytes = number(d, "bytesDeleted");
-            format!("{deleted} archives deleted ({})", human_bytes(bytes))
+            format!(
+                "{} deleted ({})",
+                plural(deleted as u64, "archive", "archives"),
+                human_bytes(bytes)
+            )
         }
     };
     EntrySummary {
         id: entry.id.clone(),
         kind: entry.kind,
-        at: display_time(&entry.created_at),
+        at: entry.created_at.clone(),
         actor: entry.actor_email.clone().or_else(|| entry.actor_id.clone()),
         status,
         what,
@@ -118,14 +139,14 @@ fn describe(entry: &LogEntry) -> EntryDetail {
 /// `5 users, 4 custom fields, 6 tickets, 3 attachments` from the web app's summary keys.
 fn export_what(d: &Value) -> String {
     let mut parts = Vec::new();
-    for (key, noun) in [
-        ("users", "users"),
-        ("customFields", "custom fields"),
-        ("tickets", "tickets"),
-        ("attachments", "attachments"),
+    for (key, one, many) in [
+        ("users", "user", "users"),
+        ("customFields", "custom field", "custom fields"),
+        ("tickets", "ticket", "tickets"),
+        ("attachments", "attachment", "attachments"),
     ] {
         if d.get(key).is_some() {
-            parts.push(format!("{} {noun}", number(d, key)));
+            parts.push(plural(number(d, key), one, many));
         }
     }
     if parts.is_empty() {
@@ -135,25 +156,57 @@ fn export_what(d: &Value) -> String {
     }
 }
 
-/// Per-outcome totals from the tool's detail, else the web app's summary keys.
+/// Per-outcome totals from the tool's detail, else the web app's summary keys. A failed
+/// import changed nothing: its error says more than its counts.
 fn import_what(d: &Value) -> String {
+    if text(d, "status") == Some("failed")
+        && let Some(error) = text(d, "error")
+    {
+        return shorten(error, 72);
+    }
     if let Some(outcomes) = d.get("outcomes").and_then(Value::as_object) {
         let total = |key: &str| -> u64 { outcomes.values().map(|t| number(t, key)).sum() };
-        return format!(
+        let mut what = format!(
             "{} created, {} updated, {} skipped, {} linked",
             total("created"),
             total("updated"),
             total("skipped"),
             total("linked")
         );
+        let conflicts = d
+            .get("errors")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        if conflicts > 0 {
+            what.push_str(&format!(
+                "; {}",
+                plural(conflicts as u64, "conflict", "conflicts")
+            ));
+        }
+        return what;
     }
     format!(
-        "{} users, {} tickets imported; {} users, {} tickets skipped",
-        number(d, "usersImported"),
-        number(d, "ticketsImported"),
-        number(d, "usersSkipped"),
-        number(d, "ticketsSkipped")
+        "{}, {} imported; {}, {} skipped",
+        plural(number(d, "usersImported"), "user", "users"),
+        plural(number(d, "ticketsImported"), "ticket", "tickets"),
+        plural(number(d, "usersSkipped"), "user", "users"),
+        plural(number(d, "ticketsSkipped"), "ticket", "tickets")
     )
+}
+
+/// `1 archive`, `2 archives`.
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The first `max` characters of a one-line text, with `…` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    if line.chars().count() <= max && line.len() == text.len() {
+        return line.to_owned();
+    }
+    let cut: String = line.chars().take(max.saturating_sub(1)).collect();
+    format!("{}…", cut.trim_end())
 }
 
 fn text<'a>(d: &'a Value, key: &str) -> Option<&'a str> {
@@ -186,7 +239,7 @@ fn print_table(out: &mut dyn Write, entries: &[EntrySummary]) -> io::Result<()> 
         .map(|e| {
             [
                 e.id.clone(),
-                e.at.clone(),
+                display_time(&e.at),
                 e.actor.clone().unwrap_or_else(|| "-".into()),
                 e.kind.name().to_owned(),
                 e.status.clone(),
@@ -219,7 +272,7 @@ fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
     let mut lines: Vec<(&str, String)> = vec![
         ("id", s.id.clone()),
         ("kind", s.kind.name().to_owned()),
-        ("when", s.at.clone()),
+        ("when", display_time(&s.at)),
         ("who", s.actor.clone().unwrap_or_else(|| "-".into())),
         ("status", s.status.clone()),
         ("what", s.what.clone()),
@@ -279,48 +332,99 @@ fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
         ));
     }
     if let Some(outcomes) = d.get("outcomes").and_then(Value::as_object) {
-        for (section, t) in outcomes {
-            lines.push((
-                "outcome",
-                format!(
-                    "{section}: {} created, {} updated, {} skipped, {} linked",
-                    number(t, "created"),
-                    number(t, "updated"),
-                    number(t, "skipped"),
-                    number(t, "linked")
-                ),
-            ));
+        // In the order the import works through the sections, not alphabetically.
+        for (key, section) in [
+            ("users", "users"),
+            ("customFields", "custom fields"),
+            ("tickets", "tickets"),
+            ("notes", "notes"),
+            ("history", "history"),
+            ("attachments", "attachments"),
+        ] {
+            if let Some(t) = outcomes.get(key) {
+                lines.push((
+                    "outcome",
+                    format!(
+                        "{section}: {} created, {} updated, {} skipped, {} linked",
+                        number(t, "created"),
+                        number(t, "updated"),
+                        number(t, "skipped"),
+                        number(t, "linked")
+                    ),
+                ));
+            }
         }
+    }
+    if d.get("companyCreated").and_then(Value::as_bool) == Some(true) {
+        lines.push(("company", "created by this import".to_owned()));
+    }
+    if let Some(new_users) = d.get("passwordResetRequired").and_then(Value::as_u64)
+        && new_users > 0
+    {
+        lines.push((
+            "passwords",
+            format!(
+                "{} without a password (must set one)",
+                plural(new_users, "new user", "new users")
+            ),
+        ));
     }
     if let Some(warnings) = d.get("warnings").and_then(Value::as_object) {
         for (warning, times) in warnings {
-            lines.push(("warning", format!("{warning} ({} records)", times)));
+            let times = times.as_u64().unwrap_or(1);
+            let times = if times > 1 {
+                format!(" ({times} records)")
+            } else {
+                String::new()
+            };
+            lines.push(("warning", format!("{warning}{times}")));
         }
     }
-    for error in d
+    // The tool's import rows keep the failure apart (`error`); `errors` is the web app's
+    // list, which for the tool holds the conflicts and then that failure.
+    let failure = text(d, "error");
+    for listed in d
         .get("errors")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
+        .filter_map(Value::as_str)
+        .filter(|e| Some(*e) != failure)
     {
-        if let Some(error) = error.as_str() {
-            lines.push(("error", error.to_owned()));
-        }
+        let label = if d.get("status").is_some() {
+            "conflict"
+        } else {
+            "error"
+        };
+        lines.push((label, listed.to_owned()));
     }
-    for deleted in d
-        .get("deleted")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    if let Some(failure) = failure {
+        lines.push(("error", failure.to_owned()));
+    }
+    if let Some(older_than) = text(d, "olderThan") {
         lines.push((
-            "deleted",
+            "retention",
             format!(
-                "{} {}",
-                text(deleted, "exportId").unwrap_or("-"),
-                text(deleted, "file").unwrap_or("-")
+                "older than {older_than}, keeping the newest {}",
+                number(d, "keepLast")
             ),
         ));
+    }
+    for (key, label) in [
+        ("deleted", "deleted"),
+        ("missing", "gone"),
+        ("changed", "changed"),
+    ] {
+        for archive in d.get(key).and_then(Value::as_array).into_iter().flatten() {
+            lines.push((
+                label,
+                format!(
+                    "{} {}",
+                    text(archive, "exportId").unwrap_or("-"),
+                    text(archive, "file").unwrap_or("-")
+                ),
+            ));
+        }
     }
     for (label, value) in lines {
         writeln!(out, "{label:<10}  {value}")?;

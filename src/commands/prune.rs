@@ -48,10 +48,17 @@ pub struct PruneReport {
 }
 
 pub fn run(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Result<()> {
-    let session = super::open_session(global)?;
+    // A bad policy is a usage error before anything else is looked at.
     let age = parse_duration(&args.older_than)?;
     let now = Utc::now();
-    let mut report = plan(&session.conn, &session.company, now - age, args)?;
+    let cutoff = now.checked_sub_signed(age).ok_or_else(|| {
+        Failure::Usage(format!(
+            "--older-than {}: reaches before any date there is",
+            args.older_than
+        ))
+    })?;
+    let session = super::open_session(global)?;
+    let mut report = plan(&session.conn, &session.company, cutoff, args)?;
     if !args.dry_run {
         apply(
             &session.conn,
@@ -126,22 +133,25 @@ fn plan(
             bytes: d.get("bytes").and_then(Value::as_u64).unwrap_or(0),
         };
         let path = Path::new(file);
-        let exists = path.is_file();
-        if exists && newest_kept < args.keep_last {
-            newest_kept += 1;
-            report.kept.push(archive);
-            continue;
-        }
         // A time that does not parse is never old enough: prune deletes only on certainty.
         let old = DateTime::parse_from_rfc3339(&entry.created_at)
             .is_ok_and(|at| at.with_timezone(&Utc) < cutoff);
-        if !old {
-            if exists {
-                report.kept.push(archive);
+        if !path.is_file() {
+            if old {
+                report.missing.push(archive);
             }
-        } else if !exists {
-            report.missing.push(archive);
-        } else if matches_record(path, d)? {
+            continue;
+        }
+        // Only a file that is still this export counts towards the newest N: a path that a
+        // later export (`--force`) or anything else has overwritten is not a second backup.
+        let still_needed = newest_kept < args.keep_last;
+        let intact = (still_needed || old) && matches_record(path, d)?;
+        if still_needed && intact {
+            newest_kept += 1;
+            report.kept.push(archive);
+        } else if !old {
+            report.kept.push(archive);
+        } else if intact {
             report.bytes_deleted += archive.bytes;
             report.deleted.push(archive);
         } else {
@@ -194,18 +204,15 @@ fn apply(
     report.bytes_deleted = report.deleted.iter().map(|a| a.bytes).sum();
 
     let tx = conn.unchecked_transaction()?;
-    for (archive, missing) in report
-        .deleted
-        .iter()
-        .map(|a| (a, false))
-        .chain(report.missing.iter().map(|a| (a, true)))
-    {
+    // Only what prune deleted is marked: a file that is merely missing (deleted by hand, or
+    // on a drive that is not mounted right now) stays in play, so that if it comes back it
+    // is kept or pruned like any other rather than left outside retention for good.
+    for archive in &report.deleted {
         if let Some(entry) = logs::find(&tx, &company.id, &archive.export_id)? {
             let mut detail = entry.detail;
             if let Value::Object(map) = &mut detail {
                 map.insert("prunedAt".into(), json!(pruned_at));
                 map.insert("pruneId".into(), json!(prune_id));
-                map.insert("fileMissing".into(), json!(missing));
             }
             logs::update_detail(&tx, LogKind::Export, &archive.export_id, &detail)?;
         }

@@ -1,0 +1,747 @@
+//! `prune` and `import --export-id` end to end: the real binary on real SQLite files and real
+//! archive files. Exports are back-dated in the log (their recorded time is what prune
+//! goes by), then each test checks which files are left on disk and what the log says.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::fs;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use rusqlite::params;
+use serde_json::Value;
+
+use support::*;
+
+/// Runs a command that must succeed, and parses its `--json` stdout.
+fn json_ok(cmd: &mut Command) -> Value {
+    let out = cmd.output().expect("run the binary");
+    assert!(
+        out.status.success(),
+        "expected success, got {:?}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json(&out.stdout)
+}
+
+fn globex(demo: &Demo) -> Command {
+    let mut cmd = demo.cmd();
+    cmd.args(["--company", ids::GLOBEX, "--actor", ids::GLOBEX_ADMIN]);
+    cmd
+}
+
+/// Exports as `who` to `out/<name>`; returns the export id.
+fn export_as(mut who: Command, demo: &Demo, name: &str) -> String {
+    let report = json_ok(
+        who.args(["--json", "export", "-o"])
+            .arg(demo.out_path(name)),
+    );
+    report["exportId"].as_str().expect("exportId").to_owned()
+}
+
+fn export_acme(demo: &Demo, name: &str) -> String {
+    export_as(demo.acme(), demo, name)
+}
+
+/// Moves an export's recorded time into the past, e.g. `"-10 days"`, `"-25 hours"`.
+fn back_date(demo: &Demo, export_id: &str, ago: &str) {
+    let changed = demo
+        .conn()
+        .execute(
+            "UPDATE data_export_logs
+             SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?2)
+             WHERE export_id = ?1",
+            params![export_id, ago],
+        )
+        .expect("back-date an export");
+    assert_eq!(changed, 1, "no export {export_id}");
+}
+
+/// Acme exports `name` and back-dates it; returns the export id.
+fn old_export(demo: &Demo, name: &str, ago: &str) -> String {
+    let id = export_acme(demo, name);
+    back_date(demo, &id, ago);
+    id
+}
+
+/// Runs `prune` as Acme's admin with `--json` and these arguments.
+fn prune(demo: &Demo, args: &[&str]) -> Value {
+    json_ok(demo.acme().args(["--json", "prune"]).args(args))
+}
+
+/// The export ids in one list of a prune report (`deleted`, `kept`, `missing`, `changed`).
+fn listed(report: &Value, list: &str) -> BTreeSet<String> {
+    report[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("{list} in {report}"))
+        .iter()
+        .map(|a| a["exportId"].as_str().expect("exportId").to_owned())
+        .collect()
+}
+
+fn set<const N: usize>(ids: [&String; N]) -> BTreeSet<String> {
+    ids.into_iter().cloned().collect()
+}
+
+fn names<const N: usize>(names: [&str; N]) -> BTreeSet<String> {
+    names.into_iter().map(str::to_owned).collect()
+}
+
+/// Every log row of the database (exports, imports, prunes), as text.
+fn log_rows(demo: &Demo) -> Vec<String> {
+    let conn = demo.conn();
+    let mut rows = Vec::new();
+    for (table, id, data) in [
+        ("data_export_logs", "export_id", "exported_data"),
+        ("data_import_logs", "import_id", "imported_data"),
+        ("bomizzel_backup_prune_logs", "prune_id", "pruned_data"),
+    ] {
+        let sql = format!(
+            "SELECT json_array('{table}', id, company_id, user_id, {id}, {data}, created_at)
+             FROM {table} ORDER BY id"
+        );
+        rows.extend(strings(&conn, &sql, []));
+    }
+    rows
+}
+
+/// The export's log detail.
+fn export_detail(demo: &Demo, export_id: &str) -> Value {
+    let text: String = demo
+        .conn()
+        .query_row(
+            "SELECT exported_data FROM data_export_logs WHERE export_id = ?1",
+            [export_id],
+            |row| row.get(0),
+        )
+        .expect("the export's row");
+    json(text.as_bytes())
+}
+
+/// The export's status in Acme's history listing.
+fn status_in_history(demo: &Demo, export_id: &str) -> String {
+    let entries = json_ok(demo.acme().args(["--json", "history", "--kind", "export"]));
+    entries
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|e| e["id"] == export_id)
+        .unwrap_or_else(|| panic!("{export_id} not in {entries}"))["status"]
+        .as_str()
+        .expect("status")
+        .to_owned()
+}
+
+// ---------------------------------------------------------------------------------------
+// What goes and what stays
+
+#[test]
+fn deletes_old_recorded_archives_and_keeps_the_newest_n() {
+    let demo = Demo::new();
+    // Exported in name order, but back-dated so that e1 is the newest: prune goes by the
+    // recorded time, not by file names or by the order of the rows.
+    let e1 = old_export(&demo, "e1.zip", "-10 days");
+    let e2 = old_export(&demo, "e2.zip", "-20 days");
+    let e3 = old_export(&demo, "e3.json", "-30 days");
+    let e4 = old_export(&demo, "e4.zip", "-40 days");
+    let e5 = old_export(&demo, "e5.zip", "-50 days");
+    fs::write(demo.out_path("notes.txt"), "not an archive").expect("write");
+    let sizes: u64 = ["e4.zip", "e5.zip"]
+        .iter()
+        .map(|n| fs::metadata(demo.out_path(n)).expect("archive").len())
+        .sum();
+
+    let report = prune(&demo, &["--older-than", "7d", "--keep-last", "3"]);
+    assert_eq!(listed(&report, "deleted"), set([&e4, &e5]));
+    assert_eq!(listed(&report, "kept"), set([&e1, &e2, &e3]));
+    assert_eq!(report["bytesDeleted"], sizes);
+    assert_eq!(report["dryRun"], false);
+    assert_eq!(report["olderThan"], "7d");
+    assert_eq!(report["keepLast"], 3);
+    assert!(
+        report["pruneId"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("prune_"))
+    );
+    assert_eq!(
+        files_under(&demo.out),
+        names(["e1.zip", "e2.zip", "e3.json", "notes.txt"])
+    );
+
+    // Run again: nothing more goes, the newest three stay.
+    let again = prune(&demo, &["--older-than", "7d", "--keep-last", "3"]);
+    assert!(listed(&again, "deleted").is_empty(), "{again}");
+    assert_eq!(files_under(&demo.out).len(), 4);
+
+    // The default keeps three too.
+    let default = prune(&demo, &["--older-than", "1h"]);
+    assert_eq!(default["keepLast"], 3);
+    assert!(listed(&default, "deleted").is_empty(), "{default}");
+}
+
+#[test]
+fn young_archives_stay_whatever_keep_last_says() {
+    let demo = Demo::new();
+    let fresh = export_acme(&demo, "fresh.zip");
+    let week = old_export(&demo, "week.zip", "-6 days");
+    let month = old_export(&demo, "month.zip", "-30 days");
+    let quarter = old_export(&demo, "quarter.zip", "-90 days");
+
+    let report = prune(&demo, &["--older-than", "25d", "--keep-last", "1"]);
+    assert_eq!(listed(&report, "deleted"), set([&month, &quarter]));
+    assert_eq!(listed(&report, "kept"), set([&fresh, &week]));
+    assert_eq!(files_under(&demo.out), names(["fresh.zip", "week.zip"]));
+
+    // --keep-last 0: only age counts.
+    let report = prune(&demo, &["--older-than", "1d", "--keep-last", "0"]);
+    assert_eq!(listed(&report, "deleted"), set([&week]));
+    assert_eq!(files_under(&demo.out), names(["fresh.zip"]));
+}
+
+#[test]
+fn keeps_the_newest_n_that_still_exist() {
+    let demo = Demo::new();
+    let e1 = old_export(&demo, "e1.zip", "-10 days");
+    let e2 = old_export(&demo, "e2.zip", "-20 days");
+    let e3 = old_export(&demo, "e3.zip", "-30 days");
+    let e4 = old_export(&demo, "e4.zip", "-40 days");
+    let e5 = old_export(&demo, "e5.zip", "-50 days");
+    // The two newest were deleted by hand: they cannot be among the backups kept.
+    fs::remove_file(demo.out_path("e1.zip")).expect("remove");
+    fs::remove_file(demo.out_path("e2.zip")).expect("remove");
+
+    let out = demo
+        .acme()
+        .args(["prune", "--older-than", "7d", "--keep-last", "2"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("already gone: {e1}"))
+            && stderr.contains(&format!("already gone: {e2}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("{e5} ")), "{stderr}");
+    assert_eq!(files_under(&demo.out), names(["e3.zip", "e4.zip"]));
+
+    let report = prune(
+        &demo,
+        &["--older-than", "7d", "--keep-last", "2", "--dry-run"],
+    );
+    assert_eq!(listed(&report, "kept"), set([&e3, &e4]));
+    assert_eq!(listed(&report, "missing"), set([&e1, &e2]));
+}
+
+#[test]
+fn a_path_exported_to_twice_counts_once() {
+    let demo = Demo::new();
+    // The same file name reused with --force: the older record's file is now the newer
+    // export. Only one backup is on disk there, so it counts once towards --keep-last.
+    let first = old_export(&demo, "acme.zip", "-40 days");
+    let y = old_export(&demo, "y.zip", "-30 days");
+    let z = old_export(&demo, "z.zip", "-50 days");
+    let w = old_export(&demo, "w.zip", "-60 days");
+    let report = json_ok(
+        demo.acme()
+            .args(["--json", "export", "--force", "-o"])
+            .arg(demo.out_path("acme.zip")),
+    );
+    let second = report["exportId"].as_str().expect("exportId").to_owned();
+    back_date(&demo, &second, "-20 days");
+
+    let report = prune(&demo, &["--older-than", "7d", "--keep-last", "3"]);
+    assert_eq!(listed(&report, "kept"), set([&second, &y, &z]));
+    assert_eq!(listed(&report, "deleted"), set([&w]));
+    // The older record of acme.zip no longer matches its file: reported, never deleted.
+    assert_eq!(listed(&report, "changed"), set([&first]));
+    assert_eq!(
+        files_under(&demo.out),
+        names(["acme.zip", "y.zip", "z.zip"])
+    );
+    demo.acme()
+        .args(["import", "--skip-duplicates", "--export-id", &second])
+        .assert()
+        .success();
+}
+
+#[test]
+fn dry_run_deletes_nothing_and_changes_no_log_row() {
+    let demo = Demo::new();
+    let kept = export_acme(&demo, "new.zip");
+    let old = old_export(&demo, "old.zip", "-30 days");
+    let older = old_export(&demo, "older.zip", "-60 days");
+    let before_files = files_under(&demo.out);
+    let before_rows = log_rows(&demo);
+
+    let out = demo
+        .acme()
+        .args([
+            "--json",
+            "prune",
+            "--older-than",
+            "7d",
+            "--keep-last",
+            "1",
+            "--dry-run",
+        ])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let report = json(&out.stdout);
+    assert_eq!(report["dryRun"], true);
+    assert_eq!(report["pruneId"], Value::Null);
+    assert_eq!(listed(&report, "deleted"), set([&old, &older]));
+    assert_eq!(listed(&report, "kept"), set([&kept]));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with("Would delete 2 archives"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(files_under(&demo.out), before_files);
+    assert_eq!(log_rows(&demo), before_rows);
+
+    // The real run does what the dry run said.
+    let real = prune(&demo, &["--older-than", "7d", "--keep-last", "1"]);
+    assert_eq!(listed(&real, "deleted"), listed(&report, "deleted"));
+    assert_eq!(files_under(&demo.out), names(["new.zip"]));
+    assert_ne!(log_rows(&demo), before_rows);
+}
+
+#[test]
+fn files_the_log_does_not_record_survive() {
+    let demo = Demo::new();
+    let old = old_export(&demo, "old.zip", "-30 days");
+    // Untracked: a stray file, and a copy of a real archive under another name.
+    fs::write(demo.out_path("readme.txt"), "keep me").expect("write");
+    fs::copy(demo.out_path("old.zip"), demo.out_path("copy-of-old.zip")).expect("copy");
+    fs::create_dir(demo.out_path("sub")).expect("mkdir");
+    fs::write(
+        demo.out_path("sub/bomizzel-acme-corp-20200101T000000Z.zip"),
+        "x",
+    )
+    .expect("write");
+
+    let report = prune(&demo, &["--older-than", "1h", "--keep-last", "0"]);
+    assert_eq!(listed(&report, "deleted"), set([&old]));
+    assert_eq!(
+        files_under(&demo.out),
+        names([
+            "copy-of-old.zip",
+            "readme.txt",
+            "sub/bomizzel-acme-corp-20200101T000000Z.zip"
+        ])
+    );
+}
+
+#[test]
+fn a_recorded_file_already_gone_is_reported_not_an_error() {
+    let demo = Demo::new();
+    let gone = old_export(&demo, "gone.zip", "-30 days");
+    let old = old_export(&demo, "old.zip", "-31 days");
+    let gone_bytes = fs::read(demo.out_path("gone.zip")).expect("read");
+    fs::remove_file(demo.out_path("gone.zip")).expect("remove");
+
+    demo.acme()
+        .args(["prune", "--older-than", "7d", "--keep-last", "0"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!("already gone: {gone}")));
+    assert!(files_under(&demo.out).is_empty());
+    assert_eq!(status_in_history(&demo, &old), "pruned");
+    assert_eq!(status_in_history(&demo, &gone), "missing");
+    let prune_entry = json_ok(demo.acme().args(["--json", "history", "--kind", "prune"]));
+    let prune_id = prune_entry[0]["id"].as_str().expect("id");
+    let entry = json_ok(demo.acme().args(["--json", "history", prune_id]));
+    assert_eq!(
+        entry["detail"]["missing"][0]["exportId"],
+        gone.as_str(),
+        "{entry}"
+    );
+
+    // Gone is not pruned: should the file come back (a drive that was not mounted), it is
+    // kept or deleted like any other, and not left outside retention for good.
+    fs::write(demo.out_path("gone.zip"), &gone_bytes).expect("restore");
+    assert_eq!(status_in_history(&demo, &gone), "ok");
+    let report = prune(&demo, &["--older-than", "7d", "--keep-last", "0"]);
+    assert_eq!(listed(&report, "deleted"), set([&gone]));
+    assert!(files_under(&demo.out).is_empty());
+}
+
+#[test]
+fn a_recorded_file_that_changed_is_kept_and_reported() {
+    let demo = Demo::new();
+    let same_size = old_export(&demo, "same-size.zip", "-30 days");
+    let other_size = old_export(&demo, "other-size.zip", "-31 days");
+    let intact = old_export(&demo, "intact.zip", "-32 days");
+    // Same length, different bytes: only the checksum tells.
+    let path = demo.out_path("same-size.zip");
+    let mut bytes = fs::read(&path).expect("read");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    fs::write(&path, &bytes).expect("write");
+    fs::write(demo.out_path("other-size.zip"), "something else now").expect("write");
+
+    let out = demo
+        .acme()
+        .args(["--json", "prune", "--older-than", "7d", "--keep-last", "0"])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let report = json(&out.stdout);
+    assert_eq!(listed(&report, "changed"), set([&same_size, &other_size]));
+    assert_eq!(listed(&report, "deleted"), set([&intact]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("kept, changed since its export: {same_size}")),
+        "{stderr}"
+    );
+    assert_eq!(
+        files_under(&demo.out),
+        names(["other-size.zip", "same-size.zip"])
+    );
+    assert_eq!(fs::read(&path).expect("read"), bytes, "left as it was");
+    assert!(export_detail(&demo, &same_size).get("prunedAt").is_none());
+}
+
+// ---------------------------------------------------------------------------------------
+// The log
+
+#[test]
+fn pruned_entries_show_in_history_and_the_prune_itself_too() {
+    let demo = Demo::new();
+    let kept = export_acme(&demo, "kept.zip");
+    let old = old_export(&demo, "old.zip", "-30 days");
+    let bytes = fs::metadata(demo.out_path("old.zip"))
+        .expect("archive")
+        .len();
+
+    let report = prune(&demo, &["--older-than", "7d", "--keep-last", "1"]);
+    let prune_id = report["pruneId"].as_str().expect("pruneId").to_owned();
+
+    assert_eq!(status_in_history(&demo, &old), "pruned");
+    assert_eq!(status_in_history(&demo, &kept), "ok");
+    let detail = export_detail(&demo, &old);
+    assert_eq!(detail["pruneId"], prune_id.as_str());
+    assert!(detail["prunedAt"].is_string(), "{detail}");
+    // The web app's summary keys are still there.
+    assert_eq!(detail["users"], 5);
+    assert_eq!(detail["tickets"], 6);
+
+    let listing = json_ok(demo.acme().args(["--json", "history"]));
+    let newest = &listing[0];
+    assert_eq!(newest["id"], prune_id.as_str());
+    assert_eq!(newest["kind"], "prune");
+    assert_eq!(newest["status"], "ok");
+    assert_eq!(newest["actor"], ids::ACME_ADMIN);
+    assert!(
+        newest["what"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("1 archive deleted (")),
+        "{newest}"
+    );
+
+    let text = String::from_utf8(
+        demo.acme()
+            .args(["history", &prune_id])
+            .output()
+            .expect("run")
+            .stdout,
+    )
+    .expect("UTF-8");
+    assert!(
+        text.contains("retention   older than 7d, keeping the newest 1"),
+        "{text}"
+    );
+    let old_file = fs::canonicalize(&demo.out).expect("out").join("old.zip");
+    assert!(
+        text.contains(&format!("deleted     {old} {}", old_file.display())),
+        "{text}"
+    );
+    let text = String::from_utf8(
+        demo.acme()
+            .args(["history", &old])
+            .output()
+            .expect("run")
+            .stdout,
+    )
+    .expect("UTF-8");
+    assert!(
+        text.contains(&format!("{} (pruned ", old_file.display())),
+        "{text}"
+    );
+
+    let entry = json_ok(demo.acme().args(["--json", "history", &prune_id]));
+    assert_eq!(entry["detail"]["bytesDeleted"], bytes);
+    assert_eq!(entry["detail"]["kept"], 1);
+
+    let mut report = report;
+    redact(
+        &mut report,
+        &[
+            "pruneId",
+            "exportId",
+            "file",
+            "exportedAt",
+            "bytes",
+            "bytesDeleted",
+        ],
+    );
+    insta::assert_json_snapshot!("json_report", report);
+}
+
+// ---------------------------------------------------------------------------------------
+// The policy on the command line
+
+#[test]
+fn without_older_than_it_refuses_and_deletes_nothing() {
+    let demo = Demo::new();
+    old_export(&demo, "old.zip", "-365 days");
+    let before = log_rows(&demo);
+    for args in [
+        vec!["prune"],
+        vec!["prune", "--keep-last", "0"],
+        vec!["prune", "--dry-run"],
+    ] {
+        demo.acme()
+            .args(&args)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains("--older-than"));
+    }
+    assert_eq!(files_under(&demo.out), names(["old.zip"]));
+    assert_eq!(log_rows(&demo), before);
+}
+
+#[test]
+fn a_bad_duration_is_a_usage_error() {
+    let demo = Demo::new();
+    old_export(&demo, "old.zip", "-365 days");
+    let before = log_rows(&demo);
+    for bad in [
+        "7x",
+        "-1d",
+        "d",
+        "",
+        "7",
+        "1.5d",
+        "7D",
+        "7 d",
+        "w12",
+        "3000000000h",
+    ] {
+        let out = demo
+            .acme()
+            .args(["prune", "--keep-last", "0"])
+            .arg(format!("--older-than={bad}"))
+            .output()
+            .expect("run");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "--older-than={bad}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--older-than"),
+            "{bad}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // A bad policy is refused before the database is even opened.
+    cmd(&demo.dir.path().join("nowhere.db"))
+        .args(["prune", "--older-than", "7x"])
+        .assert()
+        .code(2);
+    assert_eq!(files_under(&demo.out), names(["old.zip"]));
+    assert_eq!(log_rows(&demo), before);
+}
+
+#[test]
+fn durations_in_hours_days_and_weeks() {
+    let demo = Demo::new();
+    let h23 = old_export(&demo, "23h.zip", "-23 hours");
+    let h25 = old_export(&demo, "25h.zip", "-25 hours");
+    let d6 = old_export(&demo, "6d.zip", "-6 days");
+    let d8 = old_export(&demo, "8d.zip", "-8 days");
+    let w11 = old_export(&demo, "11w.zip", "-77 days");
+    let w13 = old_export(&demo, "13w.zip", "-91 days");
+    let dry = |older_than: &str| {
+        listed(
+            &prune(
+                &demo,
+                &["--older-than", older_than, "--keep-last", "0", "--dry-run"],
+            ),
+            "deleted",
+        )
+    };
+    assert_eq!(dry("24h"), set([&h25, &d6, &d8, &w11, &w13]));
+    assert_eq!(dry("7d"), set([&d8, &w11, &w13]));
+    assert_eq!(dry("12w"), set([&w13]));
+    assert_eq!(dry("1d"), dry("24h"), "a day is 24 hours");
+    assert_eq!(dry("2w"), set([&w11, &w13]));
+    assert_eq!(dry("14w"), BTreeSet::new());
+
+    let report = prune(&demo, &["--older-than", "12w", "--keep-last", "0"]);
+    assert_eq!(listed(&report, "deleted"), set([&w13]));
+    let report = prune(&demo, &["--older-than", "24h", "--keep-last", "0"]);
+    assert_eq!(listed(&report, "deleted"), set([&h25, &d6, &d8, &w11]));
+    assert_eq!(listed(&report, "kept"), set([&h23]));
+    assert_eq!(files_under(&demo.out), names(["23h.zip"]));
+}
+
+// ---------------------------------------------------------------------------------------
+// import --export-id
+
+#[test]
+fn import_by_export_id() {
+    let demo = Demo::new();
+    let live = export_acme(&demo, "live.zip");
+    let pruned = old_export(&demo, "pruned.zip", "-30 days");
+    prune(&demo, &["--older-than", "7d", "--keep-last", "1"]);
+    assert_eq!(files_under(&demo.out), names(["live.zip"]));
+
+    // A pruned export: the user guide's words, exit 6, and nothing imported.
+    let before = RecordIds::in_db(&demo.conn(), ids::ACME);
+    demo.acme()
+        .args(["import", "--skip-duplicates", "--export-id", &pruned])
+        .assert()
+        .code(6)
+        .stderr(predicate::str::contains(
+            "Export file not found or has expired",
+        ));
+    // An id no one ever recorded, and another company's export.
+    demo.acme()
+        .args([
+            "import",
+            "--skip-duplicates",
+            "--export-id",
+            "export_20260101T000000Z_deadbeef",
+        ])
+        .assert()
+        .code(6)
+        .stderr(predicate::str::contains("unknown export id"));
+    let globex_export = export_as(globex(&demo), &demo, "globex.zip");
+    demo.acme()
+        .args(["import", "--skip-duplicates", "--export-id", &globex_export])
+        .assert()
+        .code(6)
+        .stderr(predicate::str::contains("unknown export id"));
+    assert_eq!(RecordIds::in_db(&demo.conn(), ids::ACME), before);
+
+    // A live export restores: delete a ticket, bring it back by id.
+    let ticket = "b0000000-0000-4000-8000-000000000002";
+    demo.conn()
+        .execute("DELETE FROM tickets WHERE id = ?1", [ticket])
+        .expect("delete a ticket");
+    let report = json_ok(demo.acme().args([
+        "--json",
+        "import",
+        "--skip-duplicates",
+        "--export-id",
+        &live,
+    ]));
+    assert_eq!(report["status"], "ok");
+    assert_eq!(report["source"]["exportId"], live.as_str());
+    assert_eq!(report["outcomes"]["tickets"]["created"], 1);
+    assert_eq!(
+        count(
+            &demo.conn(),
+            "SELECT count(*) FROM tickets WHERE id = ?1",
+            [ticket]
+        ),
+        1
+    );
+    assert_eq!(RecordIds::in_db(&demo.conn(), ids::ACME), before);
+}
+
+#[test]
+fn an_export_to_stdout_is_recorded_as_dash_and_never_pruned() {
+    let demo = Demo::new();
+    let out = demo
+        .acme()
+        .args(["export", "-o", "-"])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    assert!(out.stdout.starts_with(b"PK\x03\x04"), "a zip on stdout");
+    let id = strings(&demo.conn(), "SELECT export_id FROM data_export_logs", [])
+        .into_iter()
+        .next()
+        .expect("the export's row");
+    back_date(&demo, &id, "-365 days");
+    assert_eq!(export_detail(&demo, &id)["file"], "-");
+
+    let report = prune(&demo, &["--older-than", "1h", "--keep-last", "0"]);
+    for list in ["deleted", "kept", "missing", "changed"] {
+        assert!(listed(&report, list).is_empty(), "{list}: {report}");
+    }
+    assert!(export_detail(&demo, &id).get("prunedAt").is_none());
+    assert_eq!(status_in_history(&demo, &id), "ok");
+    demo.acme()
+        .args(["import", "--skip-duplicates", "--export-id", &id])
+        .assert()
+        .code(6)
+        .stderr(predicate::str::contains(
+            "Export file not found or has expired",
+        ));
+}
+
+#[test]
+fn another_companys_archives_are_never_touched() {
+    let demo = Demo::new();
+    let acme = old_export(&demo, "acme.zip", "-30 days");
+    let globex_old = export_as(globex(&demo), &demo, "globex-old.zip");
+    back_date(&demo, &globex_old, "-60 days");
+    let globex_older = export_as(globex(&demo), &demo, "globex-older.zip");
+    back_date(&demo, &globex_older, "-90 days");
+    let globex_rows = |demo: &Demo| {
+        strings(
+            &demo.conn(),
+            "SELECT exported_data FROM data_export_logs WHERE company_id = ?1",
+            [ids::GLOBEX],
+        )
+    };
+    let before = globex_rows(&demo);
+
+    let report = prune(&demo, &["--older-than", "1h", "--keep-last", "0"]);
+    assert_eq!(listed(&report, "deleted"), set([&acme]));
+    assert_eq!(
+        files_under(&demo.out),
+        names(["globex-old.zip", "globex-older.zip"])
+    );
+    assert_eq!(globex_rows(&demo), before);
+    assert_eq!(
+        count(
+            &demo.conn(),
+            "SELECT count(*) FROM bomizzel_backup_prune_logs WHERE company_id = ?1",
+            [ids::GLOBEX],
+        ),
+        0
+    );
+
+    // Globex's own prune keeps its newest, as it was told.
+    let report =
+        json_ok(globex(&demo).args(["--json", "prune", "--older-than", "7d", "--keep-last", "1"]));
+    assert_eq!(listed(&report, "deleted"), set([&globex_older]));
+    assert_eq!(files_under(&demo.out), names(["globex-old.zip"]));
+}
+
+#[test]
+fn the_actor_must_be_an_admin() {
+    let demo = Demo::new();
+    old_export(&demo, "old.zip", "-30 days");
+    demo.cmd()
+        .args(["--company", "Acme Corp", "--actor", ids::ACME_CUSTOMER])
+        .args(["prune", "--older-than", "1h", "--keep-last", "0"])
+        .assert()
+        .code(5);
+    assert_eq!(files_under(&demo.out), names(["old.zip"]));
+}
