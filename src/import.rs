@@ -394,6 +394,14 @@ impl<'c> Importer<'c> {
             },
         );
         let updating = existing.is_some();
+        // An existing ticket's notes and history, fetched at once to recognise its children.
+        let (known_notes, known_history) = match &existing {
+            Some(local) => (
+                self.db.children_of(Kind::Note, local)?,
+                self.db.children_of(Kind::History, local)?,
+            ),
+            None => Default::default(),
+        };
         let ticket_id = if write {
             let submitter = self.person(ticket.created_by.as_ref(), "ticket submitter", true);
             let assignee = self.person(ticket.assigned_to.as_ref(), "ticket assignee", false);
@@ -415,7 +423,9 @@ impl<'c> Importer<'c> {
         };
 
         for note in &ticket.notes {
-            let existing = self.db.find_existing(Kind::Note, &note.id)?;
+            let existing = self
+                .db
+                .find_existing_child(Kind::Note, &note.id, &known_notes)?;
             let updating = existing.is_some();
             if self.decide(
                 updating,
@@ -432,7 +442,9 @@ impl<'c> Importer<'c> {
         }
 
         for entry in &ticket.history {
-            let existing = self.db.find_existing(Kind::History, &entry.id)?;
+            let existing = self
+                .db
+                .find_existing_child(Kind::History, &entry.id, &known_history)?;
             let updating = existing.is_some();
             if self.decide(
                 updating,

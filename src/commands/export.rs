@@ -292,9 +292,8 @@ pub fn export(
 
     let (file, digest, manifest) = match &request.destination {
         Destination::Stdout => {
-            let stdout = io::stdout().lock();
-            let mut out = DigestWriter::new(BufWriter::with_capacity(1 << 20, stdout));
-            let manifest = write_snapshot(conn, &scope, request, manifest, &mut out, reporter)?;
+            let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, io::stdout()));
+            let (manifest, out) = write_snapshot(conn, &scope, request, manifest, out, reporter)?;
             let (mut buffered, digest) = out.finish();
             buffered.flush()?;
             ("-".to_string(), digest, manifest)
@@ -378,8 +377,12 @@ fn write_file(
         .tempfile_in(&dir)
         .with_context(|| format!("cannot create a file in {}", dir.display()))?;
 
-    let mut out = DigestWriter::new(BufWriter::with_capacity(1 << 20, temp.as_file()));
-    let manifest = write_snapshot(conn, scope, request, manifest, &mut out, reporter)?;
+    let file = temp
+        .as_file()
+        .try_clone()
+        .with_context(|| format!("cannot write {}", temp.path().display()))?;
+    let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, file));
+    let (manifest, out) = write_snapshot(conn, scope, request, manifest, out, reporter)?;
     let (buffered, digest) = out.finish();
     buffered
         .into_inner()
@@ -416,15 +419,15 @@ fn is_database_file(conn: &Connection, target: &Path) -> bool {
     fs::canonicalize(db).is_ok_and(|db| db == target)
 }
 
-/// Streams every chosen section from one read transaction into `out`.
-fn write_snapshot(
+/// Streams every chosen section from one read transaction into `out`, and hands `out` back.
+fn write_snapshot<W: Write + Send + 'static>(
     conn: &mut Connection,
     scope: &TicketScope,
     request: &ExportRequest,
     mut manifest: Manifest,
-    out: &mut dyn Write,
+    out: W,
     reporter: &Reporter,
-) -> Result<Manifest> {
+) -> Result<(Manifest, W)> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
     let mut counts = export_rows::count_records(&tx, scope)?;
     let sections = request.sections;
@@ -486,7 +489,7 @@ fn write_snapshot(
             Ok(archive.write_record(&attachment)?)
         })?;
     }
-    let manifest = archive.finish()?;
+    let (manifest, out) = archive.finish()?;
     tx.commit()?;
     progress.finish_and_clear();
     // Both come from the same snapshot; a difference is a bug in the queries.
@@ -494,7 +497,7 @@ fn write_snapshot(
         written == counts,
         "internal error: counted {counts:?} but wrote {written:?}"
     );
-    Ok(manifest)
+    Ok((manifest, out))
 }
 
 /// The export log row: the web app's summary keys, and the tool's detail beside them.

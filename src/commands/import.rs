@@ -250,16 +250,23 @@ fn input_from(file: Option<PathBuf>) -> Result<Input> {
     }
 }
 
-/// `--validate-only` with no database: the file alone.
-fn validate_file(input: &Input, reporter: &Reporter) -> Result<()> {
+/// Reads and validates an archive on its own, as `--validate-only` does without a
+/// database: the archive, its manifest and its counts, or why it is invalid (exit status 3).
+pub fn validate_archive(input: &Input) -> Result<(ArchiveFile, Manifest, Counts)> {
     let mut archive = ArchiveFile::open(input)?;
     let mut validator = Validator::new();
     read_pass(&mut archive, &mut validator, None)?;
     let manifest = validator.require_manifest()?.clone();
+    Ok((archive, manifest, validator.counts()))
+}
+
+/// `--validate-only` with no database: the file alone.
+fn validate_file(input: &Input, reporter: &Reporter) -> Result<()> {
+    let (archive, manifest, counts) = validate_archive(input)?;
     let report = FileReport {
         valid: true,
         source: source_of(&archive, &manifest),
-        counts: validator.counts(),
+        counts,
     };
     let c = &report.counts;
     reporter.note(format!(
@@ -434,6 +441,9 @@ impl Job<'_> {
             None
         };
 
+        // A larger page cache for this connection only (nothing is stored in the file):
+        // the import touches many index pages, and 16 MiB keeps memory flat all the same.
+        conn.pragma_update(None, "cache_size", -16_384)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let now = db::now_timestamp();
         if self.create {

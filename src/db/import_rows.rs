@@ -5,6 +5,7 @@
 //! company in their `WHERE` clause.
 
 use std::cell::Cell;
+use std::collections::HashSet;
 
 use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -34,22 +35,14 @@ impl Kind {
         }
     }
 
-    /// A row of this kind with id ?1 that belongs to company ?2.
-    fn in_company_sql(self) -> &'static str {
+    /// The parent of the row of this kind with id ?1: a ticket's company, or a child's
+    /// ticket. (Two single-table lookups: SQLite re-plans a join like this on every run.)
+    fn parent_sql(self) -> &'static str {
         match self {
-            Kind::Ticket => "SELECT 1 FROM tickets WHERE id = ?1 AND company_id = ?2",
-            Kind::Note => {
-                "SELECT 1 FROM ticket_notes n JOIN tickets t ON t.id = n.ticket_id
-                 WHERE n.id = ?1 AND t.company_id = ?2"
-            }
-            Kind::History => {
-                "SELECT 1 FROM ticket_history h JOIN tickets t ON t.id = h.ticket_id
-                 WHERE h.id = ?1 AND t.company_id = ?2"
-            }
-            Kind::Attachment => {
-                "SELECT 1 FROM file_attachments f JOIN tickets t ON t.id = f.ticket_id
-                 WHERE f.id = ?1 AND t.company_id = ?2"
-            }
+            Kind::Ticket => "SELECT company_id FROM tickets WHERE id = ?1",
+            Kind::Note => "SELECT ticket_id FROM ticket_notes WHERE id = ?1",
+            Kind::History => "SELECT ticket_id FROM ticket_history WHERE id = ?1",
+            Kind::Attachment => "SELECT ticket_id FROM file_attachments WHERE id = ?1",
         }
     }
 
@@ -265,6 +258,54 @@ impl<'c> ImportDb<'c> {
         self.resolve(kind, archive_id)
     }
 
+    /// Whether the row of this kind with this id belongs to the target company.
+    fn in_company(&self, kind: Kind, id: &str) -> Result<bool> {
+        let parent = |kind: Kind, id: &str| -> Result<Option<String>> {
+            Ok(self
+                .conn
+                .prepare_cached(kind.parent_sql())?
+                .query_row([id], |row| row.get(0))
+                .optional()?)
+        };
+        let company = match kind {
+            Kind::Ticket => parent(Kind::Ticket, id)?,
+            _ => match parent(kind, id)? {
+                Some(ticket) => parent(Kind::Ticket, &ticket)?,
+                None => None,
+            },
+        };
+        Ok(company.as_deref() == Some(self.company_id.as_str()))
+    }
+
+    /// The ids of one ticket's notes or history entries: an existing ticket's children are
+    /// then found with one query instead of one each.
+    pub fn children_of(&self, kind: Kind, ticket_id: &str) -> Result<HashSet<String>> {
+        let sql = match kind {
+            Kind::Note => "SELECT id FROM ticket_notes WHERE ticket_id = ?1",
+            Kind::History => "SELECT id FROM ticket_history WHERE ticket_id = ?1",
+            Kind::Ticket | Kind::Attachment => return Ok(HashSet::new()),
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let ids = stmt
+            .query_map([ticket_id], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(ids)
+    }
+
+    /// Like `find_existing` for a note or history entry, given the ids its ticket already
+    /// has (`children_of`): a child found there needs no query.
+    pub fn find_existing_child(
+        &self,
+        kind: Kind,
+        archive_id: &str,
+        siblings: &HashSet<String>,
+    ) -> Result<Option<String>> {
+        if !self.map_in_use.get() && siblings.contains(archive_id) {
+            return Ok(Some(archive_id.to_owned()));
+        }
+        self.find_existing(kind, archive_id)
+    }
+
     /// Where an archive id lives in the target company: the id map's entry when it still
     /// points at a row of the company, else the id itself when it is the company's.
     pub fn resolve(&self, kind: Kind, archive_id: &str) -> Result<Option<String>> {
@@ -282,7 +323,7 @@ impl<'c> ImportDb<'c> {
             None
         };
         for candidate in mapped.as_deref().into_iter().chain([archive_id]) {
-            if self.exists(kind.in_company_sql(), params![candidate, self.company_id])? {
+            if self.in_company(kind, candidate)? {
                 return Ok(Some(candidate.to_owned()));
             }
         }
