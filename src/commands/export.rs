@@ -208,6 +208,9 @@ fn request_from_args(
     let destination = match args.output.as_deref() {
         Some(path) if path == Path::new("-") => Destination::Stdout,
         Some(path) if path.is_dir() => Destination::File(path.join(default_name())),
+        Some(path) if path.as_os_str().to_string_lossy().ends_with('/') => {
+            anyhow::bail!("cannot export into {}: no such directory", path.display());
+        }
         Some(path) => Destination::File(path.to_path_buf()),
         None => Destination::File(PathBuf::from(default_name())),
     };

@@ -182,7 +182,12 @@ fn attempt_import(
     attempt: &mut Attempt,
 ) -> Result<(Status, Plan, bool)> {
     if let Some(selector) = global.company.as_deref() {
-        attempt.company = Some(tenant::resolve_company(conn, Some(selector))?);
+        match tenant::resolve_company(conn, Some(selector)) {
+            Ok(company) => attempt.company = Some(company),
+            // With --create-company the named company may be the archive's, still to come.
+            Err(_) if args.create_company => {}
+            Err(err) => return Err(err),
+        }
     }
     let input = match &args.export_id {
         Some(export_id) => {
@@ -339,8 +344,14 @@ fn target_company(
     manifest: &Manifest,
     create: bool,
 ) -> Result<(tenant::Company, bool)> {
-    if selector.is_some() {
-        return Ok((tenant::resolve_company(conn, selector)?, false));
+    let names_archive_company = |selector: &str| {
+        selector == manifest.company_id || selector.eq_ignore_ascii_case(&manifest.company_name)
+    };
+    match selector {
+        Some(selector) if !(create && names_archive_company(selector)) => {
+            return Ok((tenant::resolve_company(conn, Some(selector))?, false));
+        }
+        _ => {}
     }
     let own: Option<String> = conn
         .query_row(
@@ -576,6 +587,7 @@ fn record_import(
         "ticketsSkipped": o.tickets.skipped,
         "customFieldsImported": o.custom_fields.created + o.custom_fields.updated,
         "errors": errors,
+        "conflictCount": report.plan.conflict_count,
         "status": report.status,
         "policy": report.policy,
         "file": report.source.file,

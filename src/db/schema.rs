@@ -202,7 +202,7 @@ CREATE TABLE ticket_notes (
     created_at         TEXT NOT NULL,
     updated_at         TEXT NOT NULL
 );
-CREATE INDEX ticket_notes_ticket ON ticket_notes(ticket_id, created_at);
+CREATE INDEX ticket_notes_ticket ON ticket_notes(ticket_id, created_at, id);
 
 CREATE TABLE file_attachments (
     id             TEXT PRIMARY KEY,
@@ -229,7 +229,7 @@ CREATE TABLE ticket_history (
     metadata   TEXT,
     created_at TEXT NOT NULL
 );
-CREATE INDEX ticket_history_ticket ON ticket_history(ticket_id, created_at);
+CREATE INDEX ticket_history_ticket ON ticket_history(ticket_id, created_at, id);
 ";
 
 /// The log tables (shared with the web app's History tab) and the tool's own tables. Every
