@@ -49,13 +49,13 @@ pub fn resolve_company(conn: &Connection, selector: Option<&str>) -> Result<Comp
         "SELECT id, name FROM companies WHERE name = ?1 ORDER BY id",
         "SELECT id, name FROM companies WHERE name = ?1 COLLATE NOCASE ORDER BY id",
     ] {
-        let found: Vec<Company> = conn
+        let mut found: Vec<Company> = conn
             .prepare(sql)?
             .query_map([selector], company_from_row)?
             .collect::<rusqlite::Result<_>>()?;
         match found.len() {
             0 => continue,
-            1 => return Ok(found.into_iter().next().expect("one element")),
+            1 => return Ok(found.remove(0)),
             _ => {
                 return Err(Failure::Usage(format!(
                     "several companies are named {selector:?}; choose one by id: {}",
