@@ -1,9 +1,16 @@
 //! Reading archives: the tool's zip and json containers and the files the Bomizzel web app
 //! writes (its json document, or a zip holding that one document), from a file or stdin.
 //!
-//! Records stream out one at a time as JSON values, so a section is never held whole. A zip
+//! Records stream out one at a time as JSON text, so a section is never held whole. A zip
 //! entry's length and SHA-256 are checked against the manifest as it is read.
+//!
+//! A hostile file meets caps, each refused with exit status 3 before it costs much: an
+//! entry's declared size ([`MAX_ENTRY_BYTES`]) and compression ratio
+//! ([`MAX_COMPRESSION_RATIO`]), inflation past what the zip header or the manifest declares,
+//! a record's size ([`MAX_RECORD_BYTES`]) and number of values ([`MAX_RECORD_VALUES`]), and
+//! serde_json's nesting limit (128 levels).
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs::File;
@@ -17,14 +24,25 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use super::records::{EntryDigest, Section};
-use super::split::ArraySplitter;
+use super::split::{ArraySplitter, count_values, too_many_values};
+pub use super::split::{MAX_RECORD_BYTES, MAX_RECORD_VALUES};
+use super::validate::one_line;
 use super::writer::{MANIFEST_ENTRY, hex};
 use crate::error::Failure;
 
-/// The largest manifest accepted; real ones are a few KiB.
-const MAX_MANIFEST_BYTES: u64 = 1 << 20;
-/// The largest uncompressed entry accepted from a zip that has no manifest to say its length.
+/// The largest manifest (`manifest.json`, or `exportInfo`) accepted: 1 MiB. Real ones are
+/// a few KiB.
+pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+/// The largest uncompressed size a zip entry may declare: 16 GiB. An entry declaring more
+/// is refused before it is read; a section of a company many times the benchmark's size
+/// (100k tickets) is far smaller.
 pub const MAX_ENTRY_BYTES: u64 = 16 << 30;
+/// The most uncompressed bytes a zip entry may declare per compressed byte: 1000 to 1.
+/// Deflate itself cannot do much better (about 1032:1, on one byte repeated), and JSON
+/// archives do 5 to 20:1, so a higher ratio is a zip bomb, refused before it is inflated.
+/// An entry that inflates past the size its zip header declares (or past the length the
+/// manifest gives it) is cut off as soon as it does.
+pub const MAX_COMPRESSION_RATIO: u64 = 1000;
 
 /// Where an archive comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,10 +148,7 @@ impl ArchiveFile {
     ) -> Result<BTreeSet<Section>> {
         self.file.seek(SeekFrom::Start(0))?;
         match self.layout {
-            Layout::Json => {
-                let reader = BufReader::with_capacity(1 << 16, &self.file);
-                read_document(reader, &self.label, wanted, consume)
-            }
+            Layout::Json => read_document(&self.file, &self.label, wanted, consume),
             Layout::Zip | Layout::WebAppZip => read_zip(&self.file, &self.label, wanted, consume),
         }
     }
@@ -155,41 +170,46 @@ fn open_input(path: &Path) -> Result<File> {
 }
 
 fn invalid(label: &str, problem: impl fmt::Display) -> anyhow::Error {
-    Failure::InvalidArchive(format!("{label}: {problem}")).into()
+    Failure::InvalidArchive(one_line(&format!("{label}: {problem}"))).into()
 }
 
 /// Tells a zip from a json document by its first bytes.
-fn sniff(mut file: &File, label: &str) -> Result<Layout> {
-    let mut head = [0u8; 4];
-    let mut filled = 0;
-    while filled < head.len() {
-        match file.read(&mut head[filled..])? {
-            0 => break,
-            n => filled += n,
-        }
-    }
-    let head = &head[..filled];
+fn sniff(file: &File, label: &str) -> Result<Layout> {
+    let mut reader = BufReader::with_capacity(1 << 13, file);
+    let head = reader.fill_buf()?;
     if head.is_empty() {
         return Err(invalid(label, "the file is empty"));
     }
     if head.starts_with(b"PK") {
         return Ok(Layout::Zip);
     }
-    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        return Err(invalid(
-            label,
-            "the file starts with a UTF-8 byte order mark; archives are plain UTF-8 JSON",
-        ));
+    if head.starts_with(BYTE_ORDER_MARK) {
+        return Err(invalid(label, BOM_PROBLEM));
     }
-    match head.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'{') => Ok(Layout::Json),
-        None if filled < 4 => Err(invalid(label, "the file holds only whitespace")),
-        _ => Err(invalid(
-            label,
-            "neither a zip archive nor a JSON document (it does not start with `PK` or `{`)",
-        )),
+    loop {
+        let chunk = reader.fill_buf()?;
+        match chunk.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(at) if chunk[at] == b'{' => return Ok(Layout::Json),
+            Some(_) => {
+                return Err(invalid(
+                    label,
+                    "neither a zip archive nor a JSON document (it does not start with `PK` or `{`)",
+                ));
+            }
+            None if chunk.is_empty() => {
+                return Err(invalid(label, "the file holds only whitespace"));
+            }
+            None => {
+                let skipped = chunk.len();
+                reader.consume(skipped);
+            }
+        }
     }
 }
+
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+const BOM_PROBLEM: &str =
+    "it starts with a UTF-8 byte order mark; archives are plain UTF-8 JSON without one";
 
 /// A zip without a manifest is the web app's (a broken zip is reported when read).
 fn is_web_app_zip(file: &File) -> bool {
@@ -204,6 +224,16 @@ fn read_zip(
 ) -> Result<BTreeSet<Section>> {
     let mut zip = zip::ZipArchive::new(file)
         .map_err(|err| invalid(label, format!("unreadable zip archive: {err}")))?;
+    if zip.is_empty() {
+        return Err(invalid(label, "the zip archive has no entries"));
+    }
+    if zip.has_duplicate_names() {
+        // Other zip readers may take the other one: there is no telling which is meant.
+        return Err(invalid(
+            label,
+            "the zip archive holds two entries of the same name",
+        ));
+    }
     let names: Vec<String> = zip
         .file_names()
         .map(|name| name.map(|n| n.into_owned()))
@@ -220,6 +250,7 @@ fn read_zip(
             format!("unexpected entry {unknown:?} in the archive"),
         ));
     }
+    check_entry_sizes(&mut zip, label)?;
 
     let manifest_text = read_small_entry(&mut zip, MANIFEST_ENTRY, label)?;
     let manifest: Value = serde_json::from_slice(&manifest_text)
@@ -255,7 +286,8 @@ fn read_zip(
         let entry = zip
             .by_name(name)
             .map_err(|err| invalid(label, format!("{name}: {err}")))?;
-        let mut reader = CheckedReader::new(entry, expected.bytes);
+        let declared = entry.size();
+        let mut reader = CheckedReader::new(entry, declared, Some(expected.bytes));
         let place = format!("{label}: {name}");
         read_array(
             BufReader::with_capacity(1 << 16, &mut reader),
@@ -311,17 +343,14 @@ fn read_web_app_zip(
             format!("no {MANIFEST_ENTRY}, and its only entry {name:?} is not a .json file"),
         ));
     }
+    check_entry_sizes(zip, label)?;
     let entry = zip
         .by_name(name)
         .map_err(|err| invalid(label, format!("{name}: {err}")))?;
-    let mut reader = CheckedReader::new(entry, MAX_ENTRY_BYTES);
+    let declared = entry.size();
+    let mut reader = CheckedReader::new(entry, declared, None);
     let place = format!("{label}: {name}");
-    let present = read_document(
-        BufReader::with_capacity(1 << 16, &mut reader),
-        &place,
-        wanted,
-        consume,
-    )?;
+    let present = read_document(&mut reader, &place, wanted, consume)?;
     reader
         .finish()
         .map_err(|err| invalid(&place, format!("cannot read the entry: {err}")))?;
@@ -346,22 +375,61 @@ fn read_small_entry(zip: &mut zip::ZipArchive<&File>, name: &str, label: &str) -
     Ok(text)
 }
 
-/// Counts and hashes an entry as it is read, and refuses to inflate past `limit` bytes (a
-/// zip bomb, or an entry longer than its manifest says).
+/// Refuses, before anything is inflated, an entry that declares more than
+/// [`MAX_ENTRY_BYTES`] or more than [`MAX_COMPRESSION_RATIO`] bytes per compressed byte.
+fn check_entry_sizes(zip: &mut zip::ZipArchive<&File>, label: &str) -> Result<()> {
+    for index in 0..zip.len() {
+        let entry = zip
+            .by_index_raw(index)
+            .map_err(|err| invalid(label, format!("unreadable zip entry: {err}")))?;
+        let name = entry
+            .name()
+            .map_or_else(|_| "?".to_owned(), |n| n.into_owned());
+        let (declared, compressed) = (entry.size(), entry.compressed_size());
+        if declared > MAX_ENTRY_BYTES {
+            return Err(invalid(
+                label,
+                format!(
+                    "{name} declares {declared} bytes uncompressed, more than the {} GiB accepted",
+                    MAX_ENTRY_BYTES >> 30
+                ),
+            ));
+        }
+        if declared > compressed.saturating_mul(MAX_COMPRESSION_RATIO) {
+            return Err(invalid(
+                label,
+                format!(
+                    "{name} declares {declared} bytes from {compressed} compressed, a compression ratio past {MAX_COMPRESSION_RATIO}:1 that no archive of JSON reaches (a zip bomb?)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Counts and hashes an entry as it is read, and stops it at the size its zip header
+/// declares (a zip bomb) or at the length the manifest gives it, whichever is less.
 struct CheckedReader<R> {
     inner: R,
     hasher: Sha256,
     bytes: u64,
     limit: u64,
+    /// Whether the limit is the manifest's word rather than the zip header's.
+    manifest_limit: bool,
 }
 
 impl<R: Read> CheckedReader<R> {
-    fn new(inner: R, limit: u64) -> Self {
+    fn new(inner: R, declared: u64, manifest: Option<u64>) -> Self {
+        let (limit, manifest_limit) = match manifest {
+            Some(bytes) if bytes < declared => (bytes, true),
+            _ => (declared, false),
+        };
         Self {
             inner,
             hasher: Sha256::new(),
             bytes: 0,
             limit,
+            manifest_limit,
         }
     }
 
@@ -374,23 +442,132 @@ impl<R: Read> CheckedReader<R> {
             sha256: hex(&self.hasher.finalize()),
         })
     }
+
+    fn too_long(&self) -> io::Error {
+        let problem = if self.manifest_limit {
+            format!(
+                "length mismatch: the entry is longer than the {} bytes the manifest gives it",
+                self.limit
+            )
+        } else {
+            format!(
+                "the entry inflates past the {} bytes its zip header declares (a zip bomb?)",
+                self.limit
+            )
+        };
+        io::Error::new(io::ErrorKind::InvalidData, problem)
+    }
 }
 
 impl<R: Read> Read for CheckedReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        // Ask for no more than the limit; once there, for one byte to learn whether the
+        // entry ends: the zip reader refuses that byte itself when it is past the header's
+        // size, and either way the entry is too long.
+        let room = self.limit - self.bytes;
+        let want = match usize::try_from(room) {
+            Ok(0) => buf.len().min(1),
+            Ok(room) => buf.len().min(room),
+            Err(_) => buf.len(),
+        };
+        let n = match self.inner.read(&mut buf[..want]) {
+            Ok(n) => n,
+            Err(_) if room == 0 => return Err(self.too_long()),
+            Err(err) => return Err(err),
+        };
+        if n as u64 > room {
+            return Err(self.too_long());
+        }
         self.bytes += n as u64;
-        if self.bytes > self.limit {
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// What is being read, for the meter: its limit and its name in messages.
+#[derive(Clone, Copy)]
+struct Metering {
+    taken: u64,
+    limit: u64,
+    what: &'static str,
+}
+
+/// Counts the bytes read while a key, the manifest or a record is read, and refuses more
+/// than its limit: each is held whole in memory, so this bounds what a file can make the
+/// reader hold. Values that are skipped are not metered (they are never held).
+#[derive(Default)]
+struct Meter(Cell<Option<Metering>>);
+
+impl Meter {
+    fn start(&self, limit: u64, what: &'static str) {
+        self.0.set(Some(Metering {
+            taken: 0,
+            limit,
+            what,
+        }));
+    }
+
+    fn stop(&self) {
+        self.0.set(None);
+    }
+
+    fn add(&self, bytes: usize) -> io::Result<()> {
+        let Some(mut metering) = self.0.get() else {
+            return Ok(());
+        };
+        metering.taken += bytes as u64;
+        self.0.set(Some(metering));
+        if metering.taken > metering.limit {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
-                    "the entry inflates past {} bytes, more than it declares",
-                    self.limit
+                    "{} is larger than {} MiB",
+                    metering.what,
+                    metering.limit >> 20
                 ),
             ));
         }
-        self.hasher.update(&buf[..n]);
+        Ok(())
+    }
+}
+
+/// A reader that reports what it reads to a meter. It sits under the parser's buffer, so
+/// a limit may be passed by up to one buffer (64 KiB) before it is noticed.
+struct Metered<'m, R> {
+    inner: R,
+    meter: &'m Meter,
+}
+
+impl<R: Read> Read for Metered<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.meter.add(n)?;
         Ok(n)
+    }
+}
+
+/// Refuses a byte order mark at the start of a JSON text, by name.
+fn refuse_bom(reader: &mut impl BufRead, place: &str) -> Result<()> {
+    let head = reader
+        .fill_buf()
+        .map_err(|err| invalid(place, format!("cannot read: {err}")))?;
+    if head.starts_with(BYTE_ORDER_MARK) {
+        return Err(invalid(place, BOM_PROBLEM));
+    }
+    Ok(())
+}
+
+/// A serde_json error in the reader's words: a broken document says so, and bytes that
+/// are not UTF-8 are called that.
+fn describe_json(err: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let text = err.to_string();
+    match err.classify() {
+        Category::Syntax if text.starts_with("invalid unicode code point") => {
+            format!("text that is not valid UTF-8 ({text})")
+        }
+        Category::Syntax | Category::Eof => format!("not a valid JSON document: {text}"),
+        Category::Data | Category::Io => text,
     }
 }
 
@@ -400,9 +577,20 @@ struct Pass<'a> {
     consume: &'a mut dyn FnMut(Event<'_>) -> Result<()>,
     stopped: Option<anyhow::Error>,
     present: BTreeSet<Section>,
+    meter: &'a Meter,
+    /// The record being read, named in a parse error.
+    reading: Option<(Section, u64)>,
 }
 
 impl Pass<'_> {
+    /// The next key of a map, metered: a key is held whole too.
+    fn metered_key<'de, A: MapAccess<'de>>(&self, map: &mut A) -> Result<Option<String>, A::Error> {
+        self.meter.start(MAX_MANIFEST_BYTES, "a key");
+        let key = map.next_key::<String>();
+        self.meter.stop();
+        key
+    }
+
     fn give(&mut self, event: Event<'_>) -> Result<(), String> {
         (self.consume)(event).map_err(|err| {
             let message = format!("{err:#}");
@@ -412,10 +600,14 @@ impl Pass<'_> {
     }
 
     fn conclude(self, parsed: serde_json::Result<()>, place: &str) -> Result<BTreeSet<Section>> {
-        match (self.stopped, parsed) {
-            (Some(err), _) => Err(err),
-            (None, Err(err)) => Err(invalid(place, err)),
-            (None, Ok(())) => Ok(self.present),
+        match (self.stopped, parsed, self.reading) {
+            (Some(err), _, _) => Err(err),
+            (None, Err(err), Some((section, index))) => Err(invalid(
+                place,
+                format!("{}[{index}]: {}", section.json_key(), describe_json(&err)),
+            )),
+            (None, Err(err), None) => Err(invalid(place, describe_json(&err))),
+            (None, Ok(()), _) => Ok(self.present),
         }
     }
 }
@@ -426,11 +618,22 @@ fn read_document<R: Read>(
     wanted: &[Section],
     consume: &mut dyn FnMut(Event<'_>) -> Result<()>,
 ) -> Result<BTreeSet<Section>> {
+    let meter = Meter::default();
+    let mut reader = BufReader::with_capacity(
+        1 << 16,
+        Metered {
+            inner: reader,
+            meter: &meter,
+        },
+    );
+    refuse_bom(&mut reader, place)?;
     let mut pass = Pass {
         wanted,
         consume,
         stopped: None,
         present: BTreeSet::new(),
+        meter: &meter,
+        reading: None,
     };
     let mut de = serde_json::Deserializer::from_reader(reader);
     let parsed = de::Deserializer::deserialize_map(&mut de, DocumentVisitor(&mut pass))
@@ -440,15 +643,20 @@ fn read_document<R: Read>(
 
 /// One zip entry: a bare JSON array, split into records without a reader-driven parse.
 fn read_array<R: BufRead>(
-    reader: R,
+    mut reader: R,
     place: &str,
     section: Section,
     consume: &mut dyn FnMut(Event<'_>) -> Result<()>,
 ) -> Result<()> {
+    refuse_bom(&mut reader, place)?;
     let broken = |err: io::Error| invalid(place, err);
     let mut records = ArraySplitter::open(reader).map_err(broken)?;
     let mut index = 0;
-    while let Some(record) = records.next_element().map_err(broken)? {
+    loop {
+        let record = records
+            .next_element()
+            .map_err(|err| invalid(place, format!("{}[{index}]: {err}", section.json_key())))?;
+        let Some(record) = record else { break };
         consume(Event::Record(section, index, record))?;
         index += 1;
     }
@@ -467,10 +675,11 @@ impl<'de> Visitor<'de> for DocumentVisitor<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut seen_info = false;
         let mut seen_data = false;
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(key) = self.0.metered_key(&mut map)? {
             match key.as_str() {
                 "exportInfo" if !seen_info => {
                     seen_info = true;
+                    self.0.meter.start(MAX_MANIFEST_BYTES, "exportInfo");
                     let info: Value = map.next_value()?;
                     self.0
                         .give(Event::Manifest(info))
@@ -484,6 +693,7 @@ impl<'de> Visitor<'de> for DocumentVisitor<'_, '_> {
                     return Err(de::Error::custom(format!("duplicate key {key:?}")));
                 }
                 _ => {
+                    self.0.meter.stop();
                     map.next_value::<IgnoredAny>()?;
                 }
             }
@@ -516,7 +726,7 @@ impl<'de> Visitor<'de> for DataSeed<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(key) = self.0.metered_key(&mut map)? {
             match Section::ALL.into_iter().find(|s| s.json_key() == key) {
                 Some(section) => {
                     if !self.0.present.insert(section) {
@@ -528,10 +738,12 @@ impl<'de> Visitor<'de> for DataSeed<'_, '_> {
                             section,
                         })?;
                     } else {
+                        self.0.meter.stop();
                         map.next_value::<IgnoredAny>()?;
                     }
                 }
                 None => {
+                    self.0.meter.stop();
                     map.next_value::<IgnoredAny>()?;
                 }
             }
@@ -562,12 +774,22 @@ impl<'de> Visitor<'de> for SectionSeed<'_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut index = 0;
-        while let Some(record) = seq.next_element::<Box<RawValue>>()? {
+        loop {
+            self.pass.reading = Some((self.section, index));
+            self.pass.meter.start(MAX_RECORD_BYTES as u64, "the record");
+            let Some(record) = seq.next_element::<Box<RawValue>>()? else {
+                break;
+            };
+            self.pass.meter.stop();
+            if count_values(record.get()) > MAX_RECORD_VALUES {
+                return Err(de::Error::custom(too_many_values()));
+            }
             self.pass
                 .give(Event::Record(self.section, index, record.get()))
                 .map_err(de::Error::custom)?;
             index += 1;
         }
+        self.pass.reading = None;
         Ok(())
     }
 }

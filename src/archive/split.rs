@@ -4,9 +4,15 @@
 
 use std::io::{self, BufRead};
 
-/// The largest single record accepted (a ticket with all its notes and history); anything
-/// larger is refused rather than buffered.
+/// The largest single record accepted, in either container: 64 MiB of JSON text (a user, a
+/// custom field, a ticket with all its notes and history, or an attachment's metadata).
+/// Anything larger is refused rather than buffered.
 pub const MAX_RECORD_BYTES: usize = 64 << 20;
+
+/// The most JSON values one record may hold: one million (a ticket with tens of thousands
+/// of notes). Decoded, every value takes dozens of bytes however short its text (`[]`), so
+/// this, not the text's size, bounds a record's memory.
+pub const MAX_RECORD_VALUES: usize = 1_000_000;
 
 /// Elements of one JSON array, one at a time.
 pub struct ArraySplitter<R> {
@@ -23,6 +29,22 @@ struct Scan {
     depth: usize,
     in_string: bool,
     escaped: bool,
+    /// Arrays, objects and elements after a comma: about how many values were seen.
+    values: usize,
+}
+
+/// About how many JSON values `text` (one whole record) holds: its arrays and objects and
+/// the elements after each of their commas, strings skipped.
+pub fn count_values(text: &str) -> usize {
+    let mut scan = Scan::default();
+    scan.advance(text.as_bytes());
+    scan.values
+}
+
+pub(super) fn too_many_values() -> io::Error {
+    malformed(format!(
+        "a record holds more than {MAX_RECORD_VALUES} JSON values"
+    ))
 }
 
 impl<R: BufRead> ArraySplitter<R> {
@@ -63,6 +85,9 @@ impl<R: BufRead> ArraySplitter<R> {
                     "a record is larger than {} MiB",
                     MAX_RECORD_BYTES >> 20
                 )));
+            }
+            if scan.values > MAX_RECORD_VALUES {
+                return Err(too_many_values());
             }
             if let Some(closing) = end {
                 break closing;
@@ -125,10 +150,14 @@ impl Scan {
             i += 1;
             match byte {
                 b'"' => self.in_string = true,
-                b'{' | b'[' => self.depth += 1,
+                b'{' | b'[' => {
+                    self.depth += 1;
+                    self.values += 1;
+                }
                 b'}' | b']' if self.depth > 0 => self.depth -= 1,
                 b']' => return (i - 1, Some(true)),
                 b',' if self.depth == 0 => return (i - 1, Some(false)),
+                b',' => self.values += 1,
                 _ => {}
             }
         }

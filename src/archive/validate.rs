@@ -363,7 +363,8 @@ impl Validator {
             String::new()
         };
         let noun = if count == 1 { "problem" } else { "problems" };
-        Failure::InvalidArchive(format!("{count} {noun}{more}: {}", shown.join("; "))).into()
+        let message = format!("{count} {noun}{more}: {}", shown.join("; "));
+        Failure::InvalidArchive(one_line(&message)).into()
     }
 
     fn stop_if_full(&self) -> Result<()> {
@@ -430,7 +431,8 @@ fn decode_record<T: DeserializeOwned>(text: &str) -> Result<T, String> {
 }
 
 fn describe<E: std::fmt::Display>(err: serde_path_to_error::Error<E>) -> String {
-    let path = err.path().to_string();
+    // A path 128 levels deep (the nesting limit) says no more than its first few.
+    let path = short(&err.path().to_string());
     // The position serde_json adds is inside the record's own text; the path says more.
     let inner = err.into_inner().to_string();
     let inner = inner.split(" at line ").next().unwrap_or_default();
@@ -489,6 +491,23 @@ fn check_value(rule: &FieldRule, value: &Value) -> Result<(), String> {
             short(&value.to_string())
         ))
     }
+}
+
+/// A message with its control characters escaped (`\n` for a line break): an archive's
+/// strings end up in error messages, which are printed as one line and must stay one.
+pub(crate) fn one_line(text: &str) -> String {
+    if !text.contains(char::is_control) {
+        return text.to_owned();
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
 }
 
 /// At most 60 characters of a value, for messages.
