@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The benchmark of issue 5 / SPEC section 5: bomizzel-backup against the tools an operator
+# would use instead, at 10k and 100k tickets, each figure the median of several runs, all in
+# one run on one machine. Not part of CI. See docs/PERFORMANCE.md.
+#
+#   bash bench/run.sh                     # 10k and 100k tickets, 5 runs each
+#   BENCH_RUNS=3 bash bench/run.sh        # fewer runs
+#   BENCH_SIZES="10000" bash bench/run.sh # one size
+#   BENCH_DIR=/fast/disk bash bench/run.sh  # where the databases are cached (default target/bench)
+#
+# Needs cargo, python3, sqlite3, zip and /usr/bin/time (GNU time). Exits non-zero only when a
+# command fails, never because a target is missed.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+BENCH=$PWD/bench
+RUNS=${BENCH_RUNS:-5}
+SIZES=${BENCH_SIZES:-10000 100000}
+COMPANY="Bench Corp"
+ACTOR=admin@bench.example
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() {
+    printf 'bench: %s\n' "$*" >&2
+    exit 1
+}
+
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive number, not '$RUNS'"
+for size in $SIZES; do
+    [[ $size =~ ^[1-9][0-9]*$ ]] || die "BENCH_SIZES must be ticket counts, not '$size'"
+done
+for tool in cargo python3 sqlite3 zip /usr/bin/time; do
+    command -v "$tool" >/dev/null || die "$tool is needed and not installed"
+done
+
+started=$SECONDS
+say "building the release binary and the generator"
+cargo build --release --bin bomizzel-backup --example bench-db
+TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+CACHE=${BENCH_DIR:-$TARGET_DIR/bench}
+mkdir -p "$CACHE"
+CACHE=$(realpath "$CACHE")
+WORK=$(mktemp -d "$CACHE/run.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+# Private copies: the target directory may be shared, and a build there must not swap the
+# binary under a running benchmark.
+cp "$TARGET_DIR/release/bomizzel-backup" "$TARGET_DIR/release/examples/bench-db" "$WORK/"
+BIN=$WORK/bomizzel-backup
+GENERATE=$WORK/bench-db
+RESULTS=$WORK/results.jsonl
+# The generator's source is the cache key: a changed generator means new databases.
+STAMP=$(sha256sum examples/bench-db.rs | cut -c1-16)
+
+measure() { python3 "$BENCH/measure.py" "$RESULTS" "$@"; }
+record() { python3 "$BENCH/measure.py" "$RESULTS" "$1" "$2" --value "$3"; }
+bytes() { stat -c %s "$1"; }
+# A copy whose pages are on disk, so that the timed command's fsync does not pay for the copy.
+fresh_copy() {
+    cp "$1" "$2"
+    sync "$2"
+}
+
+# The benchmark database for one size and its sqlite3 .dump, made when missing or stale.
+prepare() {
+    local size=$1 db=$CACHE/bench-$1.db
+    if [[ ! -f $db || "$(cat "$db.stamp" 2>/dev/null)" != "$STAMP" ]]; then
+        say "generating $db"
+        rm -f "$db" "$db.stamp" "$CACHE/bench-$size.sql" "$db.tmp"
+        "$GENERATE" "$db.tmp" --tickets "$size" >&2
+        mv "$db.tmp" "$db"
+        echo "$STAMP" >"$db.stamp"
+    fi
+    if [[ ! -f $CACHE/bench-$size.sql ]]; then
+        say "dumping $db with sqlite3 .dump"
+        sqlite3 "$db" .dump >"$CACHE/bench-$size.sql.tmp"
+        mv "$CACHE/bench-$size.sql.tmp" "$CACHE/bench-$size.sql"
+    fi
+}
+
+"$BIN" --db "$WORK/fresh.db" -q init
+sync "$WORK/fresh.db"
+ABSENT=$WORK/absent.db
+
+for size in $SIZES; do
+    prepare "$size"
+    dump=$CACHE/bench-$size.sql
+    live=$WORK/live.db # exports append a log row, so they run on a copy
+    archive=$WORK/bench-corp.zip
+    baseline_zip=$WORK/baseline.zip
+    record db-bytes "$size" "$(bytes "$CACHE/bench-$size.db")"
+    record dump-bytes "$size" "$(bytes "$dump")"
+    fresh_copy "$CACHE/bench-$size.db" "$live"
+    cat "$dump" >/dev/null # the page cache holds both inputs, for both sides alike
+
+    say "$size tickets: export, and sqlite3 -json + zip -6 ($RUNS runs each)"
+    for _ in $(seq "$RUNS"); do
+        rm -f "$archive" "$baseline_zip"
+        measure export "$size" -- "$BIN" --db "$live" --company "$COMPANY" --actor "$ACTOR" \
+            -q export -o "$archive" --force
+        measure export-baseline "$size" -- \
+            bash "$BENCH/baseline-export.sh" "$live" "$COMPANY" "$baseline_zip"
+    done
+    record archive-bytes "$size" "$(bytes "$archive")"
+    record baseline-zip-bytes "$size" "$(bytes "$baseline_zip")"
+
+    say "$size tickets: import into a fresh database, and sqlite3 < .dump ($RUNS runs each)"
+    for _ in $(seq "$RUNS"); do
+        fresh_copy "$WORK/fresh.db" "$WORK/restored.db"
+        rm -f "$WORK/dump-restored.db"
+        measure import "$size" -- "$BIN" --db "$WORK/restored.db" --actor "$ACTOR" \
+            -q import --create-company "$archive"
+        measure import-baseline "$size" -- \
+            bash -c 'sqlite3 "$1" <"$2"' sqlite3-restore "$WORK/dump-restored.db" "$dump"
+    done
+    rm -f "$WORK/dump-restored.db" "$live"
+    sync "$WORK/restored.db"
+
+    say "$size tickets: no-op re-import, validate-only without and with a database ($RUNS runs each)"
+    for _ in $(seq "$RUNS"); do
+        fresh_copy "$WORK/restored.db" "$WORK/again.db"
+        measure noop "$size" -- "$BIN" --db "$WORK/again.db" --actor "$ACTOR" \
+            -q import --skip-duplicates "$archive"
+        [[ ! -e $ABSENT ]] || die "$ABSENT should not exist"
+        measure validate-file "$size" -- "$BIN" --db "$ABSENT" -q import --validate-only "$archive"
+        fresh_copy "$WORK/restored.db" "$WORK/again.db"
+        measure validate-plan "$size" -- "$BIN" --db "$WORK/again.db" --actor "$ACTOR" \
+            -q import --validate-only --skip-duplicates "$archive"
+    done
+    rm -f "$WORK/restored.db" "$WORK/again.db" "$archive" "$baseline_zip"
+done
+
+echo
+python3 "$BENCH/report.py" "$RESULTS" "$BIN" "$RUNS"
+elapsed=$((SECONDS - started))
+printf '\nbench/run.sh took %dm%02ds\n' $((elapsed / 60)) $((elapsed % 60))
