@@ -73,16 +73,7 @@ fn seeds() -> &'static [Seed; 4] {
     static SEEDS: OnceLock<[Seed; 4]> = OnceLock::new();
     SEEDS.get_or_init(|| {
         let demo = Demo::new();
-        let export = |name: &str| {
-            let path = demo.out_path(name);
-            demo.acme()
-                .arg("export")
-                .arg("-o")
-                .arg(&path)
-                .assert()
-                .success();
-            fs::read(path).unwrap()
-        };
+        let export = |name: &str| fs::read(demo.export_acme(name)).unwrap();
         let fixture = |name: &str| {
             fs::read(
                 Path::new(env!("CARGO_MANIFEST_DIR"))

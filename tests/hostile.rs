@@ -112,13 +112,7 @@ fn refused(demo: &Demo, name: &str, bytes: &[u8], needles: &[&str]) {
 
 /// Acme exported by the binary, as bytes (zip or json by the name's extension).
 fn export(demo: &Demo, name: &str) -> Vec<u8> {
-    let path = demo.out_path(name);
-    demo.acme()
-        .arg("export")
-        .arg("-o")
-        .arg(&path)
-        .assert()
-        .success();
+    let path = demo.export_acme(name);
     let bytes = fs::read(&path).unwrap();
     fs::remove_file(&path).unwrap();
     bytes

@@ -89,13 +89,7 @@ fn a_read_only_database_fails_the_export_and_leaves_no_archive() {
 #[test]
 fn a_read_only_database_fails_the_import_and_changes_nothing() {
     let demo = Demo::new();
-    let archive = demo.out_path("acme.zip");
-    demo.acme()
-        .arg("export")
-        .arg("-o")
-        .arg(&archive)
-        .assert()
-        .success();
+    let archive = demo.export_acme("acme.zip");
     let before = table_rows(&demo.conn());
     let Some(frozen) = Immutable::new(&demo.db) else {
         eprintln!("skipped: this filesystem has no immutable attribute (chattr +i)");
@@ -123,13 +117,7 @@ fn a_database_in_a_missing_directory_is_not_found_and_nothing_is_created() {
     let demo = Demo::new();
     let missing = demo.dir.path().join("no-such-dir");
     let db = missing.join("bomizzel.db");
-    let archive = demo.out_path("acme.zip");
-    demo.acme()
-        .arg("export")
-        .arg("-o")
-        .arg(&archive)
-        .assert()
-        .success();
+    let archive = demo.export_acme("acme.zip");
     for args in [
         vec!["export", "-o", "-"],
         vec!["import", "--skip-duplicates", archive.to_str().unwrap()],
@@ -499,13 +487,7 @@ fn a_full_disk_fails_the_export_without_leaving_a_partial_archive() {
 #[test]
 fn a_full_disk_fails_the_import_and_changes_nothing() {
     let demo = Demo::new();
-    let archive = demo.out_path("acme.zip");
-    demo.acme()
-        .arg("export")
-        .arg("-o")
-        .arg(&archive)
-        .assert()
-        .success();
+    let archive = demo.export_acme("acme.zip");
     // An empty company to import into, so the import has everything to write.
     let conn = demo.conn();
     conn.execute_batch(

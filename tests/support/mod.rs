@@ -58,6 +58,18 @@ impl Demo {
         cmd
     }
 
+    /// Exports Acme as its admin to `out/<name>` (zip or json by the extension).
+    pub fn export_acme(&self, name: &str) -> PathBuf {
+        let path = self.out_path(name);
+        self.acme()
+            .arg("export")
+            .arg("-o")
+            .arg(&path)
+            .assert()
+            .success();
+        path
+    }
+
     /// A connection for assertions and for arranging database state.
     pub fn conn(&self) -> Connection {
         open_db(&self.db)
