@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::sync::mpsc::sync_channel;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -287,17 +288,9 @@ fn read_zip(
             .by_name(name)
             .map_err(|err| invalid(label, format!("{name}: {err}")))?;
         let declared = entry.size();
-        let mut reader = CheckedReader::new(entry, declared, Some(expected.bytes));
+        let reader = CheckedReader::new(entry, declared, Some(expected.bytes));
         let place = format!("{label}: {name}");
-        read_array(
-            BufReader::with_capacity(1 << 16, &mut reader),
-            &place,
-            section,
-            consume,
-        )?;
-        let actual = reader
-            .finish()
-            .map_err(|err| invalid(&place, format!("cannot read the entry: {err}")))?;
+        let actual = read_in_background(reader, &place, section, consume)?;
         if actual.bytes != expected.bytes {
             return Err(invalid(
                 &place,
@@ -646,7 +639,7 @@ fn read_array<R: BufRead>(
     mut reader: R,
     place: &str,
     section: Section,
-    consume: &mut dyn FnMut(Event<'_>) -> Result<()>,
+    each: &mut dyn FnMut(&str) -> Result<()>,
 ) -> Result<()> {
     refuse_bom(&mut reader, place)?;
     let broken = |err: io::Error| invalid(place, err);
@@ -657,11 +650,96 @@ fn read_array<R: BufRead>(
             .next_element()
             .map_err(|err| invalid(place, format!("{}[{index}]: {err}", section.json_key())))?;
         let Some(record) = record else { break };
-        consume(Event::Record(section, index, record))?;
+        each(record)?;
         index += 1;
     }
     records.finish().map_err(broken)
 }
+
+/// How much record text travels between the reading thread and the consuming one at a
+/// time, and how many such batches may wait: together they bound the memory in between.
+const BATCH_BYTES: usize = 256 << 10;
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// Records as one text and where each ends.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Batch {
+    fn push(&mut self, record: &str) {
+        self.text.push_str(record);
+        self.ends.push(self.text.len());
+    }
+
+    fn records(&self) -> impl Iterator<Item = &str> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(start, &end)| &self.text[start..end])
+    }
+}
+
+/// Reads one zip entry's records: a second thread inflates, hashes and splits the entry
+/// while this one hands the records to `consume`, so the two halves of the work overlap.
+/// Returns the entry's length and SHA-256.
+fn read_in_background<R: Read + Send>(
+    mut reader: CheckedReader<R>,
+    place: &str,
+    section: Section,
+    consume: &mut dyn FnMut(Event<'_>) -> Result<()>,
+) -> Result<EntryDigest> {
+    std::thread::scope(|scope| {
+        let (sender, receiver) = sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+        let worker = scope.spawn(move || -> Result<EntryDigest> {
+            let mut batch = Batch::default();
+            let send = |batch: &mut Batch| {
+                sender
+                    .send(std::mem::take(batch))
+                    .map_err(|_| anyhow::Error::new(StopReading))
+            };
+            read_array(
+                BufReader::with_capacity(1 << 16, &mut reader),
+                place,
+                section,
+                &mut |record| {
+                    batch.push(record);
+                    if batch.text.len() >= BATCH_BYTES {
+                        send(&mut batch)?;
+                    }
+                    Ok(())
+                },
+            )?;
+            send(&mut batch)?;
+            reader
+                .finish()
+                .map_err(|err| invalid(place, format!("cannot read the entry: {err}")))
+        });
+        let mut index = 0;
+        let mut consumed = Ok(());
+        'batches: for batch in &receiver {
+            for record in batch.records() {
+                consumed = consume(Event::Record(section, index, record));
+                if consumed.is_err() {
+                    break 'batches;
+                }
+                index += 1;
+            }
+        }
+        // Stops the reader if the consumer stopped first.
+        drop(receiver);
+        let read = worker
+            .join()
+            .map_err(|_| anyhow::anyhow!("{place}: the reading thread failed"))?;
+        consumed?;
+        read
+    })
+}
+
+/// The consumer stopped; the reading thread has nothing more to do.
+#[derive(Debug, thiserror::Error)]
+#[error("reading stopped")]
+struct StopReading;
 
 struct DocumentVisitor<'p, 'a>(&'p mut Pass<'a>);
 
