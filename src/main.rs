@@ -17,7 +17,15 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let (code, kind) = error::classify(&err);
-    eprintln!("bomizzel-backup: {err:#}");
+    // One line, whatever an archive put into the message.
+    let message: String = format!("{err:#}")
+        .chars()
+        .flat_map(|c| match c.is_control() {
+            true => c.escape_default().collect::<Vec<_>>(),
+            false => vec![c],
+        })
+        .collect();
+    eprintln!("bomizzel-backup: {message}");
     if cli.global.json {
         let report = serde_json::json!({
             "error": { "kind": kind, "exitCode": code, "message": format!("{err:#}") }

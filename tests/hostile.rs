@@ -620,7 +620,7 @@ fn a_100_mb_string_is_refused_in_bounded_memory() {
             stderr.contains("tickets[0]") && stderr.contains("MiB"),
             "{stderr}"
         );
-        // The cap is reached after 64 MiB: a release build reads that in well under a
+        // The cap is reached after 16 MiB: a release build reads that in well under a
         // second, this debug build's JSON parser takes several.
         let limit = if file == &json_file {
             TIME_LIMIT * 6

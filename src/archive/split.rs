@@ -4,10 +4,10 @@
 
 use std::io::{self, BufRead};
 
-/// The largest single record accepted, in either container: 64 MiB of JSON text (a user, a
+/// The largest single record accepted, in either container: 16 MiB of JSON text (a user, a
 /// custom field, a ticket with all its notes and history, or an attachment's metadata).
 /// Anything larger is refused rather than buffered.
-pub const MAX_RECORD_BYTES: usize = 64 << 20;
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
 
 /// The most JSON values one record may hold: one million (a ticket with tens of thousands
 /// of notes). Decoded, every value takes dozens of bytes however short its text (`[]`), so

@@ -113,6 +113,9 @@ impl Validator {
             "manifest.exportedAt",
             &manifest.exported_at,
         );
+        if let Some(counts) = manifest.counts {
+            self.reserve(counts);
+        }
         self.manifest = Some(manifest);
         self.stop_if_full()
     }
@@ -294,11 +297,19 @@ impl Validator {
             &format!("{place}.uploadedAt"),
             &attachment.uploaded_at,
         );
-        self.attachment_refs.push((
-            index,
-            attachment.ticket_id.clone(),
-            attachment.note_id.clone(),
-        ));
+        // Usually the tickets came first and the references check at once; only those
+        // still open wait for the end.
+        let note_seen = attachment
+            .note_id
+            .as_deref()
+            .is_none_or(|note| self.was_seen("note id", note));
+        if !(note_seen && self.was_seen("ticket id", &attachment.ticket_id)) {
+            self.attachment_refs.push((
+                index,
+                attachment.ticket_id.clone(),
+                attachment.note_id.clone(),
+            ));
+        }
         Some(Record::Attachment(attachment))
     }
 
@@ -387,6 +398,26 @@ impl Validator {
                 self.problems.push(format!("{place}{problem}"));
                 None
             }
+        }
+    }
+
+    /// Sizes the id sets for the counts the manifest announces, so they never grow by
+    /// doubling (which briefly holds the old table and the new one). Capped, so a lying
+    /// manifest cannot make it allocate much.
+    fn reserve(&mut self, counts: Counts) {
+        const MOST: u64 = 4 << 20;
+        for (kind, count) in [
+            ("user id", counts.users),
+            ("user email", counts.users),
+            ("custom field id", counts.custom_fields),
+            ("custom field name", counts.custom_fields),
+            ("ticket id", counts.tickets),
+            ("note id", counts.notes),
+            ("history id", counts.history),
+            ("attachment id", counts.attachments),
+        ] {
+            let wanted = usize::try_from(count.min(MOST)).unwrap_or(0);
+            self.seen.entry(kind).or_default().reserve(wanted);
         }
     }
 

@@ -169,6 +169,13 @@ pub fn run(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Resul
     // Checked before the database is opened: a bad date is a usage error whatever the db.
     let window = DateWindow::parse(args.since.as_deref(), args.until.as_deref())?;
     let mut session = super::open_session(global)?;
+    // Every export is logged; a database that cannot take the log row gets no archive.
+    if session.conn.is_readonly(rusqlite::MAIN_DB)? {
+        anyhow::bail!(
+            "{} is read-only, so the export could not be recorded in its log; nothing was written",
+            global.db.display()
+        );
+    }
     let exported_at = Utc::now();
     let request = request_from_args(args, window, &session.company, exported_at)?;
     if !request.sections.attachments && !args.no_attachments {
