@@ -654,6 +654,29 @@ fn archive_section(roff: &mut Roff) {
         "The last line must print the sha256 the manifest gives for tickets.json. \
          docs/ARCHIVE.md in the source tree describes every record and field.",
     )]);
+    roff.control("PP", []);
+    roff.text([roman(limits())]);
+}
+
+/// The reader's caps on hostile archives, from the constants that enforce them.
+fn limits() -> String {
+    use bomizzel_backup::archive::reader::{
+        MAX_COMPRESSION_RATIO, MAX_ENTRY_BYTES, MAX_MANIFEST_BYTES, MAX_RECORD_BYTES,
+        MAX_RECORD_VALUES,
+    };
+    use bomizzel_backup::archive::validate::MAX_PROBLEMS;
+    format!(
+        "Limits on what import reads, so that a damaged or hostile file ends in a clear error \
+         (exit status 3) instead of exhausting the machine: a zip entry may declare at most \
+         {} GiB and inflate at most {MAX_COMPRESSION_RATIO} times its compressed size, and is \
+         cut off at the length its header (or the manifest) gives; the manifest may be at \
+         most {} MiB; one record (a ticket with all its notes and history) at most {} MiB \
+         of JSON text holding at most {MAX_RECORD_VALUES} values, nested at most 128 deep. \
+         Validation lists up to {MAX_PROBLEMS} problems, then stops.",
+        MAX_ENTRY_BYTES >> 30,
+        MAX_MANIFEST_BYTES >> 20,
+        MAX_RECORD_BYTES >> 20,
+    )
 }
 
 fn examples_section(roff: &mut Roff) {
