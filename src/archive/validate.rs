@@ -7,6 +7,7 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt;
 use std::hash::{Hash, Hasher};
 
 use anyhow::Result;
@@ -21,6 +22,34 @@ use crate::error::Failure;
 
 /// How many problems are listed before validation stops.
 pub const MAX_PROBLEMS: usize = 50;
+
+/// Where a value sits (`tickets[17]`, `tickets[17].notes[2]`), written out only when a
+/// problem is reported there: a good record costs no formatting.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    section: &'static str,
+    index: u64,
+    child: Option<(&'static str, usize)>,
+}
+
+impl Place {
+    fn child(self, list: &'static str, index: usize) -> Place {
+        Place {
+            child: Some((list, index)),
+            ..self
+        }
+    }
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]", self.section, self.index)?;
+        match self.child {
+            Some((list, index)) => write!(f, ".{list}[{index}]"),
+            None => Ok(()),
+        }
+    }
+}
 
 /// One decoded record, checked.
 #[derive(Debug, Clone)]
@@ -110,7 +139,8 @@ impl Validator {
         }
         check_time(
             &mut self.problems,
-            "manifest.exportedAt",
+            "manifest",
+            "exportedAt",
             &manifest.exported_at,
         );
         if let Some(counts) = manifest.counts {
@@ -128,19 +158,23 @@ impl Validator {
         index: u64,
         value: &str,
     ) -> Result<Option<Record>> {
-        let place = format!("{}[{index}]", section.json_key());
+        let place = Place {
+            section: section.json_key(),
+            index,
+            child: None,
+        };
         let before = self.problems.len();
         let record = match section {
-            Section::Users => self.check_user(&place, value),
-            Section::CustomFields => self.check_field(&place, value),
-            Section::Tickets => self.check_ticket(&place, value),
-            Section::Attachments => self.check_attachment(&place, index, value),
+            Section::Users => self.check_user(place, value),
+            Section::CustomFields => self.check_field(place, value),
+            Section::Tickets => self.check_ticket(place, value),
+            Section::Attachments => self.check_attachment(place, index, value),
         };
         self.stop_if_full()?;
         Ok(record.filter(|_| self.problems.len() == before))
     }
 
-    fn check_user(&mut self, place: &str, value: &str) -> Option<Record> {
+    fn check_user(&mut self, place: Place, value: &str) -> Option<Record> {
         let user: UserRecord = self.decode_at(place, value)?;
         self.counts.users += 1;
         self.unique("user id", place, "id", &user.id);
@@ -151,20 +185,12 @@ impl Validator {
             ));
         }
         self.unique("user email", place, "email", &user.email.to_lowercase());
-        check_time(
-            &mut self.problems,
-            &format!("{place}.createdAt"),
-            &user.created_at,
-        );
-        check_time(
-            &mut self.problems,
-            &format!("{place}.updatedAt"),
-            &user.updated_at,
-        );
+        check_time(&mut self.problems, place, "createdAt", &user.created_at);
+        check_time(&mut self.problems, place, "updatedAt", &user.updated_at);
         Some(Record::User(user))
     }
 
-    fn check_field(&mut self, place: &str, value: &str) -> Option<Record> {
+    fn check_field(&mut self, place: Place, value: &str) -> Option<Record> {
         let field: CustomFieldRecord = self.decode_at(place, value)?;
         self.counts.custom_fields += 1;
         self.unique("custom field id", place, "id", &field.id);
@@ -187,16 +213,8 @@ impl Validator {
                 )),
             }
         }
-        check_time(
-            &mut self.problems,
-            &format!("{place}.createdAt"),
-            &field.created_at,
-        );
-        check_time(
-            &mut self.problems,
-            &format!("{place}.updatedAt"),
-            &field.updated_at,
-        );
+        check_time(&mut self.problems, place, "createdAt", &field.created_at);
+        check_time(&mut self.problems, place, "updatedAt", &field.updated_at);
         self.fields.insert(
             field.name.clone(),
             FieldRule {
@@ -207,7 +225,7 @@ impl Validator {
         Some(Record::CustomField(field))
     }
 
-    fn check_ticket(&mut self, place: &str, value: &str) -> Option<Record> {
+    fn check_ticket(&mut self, place: Place, value: &str) -> Option<Record> {
         let ticket: TicketRecord = self.decode_at(place, value)?;
         self.counts.tickets += 1;
         self.counts.notes += ticket.notes.len() as u64;
@@ -220,14 +238,14 @@ impl Validator {
             self.problems.push(format!("{place}.status: empty"));
         }
         let problems = &mut self.problems;
-        check_time(problems, &format!("{place}.createdAt"), &ticket.created_at);
-        check_time(problems, &format!("{place}.updatedAt"), &ticket.updated_at);
+        check_time(problems, place, "createdAt", &ticket.created_at);
+        check_time(problems, place, "updatedAt", &ticket.updated_at);
         for (key, at) in [
             ("resolvedAt", &ticket.resolved_at),
             ("closedAt", &ticket.closed_at),
         ] {
             if let Some(at) = at {
-                check_time(problems, &format!("{place}.{key}"), at);
+                check_time(problems, place, key, at);
             }
         }
         for (name, value) in &ticket.custom_fields {
@@ -238,48 +256,38 @@ impl Validator {
             }
         }
         for (i, note) in ticket.notes.iter().enumerate() {
-            let at = format!("{place}.notes[{i}]");
-            check_time(
-                &mut self.problems,
-                &format!("{at}.createdAt"),
-                &note.created_at,
-            );
+            let at = place.child("notes", i);
+            check_time(&mut self.problems, at, "createdAt", &note.created_at);
             if let Some(updated) = &note.updated_at {
-                check_time(&mut self.problems, &format!("{at}.updatedAt"), updated);
+                check_time(&mut self.problems, at, "updatedAt", updated);
             }
-            check_person(
-                &mut self.problems,
-                &format!("{at}.author"),
-                note.author.as_ref(),
-            );
-            self.unique("note id", &at, "id", &note.id);
+            check_person(&mut self.problems, at, "author", note.author.as_ref());
+            self.unique("note id", at, "id", &note.id);
         }
         for (i, entry) in ticket.history.iter().enumerate() {
-            let at = format!("{place}.history[{i}]");
-            check_time(
-                &mut self.problems,
-                &format!("{at}.createdAt"),
-                &entry.created_at,
-            );
+            let at = place.child("history", i);
+            check_time(&mut self.problems, at, "createdAt", &entry.created_at);
             if entry.action.trim().is_empty() {
                 self.problems.push(format!("{at}.action: empty"));
             }
-            self.unique("history id", &at, "id", &entry.id);
+            self.unique("history id", at, "id", &entry.id);
         }
         check_person(
             &mut self.problems,
-            &format!("{place}.createdBy"),
+            place,
+            "createdBy",
             ticket.created_by.as_ref(),
         );
         check_person(
             &mut self.problems,
-            &format!("{place}.assignedTo"),
+            place,
+            "assignedTo",
             ticket.assigned_to.as_ref(),
         );
         Some(Record::Ticket(ticket))
     }
 
-    fn check_attachment(&mut self, place: &str, index: u64, value: &str) -> Option<Record> {
+    fn check_attachment(&mut self, place: Place, index: u64, value: &str) -> Option<Record> {
         let attachment: AttachmentRecord = self.decode_at(place, value)?;
         self.counts.attachments += 1;
         self.unique("attachment id", place, "id", &attachment.id);
@@ -294,7 +302,8 @@ impl Validator {
         }
         check_time(
             &mut self.problems,
-            &format!("{place}.uploadedAt"),
+            place,
+            "uploadedAt",
             &attachment.uploaded_at,
         );
         // Usually the tickets came first and the references check at once; only those
@@ -391,7 +400,7 @@ impl Validator {
         self.stop_if_full()
     }
 
-    fn decode_at<T: DeserializeOwned>(&mut self, place: &str, value: &str) -> Option<T> {
+    fn decode_at<T: DeserializeOwned>(&mut self, place: Place, value: &str) -> Option<T> {
         match decode_record(value) {
             Ok(record) => Some(record),
             Err(problem) => {
@@ -421,7 +430,7 @@ impl Validator {
         }
     }
 
-    fn unique(&mut self, kind: &'static str, place: &str, key: &str, value: &str) {
+    fn unique(&mut self, kind: &'static str, place: Place, key: &str, value: &str) {
         if !self
             .seen
             .entry(kind)
@@ -474,19 +483,22 @@ fn describe<E: std::fmt::Display>(err: serde_path_to_error::Error<E>) -> String 
     }
 }
 
-fn check_time(problems: &mut Vec<String>, place: &str, text: &str) {
+fn check_time(problems: &mut Vec<String>, place: impl fmt::Display, key: &str, text: &str) {
     if chrono::DateTime::parse_from_rfc3339(text).is_err() {
-        problems.push(format!("{place}: not an RFC 3339 time: {:?}", short(text)));
+        problems.push(format!(
+            "{place}.{key}: not an RFC 3339 time: {:?}",
+            short(text)
+        ));
     }
 }
 
-fn check_person(problems: &mut Vec<String>, place: &str, person: Option<&PersonRef>) {
+fn check_person(problems: &mut Vec<String>, place: Place, key: &str, person: Option<&PersonRef>) {
     if let Some(email) = person.and_then(|p| p.email.as_deref())
         && !email.is_empty()
         && !email.contains('@')
     {
         problems.push(format!(
-            "{place}.email: not an email address: {:?}",
+            "{place}.{key}.email: not an email address: {:?}",
             short(email)
         ));
     }
