@@ -239,7 +239,7 @@ impl<'c> Importer<'c> {
                     } else {
                         user.id.clone()
                     };
-                    self.db.insert_user(&id, user)?;
+                    self.db.write_user(&id, user, false)?;
                     self.db.set_membership(&id, role, &self.now)?;
                 }
                 self.members.insert(key, id);
@@ -262,7 +262,7 @@ impl<'c> Importer<'c> {
                             user.email
                         ));
                     } else if self.applying() {
-                        self.db.update_user(&found.id, user)?;
+                        self.db.write_user(&found.id, user, true)?;
                     }
                     if self.applying() {
                         self.db.set_membership(&found.id, role, &self.now)?;

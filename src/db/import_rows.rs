@@ -148,50 +148,32 @@ impl<'c> ImportDb<'c> {
         self.exists("SELECT 1 FROM users WHERE id = ?1", [id])
     }
 
-    pub fn insert_user(&self, id: &str, user: &UserRecord) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO users (id, email, password_hash, first_name, last_name, phone, role,
-                                    is_active, email_verified, preferences, created_at, updated_at)
-                 VALUES (?1, ?2, NULL, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?
-            .execute(params![
-                id,
-                user.email,
-                user.first_name,
-                user.last_name,
-                user.phone,
-                user.role.as_str(),
-                user.is_active,
-                user.email_verified,
-                json_text(&user.preferences).unwrap_or_else(|| "{}".into()),
-                user.created_at,
-                user.updated_at,
-            ])?;
-        Ok(())
-    }
-
-    /// Updates a user's profile; never the email (identity) or the password.
-    pub fn update_user(&self, id: &str, user: &UserRecord) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "UPDATE users SET first_name = ?2, last_name = ?3, phone = ?4, role = ?5,
-                        is_active = ?6, email_verified = ?7, preferences = ?8,
-                        created_at = ?9, updated_at = ?10
-                 WHERE id = ?1",
-            )?
-            .execute(params![
-                id,
-                user.first_name,
-                user.last_name,
-                user.phone,
-                user.role.as_str(),
-                user.is_active,
-                user.email_verified,
-                json_text(&user.preferences).unwrap_or_else(|| "{}".into()),
-                user.created_at,
-                user.updated_at,
-            ])?;
+    /// Inserts a user without a password, or (with `existing`) updates that user's
+    /// profile: never the email (identity) nor the password.
+    pub fn write_user(&self, id: &str, user: &UserRecord, existing: bool) -> Result<()> {
+        let sql = if existing {
+            "UPDATE users SET first_name = ?3, last_name = ?4, phone = ?5, role = ?6,
+                    is_active = ?7, email_verified = ?8, preferences = ?9,
+                    created_at = ?10, updated_at = ?11
+             WHERE id = ?1"
+        } else {
+            "INSERT INTO users (id, email, password_hash, first_name, last_name, phone, role,
+                    is_active, email_verified, preferences, created_at, updated_at)
+             VALUES (?1, ?2, NULL, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        };
+        self.conn.prepare_cached(sql)?.execute(params![
+            id,
+            user.email,
+            user.first_name,
+            user.last_name,
+            user.phone,
+            user.role.as_str(),
+            user.is_active,
+            user.email_verified,
+            json_text(&user.preferences).unwrap_or_else(|| "{}".into()),
+            user.created_at,
+            user.updated_at,
+        ])?;
         Ok(())
     }
 
