@@ -16,7 +16,7 @@ use crate::archive::records::{
     UserRecord,
 };
 use crate::archive::validate::Record;
-use crate::db::import_rows::{AttachmentRow, ImportDb, Kind, TicketRow};
+use crate::db::import_rows::{AttachmentRow, ImportDb, Kind, TicketChildren, TicketRow};
 
 /// What to do with records that already exist in the target company.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -395,12 +395,9 @@ impl<'c> Importer<'c> {
         );
         let updating = existing.is_some();
         // An existing ticket's notes and history, fetched at once to recognise its children.
-        let (known_notes, known_history) = match &existing {
-            Some(local) => (
-                self.db.children_of(Kind::Note, local)?,
-                self.db.children_of(Kind::History, local)?,
-            ),
-            None => Default::default(),
+        let known = match &existing {
+            Some(local) => self.db.children_of(local)?,
+            None => TicketChildren::default(),
         };
         let ticket_id = if write {
             let submitter = self.person(ticket.created_by.as_ref(), "ticket submitter", true);
@@ -425,7 +422,7 @@ impl<'c> Importer<'c> {
         for note in &ticket.notes {
             let existing = self
                 .db
-                .find_existing_child(Kind::Note, &note.id, &known_notes)?;
+                .find_existing_child(Kind::Note, &note.id, &known.notes)?;
             let updating = existing.is_some();
             if self.decide(
                 updating,
@@ -444,7 +441,7 @@ impl<'c> Importer<'c> {
         for entry in &ticket.history {
             let existing = self
                 .db
-                .find_existing_child(Kind::History, &entry.id, &known_history)?;
+                .find_existing_child(Kind::History, &entry.id, &known.history)?;
             let updating = existing.is_some();
             if self.decide(
                 updating,
@@ -478,7 +475,9 @@ impl<'c> Importer<'c> {
         }
         let note_id = match &attachment.note_id {
             Some(note) => {
-                let found = self.db.resolve(Kind::Note, note)?;
+                let found = self
+                    .db
+                    .resolve_under(Kind::Note, note, ticket_id.as_deref())?;
                 if found.is_none() && !(self.mode == Mode::Plan && self.archive_has_tickets) {
                     self.warn(format!(
                         "attachment {}: its note {note} was not found; attached to the ticket only",
@@ -489,7 +488,9 @@ impl<'c> Importer<'c> {
             }
             None => None,
         };
-        let existing = self.db.find_existing(Kind::Attachment, &attachment.id)?;
+        let existing =
+            self.db
+                .find_existing_under(Kind::Attachment, &attachment.id, ticket_id.as_deref())?;
         let updating = existing.is_some();
         if self.decide(
             updating,

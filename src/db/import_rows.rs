@@ -234,14 +234,26 @@ impl<'c> ImportDb<'c> {
     /// In a company that started empty there is none: every record is new, and archive ids
     /// are unique, so nothing this import wrote can be met again as a record.
     pub fn find_existing(&self, kind: Kind, archive_id: &str) -> Result<Option<String>> {
+        self.find_existing_under(kind, archive_id, None)
+    }
+
+    /// `find_existing` for a child record, given the company's ticket it belongs under,
+    /// which saves a query when the child is found there.
+    pub fn find_existing_under(
+        &self,
+        kind: Kind,
+        archive_id: &str,
+        ticket: Option<&str>,
+    ) -> Result<Option<String>> {
         if self.started_empty {
             return Ok(None);
         }
-        self.resolve(kind, archive_id)
+        self.resolve_under(kind, archive_id, ticket)
     }
 
-    /// Whether the row of this kind with this id belongs to the target company.
-    fn in_company(&self, kind: Kind, id: &str) -> Result<bool> {
+    /// Whether the row of this kind with this id belongs to the target company; a child
+    /// of `known_ticket` (a ticket of the company) does without the second lookup.
+    fn in_company(&self, kind: Kind, id: &str, known_ticket: Option<&str>) -> Result<bool> {
         let parent = |kind: Kind, id: &str| -> Result<Option<String>> {
             Ok(self
                 .conn
@@ -252,6 +264,7 @@ impl<'c> ImportDb<'c> {
         let company = match kind {
             Kind::Ticket => parent(Kind::Ticket, id)?,
             _ => match parent(kind, id)? {
+                Some(ticket) if known_ticket == Some(ticket.as_str()) => return Ok(true),
                 Some(ticket) => parent(Kind::Ticket, &ticket)?,
                 None => None,
             },
@@ -259,19 +272,24 @@ impl<'c> ImportDb<'c> {
         Ok(company.as_deref() == Some(self.company_id.as_str()))
     }
 
-    /// The ids of one ticket's notes or history entries: an existing ticket's children are
-    /// then found with one query instead of one each.
-    pub fn children_of(&self, kind: Kind, ticket_id: &str) -> Result<HashSet<String>> {
-        let sql = match kind {
-            Kind::Note => "SELECT id FROM ticket_notes WHERE ticket_id = ?1",
-            Kind::History => "SELECT id FROM ticket_history WHERE ticket_id = ?1",
-            Kind::Ticket | Kind::Attachment => return Ok(HashSet::new()),
-        };
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        let ids = stmt
-            .query_map([ticket_id], |row| row.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(ids)
+    /// The ids of one ticket's notes and history entries, in one query: an existing
+    /// ticket's children are then recognised without a query each.
+    pub fn children_of(&self, ticket_id: &str) -> Result<TicketChildren> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT 0, id FROM ticket_notes WHERE ticket_id = ?1
+             UNION ALL
+             SELECT 1, id FROM ticket_history WHERE ticket_id = ?1",
+        )?;
+        let mut children = TicketChildren::default();
+        let mut rows = stmt.query([ticket_id])?;
+        while let Some(row) = rows.next()? {
+            let list = match row.get::<_, i64>(0)? {
+                0 => &mut children.notes,
+                _ => &mut children.history,
+            };
+            list.insert(row.get(1)?);
+        }
+        Ok(children)
     }
 
     /// Like `find_existing` for a note or history entry, given the ids its ticket already
@@ -291,6 +309,16 @@ impl<'c> ImportDb<'c> {
     /// Where an archive id lives in the target company: the id map's entry when it still
     /// points at a row of the company, else the id itself when it is the company's.
     pub fn resolve(&self, kind: Kind, archive_id: &str) -> Result<Option<String>> {
+        self.resolve_under(kind, archive_id, None)
+    }
+
+    /// `resolve` for a child record, given the company's ticket it belongs under.
+    pub fn resolve_under(
+        &self,
+        kind: Kind,
+        archive_id: &str,
+        ticket: Option<&str>,
+    ) -> Result<Option<String>> {
         let mapped: Option<String> = if self.map_in_use.get() {
             self.conn
                 .prepare_cached(
@@ -305,7 +333,7 @@ impl<'c> ImportDb<'c> {
             None
         };
         for candidate in mapped.as_deref().into_iter().chain([archive_id]) {
-            if self.in_company(kind, candidate)? {
+            if self.in_company(kind, candidate, ticket)? {
                 return Ok(Some(candidate.to_owned()));
             }
         }
@@ -455,6 +483,13 @@ impl<'c> ImportDb<'c> {
         ])?;
         Ok(())
     }
+}
+
+/// The ids of an existing ticket's notes and history entries.
+#[derive(Debug, Default)]
+pub struct TicketChildren {
+    pub notes: HashSet<String>,
+    pub history: HashSet<String>,
 }
 
 /// A ticket with its references resolved to the target company.
