@@ -4,6 +4,7 @@
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -158,6 +159,24 @@ pub struct ExportReport {
 }
 
 pub fn run(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {
+    run_export(global, args, reporter).map_err(|err| {
+        // SQLite only says "database is locked": say what that means here, and what to do.
+        if crate::error::classify(&err).0 != 7 {
+            return err;
+        }
+        let outcome = match err.downcast_ref::<Unlogged>() {
+            Some(_) => "",
+            None => "; nothing was exported, try again later",
+        };
+        err.context(format!(
+            "another process held a lock on {} for longer than --busy-timeout ({}s){outcome}",
+            global.db.display(),
+            global.busy_timeout
+        ))
+    })
+}
+
+fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {
     // Both would go to stdout, and a report appended to the archive corrupts it.
     if reporter.wants_json() && args.output.as_deref() == Some(Path::new("-")) {
         return Err(Failure::Usage(
@@ -331,13 +350,23 @@ pub fn export(
         date_to: request.window.to_label.clone(),
         counts,
     };
-    record_export(conn, actor, &report, &manifest.options).with_context(|| {
-        format!(
-            "the archive {} is complete, but the export could not be recorded in the log",
-            report.file
-        )
-    })?;
+    record_export(conn, actor, &report, &manifest.options)
+        .with_context(|| Unlogged(report.file.clone()))?;
     Ok(report)
+}
+
+/// The failure of an export whose archive is complete: only its log row is missing.
+#[derive(Debug)]
+struct Unlogged(String);
+
+impl std::fmt::Display for Unlogged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the archive {} is complete, but the export could not be recorded in the log",
+            self.0
+        )
+    }
 }
 
 /// `export_<UTC time>_<random>`: sortable, and unique even for exports in the same second.
@@ -380,9 +409,11 @@ fn write_file(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "export".into());
+    remove_stale_partials(&dir, reporter);
     // Mode 0600 from the start: the archive holds personal data.
     let temp = tempfile::Builder::new()
         .prefix(&format!(".{stem}."))
+        .rand_bytes(PARTIAL_RANDOM_CHARS)
         .suffix(".partial")
         .tempfile_in(&dir)
         .with_context(|| format!("cannot create a file in {}", dir.display()))?;
@@ -419,6 +450,55 @@ fn write_file(
         .with_context(|| format!("cannot sync directory {}", dir.display()))?;
     let path = fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
     Ok((path, digest, manifest))
+}
+
+/// How long a temporary archive must lie untouched before an export takes it for the
+/// leftover of an interrupted one: a running export writes to its file all the time.
+const STALE_PARTIAL: Duration = Duration::from_secs(3600);
+
+/// How many random letters or digits a temporary archive's name carries.
+const PARTIAL_RANDOM_CHARS: usize = 6;
+
+/// Removes what killed exports left in `dir`: their `.<name>.<random>.partial` files, once
+/// nothing has written to them for `STALE_PARTIAL`. A process killed with SIGKILL cannot
+/// remove its own, and the personal data in it must not stay forever. Best effort: a file
+/// that cannot be removed stays, and the export goes on.
+fn remove_stale_partials(dir: &Path, reporter: &Reporter) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        if !entry.file_name().to_str().is_some_and(is_partial_name) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .ok()
+            .filter(|meta| meta.is_file())
+            .and_then(|meta| meta.modified().ok())
+            .and_then(|at| now.duration_since(at).ok())
+            .is_some_and(|age| age >= STALE_PARTIAL);
+        if stale && fs::remove_file(entry.path()).is_ok() {
+            reporter.note(format!(
+                "removed {}, left by an interrupted export",
+                entry.path().display()
+            ));
+        }
+    }
+}
+
+/// True for the names `write_file` gives its temporary files: `.`, the target's name, `.`,
+/// `PARTIAL_RANDOM_CHARS` random letters or digits, `.partial`.
+fn is_partial_name(name: &str) -> bool {
+    name.strip_prefix('.')
+        .and_then(|rest| rest.strip_suffix(".partial"))
+        .and_then(|rest| rest.rsplit_once('.'))
+        .is_some_and(|(target, random)| {
+            !target.is_empty()
+                && random.len() == PARTIAL_RANDOM_CHARS
+                && random.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
 }
 
 /// True when `target` is the open database file itself, which `--force` must never replace.

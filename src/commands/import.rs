@@ -99,6 +99,39 @@ pub struct FileReport {
 }
 
 pub fn run(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Result<()> {
+    run_import(global, args, reporter).map_err(|err| {
+        // SQLite only says "database is locked": say what that means here, and what to do.
+        if crate::error::classify(&err).0 != 7 {
+            return err;
+        }
+        let outcome = match err.downcast_ref::<Unlogged>() {
+            Some(_) => "",
+            None => "; nothing was imported, try again later",
+        };
+        err.context(format!(
+            "another process held a lock on {} for longer than --busy-timeout ({}s){outcome}",
+            global.db.display(),
+            global.busy_timeout
+        ))
+    })
+}
+
+/// The failure of a run that is done (the import committed, or the validation finished):
+/// only its log row is missing.
+#[derive(Debug)]
+struct Unlogged(Status);
+
+impl std::fmt::Display for Unlogged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let done = match self.0 {
+            Status::Validated => "the validation is done",
+            _ => "the import is complete",
+        };
+        write!(f, "{done}, but it could not be recorded in the log")
+    }
+}
+
+fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Result<()> {
     let policy = if args.overwrite {
         Policy::Overwrite
     } else if args.skip_duplicates {
@@ -115,6 +148,14 @@ pub fn run(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Resul
     let import_id = new_import_id();
     let mut attempt = Attempt::default();
     let outcome = attempt_import(&mut conn, global, args, policy, reporter, &mut attempt);
+    if outcome
+        .as_ref()
+        .is_err_and(|err| crate::error::classify(err).0 == 7)
+    {
+        // The lock has outlasted the busy timeout once: logging the failure tries once more,
+        // without making the caller wait as long again.
+        conn.busy_timeout(std::time::Duration::ZERO)?;
+    }
     let actor_id = match global.actor.as_deref() {
         Some(email) => tenant::find_user_id(&conn, email).ok().flatten(),
         None => None,
@@ -149,12 +190,12 @@ pub fn run(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Resul
     report.status = status;
     report.plan = plan;
     report.company_created = created;
-    let actor_id = match global.actor.as_deref() {
-        Some(email) => tenant::find_user_id(&conn, email)?,
-        None => None,
-    };
-    record_import(&conn, &report, actor_id.as_deref(), None)
-        .context("the import is complete, but it could not be recorded in the log")?;
+    match global.actor.as_deref() {
+        Some(email) => tenant::find_user_id(&conn, email),
+        None => Ok(None),
+    }
+    .and_then(|actor_id| record_import(&conn, &report, actor_id.as_deref(), None))
+    .with_context(|| Unlogged(status))?;
     print_summary(reporter, &report);
     reporter.result(&report)?;
     if status == Status::Validated && report.plan.conflict_count > 0 {
