@@ -23,6 +23,8 @@ use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::report::{Reporter, human_bytes};
 
+use super::Unlogged;
+
 /// Where the archive goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
@@ -159,21 +161,7 @@ pub struct ExportReport {
 }
 
 pub fn run(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {
-    run_export(global, args, reporter).map_err(|err| {
-        // SQLite only says "database is locked": say what that means here, and what to do.
-        if crate::error::classify(&err).0 != 7 {
-            return err;
-        }
-        let outcome = match err.downcast_ref::<Unlogged>() {
-            Some(_) => "",
-            None => "; nothing was exported, try again later",
-        };
-        err.context(format!(
-            "another process held a lock on {} for longer than --busy-timeout ({}s){outcome}",
-            global.db.display(),
-            global.busy_timeout
-        ))
-    })
+    run_export(global, args, reporter).map_err(|err| super::explain_busy(err, global, "exported"))
 }
 
 fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {
@@ -350,23 +338,13 @@ pub fn export(
         date_to: request.window.to_label.clone(),
         counts,
     };
-    record_export(conn, actor, &report, &manifest.options)
-        .with_context(|| Unlogged(report.file.clone()))?;
-    Ok(report)
-}
-
-/// The failure of an export whose archive is complete: only its log row is missing.
-#[derive(Debug)]
-struct Unlogged(String);
-
-impl std::fmt::Display for Unlogged {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
+    record_export(conn, actor, &report, &manifest.options).with_context(|| {
+        Unlogged(format!(
             "the archive {} is complete, but the export could not be recorded in the log",
-            self.0
-        )
-    }
+            report.file
+        ))
+    })?;
+    Ok(report)
 }
 
 /// `export_<UTC time>_<random>`: sortable, and unique even for exports in the same second.

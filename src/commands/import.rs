@@ -25,6 +25,8 @@ use crate::error::Failure;
 use crate::import::{ImportActor, Importer, Mode, Plan, Policy};
 use crate::report::Reporter;
 
+use super::Unlogged;
+
 /// The sections read in each pass: people and field definitions first, so tickets can
 /// refer to them.
 const READ_ORDER: [&[Section]; 2] = [
@@ -99,36 +101,7 @@ pub struct FileReport {
 }
 
 pub fn run(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Result<()> {
-    run_import(global, args, reporter).map_err(|err| {
-        // SQLite only says "database is locked": say what that means here, and what to do.
-        if crate::error::classify(&err).0 != 7 {
-            return err;
-        }
-        let outcome = match err.downcast_ref::<Unlogged>() {
-            Some(_) => "",
-            None => "; nothing was imported, try again later",
-        };
-        err.context(format!(
-            "another process held a lock on {} for longer than --busy-timeout ({}s){outcome}",
-            global.db.display(),
-            global.busy_timeout
-        ))
-    })
-}
-
-/// The failure of a run that is done (the import committed, or the validation finished):
-/// only its log row is missing.
-#[derive(Debug)]
-struct Unlogged(Status);
-
-impl std::fmt::Display for Unlogged {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let done = match self.0 {
-            Status::Validated => "the validation is done",
-            _ => "the import is complete",
-        };
-        write!(f, "{done}, but it could not be recorded in the log")
-    }
+    run_import(global, args, reporter).map_err(|err| super::explain_busy(err, global, "imported"))
 }
 
 fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Result<()> {
@@ -195,7 +168,13 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
         None => Ok(None),
     }
     .and_then(|actor_id| record_import(&conn, &report, actor_id.as_deref(), None))
-    .with_context(|| Unlogged(status))?;
+    .with_context(|| {
+        let done = match status {
+            Status::Validated => "the validation is done",
+            _ => "the import is complete",
+        };
+        Unlogged(format!("{done}, but it could not be recorded in the log"))
+    })?;
     print_summary(reporter, &report);
     reporter.result(&report)?;
     if status == Status::Validated && report.plan.conflict_count > 0 {

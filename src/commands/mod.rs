@@ -48,3 +48,25 @@ pub fn open_session(global: &GlobalOpts) -> Result<Session> {
         actor,
     })
 }
+
+/// A run that did its work but could not write its log row.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unlogged(pub String);
+
+/// SQLite only says "database is locked": this says what that means, and what to do.
+/// `undone` names the work that did not happen ("exported", "imported").
+pub fn explain_busy(err: anyhow::Error, global: &GlobalOpts, undone: &str) -> anyhow::Error {
+    if crate::error::classify(&err).0 != 7 {
+        return err;
+    }
+    let outcome = match err.downcast_ref::<Unlogged>() {
+        Some(_) => String::new(),
+        None => format!("; nothing was {undone}, try again later"),
+    };
+    err.context(format!(
+        "another process held a lock on {} for longer than --busy-timeout ({}s){outcome}",
+        global.db.display(),
+        global.busy_timeout
+    ))
+}
