@@ -15,7 +15,7 @@ use crate::archive::records::{
     AttachmentRecord, CompanyRole, CustomFieldRecord, FieldType, PersonRef, TicketRecord,
     UserRecord,
 };
-use crate::archive::validate::Record;
+use crate::archive::validate::{FieldRule, Record};
 use crate::db::import_rows::{AttachmentRow, ImportDb, Kind, TicketChildren, TicketRow};
 
 /// What to do with records that already exist in the target company.
@@ -115,8 +115,9 @@ pub struct Importer<'c> {
     now: String,
     /// The company's members after the import so far: lowercase email → user id.
     members: HashMap<String, String>,
-    /// The company's custom fields after the import so far: name → field id.
-    fields: HashMap<String, String>,
+    /// The company's custom fields after the import so far: name → field id, and what
+    /// its values must be.
+    fields: HashMap<String, (String, Option<FieldRule>)>,
     /// Whether the archive holds its tickets (attachments then always find theirs).
     archive_has_tickets: bool,
     /// A file the web app wrote (no `format` in its manifest): it may leave out an
@@ -139,9 +140,16 @@ impl<'c> Importer<'c> {
         let members = db
             .members()?
             .into_iter()
-            .map(|(email, id)| (email.to_lowercase(), id))
+            .map(|(email, id)| (email.to_ascii_lowercase(), id))
             .collect();
-        let fields = db.custom_fields()?.into_iter().collect();
+        let fields = db
+            .custom_fields()?
+            .into_iter()
+            .map(|(name, id, field_type, options)| {
+                let rule = field_type.and_then(|t| FieldRule::new(t, &options));
+                (name, (id, rule))
+            })
+            .collect();
         Ok(Self {
             db,
             mode,
@@ -226,7 +234,7 @@ impl<'c> Importer<'c> {
     }
 
     fn user(&mut self, user: &UserRecord) -> Result<()> {
-        let key = user.email.to_lowercase();
+        let key = user.email.to_ascii_lowercase();
         let role = user.company_role.unwrap_or(CompanyRole::Member);
         match self.db.find_user(&user.email)? {
             None => {
@@ -264,7 +272,15 @@ impl<'c> Importer<'c> {
                     } else if self.applying() {
                         self.db.write_user(&found.id, user, true)?;
                     }
-                    if self.applying() {
+                    if self.actor.id.as_deref() == Some(found.id.as_str()) {
+                        // An import must not take away the admin rights it runs on.
+                        if role != CompanyRole::Admin {
+                            self.warn(format!(
+                                "user {}: the importing admin's own membership role kept",
+                                user.email
+                            ));
+                        }
+                    } else if self.applying() {
                         self.db.set_membership(&found.id, role, &self.now)?;
                     }
                 }
@@ -279,7 +295,7 @@ impl<'c> Importer<'c> {
             }
         }
         if self.actor.id.is_none()
-            && let Some(id) = self.members.get(&self.actor.email.to_lowercase())
+            && let Some(id) = self.members.get(&self.actor.email.to_ascii_lowercase())
         {
             self.actor.id = Some(id.clone());
         }
@@ -294,7 +310,8 @@ impl<'c> Importer<'c> {
             ));
             FieldType::String
         });
-        match self.fields.get(&field.name).cloned() {
+        let rule = FieldRule::new(field_type, &field.options);
+        match self.fields.get(&field.name).map(|(id, _)| id.clone()) {
             None => {
                 self.plan.outcomes.custom_fields.created += 1;
                 let mut id = PLANNED.to_owned();
@@ -306,7 +323,7 @@ impl<'c> Importer<'c> {
                     };
                     self.db.write_field(&id, field, field_type, false)?;
                 }
-                self.fields.insert(field.name.clone(), id);
+                self.fields.insert(field.name.clone(), (id, rule));
             }
             Some(id) => {
                 let update = self.decide(
@@ -319,8 +336,11 @@ impl<'c> Importer<'c> {
                         )
                     },
                 );
-                if update && self.applying() {
-                    self.db.write_field(&id, field, field_type, true)?;
+                if update {
+                    if self.applying() {
+                        self.db.write_field(&id, field, field_type, true)?;
+                    }
+                    self.fields.insert(field.name.clone(), (id, rule));
                 }
             }
         }
@@ -339,7 +359,7 @@ impl<'c> Importer<'c> {
         let email = person
             .and_then(|p| p.email.as_deref())
             .filter(|e| !e.is_empty());
-        if let Some(id) = email.and_then(|e| self.members.get(&e.to_lowercase())) {
+        if let Some(id) = email.and_then(|e| self.members.get(&e.to_ascii_lowercase())) {
             return Some(id.clone());
         }
         if email.is_none() && !self.web_app_file {
@@ -364,14 +384,21 @@ impl<'c> Importer<'c> {
         }
     }
 
-    /// Re-keys custom field values from names to the target's field ids.
+    /// Re-keys custom field values from names to the target's field ids. A value that does
+    /// not fit the target's own definition of the field (same name, another type) stays out.
     fn field_values(&mut self, values: &Map<String, Value>) -> String {
         let mut by_id = Map::new();
         for (name, value) in values {
             match self.fields.get(name) {
-                Some(id) => {
-                    by_id.insert(id.clone(), value.clone());
-                }
+                Some((id, rule)) => match rule.as_ref().map_or(Ok(()), |r| r.check(value)) {
+                    Ok(()) => {
+                        by_id.insert(id.clone(), value.clone());
+                    }
+                    Err(problem) => self.warn(format!(
+                        "ticket custom field {name}: {problem} for {}'s field; value not imported",
+                        self.company_name
+                    )),
+                },
                 None => self.warn(format!(
                     "ticket custom field {name}: no such field in {}; value not imported",
                     self.company_name

@@ -77,18 +77,6 @@ fn fixture(name: &str) -> PathBuf {
 // ---------------------------------------------------------------------------------------
 // Running the binary
 
-/// Exports Acme as its admin to `out/<name>` (zip or json by extension).
-fn export_acme(demo: &Demo, name: &str) -> PathBuf {
-    let path = demo.out_path(name);
-    demo.acme()
-        .arg("export")
-        .arg("-o")
-        .arg(&path)
-        .assert()
-        .success();
-    path
-}
-
 /// Runs the command, expecting success, and returns its `--json` report.
 fn json_ok(cmd: &mut Command) -> Value {
     let output = cmd.output().expect("run the binary");
@@ -478,7 +466,7 @@ fn init_db(dir: &Path, name: &str) -> PathBuf {
 #[test]
 fn weekly_backup_validates_without_a_database_and_creates_none() {
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.zip");
+    let archive = demo.export_acme("acme.zip");
     let nowhere = demo.dir.path().join("none.db");
 
     cmd(&nowhere)
@@ -514,7 +502,7 @@ fn weekly_backup_validates_without_a_database_and_creates_none() {
 #[test]
 fn weekly_backup_in_json_validates_without_a_database() {
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.json");
+    let archive = demo.export_acme("acme.json");
     let nowhere = demo.dir.path().join("none.db");
     let report = json_ok(
         cmd(&nowhere)
@@ -533,7 +521,7 @@ fn weekly_backup_in_json_validates_without_a_database() {
 #[test]
 fn accidental_deletion_validate_only_shows_exactly_the_deleted_records() {
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.zip");
+    let archive = demo.export_acme("acme.zip");
     let conn = demo.conn();
     let before = acme_counts(&conn);
     delete_tickets_and_carol(&conn);
@@ -577,7 +565,7 @@ fn accidental_deletion_validate_only_shows_exactly_the_deleted_records() {
 #[test]
 fn accidental_deletion_is_restored_with_original_ids_and_nothing_else_changes() {
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.zip");
+    let archive = demo.export_acme("acme.zip");
     let conn = demo.conn();
     let original = dump(&conn);
     delete_tickets_and_carol(&conn);
@@ -663,7 +651,7 @@ fn accidental_deletion_is_restored_with_original_ids_and_nothing_else_changes() 
 #[test]
 fn validate_only_changes_nothing_but_its_log_row() {
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.zip");
+    let archive = demo.export_acme("acme.zip");
     let conn = demo.conn();
     // A state in which the import would write: deleted records to create, edits to overwrite.
     delete_tickets_and_carol(&conn);
@@ -706,7 +694,7 @@ fn validate_only_changes_nothing_but_its_log_row() {
 fn plan_equals_import_for_every_policy() {
     // Skip duplicates after a deletion: creates and skips.
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.zip");
+    let archive = demo.export_acme("acme.zip");
     delete_tickets_and_carol(&demo.conn());
     let plan = json_ok(&mut acme_import(
         &demo,
@@ -719,7 +707,7 @@ fn plan_equals_import_for_every_policy() {
 
     // Overwrite after edits: updates (and a profile kept, with its warning).
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.zip");
+    let archive = demo.export_acme("acme.zip");
     edit_acme(&demo.conn());
     let plan = json_ok(&mut acme_import(
         &demo,
@@ -732,7 +720,7 @@ fn plan_equals_import_for_every_policy() {
 
     // Strict into an empty company of the same database: creates and links.
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.zip");
+    let archive = demo.export_acme("acme.zip");
     add_initech(&demo.conn());
     let plan = json_ok(&mut initech_import(&demo, &["--validate-only"], &archive));
     let done = json_ok(&mut initech_import(&demo, &[], &archive));
@@ -768,7 +756,7 @@ fn json_cell(value: &Sql) -> Value {
 #[test]
 fn moving_to_a_new_account_copies_everything_and_changes_no_other_company() {
     let demo = Demo::new();
-    let archive_path = export_acme(&demo, "acme.zip");
+    let archive_path = demo.export_acme("acme.zip");
     let archive = Archive::read(&archive_path);
     let conn = demo.conn();
     add_initech(&conn);
@@ -951,7 +939,7 @@ fn moving_to_a_new_account_copies_everything_and_changes_no_other_company() {
 #[test]
 fn importing_into_the_new_account_again_creates_nothing() {
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.zip");
+    let archive = demo.export_acme("acme.zip");
     let conn = demo.conn();
     add_initech(&conn);
     json_ok(&mut initech_import(&demo, &[], &archive));
@@ -986,7 +974,7 @@ fn importing_into_the_new_account_again_creates_nothing() {
 #[test]
 fn strict_import_of_existing_data_exits_4_names_the_email_and_writes_nothing() {
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.zip");
+    let archive = demo.export_acme("acme.zip");
     let conn = demo.conn();
     // Something to create too, so "writes nothing" means something.
     conn.execute("DELETE FROM tickets WHERE id = ?1", [T1])
@@ -1030,7 +1018,7 @@ fn strict_import_of_existing_data_exits_4_names_the_email_and_writes_nothing() {
 #[test]
 fn overwrite_puts_edited_fields_back() {
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.zip");
+    let archive = demo.export_acme("acme.zip");
     let conn = demo.conn();
     let original = dump(&conn);
     edit_acme(&conn);
@@ -1090,7 +1078,7 @@ fn overwrite_puts_edited_fields_back() {
 #[test]
 fn overwrite_keeps_the_profile_of_a_user_of_another_company_but_sets_the_role() {
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.zip");
+    let archive = demo.export_acme("acme.zip");
     let conn = demo.conn();
     edit_acme(&conn);
     let globex_before = RecordIds::in_db(&conn, ids::GLOBEX);
@@ -1135,7 +1123,7 @@ fn overwrite_keeps_the_profile_of_a_user_of_another_company_but_sets_the_role() 
 #[test]
 fn skip_duplicates_with_overwrite_is_a_usage_error() {
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.zip");
+    let archive = demo.export_acme("acme.zip");
     let before = dump(&demo.conn());
     fails_with(
         demo.acme()
@@ -1219,7 +1207,7 @@ fn restore_onto_new_db(demo: &Demo, archive: &Path) -> (PathBuf, Value) {
 
 fn round_trip(name: &str) {
     let demo = Demo::new();
-    let first_path = export_acme(&demo, name);
+    let first_path = demo.export_acme(name);
     let first = Archive::read(&first_path);
     let (new_db, _) = restore_onto_new_db(&demo, &first_path);
 
@@ -1262,7 +1250,7 @@ fn round_trip_through_an_empty_database_keeps_every_record_json() {
 #[test]
 fn restore_onto_a_new_database_creates_the_company_and_its_records() {
     let demo = Demo::new();
-    let archive_path = export_acme(&demo, "acme.zip");
+    let archive_path = demo.export_acme("acme.zip");
     let archive = Archive::read(&archive_path);
     let (new_db, report) = restore_onto_new_db(&demo, &archive_path);
     assert_eq!(report["passwordResetRequired"], 5);
@@ -1296,7 +1284,7 @@ fn restore_onto_a_new_database_creates_the_company_and_its_records() {
 #[test]
 fn create_company_needs_an_active_admin_among_the_archive_users() {
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.zip");
+    let archive = demo.export_acme("acme.zip");
     let new_db = init_db(demo.dir.path(), "new.db");
     let before = dump(&open_db(&new_db));
     for actor in [
@@ -1318,7 +1306,7 @@ fn create_company_needs_an_active_admin_among_the_archive_users() {
 #[test]
 fn without_create_company_a_missing_company_exits_6_listing_the_choices() {
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.zip");
+    let archive = demo.export_acme("acme.zip");
     let new_db = init_db(demo.dir.path(), "new.db");
     let conn = open_db(&new_db);
     conn.execute(
@@ -1580,7 +1568,7 @@ fn compressed_range(bytes: &[u8], name: &str) -> std::ops::Range<usize> {
 #[test]
 fn a_flipped_byte_in_a_zip_entry_exits_3() {
     let demo = Demo::new();
-    let mut bytes = fs::read(export_acme(&demo, "acme.zip")).unwrap();
+    let mut bytes = fs::read(demo.export_acme("acme.zip")).unwrap();
     let range = compressed_range(&bytes, "tickets.json");
     bytes[range.start + range.len() / 2] ^= 0x10;
     let damaged = demo.out_path("flipped.zip");
@@ -1591,7 +1579,7 @@ fn a_flipped_byte_in_a_zip_entry_exits_3() {
 #[test]
 fn a_truncated_zip_exits_3() {
     let demo = Demo::new();
-    let bytes = fs::read(export_acme(&demo, "acme.zip")).unwrap();
+    let bytes = fs::read(demo.export_acme("acme.zip")).unwrap();
     let damaged = demo.out_path("truncated.zip");
     fs::write(&damaged, &bytes[..bytes.len() / 2]).unwrap();
     assert_rejected(&demo, &damaged, &["zip"]);
@@ -1599,7 +1587,7 @@ fn a_truncated_zip_exits_3() {
 
 /// The demo's json archive with one edit to its document.
 fn edited_json_archive(demo: &Demo, name: &str, edit: impl FnOnce(&mut Value)) -> PathBuf {
-    let mut document = json(&fs::read(export_acme(demo, "acme.json")).unwrap());
+    let mut document = json(&fs::read(demo.export_acme("acme.json")).unwrap());
     edit(&mut document);
     let path = demo.out_path(name);
     fs::write(&path, serde_json::to_vec_pretty(&document).unwrap()).unwrap();
@@ -1643,7 +1631,7 @@ fn a_custom_field_value_of_the_wrong_type_is_refused_with_its_place() {
 #[test]
 fn an_entry_changed_behind_the_manifest_fails_its_checksum() {
     let demo = Demo::new();
-    let bytes = fs::read(export_acme(&demo, "acme.zip")).unwrap();
+    let bytes = fs::read(demo.export_acme("acme.zip")).unwrap();
     let tampered = rewrite_zip(&bytes, |entries| {
         let tickets = entries.get_mut("tickets.json").unwrap();
         let text = String::from_utf8(tickets.clone()).unwrap();
@@ -1660,7 +1648,7 @@ fn an_entry_changed_behind_the_manifest_fails_its_checksum() {
 #[test]
 fn a_newer_format_version_names_both_versions() {
     let demo = Demo::new();
-    let bytes = fs::read(export_acme(&demo, "acme.zip")).unwrap();
+    let bytes = fs::read(demo.export_acme("acme.zip")).unwrap();
     let newer = rewrite_zip(&bytes, |entries| {
         let mut manifest = json(&entries["manifest.json"]);
         manifest["formatVersion"] = json!(2);
@@ -1680,7 +1668,7 @@ fn a_newer_format_version_names_both_versions() {
 #[test]
 fn a_non_admin_actor_exits_5_and_changes_nothing() {
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.zip");
+    let archive = demo.export_acme("acme.zip");
     let before = dump(&demo.conn());
     for actor in [ids::ACME_CUSTOMER, ids::INACTIVE_ADMIN, ids::GLOBEX_ADMIN] {
         let stderr = fails_with(
@@ -1750,7 +1738,7 @@ fn a_missing_archive_exits_6() {
 #[test]
 fn an_unknown_company_exits_6() {
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.zip");
+    let archive = demo.export_acme("acme.zip");
     let before = dump(&demo.conn());
     let stderr = fails_with(
         demo.cmd()
@@ -1770,7 +1758,7 @@ fn an_unknown_company_exits_6() {
 #[test]
 fn every_run_writes_one_import_log_row_with_the_web_app_keys() {
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.zip");
+    let archive = demo.export_acme("acme.zip");
     let conn = demo.conn();
     delete_tickets_and_carol(&conn);
 
@@ -1832,7 +1820,7 @@ fn every_run_writes_one_import_log_row_with_the_web_app_keys() {
 fn dash_reads_the_archive_from_stdin() {
     let demo = Demo::new();
     for name in ["acme.zip", "acme.json"] {
-        let bytes = fs::read(export_acme(&demo, name)).unwrap();
+        let bytes = fs::read(demo.export_acme(name)).unwrap();
         let conn = demo.conn();
         conn.execute("DELETE FROM tickets WHERE id = ?1", [T1])
             .unwrap();
@@ -1884,7 +1872,7 @@ fn json_import_report_shape() {
 #[test]
 fn json_validate_file_report_shape() {
     let demo = Demo::new();
-    let archive = export_acme(&demo, "acme.zip");
+    let archive = demo.export_acme("acme.zip");
     let mut report = json_ok(
         cmd(&demo.dir.path().join("none.db"))
             .args(["--json", "import", "--validate-only"])
@@ -1892,4 +1880,136 @@ fn json_validate_file_report_shape() {
     );
     redact(&mut report, &["importId", "exportId", "exportedAt", "file"]);
     insta::assert_json_snapshot!("json_validate_file_report", report);
+}
+
+// ---------------------------------------------------------------------------------------
+// What another company's archive may not do
+
+/// Globex gets a `seats` field of its own, a string, with a value no integer field takes.
+fn globex_with_text_seats(demo: &Demo) -> PathBuf {
+    let conn = demo.conn();
+    conn.execute_batch(
+        "INSERT INTO custom_fields (id, company_id, name, label, type, is_required, options,
+                validation, display_order, is_active, created_at, updated_at)
+         VALUES ('f0000000-0000-4000-8000-0000000000g1', 'c0000000-0000-4000-8000-000000000002',
+                 'seats', 'Seats', 'string', 0, NULL, NULL, 2, 1,
+                 '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+         UPDATE tickets SET custom_field_values =
+                '{\"f0000000-0000-4000-8000-0000000000g1\":\"many\"}'
+         WHERE id = 'b0000000-0000-4000-8000-000000000102';",
+    )
+    .unwrap();
+    let path = demo.out_path("globex.zip");
+    demo.cmd()
+        .args([
+            "--company",
+            "Globex \"Zürich\" & Co",
+            "--actor",
+            ids::GLOBEX_ADMIN,
+        ])
+        .args(["export", "-o"])
+        .arg(&path)
+        .assert()
+        .success();
+    path
+}
+
+#[test]
+fn a_value_that_does_not_fit_the_targets_field_stays_out() {
+    let demo = Demo::new();
+    let archive = globex_with_text_seats(&demo);
+    let report = json_ok(&mut acme_import(&demo, &["--skip-duplicates"], &archive));
+    let warnings = report["warnings"].as_object().unwrap();
+    assert!(
+        warnings
+            .keys()
+            .any(|w| w.contains("seats") && w.contains("expected integer")),
+        "{warnings:?}"
+    );
+    // Acme's copy of the laptop ticket has no value under Acme's integer `seats` field.
+    let conn = demo.conn();
+    let values = strings(
+        &conn,
+        "SELECT custom_field_values FROM tickets
+         WHERE company_id = ?1 AND title = 'Globex: new laptop'",
+        [ids::ACME],
+    );
+    assert_eq!(values.len(), 1);
+    let values: Value = serde_json::from_str(values.iter().next().unwrap()).unwrap();
+    assert!(
+        values.get(FIELD_SEATS).is_none(),
+        "a text value went into Acme's integer field: {values}"
+    );
+    // So Acme's next export is still a valid archive.
+    let again = demo.export_acme("again.zip");
+    cmd(&demo.dir.path().join("none.db"))
+        .args(["import", "--validate-only"])
+        .arg(&again)
+        .assert()
+        .success();
+}
+
+#[test]
+fn an_overwrite_never_demotes_the_importing_admin() {
+    let demo = Demo::new();
+    let conn = demo.conn();
+    // ada is a plain member of Globex, so Globex's archive says "member" for her.
+    conn.execute(
+        "INSERT INTO user_company_associations VALUES (?1, ?2, 'member', ?3, ?3)",
+        [
+            "a0000000-0000-4000-8000-000000000001",
+            ids::GLOBEX,
+            "2026-01-01T00:00:00.000Z",
+        ],
+    )
+    .unwrap();
+    let archive = demo.out_path("globex.zip");
+    demo.cmd()
+        .args(["--company", ids::GLOBEX, "--actor", ids::GLOBEX_ADMIN])
+        .args(["export", "-o"])
+        .arg(&archive)
+        .assert()
+        .success();
+    let report = json_ok(&mut acme_import(&demo, &["--overwrite", "--yes"], &archive));
+    assert_eq!(
+        strings(
+            &conn,
+            "SELECT role FROM user_company_associations WHERE user_id = ?1 AND company_id = ?2",
+            ["a0000000-0000-4000-8000-000000000001", ids::ACME]
+        ),
+        BTreeSet::from(["admin".to_owned()]),
+        "ada lost her admin rights to her own import"
+    );
+    let warnings = report["warnings"].as_object().unwrap();
+    assert!(
+        warnings.keys().any(|w| w.contains("ada@acme.example")),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn emails_that_differ_beyond_ascii_case_are_two_users() {
+    // SQLite's NOCASE folds ASCII only, so the database can hold both; so may an archive.
+    let demo = Demo::new();
+    let path = demo.export_acme("acme.json");
+    let mut document: Value = json(&fs::read(&path).unwrap());
+    let users = document["data"]["users"].as_array_mut().unwrap();
+    let template = users[0].clone();
+    for (id, email) in [
+        ("u-eva-1", "Éva@acme.example"),
+        ("u-eva-2", "éva@acme.example"),
+    ] {
+        let mut user = template.clone();
+        user["id"] = json!(id);
+        user["email"] = json!(email);
+        users.push(user);
+    }
+    let count = users.len();
+    document["exportInfo"]["counts"]["users"] = json!(count);
+    fs::write(&path, serde_json::to_vec(&document).unwrap()).unwrap();
+    cmd(&demo.dir.path().join("none.db"))
+        .args(["import", "--validate-only"])
+        .arg(&path)
+        .assert()
+        .success();
 }

@@ -62,9 +62,33 @@ pub enum Record {
 
 /// A custom field definition as far as value checks need it.
 #[derive(Debug, Clone)]
-struct FieldRule {
+pub struct FieldRule {
     field_type: FieldType,
     options: Vec<String>,
+}
+
+impl FieldRule {
+    /// The rule of a field of this type; a picklist's options are its array of strings
+    /// (`None` when `options` is not one).
+    pub fn new(field_type: FieldType, options: &Value) -> Option<FieldRule> {
+        let options = match (field_type, options.as_array()) {
+            (FieldType::Picklist, Some(items)) if items.iter().all(Value::is_string) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            (FieldType::Picklist, _) => return None,
+            _ => Vec::new(),
+        };
+        Some(FieldRule {
+            field_type,
+            options,
+        })
+    }
+
+    /// Checks a value against the rule; `null` clears a field and is fine.
+    pub fn check(&self, value: &Value) -> Result<(), String> {
+        check_value(self, value)
+    }
 }
 
 /// Checks records as they stream past; `finish` gives the verdict.
@@ -184,7 +208,13 @@ impl Validator {
                 user.email
             ));
         }
-        self.unique("user email", place, "email", &user.email.to_lowercase());
+        // SQLite's NOCASE, which makes emails unique, folds ASCII letters only.
+        self.unique(
+            "user email",
+            place,
+            "email",
+            &user.email.to_ascii_lowercase(),
+        );
         check_time(&mut self.problems, place, "createdAt", &user.created_at);
         check_time(&mut self.problems, place, "updatedAt", &user.updated_at);
         Some(Record::User(user))
@@ -199,29 +229,16 @@ impl Validator {
         }
         self.unique("custom field name", place, "name", &field.name);
         let field_type = field.field_type.unwrap_or(FieldType::String);
-        let mut options = Vec::new();
-        if field_type == FieldType::Picklist {
-            match field.options.as_array() {
-                Some(items) if items.iter().all(Value::is_string) => {
-                    options = items
-                        .iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect();
-                }
-                _ => self.problems.push(format!(
-                    "{place}.options: a picklist needs an array of strings"
-                )),
+        match FieldRule::new(field_type, &field.options) {
+            Some(rule) => {
+                self.fields.insert(field.name.clone(), rule);
             }
+            None => self.problems.push(format!(
+                "{place}.options: a picklist needs an array of strings"
+            )),
         }
         check_time(&mut self.problems, place, "createdAt", &field.created_at);
         check_time(&mut self.problems, place, "updatedAt", &field.updated_at);
-        self.fields.insert(
-            field.name.clone(),
-            FieldRule {
-                field_type,
-                options,
-            },
-        );
         Some(Record::CustomField(field))
     }
 
@@ -504,7 +521,6 @@ fn check_person(problems: &mut Vec<String>, place: Place, key: &str, person: Opt
     }
 }
 
-/// Checks a custom field value against its definition; `null` clears a field and is fine.
 fn check_value(rule: &FieldRule, value: &Value) -> Result<(), String> {
     if value.is_null() {
         return Ok(());

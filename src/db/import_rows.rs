@@ -112,13 +112,25 @@ impl<'c> ImportDb<'c> {
         Ok(rows)
     }
 
-    /// The company's custom fields as (name, id).
-    pub fn custom_fields(&self) -> Result<Vec<(String, String)>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT name, id FROM custom_fields WHERE company_id = ?1")?;
+    /// The company's custom fields as (name, id, type, options); the type is `None` when
+    /// the archive format does not know it.
+    pub fn custom_fields(&self) -> Result<Vec<(String, String, Option<FieldType>, Value)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name, id, type, options FROM custom_fields WHERE company_id = ?1",
+        )?;
         let rows = stmt
-            .query_map([&self.company_id], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .query_map([&self.company_id], |row| {
+                let field_type: String = row.get(2)?;
+                let options: Option<String> = row.get(3)?;
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    FieldType::parse(&field_type),
+                    options
+                        .and_then(|text| serde_json::from_str(&text).ok())
+                        .unwrap_or(Value::Null),
+                ))
+            })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
