@@ -145,9 +145,11 @@ impl<'c> Importer<'c> {
         let fields = db
             .custom_fields()?
             .into_iter()
-            .map(|(name, id, field_type, options)| {
-                let rule = field_type.and_then(|t| FieldRule::new(t, &options));
-                (name, (id, rule))
+            .map(|field| {
+                let rule = field
+                    .field_type
+                    .and_then(|t| FieldRule::new(t, &field.options));
+                (field.name, (field.id, rule))
             })
             .collect();
         Ok(Self {

@@ -112,9 +112,8 @@ impl<'c> ImportDb<'c> {
         Ok(rows)
     }
 
-    /// The company's custom fields as (name, id, type, options); the type is `None` when
-    /// the archive format does not know it.
-    pub fn custom_fields(&self) -> Result<Vec<(String, String, Option<FieldType>, Value)>> {
+    /// The company's custom fields.
+    pub fn custom_fields(&self) -> Result<Vec<TargetField>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT name, id, type, options FROM custom_fields WHERE company_id = ?1",
         )?;
@@ -122,14 +121,14 @@ impl<'c> ImportDb<'c> {
             .query_map([&self.company_id], |row| {
                 let field_type: String = row.get(2)?;
                 let options: Option<String> = row.get(3)?;
-                Ok((
-                    row.get(0)?,
-                    row.get(1)?,
-                    FieldType::parse(&field_type),
-                    options
+                Ok(TargetField {
+                    name: row.get(0)?,
+                    id: row.get(1)?,
+                    field_type: FieldType::parse(&field_type),
+                    options: options
                         .and_then(|text| serde_json::from_str(&text).ok())
                         .unwrap_or(Value::Null),
-                ))
+                })
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
@@ -495,6 +494,16 @@ impl<'c> ImportDb<'c> {
         ])?;
         Ok(())
     }
+}
+
+/// A custom field of the target company.
+#[derive(Debug)]
+pub struct TargetField {
+    pub name: String,
+    pub id: String,
+    /// `None` for a type the archive format does not know.
+    pub field_type: Option<FieldType>,
+    pub options: Value,
 }
 
 /// The ids of an existing ticket's notes and history entries.
