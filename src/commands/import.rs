@@ -10,6 +10,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use indicatif::ProgressBar;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use serde_json::json;
@@ -243,6 +244,13 @@ fn attempt_import(
             id: Some(actor.id),
         }
     };
+    let progress = match manifest.counts {
+        Some(c) => reporter.progress(
+            c.users + c.custom_fields + c.tickets + c.attachments,
+            "importing",
+        ),
+        None => ProgressBar::hidden(),
+    };
     let mut job = Job {
         archive: &mut archive,
         manifest: &manifest,
@@ -250,6 +258,7 @@ fn attempt_import(
         create,
         policy,
         actor,
+        progress,
     };
     if args.validate_only {
         let plan = job.plan_only(conn)?;
@@ -280,7 +289,7 @@ fn input_from(file: Option<PathBuf>) -> Result<Input> {
 pub fn validate_archive(input: &Input) -> Result<(ArchiveFile, Manifest, Counts)> {
     let mut archive = ArchiveFile::open(input)?;
     let mut validator = Validator::new();
-    read_pass(&mut archive, &mut validator, None)?;
+    read_pass(&mut archive, &mut validator, None, &ProgressBar::hidden())?;
     let manifest = validator.require_manifest()?.clone();
     Ok((archive, manifest, validator.counts()))
 }
@@ -311,12 +320,14 @@ fn read_pass(
     archive: &mut ArchiveFile,
     validator: &mut Validator,
     mut importer: Option<&mut Importer<'_>>,
+    progress: &ProgressBar,
 ) -> Result<BTreeSet<Section>> {
     let mut present = BTreeSet::new();
     for sections in READ_ORDER {
         present.extend(archive.read(sections, &mut |event| match event {
             Event::Manifest(value) => validator.check_manifest(value),
             Event::Record(section, index, value) => {
+                progress.inc(1);
                 if let Some(record) = validator.check_record(section, index, value)?
                     && let Some(importer) = importer.as_deref_mut()
                 {
@@ -437,6 +448,8 @@ struct Job<'a> {
     create: bool,
     policy: Policy,
     actor: ImportActor,
+    /// Records read, on a terminal.
+    progress: ProgressBar,
 }
 
 impl Job<'_> {
@@ -510,7 +523,14 @@ impl Job<'_> {
             self.manifest.format.is_none(),
         )?;
         let mut validator = Validator::new();
-        read_pass(self.archive, &mut validator, Some(&mut importer))?;
+        self.progress.reset();
+        read_pass(
+            self.archive,
+            &mut validator,
+            Some(&mut importer),
+            &self.progress,
+        )?;
+        self.progress.finish_and_clear();
         Ok(importer.finish())
     }
 }
