@@ -17,6 +17,7 @@ use crate::archive::records::{
 };
 use crate::archive::validate::{FieldRule, Record};
 use crate::db::import_rows::{AttachmentRow, ImportDb, Kind, TicketChildren, TicketRow};
+use crate::error::Failure;
 
 /// What to do with records that already exist in the target company.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -165,6 +166,11 @@ impl<'c> Importer<'c> {
             web_app_file,
             plan: Plan::default(),
         })
+    }
+
+    /// Whether the target company had no tickets when the import began.
+    pub fn started_empty(&self) -> bool {
+        self.db.started_empty()
     }
 
     pub fn finish(self) -> Plan {
@@ -495,6 +501,21 @@ impl<'c> Importer<'c> {
 
     fn attachment(&mut self, attachment: &AttachmentRecord) -> Result<()> {
         let ticket_id = self.db.resolve(Kind::Ticket, &attachment.ticket_id)?;
+        // Writing into a company that started empty, with the archive's tickets already
+        // written: a reference that finds nothing points outside the archive. (Elsewhere
+        // the validator has said so before the record got here.)
+        let outside = |what: &str, id: &str| -> anyhow::Error {
+            Failure::InvalidArchive(format!(
+                "attachment {}: its {what} {id} is not in the archive",
+                attachment.id
+            ))
+            .into()
+        };
+        let refs_checked_here =
+            self.applying() && self.db.started_empty() && self.archive_has_tickets;
+        if ticket_id.is_none() && refs_checked_here {
+            return Err(outside("ticket", &attachment.ticket_id));
+        }
         if ticket_id.is_none() && !(self.mode == Mode::Plan && self.archive_has_tickets) {
             self.warn(format!(
                 "attachment {}: its ticket {} is neither in the archive nor in {}; not imported",
@@ -507,6 +528,9 @@ impl<'c> Importer<'c> {
                 let found = self
                     .db
                     .resolve_under(Kind::Note, note, ticket_id.as_deref())?;
+                if found.is_none() && refs_checked_here {
+                    return Err(outside("note", note));
+                }
                 if found.is_none() && !(self.mode == Mode::Plan && self.archive_has_tickets) {
                     self.warn(format!(
                         "attachment {}: its note {note} was not found; attached to the ticket only",

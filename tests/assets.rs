@@ -625,7 +625,9 @@ fn files_section(roff: &mut Roff, root: &Command) {
          name in lower case with dashes, and the UTC time of the export. It is written under \
          a temporary name beginning with a dot in the same directory and renamed once it is \
          complete and synced, so an interrupted export leaves no partial archive. It is \
-         created with mode 0600, as it holds personal data.",
+         created with mode 0600, as it holds personal data. The temporary file of an export \
+         that was killed outright (.NAME.RANDOM.partial) is removed by the next export into \
+         the same directory once it is an hour old.",
     )]);
 }
 

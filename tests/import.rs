@@ -2013,3 +2013,111 @@ fn emails_that_differ_beyond_ascii_case_are_two_users() {
         .assert()
         .success();
 }
+
+// ---------------------------------------------------------------------------------------
+// Repeated records: the validator (with a database to plan against, or none) and the
+// database itself (an import into an empty company) both refuse them
+
+/// Acme's json archive with `edit` applied to its document, counts kept honest.
+fn edited_acme_json(demo: &Demo, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let path = demo.export_acme("edited.json");
+    let mut document: Value = json(&fs::read(&path).unwrap());
+    edit(&mut document);
+    let data = &document["data"];
+    let tickets = data["tickets"].as_array().unwrap();
+    let children = |key: &str| -> usize {
+        tickets
+            .iter()
+            .map(|t| t[key].as_array().unwrap().len())
+            .sum()
+    };
+    let counts = json!({
+        "users": data["users"].as_array().unwrap().len(),
+        "customFields": data["customFields"].as_array().unwrap().len(),
+        "tickets": tickets.len(),
+        "notes": children("notes"),
+        "history": children("history"),
+        "attachments": data["attachments"].as_array().unwrap().len(),
+    });
+    document["exportInfo"]["counts"] = counts;
+    fs::write(&path, serde_json::to_vec(&document).unwrap()).unwrap();
+    path
+}
+
+/// Restoring `archive` onto a new database exits 3 naming `problem`, and leaves the new
+/// database without a company; checking the file alone exits 3 too.
+fn refused_everywhere(demo: &Demo, archive: &Path, problem: &str, alone: &str) {
+    let new_db = init_db(demo.dir.path(), "fresh.db");
+    let stderr = fails_with(
+        cmd(&new_db)
+            .args(["--actor", ids::ACME_ADMIN, "import", "--create-company"])
+            .arg(archive),
+        3,
+    );
+    assert!(stderr.contains(problem), "{stderr}");
+    assert_eq!(count_rows(&open_db(&new_db), "companies"), 0);
+    assert_eq!(count_rows(&open_db(&new_db), "tickets"), 0);
+    let stderr = fails_with(
+        cmd(&demo.dir.path().join("none.db"))
+            .args(["import", "--validate-only"])
+            .arg(archive),
+        3,
+    );
+    assert!(stderr.contains(alone), "{stderr}");
+}
+
+#[test]
+fn a_ticket_twice_is_refused_even_into_an_empty_company() {
+    let demo = Demo::new();
+    let archive = edited_acme_json(&demo, |doc| {
+        let tickets = doc["data"]["tickets"].as_array_mut().unwrap();
+        let mut copy = tickets[1].clone();
+        copy["notes"] = json!([]);
+        copy["history"] = json!([]);
+        tickets.push(copy);
+    });
+    refused_everywhere(&demo, &archive, "more than once", "duplicate ticket id");
+}
+
+#[test]
+fn a_note_under_two_tickets_is_refused_even_into_an_empty_company() {
+    let demo = Demo::new();
+    let archive = edited_acme_json(&demo, |doc| {
+        let tickets = doc["data"]["tickets"].as_array_mut().unwrap();
+        let note = tickets[0]["notes"][0].clone();
+        tickets[1]["notes"].as_array_mut().unwrap().push(note);
+    });
+    refused_everywhere(&demo, &archive, "more than once", "duplicate note id");
+}
+
+#[test]
+fn an_attachment_of_a_ticket_outside_the_archive_is_refused_even_into_an_empty_company() {
+    let demo = Demo::new();
+    let archive = edited_acme_json(&demo, |doc| {
+        doc["data"]["attachments"][0]["ticketId"] = json!("b0000000-0000-4000-8000-00000000dead");
+    });
+    refused_everywhere(&demo, &archive, "not in the archive", "not in the archive");
+}
+
+#[test]
+fn a_json_document_with_attachments_before_tickets_loses_none() {
+    let demo = Demo::new();
+    // Re-serialized with sorted keys: `attachments` comes first in `data`.
+    let archive = edited_acme_json(&demo, |_| {});
+    let text = fs::read_to_string(&archive).unwrap();
+    assert!(text.find("\"attachments\"").unwrap() < text.find("\"tickets\"").unwrap());
+    let new_db = init_db(demo.dir.path(), "fresh.db");
+    let report = json_ok(
+        cmd(&new_db)
+            .args([
+                "--actor",
+                ids::ACME_ADMIN,
+                "--json",
+                "import",
+                "--create-company",
+            ])
+            .arg(&archive),
+    );
+    assert_eq!(tally(&report, "attachments"), [3, 0, 0, 0]);
+    assert_eq!(count_rows(&open_db(&new_db), "file_attachments"), 3);
+}

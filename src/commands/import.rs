@@ -28,11 +28,13 @@ use crate::report::Reporter;
 
 use super::Unlogged;
 
-/// The sections read in each pass: people and field definitions first, so tickets can
-/// refer to them.
-const READ_ORDER: [&[Section]; 2] = [
+/// The sections read in each pass over the archive: people and field definitions first,
+/// so tickets can refer to them, and attachments after the tickets they belong to. (A json
+/// document may hold its sections in any order; a zip is read entry by entry.)
+const READ_ORDER: [&[Section]; 3] = [
     &[Section::Users, Section::CustomFields],
-    &[Section::Tickets, Section::Attachments],
+    &[Section::Tickets],
+    &[Section::Attachments],
 ];
 
 /// The outcome of an import run.
@@ -522,7 +524,13 @@ impl Job<'_> {
             self.manifest.options.include_tickets,
             self.manifest.format.is_none(),
         )?;
-        let mut validator = Validator::new();
+        // Into an empty company the database refuses repeated ids itself; elsewhere the
+        // validator must remember them.
+        let mut validator = if mode == Mode::Apply && importer.started_empty() {
+            Validator::without_record_ids()
+        } else {
+            Validator::new()
+        };
         self.progress.reset();
         read_pass(
             self.archive,

@@ -15,6 +15,7 @@ use crate::archive::records::{
     AttachmentRecord, CompanyRole, CustomFieldRecord, FieldType, HistoryRecord, NoteRecord,
     TicketRecord, UserRecord,
 };
+use crate::error::Failure;
 
 /// Record kinds that are found by archive id (directly or through the id map).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -353,9 +354,23 @@ impl<'c> ImportDb<'c> {
 
     /// The id a new record gets: its archive id when free anywhere in the database, else a
     /// fresh one, recorded in the id map.
+    ///
+    /// In a company that started empty, an id this import already claimed (in the company,
+    /// or in the id map since `now`) can only be an archive that holds the same record
+    /// twice: that is refused here, so such imports need not remember every id they read.
     pub fn claim_id(&self, kind: Kind, archive_id: &str, now: &str) -> Result<String> {
         if !self.exists(kind.anywhere_sql(), [archive_id])? {
             return Ok(archive_id.to_owned());
+        }
+        if self.started_empty
+            && (self.in_company(kind, archive_id, None)?
+                || self.claimed_since(kind, archive_id, now)?)
+        {
+            return Err(Failure::InvalidArchive(format!(
+                "the archive holds {} {archive_id} more than once",
+                kind.name()
+            ))
+            .into());
         }
         let fresh = uuid::Uuid::new_v4().to_string();
         self.map_in_use.set(true);
@@ -368,6 +383,20 @@ impl<'c> ImportDb<'c> {
             )?
             .execute(params![self.company_id, kind.name(), archive_id, fresh, now])?;
         Ok(fresh)
+    }
+
+    /// Whether the id map got this archive id at `now` (by this import).
+    fn claimed_since(&self, kind: Kind, archive_id: &str, now: &str) -> Result<bool> {
+        self.exists(
+            "SELECT 1 FROM bomizzel_backup_id_map
+             WHERE company_id = ?1 AND kind = ?2 AND archive_id = ?3 AND created_at = ?4",
+            params![self.company_id, kind.name(), archive_id, now],
+        )
+    }
+
+    /// Whether the company had no tickets when the import began.
+    pub fn started_empty(&self) -> bool {
+        self.started_empty
     }
 
     /// Inserts a ticket, or (with `existing`) updates that ticket of the company.
