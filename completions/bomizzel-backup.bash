@@ -339,7 +339,7 @@ _bomizzel__backup() {
             return 0
             ;;
         bomizzel__subcmd__backup__subcmd__prune)
-            opts="-q -h -V --older-than --keep-last --dry-run --db --company --actor --busy-timeout --quiet --json --help --version"
+            opts="-q -h -V --older-than --keep-last --dir --dry-run --db --company --actor --busy-timeout --quiet --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -350,6 +350,10 @@ _bomizzel__backup() {
                     return 0
                     ;;
                 --keep-last)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -92,6 +92,7 @@ complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history"
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -s V -l version -d 'Print version'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -l older-than -d 'Delete recorded archives older than this: a number and a unit, h (hours), d (days) or w (weeks), e.g. 24h, 7d, 12w' -r
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -l keep-last -d 'Always keep this many of the newest archives that still exist, whatever their age' -r
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -l dir -d 'Only archives in this directory (or below it): lets separate folders keep separate policies, e.g. weekly backups and short-lived download copies' -r -F
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -l db -d 'The Bomizzel SQLite database' -r -F
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -l company -d 'The company, by id or name; may be left out when the database holds only one' -r
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -l actor -d 'Who is running the command: the email of an active admin of the company' -r

@@ -232,6 +232,11 @@ pub struct PruneArgs {
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub keep_last: u64,
 
+    /// Only archives in this directory (or below it): lets separate folders keep separate
+    /// policies, e.g. weekly backups and short-lived download copies
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
     /// Say what would be deleted, and delete nothing
     #[arg(long)]
     pub dry_run: bool,

@@ -700,17 +700,17 @@ fn examples_section(roff: &mut Roff) {
                 "BOMIZZEL_DB=/srv/bomizzel/bomizzel.db",
                 "BOMIZZEL_COMPANY=Acme Corp",
                 "BOMIZZEL_ACTOR=ada@acme.example",
-                "30 2 * * 1  bomizzel-backup -q export -o /backups/ && bomizzel-backup -q prune --older-than 12w --keep-last 3",
+                "30 2 * * 1  bomizzel-backup -q export -o /backups/ && bomizzel-backup -q prune --older-than 12w --keep-last 3 --dir /backups",
             ],
         ),
         (
-            "Download copies that expire after 24 hours, for a company whose exports are all \
-             such copies: prune every hour, keeping none by count. Prune works on all of the \
-             company's recorded exports, in any folder, so for a company that also has weekly \
-             backups this job would delete them a day after they were made; stream its \
-             download copies with export -o - instead, which records no file, and clear their \
-             folder with find(1):",
-            &["0 * * * *  bomizzel-backup -q prune --older-than 24h --keep-last 0"],
+            "Download copies that expire after 24 hours, exported into a folder of their own: \
+             prune that folder every hour, keeping none by count. Without --dir, prune works \
+             on all of the company's recorded exports, in any folder, and would take the \
+             weekly backups as well:",
+            &[
+                "0 * * * *  bomizzel-backup -q prune --older-than 24h --keep-last 0 --dir /srv/downloads",
+            ],
         ),
         (
             "Who restored what: the last imports, then one of them in full (its file, the \

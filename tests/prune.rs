@@ -745,3 +745,44 @@ fn the_actor_must_be_an_admin() {
         .code(5);
     assert_eq!(files_under(&demo.out), names(["old.zip"]));
 }
+
+#[test]
+fn dir_limits_the_policy_to_one_folder() {
+    // Weekly backups in one folder, short-lived download copies in another: the 24-hour
+    // cleanup of the downloads must not touch the weekly backups.
+    let demo = Demo::new();
+    for folder in ["weekly", "downloads"] {
+        fs::create_dir(demo.out_path(folder)).unwrap();
+    }
+    let weekly = old_export(&demo, "weekly/w1.zip", "-3 days");
+    let download = old_export(&demo, "downloads/d1.zip", "-2 days");
+    let fresh = export_acme(&demo, "downloads/d2.zip");
+    let policy = ["--older-than", "24h", "--keep-last", "0"];
+
+    // Without a folder the policy would take the weekly backup as well.
+    let everywhere = prune(&demo, &[&policy[..], &["--dry-run"]].concat());
+    assert_eq!(listed(&everywhere, "deleted"), set([&weekly, &download]));
+
+    let downloads = demo.out_path("downloads");
+    let report = json_ok(
+        demo.acme()
+            .args(["--json", "prune"])
+            .args(policy)
+            .arg("--dir")
+            .arg(&downloads),
+    );
+    assert_eq!(listed(&report, "deleted"), set([&download]));
+    assert_eq!(listed(&report, "kept"), set([&fresh]));
+    assert!(demo.out_path("weekly/w1.zip").exists());
+    assert!(!demo.out_path("downloads/d1.zip").exists());
+    assert!(demo.out_path("downloads/d2.zip").exists());
+
+    // A folder that does not exist is a usage error.
+    demo.acme()
+        .args(["prune"])
+        .args(policy)
+        .arg("--dir")
+        .arg(demo.out_path("nowhere"))
+        .assert()
+        .code(2);
+}

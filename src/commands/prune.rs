@@ -36,6 +36,8 @@ pub struct PruneReport {
     pub dry_run: bool,
     pub older_than: String,
     pub keep_last: u64,
+    /// The directory the policy was limited to (`--dir`), if any.
+    pub dir: Option<String>,
     /// Deleted (or, in a dry run, to be deleted).
     pub deleted: Vec<Archive>,
     pub bytes_deleted: u64,
@@ -57,8 +59,21 @@ pub fn run(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Result
             args.older_than
         ))
     })?;
+    let within = match &args.dir {
+        Some(dir) => Some(
+            fs::canonicalize(dir)
+                .map_err(|err| Failure::Usage(format!("--dir {}: {err}", dir.display())))?,
+        ),
+        None => None,
+    };
     let session = super::open_session(global)?;
-    let mut report = plan(&session.conn, &session.company, cutoff, args)?;
+    let mut report = plan(
+        &session.conn,
+        &session.company,
+        cutoff,
+        within.as_deref(),
+        args,
+    )?;
     if !args.dry_run {
         apply(
             &session.conn,
@@ -103,6 +118,7 @@ fn plan(
     conn: &rusqlite::Connection,
     company: &tenant::Company,
     cutoff: DateTime<Utc>,
+    within: Option<&Path>,
     args: &PruneArgs,
 ) -> Result<PruneReport> {
     let mut report = PruneReport {
@@ -110,6 +126,7 @@ fn plan(
         dry_run: args.dry_run,
         older_than: args.older_than.clone(),
         keep_last: args.keep_last,
+        dir: within.map(|dir| dir.display().to_string()),
         deleted: Vec::new(),
         bytes_deleted: 0,
         missing: Vec::new(),
@@ -123,6 +140,10 @@ fn plan(
             Some(file) if file != "-" => file,
             _ => continue,
         };
+        // Recorded paths are absolute and canonical (export records them so).
+        if within.is_some_and(|dir| !Path::new(file).starts_with(dir)) {
+            continue;
+        }
         if d.get("prunedAt").is_some_and(|v| !v.is_null()) {
             continue;
         }
@@ -220,6 +241,7 @@ fn apply(
     let detail = json!({
         "olderThan": report.older_than,
         "keepLast": report.keep_last,
+        "dir": report.dir,
         "deleted": report.deleted,
         "bytesDeleted": report.bytes_deleted,
         "missing": report.missing,
