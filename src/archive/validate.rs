@@ -95,7 +95,6 @@ impl FieldRule {
 }
 
 /// Checks records as they stream past; `finish` gives the verdict.
-#[derive(Default)]
 pub struct Validator {
     problems: Vec<String>,
     manifest: Option<Manifest>,
@@ -112,11 +111,23 @@ pub struct Validator {
     attachment_refs: Vec<(u64, String, Option<String>)>,
 }
 
+impl Default for Validator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Validator {
     pub fn new() -> Self {
         Self {
+            problems: Vec::new(),
+            manifest: None,
+            manifest_seen: false,
+            counts: Counts::default(),
+            seen: HashMap::new(),
+            fields: HashMap::new(),
             track_record_ids: true,
-            ..Self::default()
+            attachment_refs: Vec::new(),
         }
     }
 
@@ -125,7 +136,10 @@ impl Validator {
     /// and memory stays flat however large the archive. Users and custom fields are few
     /// and are still checked here.
     pub fn without_record_ids() -> Self {
-        Self::default()
+        Self {
+            track_record_ids: false,
+            ..Self::new()
+        }
     }
 
     /// The archive's manifest, once seen.
