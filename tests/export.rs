@@ -81,10 +81,6 @@ fn assert_nothing_exported(demo: &Demo) {
     assert_eq!(count_rows(&demo.conn(), "data_export_logs"), 0);
 }
 
-fn stderr_of(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
 // ---------------------------------------------------------------------------------------
 // Sections
 

@@ -41,18 +41,6 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs a command that must succeed, and parses its `--json` stdout.
-fn json_ok(cmd: &mut Command) -> Value {
-    let out = cmd.output().expect("run the binary");
-    assert!(
-        out.status.success(),
-        "expected success, got {:?}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json(&out.stdout)
-}
-
 /// Runs a command that must succeed and returns its stdout as text.
 fn stdout_ok(cmd: &mut Command) -> String {
     let out = cmd.output().expect("run the binary");

@@ -29,10 +29,6 @@ const MEMORY_LIMIT_KIB: u64 = 90 * 1024;
 // ---------------------------------------------------------------------------------------
 // Running the binary on a hostile file
 
-fn stderr_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
 /// Runs `cmd`, expecting exit status 3 within the time limit; returns its stderr.
 fn exits_3(cmd: &mut assert_cmd::Command, what: &str) -> String {
     let started = Instant::now();

@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -76,36 +75,6 @@ fn fixture(name: &str) -> PathBuf {
 
 // ---------------------------------------------------------------------------------------
 // Running the binary
-
-/// Runs the command, expecting success, and returns its `--json` report.
-fn json_ok(cmd: &mut Command) -> Value {
-    let output = cmd.output().expect("run the binary");
-    assert!(
-        output.status.success(),
-        "expected success, got {:?}\nstderr: {}\nstdout: {}",
-        output.status.code(),
-        stderr_of(&output),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    json(&output.stdout)
-}
-
-/// Runs the command, expecting exit status `code`, and returns its stderr.
-fn fails_with(cmd: &mut Command, code: i32) -> String {
-    let output = cmd.output().expect("run the binary");
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "unexpected exit status\nstderr: {}\nstdout: {}",
-        stderr_of(&output),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    stderr_of(&output)
-}
-
-fn stderr_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 /// `import [args] --json FILE` as Acme's admin.
 fn acme_import(demo: &Demo, args: &[&str], file: &Path) -> Command {

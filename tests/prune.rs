@@ -14,18 +14,6 @@ use serde_json::Value;
 
 use support::*;
 
-/// Runs a command that must succeed, and parses its `--json` stdout.
-fn json_ok(cmd: &mut Command) -> Value {
-    let out = cmd.output().expect("run the binary");
-    assert!(
-        out.status.success(),
-        "expected success, got {:?}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json(&out.stdout)
-}
-
 fn globex(demo: &Demo) -> Command {
     let mut cmd = demo.cmd();
     cmd.args(["--company", ids::GLOBEX, "--actor", ids::GLOBEX_ADMIN]);

@@ -11,24 +11,11 @@ mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command as Process, Output};
+use std::process::Command as Process;
 
 use serde_json::Value;
 
 use support::*;
-
-fn stderr_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Runs the command, expecting exit status `code`; returns its stderr.
-fn fails_with(cmd: &mut assert_cmd::Command, code: i32) -> String {
-    let output = cmd.output().expect("run the binary");
-    let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(code), "stderr: {stderr}");
-    assert_eq!(stderr.lines().count(), 1, "one error line: {stderr}");
-    stderr
-}
 
 fn exports_logged(db: &Path) -> i64 {
     count_rows(&open_db(db), "data_export_logs")

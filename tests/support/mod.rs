@@ -491,3 +491,34 @@ pub fn zip_in_order(entries: &BTreeMap<String, Vec<u8>>) -> Vec<u8> {
     }
     build_zip(&listed)
 }
+
+/// The command's stderr as text.
+pub fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Runs a command that must succeed, and parses its `--json` stdout.
+pub fn json_ok(cmd: &mut Command) -> Value {
+    let output = cmd.output().expect("run the binary");
+    assert!(
+        output.status.success(),
+        "expected success, got {:?}\nstderr: {}\nstdout: {}",
+        output.status.code(),
+        stderr_of(&output),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    json(&output.stdout)
+}
+
+/// Runs the command, expecting exit status `code`, and returns its stderr.
+pub fn fails_with(cmd: &mut Command, code: i32) -> String {
+    let output = cmd.output().expect("run the binary");
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "unexpected exit status\nstderr: {}\nstdout: {}",
+        stderr_of(&output),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    stderr_of(&output)
+}
