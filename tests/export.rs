@@ -1,6 +1,8 @@
 //! `export` end to end: the real binary on a real demo database, checked against the
 //! archive it writes and the rows the database holds.
 
+#[path = "support/state.rs"]
+mod state;
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -1528,4 +1530,44 @@ fn quiet_failure_still_prints_the_error() {
         .stderr(predicate::str::starts_with(
             "bomizzel-backup: Permission denied",
         ));
+}
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    // `export -o - | head -c 1000`: stdout closes while the archive is still being written.
+    // The archive must be larger than a pipe's buffer for the close to be felt.
+    let demo = Demo::new();
+    state::fill_tickets(
+        &demo.conn(),
+        ids::ACME,
+        &[ids::ACME_ADMIN, ids::SHARED_USER],
+        1,
+        400,
+        2000,
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin(BINARY))
+        .args(["--db"])
+        .arg(&demo.db)
+        .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN, "-q"])
+        .args(["export", "--format", "zip", "-o", "-"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 1000];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

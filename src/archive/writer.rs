@@ -211,7 +211,8 @@ enum Message {
 /// the thread deflates, hashes each entry, and writes the zip.
 struct ZipPipe<W> {
     sender: SyncSender<Message>,
-    worker: JoinHandle<io::Result<(Manifest, W)>>,
+    /// `None` once joined.
+    worker: Option<JoinHandle<io::Result<(Manifest, W)>>>,
     chunk: Vec<u8>,
 }
 
@@ -224,16 +225,31 @@ impl<W: Write + Send + 'static> ZipPipe<W> {
             .spawn(move || compress(receiver, out, options))?;
         Ok(Self {
             sender,
-            worker,
+            worker: Some(worker),
             chunk: Vec::with_capacity(CHUNK_BYTES),
         })
     }
 
     fn send(&mut self, message: Message) -> io::Result<()> {
-        // A closed channel means the worker stopped on an error; `finish` reports it.
-        self.sender
-            .send(message)
-            .map_err(|_| io::Error::other("the zip writer stopped"))
+        match self.sender.send(message) {
+            Ok(()) => Ok(()),
+            // A closed channel means the worker stopped on an error: that error is the one
+            // to report (a closed stdout, a full disk), not the channel's.
+            Err(_) => match self.join() {
+                Err(err) => Err(err),
+                Ok(_) => Err(io::Error::other("the zip writer stopped early")),
+            },
+        }
+    }
+
+    fn join(&mut self) -> io::Result<(Manifest, W)> {
+        let worker = self
+            .worker
+            .take()
+            .ok_or_else(|| io::Error::other("the zip writer already stopped"))?;
+        worker
+            .join()
+            .map_err(|_| io::Error::other("the zip writer panicked"))?
     }
 
     fn start_entry(&mut self, name: &'static str) -> io::Result<()> {
@@ -257,18 +273,9 @@ impl<W: Write + Send + 'static> ZipPipe<W> {
     }
 
     fn finish(mut self, manifest: Manifest) -> io::Result<(Manifest, W)> {
-        let sent = self
-            .flush_chunk()
-            .and_then(|()| self.send(Message::Finish(Box::new(manifest))));
-        drop(self.sender);
-        let finished = self
-            .worker
-            .join()
-            .map_err(|_| io::Error::other("the zip writer panicked"))?;
-        // The worker's own error says more than the closed channel did.
-        let done = finished?;
-        sent?;
-        Ok(done)
+        self.flush_chunk()?;
+        self.send(Message::Finish(Box::new(manifest)))?;
+        self.join()
     }
 }
 
@@ -279,7 +286,10 @@ fn compress<W: Write>(
     out: W,
     options: SimpleFileOptions,
 ) -> io::Result<(Manifest, W)> {
-    let mut zip = zip::ZipWriter::new_stream(out);
+    let mut zip = zip::ZipWriter::new_stream(Fuse {
+        inner: out,
+        failed: false,
+    });
     let mut entries = BTreeMap::new();
     let mut current: Option<(&'static str, Sha256, u64)> = None;
     let mut close = |current: &mut Option<(&'static str, Sha256, u64)>| {
@@ -310,7 +320,7 @@ fn compress<W: Write>(
                     .map_err(io::Error::other)?;
                 serde_json::to_writer_pretty(&mut zip, &manifest)?;
                 zip.write_all(b"\n")?;
-                let mut out = zip.finish().map_err(io::Error::other)?.into_inner();
+                let mut out = zip.finish().map_err(io::Error::other)?.into_inner().inner;
                 out.flush()?;
                 return Ok((manifest, out));
             }
@@ -319,6 +329,30 @@ fn compress<W: Write>(
     Err(io::Error::other(
         "the archive was abandoned before it was complete",
     ))
+}
+
+/// A writer that, once a write failed, takes no more: the zip writer's own clean-up on
+/// drop then finds nothing to complain about (it would print to stderr), and the first
+/// error is the one reported.
+struct Fuse<W> {
+    inner: W,
+    failed: bool,
+}
+
+impl<W: Write> Write for Fuse<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.failed {
+            return Ok(buf.len());
+        }
+        self.inner.write(buf).inspect_err(|_| self.failed = true)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.failed {
+            return Ok(());
+        }
+        self.inner.flush().inspect_err(|_| self.failed = true)
+    }
 }
 
 /// Deflate, owner-only permissions, and the export's own time as each entry's time.
