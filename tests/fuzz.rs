@@ -29,7 +29,7 @@ use support::*;
 const DEFAULT_CASES: u32 = 500;
 
 /// How long one small archive may take to read and validate, even in a debug build.
-const CASE_LIMIT: Duration = Duration::from_secs(2);
+const CASE_LIMIT: Duration = Duration::from_secs(5);
 
 fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
