@@ -132,6 +132,7 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
         // without making the caller wait as long again.
         conn.busy_timeout(std::time::Duration::ZERO)?;
     }
+    // Looked up after the import, which may have created the actor's user.
     let actor_id = match global.actor.as_deref() {
         Some(email) => tenant::find_user_id(&conn, email).ok().flatten(),
         None => None,
@@ -166,12 +167,7 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
     report.status = status;
     report.plan = plan;
     report.company_created = created;
-    match global.actor.as_deref() {
-        Some(email) => tenant::find_user_id(&conn, email),
-        None => Ok(None),
-    }
-    .and_then(|actor_id| record_import(&conn, &report, actor_id.as_deref(), None))
-    .with_context(|| {
+    record_import(&conn, &report, actor_id.as_deref(), None).with_context(|| {
         let done = match status {
             Status::Validated => "the validation is done",
             _ => "the import is complete",
