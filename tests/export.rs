@@ -1571,3 +1571,46 @@ fn a_reader_that_stops_early_is_not_an_error() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn a_value_its_field_no_longer_allows_is_kept_and_warned_about() {
+    // "platinum" was taken out of the plan picklist after a ticket used it.
+    let demo = Demo::new();
+    demo.conn()
+        .execute(
+            "UPDATE tickets SET custom_field_values = json_set(custom_field_values,
+                 '$.\"f0000000-0000-4000-8000-000000000002\"', 'platinum')
+             WHERE id = 'b0000000-0000-4000-8000-000000000005'",
+            [],
+        )
+        .unwrap();
+    let path = demo.out_path("acme.zip");
+    let output = demo
+        .acme()
+        .args(["export", "-o"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("warning: 1 ticket(s) hold a value of custom field plan"),
+        "{stderr}"
+    );
+    // The backup keeps the value as it is…
+    let archive = Archive::read(&path);
+    let ticket = archive
+        .records("tickets")
+        .iter()
+        .find(|t| t["id"] == "b0000000-0000-4000-8000-000000000005")
+        .unwrap();
+    assert_eq!(ticket["customFields"]["plan"], "platinum");
+    // …and, as the warning says, validation refuses it.
+    let checked = cmd(&demo.dir.path().join("none.db"))
+        .args(["import", "--validate-only"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(checked.status.code(), Some(3));
+    assert!(stderr_of(&checked).contains("customFields.plan"));
+}

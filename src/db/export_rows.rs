@@ -16,6 +16,7 @@ use crate::archive::records::{
     AttachmentRecord, CompanyRole, Counts, CustomFieldRecord, FieldType, HistoryRecord, NoteRecord,
     PersonRef, Priority, TicketRecord, UserRecord, UserRole,
 };
+use crate::archive::validate::FieldRule;
 
 /// Which tickets an export takes: one company's, optionally within a creation-time window.
 #[derive(Debug, Clone)]
@@ -168,6 +169,27 @@ pub fn custom_field_names(conn: &Connection, company_id: &str) -> Result<HashMap
         .query_map([company_id], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(names)
+}
+
+/// What the company's custom fields allow as values, by field name: the export warns about
+/// ticket values a field no longer allows, which the import's validation would refuse.
+pub fn custom_field_rules(
+    conn: &Connection,
+    company_id: &str,
+) -> Result<HashMap<String, FieldRule>> {
+    let mut stmt =
+        conn.prepare("SELECT name, type, options FROM custom_fields WHERE company_id = ?1")?;
+    let mut rows = stmt.query([company_id])?;
+    let mut rules = HashMap::new();
+    while let Some(row) = rows.next()? {
+        let name: String = row.get(0)?;
+        let field_type = FieldType::parse(&row.get::<_, String>(1)?);
+        let options = json_column(row, 2)?;
+        if let Some(rule) = field_type.and_then(|t| FieldRule::new(t, &options)) {
+            rules.insert(name, rule);
+        }
+    }
+    Ok(rules)
 }
 
 /// The scope's tickets, each with its notes and history, in ticket id order.
