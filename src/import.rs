@@ -5,7 +5,7 @@
 //! that `--validate-only` prints is, by construction, what the import then does. After a
 //! conflict an applying run only counts: its transaction is going to be rolled back.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::Result;
 use serde::Serialize;
@@ -232,6 +232,50 @@ impl<'c> Importer<'c> {
         }
     }
 
+    /// `decide` for a ticket, note, history entry or attachment found (or not) by its id.
+    fn decide_record(&mut self, kind: Kind, archive_id: &str, exists: bool) -> bool {
+        let (what, noun) = match kind {
+            Kind::Ticket => ("ticket", "Ticket"),
+            Kind::Note => ("note", "Note"),
+            Kind::History => ("history entry", "Entry"),
+            Kind::Attachment => ("attachment", "Attachment"),
+        };
+        let tally: fn(&mut Outcomes) -> &mut Tally = match kind {
+            Kind::Ticket => |o| &mut o.tickets,
+            Kind::Note => |o| &mut o.notes,
+            Kind::History => |o| &mut o.history,
+            Kind::Attachment => |o| &mut o.attachments,
+        };
+        self.decide(exists, tally, || {
+            format!("Failed to import {what}: {noun} already exists ({archive_id})")
+        })
+    }
+
+    /// One note or history entry of a ticket: found among the ticket's known children (or
+    /// not), decided on, and written under `ticket_id` with its person resolved.
+    #[allow(clippy::too_many_arguments)]
+    fn child(
+        &mut self,
+        kind: Kind,
+        archive_id: &str,
+        known: &HashSet<String>,
+        person: Option<&PersonRef>,
+        role: &str,
+        ticket_id: &str,
+        write: impl FnOnce(&ImportDb<'c>, &str, &str, Option<&str>, bool) -> Result<()>,
+    ) -> Result<()> {
+        let existing = self.db.find_existing_child(kind, archive_id, known)?;
+        let updating = existing.is_some();
+        if self.decide_record(kind, archive_id, updating) {
+            let person = self.person(person, role, true);
+            let id = self.row_id(kind, archive_id, existing)?;
+            if self.applying() {
+                write(&self.db, &id, ticket_id, person.as_deref(), updating)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The row id a written record gets: its existing row, or (applying) a claimed id.
     fn row_id(&self, kind: Kind, archive_id: &str, existing: Option<String>) -> Result<String> {
         match existing {
@@ -418,16 +462,7 @@ impl<'c> Importer<'c> {
 
     fn ticket(&mut self, ticket: &TicketRecord) -> Result<()> {
         let existing = self.db.find_existing(Kind::Ticket, &ticket.id)?;
-        let write = self.decide(
-            existing.is_some(),
-            |o| &mut o.tickets,
-            || {
-                format!(
-                    "Failed to import ticket: Ticket already exists ({})",
-                    ticket.id
-                )
-            },
-        );
+        let write = self.decide_record(Kind::Ticket, &ticket.id, existing.is_some());
         let updating = existing.is_some();
         // An existing ticket's notes and history, fetched at once to recognise its children.
         let known = match &existing {
@@ -455,46 +490,30 @@ impl<'c> Importer<'c> {
         };
 
         for note in &ticket.notes {
-            let existing = self
-                .db
-                .find_existing_child(Kind::Note, &note.id, &known.notes)?;
-            let updating = existing.is_some();
-            if self.decide(
-                updating,
-                |o| &mut o.notes,
-                || format!("Failed to import note: Note already exists ({})", note.id),
-            ) {
-                let author = self.person(note.author.as_ref(), "note author", true);
-                let id = self.row_id(Kind::Note, &note.id, existing)?;
-                if self.applying() {
-                    self.db
-                        .write_note(&id, &ticket_id, author.as_deref(), note, updating)?;
-                }
-            }
-        }
-
-        for entry in &ticket.history {
-            let existing = self
-                .db
-                .find_existing_child(Kind::History, &entry.id, &known.history)?;
-            let updating = existing.is_some();
-            if self.decide(
-                updating,
-                |o| &mut o.history,
-                || {
-                    format!(
-                        "Failed to import history entry: Entry already exists ({})",
-                        entry.id
-                    )
+            self.child(
+                Kind::Note,
+                &note.id,
+                &known.notes,
+                note.author.as_ref(),
+                "note author",
+                &ticket_id,
+                |db, id, ticket, author, updating| {
+                    db.write_note(id, ticket, author, note, updating)
                 },
-            ) {
-                let user = self.person(entry.user.as_ref(), "history entry user", true);
-                let id = self.row_id(Kind::History, &entry.id, existing)?;
-                if self.applying() {
-                    self.db
-                        .write_history(&id, &ticket_id, user.as_deref(), entry, updating)?;
-                }
-            }
+            )?;
+        }
+        for entry in &ticket.history {
+            self.child(
+                Kind::History,
+                &entry.id,
+                &known.history,
+                entry.user.as_ref(),
+                "history entry user",
+                &ticket_id,
+                |db, id, ticket, user, updating| {
+                    db.write_history(id, ticket, user, entry, updating)
+                },
+            )?;
         }
         Ok(())
     }
@@ -545,16 +564,7 @@ impl<'c> Importer<'c> {
             self.db
                 .find_existing_under(Kind::Attachment, &attachment.id, ticket_id.as_deref())?;
         let updating = existing.is_some();
-        if self.decide(
-            updating,
-            |o| &mut o.attachments,
-            || {
-                format!(
-                    "Failed to import attachment: Attachment already exists ({})",
-                    attachment.id
-                )
-            },
-        ) {
+        if self.decide_record(Kind::Attachment, &attachment.id, updating) {
             let uploader =
                 self.person(attachment.uploaded_by.as_ref(), "attachment uploader", true);
             let id = self.row_id(Kind::Attachment, &attachment.id, existing)?;
