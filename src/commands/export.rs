@@ -543,16 +543,16 @@ fn write_snapshot<W: Write + Send + 'static>(
     // changed): the backup keeps them, and says the import will refuse them.
     let mut misfits: BTreeMap<String, u64> = BTreeMap::new();
     if sections.tickets {
-        let field_names = export_rows::custom_field_names(&tx, &scope.company_id)?;
-        let rules = export_rows::custom_field_rules(&tx, &scope.company_id)?;
+        let fields = export_rows::field_catalog(&tx, &scope.company_id)?;
         archive.begin_section(Section::Tickets)?;
-        export_rows::for_each_ticket(&tx, scope, &field_names, |ticket| {
+        export_rows::for_each_ticket(&tx, scope, &fields.names, |ticket| {
             written.tickets += 1;
             written.notes += ticket.notes.len() as u64;
             written.history += ticket.history.len() as u64;
             progress.inc(1);
             for (name, value) in &ticket.custom_fields {
-                if rules
+                if fields
+                    .rules
                     .get(name)
                     .is_some_and(|rule| rule.check(value).is_err())
                 {

@@ -162,34 +162,31 @@ pub fn for_each_custom_field(
     Ok(())
 }
 
-/// Maps the company's custom field ids to their names, for ticket values.
-pub fn custom_field_names(conn: &Connection, company_id: &str) -> Result<HashMap<String, String>> {
-    let mut stmt = conn.prepare("SELECT id, name FROM custom_fields WHERE company_id = ?1")?;
-    let names = stmt
-        .query_map([company_id], |row| Ok((row.get(0)?, row.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(names)
+/// The company's custom fields as ticket values need them.
+#[derive(Debug, Default)]
+pub struct FieldCatalog {
+    /// Field id → name: the archive keys ticket values by name.
+    pub names: HashMap<String, String>,
+    /// Field name → what its values may be: the export warns about values a field no
+    /// longer allows, which the import's validation would refuse.
+    pub rules: HashMap<String, FieldRule>,
 }
 
-/// What the company's custom fields allow as values, by field name: the export warns about
-/// ticket values a field no longer allows, which the import's validation would refuse.
-pub fn custom_field_rules(
-    conn: &Connection,
-    company_id: &str,
-) -> Result<HashMap<String, FieldRule>> {
+pub fn field_catalog(conn: &Connection, company_id: &str) -> Result<FieldCatalog> {
     let mut stmt =
-        conn.prepare("SELECT name, type, options FROM custom_fields WHERE company_id = ?1")?;
+        conn.prepare("SELECT id, name, type, options FROM custom_fields WHERE company_id = ?1")?;
     let mut rows = stmt.query([company_id])?;
-    let mut rules = HashMap::new();
+    let mut catalog = FieldCatalog::default();
     while let Some(row) = rows.next()? {
-        let name: String = row.get(0)?;
-        let field_type = FieldType::parse(&row.get::<_, String>(1)?);
-        let options = json_column(row, 2)?;
+        let name: String = row.get(1)?;
+        let field_type = FieldType::parse(&row.get::<_, String>(2)?);
+        let options = json_column(row, 3)?;
         if let Some(rule) = field_type.and_then(|t| FieldRule::new(t, &options)) {
-            rules.insert(name, rule);
+            catalog.rules.insert(name.clone(), rule);
         }
+        catalog.names.insert(row.get(0)?, name);
     }
-    Ok(rules)
+    Ok(catalog)
 }
 
 /// The scope's tickets, each with its notes and history, in ticket id order.
