@@ -146,12 +146,7 @@ impl<'c> Importer<'c> {
         let fields = db
             .custom_fields()?
             .into_iter()
-            .map(|field| {
-                let rule = field
-                    .field_type
-                    .and_then(|t| FieldRule::new(t, &field.options));
-                (field.name, (field.id, rule))
-            })
+            .map(|field| (field.name, (field.id, field.rule)))
             .collect();
         Ok(Self {
             db,

@@ -88,6 +88,12 @@ impl FieldRule {
         })
     }
 
+    /// The rule of a field as the database stores it (its type as text); `None` for a type
+    /// the archive format does not know, or a picklist without options.
+    pub fn stored(field_type: &str, options: &Value) -> Option<FieldRule> {
+        FieldType::parse(field_type).and_then(|t| FieldRule::new(t, options))
+    }
+
     /// Checks a value against the rule; `null` clears a field and is fine.
     pub fn check(&self, value: &Value) -> Result<(), String> {
         check_value(self, value)

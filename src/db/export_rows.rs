@@ -179,9 +179,7 @@ pub fn field_catalog(conn: &Connection, company_id: &str) -> Result<FieldCatalog
     let mut catalog = FieldCatalog::default();
     while let Some(row) = rows.next()? {
         let name: String = row.get(1)?;
-        let field_type = FieldType::parse(&row.get::<_, String>(2)?);
-        let options = json_column(row, 3)?;
-        if let Some(rule) = field_type.and_then(|t| FieldRule::new(t, &options)) {
+        if let Some(rule) = FieldRule::stored(&row.get::<_, String>(2)?, &json_column(row, 3)?) {
             catalog.rules.insert(name.clone(), rule);
         }
         catalog.names.insert(row.get(0)?, name);

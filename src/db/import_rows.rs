@@ -15,6 +15,7 @@ use crate::archive::records::{
     AttachmentRecord, CompanyRole, CustomFieldRecord, FieldType, HistoryRecord, NoteRecord,
     TicketRecord, UserRecord,
 };
+use crate::archive::validate::FieldRule;
 use crate::error::Failure;
 
 /// Record kinds that are found by archive id (directly or through the id map).
@@ -122,13 +123,13 @@ impl<'c> ImportDb<'c> {
             .query_map([&self.company_id], |row| {
                 let field_type: String = row.get(2)?;
                 let options: Option<String> = row.get(3)?;
+                let options = options
+                    .and_then(|text| serde_json::from_str(&text).ok())
+                    .unwrap_or(Value::Null);
                 Ok(TargetField {
                     name: row.get(0)?,
                     id: row.get(1)?,
-                    field_type: FieldType::parse(&field_type),
-                    options: options
-                        .and_then(|text| serde_json::from_str(&text).ok())
-                        .unwrap_or(Value::Null),
+                    rule: FieldRule::stored(&field_type, &options),
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
@@ -530,9 +531,8 @@ impl<'c> ImportDb<'c> {
 pub struct TargetField {
     pub name: String,
     pub id: String,
-    /// `None` for a type the archive format does not know.
-    pub field_type: Option<FieldType>,
-    pub options: Value,
+    /// What its values may be; `None` when the archive format cannot say.
+    pub rule: Option<FieldRule>,
 }
 
 /// The ids of an existing ticket's notes and history entries.
