@@ -32,12 +32,8 @@ const DEFAULT_CASES: u32 = 500;
 const CASE_LIMIT: Duration = Duration::from_secs(5);
 
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(DEFAULT_CASES);
     ProptestConfig {
-        cases,
+        cases: proptest_cases(DEFAULT_CASES),
         // Findings become named regression tests below, not files beside this one.
         failure_persistence: None,
         ..ProptestConfig::default()

@@ -38,12 +38,8 @@ use support::*;
 const DEFAULT_CASES: u32 = 16;
 
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(DEFAULT_CASES);
     ProptestConfig {
-        cases,
+        cases: proptest_cases(DEFAULT_CASES),
         // A case runs the binary a dozen times: shrink for a while, not for hours.
         max_shrink_time: 300_000,
         // A failure prints its minimal world, which reproduces it; no files beside this one.

@@ -522,3 +522,12 @@ pub fn fails_with(cmd: &mut Command, code: i32) -> String {
     );
     stderr_of(&output)
 }
+
+/// How many cases a property runs: `PROPTEST_CASES` when set (for long runs), else
+/// `default` (what the test suite can afford).
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
