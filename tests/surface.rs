@@ -70,6 +70,30 @@ fn a_read_only_database_fails_the_export_and_leaves_no_archive() {
     assert_eq!(table_rows(&demo.conn()), before, "the database changed");
 }
 
+/// A prune that could not record what it deleted deletes nothing.
+#[test]
+fn a_read_only_database_fails_the_prune_and_deletes_nothing() {
+    let demo = Demo::new();
+    let archive = demo.export_acme("acme.zip");
+    let before = table_rows(&demo.conn());
+    let Some(frozen) = Immutable::new(&demo.db) else {
+        eprintln!("skipped: this filesystem has no immutable attribute (chattr +i)");
+        return;
+    };
+    let stderr = fails_with(
+        demo.acme()
+            .args(["prune", "--older-than", "0h", "--keep-last", "0"]),
+        1,
+    );
+    assert!(stderr.contains("read-only"), "{stderr}");
+    assert!(
+        archive.exists(),
+        "the archive was deleted without its record"
+    );
+    drop(frozen);
+    assert_eq!(table_rows(&demo.conn()), before, "the database changed");
+}
+
 /// An import into a database that cannot be written fails and changes nothing; reading it
 /// (the history) still works.
 #[test]

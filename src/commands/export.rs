@@ -177,13 +177,7 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
     // Checked before the database is opened: a bad date is a usage error whatever the db.
     let window = DateWindow::parse(args.since.as_deref(), args.until.as_deref())?;
     let mut session = super::open_session(global)?;
-    // Every export is logged; a database that cannot take the log row gets no archive.
-    if session.conn.is_readonly(rusqlite::MAIN_DB)? {
-        anyhow::bail!(
-            "{} is read-only, so the export could not be recorded in its log; nothing was written",
-            global.db.display()
-        );
-    }
+    session.require_writable(global, "export")?;
     let exported_at = Utc::now();
     let request = request_from_args(args, window, &session.company, exported_at)?;
     if !request.sections.attachments && !args.no_attachments {

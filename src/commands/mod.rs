@@ -49,6 +49,21 @@ pub fn open_session(global: &GlobalOpts) -> Result<Session> {
     })
 }
 
+impl Session {
+    /// Fails before any work when the database cannot take the log row the work needs
+    /// (`doing` says what would not happen): a file must never be written, or deleted,
+    /// without its record.
+    pub fn require_writable(&self, global: &GlobalOpts, doing: &str) -> Result<()> {
+        if self.conn.is_readonly(rusqlite::MAIN_DB)? {
+            anyhow::bail!(
+                "{} is read-only, so the {doing} could not be recorded in its log; nothing was done",
+                global.db.display()
+            );
+        }
+        Ok(())
+    }
+}
+
 /// A run that did its work but could not write its log row.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

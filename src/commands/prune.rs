@@ -75,6 +75,7 @@ pub fn run(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Result
         args,
     )?;
     if !args.dry_run {
+        session.require_writable(global, "prune")?;
         apply(
             &session.conn,
             &session.company,
