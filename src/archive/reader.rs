@@ -150,7 +150,9 @@ impl ArchiveFile {
         self.file.seek(SeekFrom::Start(0))?;
         match self.layout {
             Layout::Json => read_document(&self.file, &self.label, wanted, consume),
-            Layout::Zip | Layout::WebAppZip => read_zip(&self.file, &self.label, wanted, consume),
+            Layout::Zip | Layout::WebAppZip => {
+                read_zip(&self.file, self.layout, &self.label, wanted, consume)
+            }
         }
     }
 }
@@ -219,6 +221,7 @@ fn is_web_app_zip(file: &File) -> bool {
 
 fn read_zip(
     file: &File,
+    layout: Layout,
     label: &str,
     wanted: &[Section],
     consume: &mut dyn FnMut(Event<'_>) -> Result<()>,
@@ -240,7 +243,7 @@ fn read_zip(
         .map(|name| name.map(|n| n.into_owned()))
         .collect::<Result<_, _>>()
         .map_err(|err| invalid(label, format!("unreadable entry name: {err}")))?;
-    if !names.iter().any(|n| n == MANIFEST_ENTRY) {
+    if layout == Layout::WebAppZip {
         return read_web_app_zip(&mut zip, &names, label, wanted, consume);
     }
     let known =
