@@ -5,7 +5,7 @@
 //! that `--validate-only` prints is, by construction, what the import then does. After a
 //! conflict an applying run only counts: its transaction is going to be rolled back.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use anyhow::Result;
 use serde::Serialize;
@@ -15,7 +15,7 @@ use crate::archive::records::{
     AttachmentRecord, CompanyRole, CustomFieldRecord, FieldType, PersonRef, TicketRecord,
     UserRecord,
 };
-use crate::archive::validate::{FieldRule, Record};
+use crate::archive::validate::{FieldRule, Record, Warnings};
 use crate::db::import_rows::{AttachmentRow, ImportDb, Kind, TicketChildren, TicketRow};
 use crate::error::Failure;
 
@@ -92,7 +92,7 @@ pub struct Plan {
     pub conflict_count: u64,
     pub conflicts: Vec<String>,
     /// Warnings, each with how many records it concerns.
-    pub warnings: BTreeMap<String, u64>,
+    pub warnings: Warnings,
     /// New users, who have no password until they set one.
     pub password_reset_required: u64,
 }
@@ -119,6 +119,9 @@ pub struct Importer<'c> {
     /// The company's custom fields after the import so far: name → field id, and what
     /// its values must be.
     fields: HashMap<String, (String, Option<FieldRule>)>,
+    /// What the archive's own definitions allow, by field name: a value they refuse has
+    /// been reported by the validator already.
+    archive_rules: HashMap<String, Option<FieldRule>>,
     /// Whether the archive holds its tickets (attachments then always find theirs).
     archive_has_tickets: bool,
     /// A file the web app wrote (no `format` in its manifest): it may leave out an
@@ -157,6 +160,7 @@ impl<'c> Importer<'c> {
             now: crate::db::now_timestamp(),
             members,
             fields,
+            archive_rules: HashMap::new(),
             archive_has_tickets,
             web_app_file,
             plan: Plan::default(),
@@ -168,7 +172,9 @@ impl<'c> Importer<'c> {
         self.db.started_empty()
     }
 
-    pub fn finish(self) -> Plan {
+    /// The plan, with the warnings of reading the records added.
+    pub fn finish(mut self, read_warnings: Warnings) -> Plan {
+        self.plan.warnings.merge(read_warnings);
         self.plan
     }
 
@@ -195,7 +201,7 @@ impl<'c> Importer<'c> {
     }
 
     fn warn(&mut self, message: String) {
-        *self.plan.warnings.entry(message).or_default() += 1;
+        self.plan.warnings.add(message);
     }
 
     /// Whether a record is to be written: a new one always, an existing one as the policy
@@ -282,7 +288,7 @@ impl<'c> Importer<'c> {
 
     fn user(&mut self, user: &UserRecord) -> Result<()> {
         let key = user.email.to_ascii_lowercase();
-        let role = user.company_role.unwrap_or(CompanyRole::Member);
+        let role = user.company_role.map_or(CompanyRole::Member, |r| r.value);
         match self.db.find_user(&user.email)? {
             None => {
                 self.plan.outcomes.users.created += 1;
@@ -350,14 +356,13 @@ impl<'c> Importer<'c> {
     }
 
     fn custom_field(&mut self, field: &CustomFieldRecord) -> Result<()> {
-        let field_type = field.field_type.unwrap_or_else(|| {
-            self.warn(format!(
-                "custom field {}: no type in the archive; imported as string",
-                field.name
-            ));
-            FieldType::String
-        });
-        let rule = FieldRule::new(field_type, &field.options);
+        // Without a type (the validator has said so) it is a string field whose values
+        // are all taken as they are.
+        let field_type = field.field_type.unwrap_or(FieldType::String);
+        let rule = field
+            .field_type
+            .and_then(|t| FieldRule::new(t, &field.options));
+        self.archive_rules.insert(field.name.clone(), rule.clone());
         match self.fields.get(&field.name).map(|(id, _)| id.clone()) {
             None => {
                 self.plan.outcomes.custom_fields.created += 1;
@@ -409,10 +414,11 @@ impl<'c> Importer<'c> {
         if let Some(id) = email.and_then(|e| self.members.get(&e.to_ascii_lowercase())) {
             return Some(id.clone());
         }
-        if email.is_none() && !self.web_app_file {
+        if email.is_none() && (!self.web_app_file || !actor_fallback) {
             // The tool writes null only for a record that has nobody there (the user was
             // deleted); keeping it null is what makes a restore lossless. The web app writes
-            // null people for anyone it could not name: those take the fallback below.
+            // null people for anyone it could not name: those take the fallback below, but
+            // its null assignee is simply an unassigned ticket.
             return None;
         }
         let who = match email {
@@ -431,26 +437,37 @@ impl<'c> Importer<'c> {
         }
     }
 
-    /// Re-keys custom field values from names to the target's field ids. A value that does
-    /// not fit the target's own definition of the field (same name, another type) stays out.
-    fn field_values(&mut self, values: &Map<String, Value>) -> String {
+    /// Re-keys custom field values from names to the target's field ids. Every value is
+    /// kept as it is: one that does not fit the target's own definition of the field (same
+    /// name, another type) with a warning, and one whose field the target lacks under its
+    /// archive key (the database keyed values of deleted fields so, and an export keeps it).
+    fn field_values(&mut self, ticket_id: &str, values: &Map<String, Value>) -> String {
         let mut by_id = Map::new();
         for (name, value) in values {
-            match self.fields.get(name) {
-                Some((id, rule)) => match rule.as_ref().map_or(Ok(()), |r| r.check(value)) {
-                    Ok(()) => {
-                        by_id.insert(id.clone(), value.clone());
-                    }
-                    Err(problem) => self.warn(format!(
-                        "ticket custom field {name}: {problem} for {}'s field; value not imported",
-                        self.company_name
-                    )),
-                },
-                None => self.warn(format!(
-                    "ticket custom field {name}: no such field in {}; value not imported",
+            let Some((id, rule)) = self.fields.get(name) else {
+                let key = format!(
+                    "ticket custom field {name}: no such field in {}; values kept under that key",
                     self.company_name
-                )),
+                );
+                self.plan
+                    .warnings
+                    .add_example(key, || format!("ticket {ticket_id}"));
+                by_id.insert(name.clone(), value.clone());
+                continue;
+            };
+            let id = id.clone();
+            if let Some(Err(problem)) = rule.as_ref().map(|r| r.check(value))
+                && self.archive_rules.get(name) != Some(rule)
+            {
+                let key = format!(
+                    "ticket custom field {name}: values that {}'s field does not allow, kept as they are",
+                    self.company_name
+                );
+                self.plan
+                    .warnings
+                    .add_example(key, || format!("ticket {ticket_id}: {problem}"));
             }
+            by_id.insert(id, value.clone());
         }
         Value::Object(by_id).to_string()
     }
@@ -467,7 +484,7 @@ impl<'c> Importer<'c> {
         let ticket_id = if write {
             let submitter = self.person(ticket.created_by.as_ref(), "ticket submitter", true);
             let assignee = self.person(ticket.assigned_to.as_ref(), "ticket assignee", false);
-            let custom_field_values = self.field_values(&ticket.custom_fields);
+            let custom_field_values = self.field_values(&ticket.id, &ticket.custom_fields);
             let id = self.row_id(Kind::Ticket, &ticket.id, existing)?;
             if self.applying() {
                 let row = TicketRow {

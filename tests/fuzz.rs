@@ -79,7 +79,10 @@ fn seeds() -> &'static [Seed; 4] {
             .unwrap()
         };
         let (zip, json) = (export("acme.zip"), export("acme.json"));
-        let (web_json, web_zip) = (fixture("webapp-export.json"), fixture("webapp-export.zip"));
+        let (web_json, web_zip) = (
+            fixture("webapp/webapp-full.json"),
+            fixture("webapp/webapp-full.zip"),
+        );
         let inner = zip_entries(&web_zip).into_values().next().unwrap();
         [
             Seed {

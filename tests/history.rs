@@ -149,7 +149,7 @@ fn mixed_activity(demo: &Demo) -> [String; 4] {
         demo.cmd()
             .args(["--company", "Acme Corp", "--actor", CAROL, "--json"])
             .args(["import", "--skip-duplicates"])
-            .arg(fixture("webapp-export.json")),
+            .arg(fixture("webapp/webapp-full.json")),
     );
     let ok_id = ok["importId"].as_str().expect("importId").to_owned();
     demo.acme()
@@ -202,7 +202,7 @@ fn lists_exports_imports_failures_and_validations_newest_first() {
         [
             "0 created, 0 updated, 27 skipped, 0 linked",
             "Failed to import user: Email already exists (ada@acme.example); Failed…",
-            "7 created, 0 updated, 1 skipped, 0 linked",
+            "17 created, 0 updated, 0 skipped, 0 linked",
             "5 users, 4 custom fields, 6 tickets, 3 attachments",
         ]
     );
@@ -213,7 +213,7 @@ fn lists_exports_imports_failures_and_validations_newest_first() {
     assert!(
         entries[2]["file"]
             .as_str()
-            .is_some_and(|f| f.ends_with("webapp-export.json")),
+            .is_some_and(|f| f.ends_with("webapp-full.json")),
         "{}",
         entries[2]
     );
@@ -416,7 +416,7 @@ fn an_import_in_full_gives_policy_outcomes_warnings_and_new_users() {
     let report = json_ok(
         demo.acme()
             .args(["--json", "import", "--skip-duplicates"])
-            .arg(fixture("webapp-export.json")),
+            .arg(fixture("webapp/webapp-full.json")),
     );
     let import_id = report["importId"].as_str().expect("importId");
 
@@ -426,38 +426,36 @@ fn an_import_in_full_gives_policy_outcomes_warnings_and_new_users() {
     assert_eq!(value(&lines, "status"), "ok");
     assert_eq!(value(&lines, "policy"), "skip-duplicates");
     assert!(
-        value(&lines, "file").ends_with("webapp-export.json"),
+        value(&lines, "file").ends_with("webapp-full.json"),
         "{text}"
     );
     assert!(
-        value(&lines, "source").contains(" of Acme Corp ("),
+        value(&lines, "source").contains(" of Webapp Full Co ("),
         "{text}"
     );
     // Per section, in the order the import works through them.
     assert_eq!(
         values(&lines, "outcome"),
         [
-            "users: 1 created, 0 updated, 1 skipped, 0 linked",
-            "custom fields: 1 created, 0 updated, 0 skipped, 0 linked",
-            "tickets: 2 created, 0 updated, 0 skipped, 0 linked",
-            "notes: 1 created, 0 updated, 0 skipped, 0 linked",
-            "history: 1 created, 0 updated, 0 skipped, 0 linked",
-            "attachments: 1 created, 0 updated, 0 skipped, 0 linked",
+            "users: 4 created, 0 updated, 0 skipped, 0 linked",
+            "custom fields: 3 created, 0 updated, 0 skipped, 0 linked",
+            "tickets: 4 created, 0 updated, 0 skipped, 0 linked",
+            "notes: 4 created, 0 updated, 0 skipped, 0 linked",
+            "history: 0 created, 0 updated, 0 skipped, 0 linked",
+            "attachments: 2 created, 0 updated, 0 skipped, 0 linked",
         ]
     );
     assert_eq!(
         value(&lines, "passwords"),
-        "1 new user without a password (must set one)"
+        "4 new users without a password (must set one)"
     );
-    let warnings = values(&lines, "warning");
-    assert_eq!(warnings.len(), 5, "{text}");
-    assert!(
-        warnings.contains(&"ticket assignee missing: left unassigned (2 records)"),
-        "{warnings:?}"
-    );
-    assert!(
-        warnings.contains(&"custom field contract_no: no type in the archive; imported as string"),
-        "{warnings:?}"
+    assert_eq!(
+        values(&lines, "warning"),
+        [
+            "company role \"owner\" (the company's creator): imported as an admin membership",
+            "ticket priority on the web app's 0-100 scale: 80 and above taken as high, 60-79 as medium, below 60 as low (4 records)",
+        ],
+        "{text}"
     );
     assert!(values(&lines, "error").is_empty(), "{text}");
 
@@ -465,10 +463,10 @@ fn an_import_in_full_gives_policy_outcomes_warnings_and_new_users() {
     let entry = json_ok(demo.acme().args(["--json", "history", import_id]));
     assert!(entry.is_object(), "{entry}");
     let detail = &entry["detail"];
-    assert_eq!(detail["usersImported"], 1);
-    assert_eq!(detail["usersSkipped"], 1);
-    assert_eq!(detail["ticketsImported"], 2);
-    assert_eq!(detail["customFieldsImported"], 1);
+    assert_eq!(detail["usersImported"], 4);
+    assert_eq!(detail["usersSkipped"], 0);
+    assert_eq!(detail["ticketsImported"], 4);
+    assert_eq!(detail["customFieldsImported"], 3);
     assert_eq!(detail["errors"], Value::Array(vec![]));
     assert_eq!(detail["outcomes"], report["outcomes"]);
     assert_eq!(detail["warnings"], report["warnings"]);

@@ -215,6 +215,7 @@ prop_compose! {
 #[derive(Debug, Clone)]
 struct ValueSeed {
     null: bool,
+    misfit: bool,
     text: String,
     integer: i64,
     number: f64,
@@ -224,20 +225,30 @@ struct ValueSeed {
 prop_compose! {
     fn value_seed()(
         null in prop::bool::weighted(0.1),
+        misfit in prop::bool::weighted(0.15),
         text in text(),
         integer in any::<i64>(),
         number in -1e9_f64..1e9,
         choice in any::<Index>(),
     ) -> ValueSeed {
-        ValueSeed { null, text, integer, number, choice }
+        ValueSeed { null, misfit, text, integer, number, choice }
     }
 }
 
 impl ValueSeed {
-    /// A value that fits `field`, as the web app would have stored it.
+    /// A value for `field` as the web app would have stored it: mostly one that fits, and
+    /// sometimes one the field no longer allows (its type changed, an option taken out),
+    /// which a restore must keep all the same.
     fn value_for(&self, field: &FieldSpec) -> Value {
         if self.null {
             return Value::Null;
+        }
+        if self.misfit {
+            return match field.field_type {
+                "string" => Value::from(self.integer),
+                "picklist" => Value::from(format!("retired {}", self.text)),
+                _ => Value::from(self.text.clone()),
+            };
         }
         match field.field_type {
             "string" => Value::from(self.text.clone()),

@@ -79,9 +79,10 @@ pub enum FieldType {
     Picklist,
 }
 
-/// Ticket priority. The web app sometimes writes it as a number (0 low … 3 urgent).
+/// Ticket priority. The web app writes it on its own 0-100 scale, or not at all (see
+/// `Lenient`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", try_from = "PriorityText")]
+#[serde(rename_all = "snake_case")]
 pub enum Priority {
     Low,
     Medium,
@@ -89,32 +90,170 @@ pub enum Priority {
     Urgent,
 }
 
-/// A priority as either form the web app writes.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum PriorityText {
-    Name(String),
-    Level(i64),
+/// Where the web app's words for a value differ from the tool's, what the tool made of them.
+/// Each becomes a counted warning in the import's report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Adjustment {
+    /// A priority on the web app's 0-100 scale.
+    PriorityScale,
+    /// A null or missing priority.
+    PriorityMissing,
+    /// The user role `user`, which the web app's own importer writes.
+    UserRoleUser,
+    /// The membership role `owner`, which the web app gives a company's creator.
+    OwnerRole,
 }
 
-impl TryFrom<PriorityText> for Priority {
-    type Error = String;
-
-    fn try_from(value: PriorityText) -> Result<Self, Self::Error> {
-        let parsed = match &value {
-            PriorityText::Name(name) => Priority::parse(name),
-            PriorityText::Level(0) => Some(Priority::Low),
-            PriorityText::Level(1) => Some(Priority::Medium),
-            PriorityText::Level(2) => Some(Priority::High),
-            PriorityText::Level(3) => Some(Priority::Urgent),
-            PriorityText::Level(_) => None,
-        };
-        parsed.ok_or_else(|| match value {
-            PriorityText::Name(name) => {
-                format!("unknown priority {name:?}, expected low, medium, high or urgent")
+impl Adjustment {
+    /// The warning that counts the records so read.
+    pub fn warning(self) -> &'static str {
+        match self {
+            Adjustment::PriorityScale => {
+                "ticket priority on the web app's 0-100 scale: 80 and above taken as high, 60-79 as medium, below 60 as low"
             }
-            PriorityText::Level(n) => format!("unknown priority {n}, expected 0 to 3"),
-        })
+            Adjustment::PriorityMissing => {
+                "ticket without a priority: taken as medium, the web app's default"
+            }
+            Adjustment::UserRoleUser => {
+                "user role \"user\" (written by the web app's importer): taken as customer"
+            }
+            Adjustment::OwnerRole => {
+                "company role \"owner\" (the company's creator): imported as an admin membership"
+            }
+        }
+    }
+}
+
+/// A value as an archive wrote it, in the tool's words or the web app's: `value` is what the
+/// tool reads it as, `adjusted` says when that took a translation. Written as `value` alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lenient<T> {
+    pub value: T,
+    pub adjusted: Option<Adjustment>,
+}
+
+impl<T> From<T> for Lenient<T> {
+    fn from(value: T) -> Self {
+        Lenient {
+            value,
+            adjusted: None,
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Lenient<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(serializer)
+    }
+}
+
+/// A scalar as JSON has it, for the types whose web-app forms are numbers or null.
+pub enum Scalar<'a> {
+    Text(&'a str),
+    Number(f64),
+    Null,
+}
+
+/// How a type reads the web app's forms of its values.
+pub trait WebAppWords: Sized {
+    /// What the value means, or why it means nothing (for the problem report).
+    fn read(scalar: Scalar<'_>) -> Result<Lenient<Self>, String>;
+}
+
+impl WebAppWords for Priority {
+    fn read(scalar: Scalar<'_>) -> Result<Lenient<Self>, String> {
+        match scalar {
+            Scalar::Text(name) => Priority::parse(name).map(Lenient::from).ok_or_else(|| {
+                format!("unknown priority {name:?}, expected low, medium, high or urgent (or the web app's 0 to 100)")
+            }),
+            Scalar::Number(level) if (0.0..=100.0).contains(&level) => {
+                let value = match level {
+                    l if l >= 80.0 => Priority::High,
+                    l if l >= 60.0 => Priority::Medium,
+                    _ => Priority::Low,
+                };
+                Ok(Lenient {
+                    value,
+                    adjusted: Some(Adjustment::PriorityScale),
+                })
+            }
+            Scalar::Number(level) => Err(format!(
+                "priority {level} is outside the web app's scale of 0 to 100"
+            )),
+            Scalar::Null => Ok(Lenient {
+                value: Priority::Medium,
+                adjusted: Some(Adjustment::PriorityMissing),
+            }),
+        }
+    }
+}
+
+impl WebAppWords for UserRole {
+    fn read(scalar: Scalar<'_>) -> Result<Lenient<Self>, String> {
+        match scalar {
+            Scalar::Text("user") => Ok(Lenient {
+                value: UserRole::Customer,
+                adjusted: Some(Adjustment::UserRoleUser),
+            }),
+            Scalar::Text(name) => UserRole::parse(name).map(Lenient::from).ok_or_else(|| {
+                format!("unknown role {name:?}, expected customer, employee, team_lead or admin")
+            }),
+            _ => Err("expected a role such as \"customer\"".into()),
+        }
+    }
+}
+
+impl WebAppWords for CompanyRole {
+    fn read(scalar: Scalar<'_>) -> Result<Lenient<Self>, String> {
+        match scalar {
+            Scalar::Text("owner") => Ok(Lenient {
+                value: CompanyRole::Admin,
+                adjusted: Some(Adjustment::OwnerRole),
+            }),
+            Scalar::Text(name) => CompanyRole::parse(name).map(Lenient::from).ok_or_else(|| {
+                format!("unknown company role {name:?}, expected member or admin (or owner)")
+            }),
+            _ => Err("expected a company role such as \"member\"".into()),
+        }
+    }
+}
+
+impl<'de, T: WebAppWords> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<T>(std::marker::PhantomData<T>);
+        impl<T: WebAppWords> serde::de::Visitor<'_> for Visit<T> {
+            type Value = Lenient<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string, a number or null")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                T::read(Scalar::Text(text)).map_err(E::custom)
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
+                T::read(Scalar::Number(n as f64)).map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+                T::read(Scalar::Number(n as f64)).map_err(E::custom)
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Self::Value, E> {
+                T::read(Scalar::Number(n)).map_err(E::custom)
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                T::read(Scalar::Null).map_err(E::custom)
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                T::read(Scalar::Null).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(Visit(std::marker::PhantomData))
+    }
+}
+
+/// A priority key the web app left out reads as its null: medium, adjusted.
+fn missing_priority() -> Lenient<Priority> {
+    Lenient {
+        value: Priority::Medium,
+        adjusted: Some(Adjustment::PriorityMissing),
     }
 }
 
@@ -168,12 +307,14 @@ pub struct UserRecord {
     pub last_name: Option<String>,
     #[serde(default)]
     pub phone: Option<String>,
-    pub role: UserRole,
+    pub role: Lenient<UserRole>,
     #[serde(default)]
-    pub company_role: Option<CompanyRole>,
-    pub is_active: bool,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub email_verified: bool,
+    pub company_role: Option<Lenient<CompanyRole>>,
+    /// `None` where the web app wrote null (see `NullFlag`).
+    #[serde(default = "some_true")]
+    pub is_active: Option<bool>,
+    #[serde(default = "some_false")]
+    pub email_verified: Option<bool>,
     #[serde(default)]
     pub preferences: Value,
     pub created_at: String,
@@ -193,18 +334,57 @@ pub struct CustomFieldRecord {
     pub options: Value,
     #[serde(default)]
     pub validation: Value,
-    #[serde(default)]
-    pub is_required: bool,
-    #[serde(default = "default_true")]
-    pub is_active: bool,
+    #[serde(default = "some_false")]
+    pub is_required: Option<bool>,
+    #[serde(default = "some_true")]
+    pub is_active: Option<bool>,
     #[serde(default)]
     pub display_order: Option<i64>,
     pub created_at: String,
-    pub updated_at: String,
+    /// The web app writes none: the field's `createdAt` stands in.
+    #[serde(default)]
+    pub updated_at: Option<String>,
 }
 
-fn default_true() -> bool {
-    true
+/// A flag that the web app may write as null: the column's default stands in, with a
+/// warning that counts the records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NullFlag {
+    UserActive,
+    UserEmailVerified,
+    FieldRequired,
+    FieldActive,
+    NoteInternal,
+}
+
+impl NullFlag {
+    /// The column's default, which a null reads as.
+    pub fn default_value(self) -> bool {
+        matches!(self, NullFlag::UserActive | NullFlag::FieldActive)
+    }
+
+    /// The flag's value, or its default when the archive has null.
+    pub fn read(self, flag: Option<bool>) -> bool {
+        flag.unwrap_or(self.default_value())
+    }
+
+    pub fn warning(self) -> &'static str {
+        match self {
+            NullFlag::UserActive => "user isActive null: taken as active",
+            NullFlag::UserEmailVerified => "user emailVerified null: taken as not verified",
+            NullFlag::FieldRequired => "custom field isRequired null: taken as not required",
+            NullFlag::FieldActive => "custom field isActive null: taken as active",
+            NullFlag::NoteInternal => "note isInternal null: taken as not internal",
+        }
+    }
+}
+
+fn some_true() -> Option<bool> {
+    Some(true)
+}
+
+fn some_false() -> Option<bool> {
+    Some(false)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -215,7 +395,8 @@ pub struct TicketRecord {
     #[serde(default)]
     pub description: Option<String>,
     pub status: String,
-    pub priority: Priority,
+    #[serde(default = "missing_priority")]
+    pub priority: Lenient<Priority>,
     #[serde(default)]
     pub category: Option<String>,
     #[serde(default, deserialize_with = "null_as_default")]
@@ -241,9 +422,9 @@ pub struct TicketRecord {
 pub struct NoteRecord {
     pub id: String,
     pub content: String,
-    #[serde(default)]
-    pub is_internal: bool,
-    #[serde(default)]
+    #[serde(default = "some_false")]
+    pub is_internal: Option<bool>,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub is_email_generated: bool,
     #[serde(default)]
     pub email_metadata: Value,
@@ -297,14 +478,39 @@ pub struct AttachmentRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportOptionsInfo {
+    #[serde(default = "default_true")]
     pub include_users: bool,
+    #[serde(default = "default_true")]
     pub include_tickets: bool,
+    #[serde(default = "default_true")]
     pub include_attachments: bool,
+    #[serde(default = "default_true")]
     pub include_custom_fields: bool,
     #[serde(default)]
     pub date_from: Option<String>,
     #[serde(default)]
     pub date_to: Option<String>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// The company row, so `--create-company` restores it as it was. Archives written before it
+/// was added, and the web app's files, name the company by `companyId` and `companyName` only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompanyRecord {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default = "default_true")]
+    pub is_active: bool,
+    pub created_at: String,
+    pub updated_at: String,
 }
 
 /// How many records of each kind an archive holds.
@@ -337,6 +543,8 @@ pub struct Manifest {
     pub export_id: String,
     pub company_id: String,
     pub company_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<CompanyRecord>,
     pub exported_by: String,
     #[serde(default)]
     pub exported_by_email: Option<String>,

@@ -3,20 +3,23 @@
 //! field values against their definitions; the manifest's version and counts.
 //!
 //! Problems are collected with their place (`tickets[17].customFields.seats: …`) up to a
-//! cap, so one run shows what is wrong rather than only the first thing.
+//! cap, so one run shows what is wrong rather than only the first thing. What the tool reads
+//! but had to translate (the web app's words, nulls, a value its field no longer allows) is a
+//! counted warning instead: a backup restores what it backed up.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
 use anyhow::Result;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::records::{
-    AttachmentRecord, Counts, CustomFieldRecord, FORMAT_NAME, FORMAT_VERSION, FieldType, Manifest,
-    PersonRef, Section, TicketRecord, UserRecord,
+    Adjustment, AttachmentRecord, Counts, CustomFieldRecord, FORMAT_NAME, FORMAT_VERSION,
+    FieldType, Manifest, NullFlag, PersonRef, Section, TicketRecord, UserRecord,
 };
 use crate::error::Failure;
 
@@ -54,6 +57,62 @@ impl fmt::Display for Place {
     }
 }
 
+/// Warnings, each with how many records it concerns. A warning given with an example keeps
+/// the first one's place in its text and counts the rest under it, so a thousand tickets
+/// with the same odd value make one line, not a thousand.
+#[derive(Debug, Clone, Default)]
+pub struct Warnings {
+    counts: BTreeMap<String, u64>,
+    /// The key of a warning with an example → its text, which names the first example.
+    texts: HashMap<String, String>,
+}
+
+impl Warnings {
+    pub fn add(&mut self, message: impl Into<String>) {
+        *self.counts.entry(message.into()).or_default() += 1;
+    }
+
+    /// Counts a warning under `key`; the first one's text is `key` followed by `example`.
+    pub fn add_example(&mut self, key: String, example: impl FnOnce() -> String) {
+        let text = self
+            .texts
+            .entry(key)
+            .or_insert_with_key(|key| format!("{key} (first: {})", example()));
+        *self.counts.entry(text.clone()).or_default() += 1;
+    }
+
+    /// Adds every warning of `other`, keeping counts.
+    pub fn merge(&mut self, other: Warnings) {
+        for (text, count) in other.counts {
+            *self.counts.entry(text).or_default() += count;
+        }
+        self.texts.extend(other.texts);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// Each warning with its count, in a stable order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &u64)> {
+        self.counts.iter()
+    }
+}
+
+impl PartialEq for Warnings {
+    fn eq(&self, other: &Self) -> bool {
+        self.counts == other.counts
+    }
+}
+
+impl Eq for Warnings {}
+
+impl Serialize for Warnings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.counts.serialize(serializer)
+    }
+}
+
 /// One decoded record, checked.
 #[derive(Debug, Clone)]
 pub enum Record {
@@ -64,7 +123,7 @@ pub enum Record {
 }
 
 /// A custom field definition as far as value checks need it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FieldRule {
     field_type: FieldType,
     options: Vec<String>,
@@ -103,6 +162,10 @@ impl FieldRule {
 /// Checks records as they stream past; `finish` gives the verdict.
 pub struct Validator {
     problems: Vec<String>,
+    warnings: Warnings,
+    /// The first email of each user, by its ASCII-lowercase form: a second one that differs
+    /// only in case is the same user (the web app's PostgreSQL lets both exist).
+    user_emails: HashMap<String, String>,
     manifest: Option<Manifest>,
     manifest_seen: bool,
     counts: Counts,
@@ -127,6 +190,8 @@ impl Validator {
     pub fn new() -> Self {
         Self {
             problems: Vec::new(),
+            warnings: Warnings::default(),
+            user_emails: HashMap::new(),
             manifest: None,
             manifest_seen: false,
             counts: Counts::default(),
@@ -148,9 +213,24 @@ impl Validator {
         }
     }
 
-    /// The archive's manifest, once seen.
-    pub fn manifest(&self) -> Option<&Manifest> {
-        self.manifest.as_ref()
+    /// Whether a problem has been found: records read after one are checked, not imported,
+    /// so that the report names the first cause rather than what followed from it.
+    pub fn has_problems(&self) -> bool {
+        !self.problems.is_empty()
+    }
+
+    /// What was read but had to be translated, so far.
+    pub fn take_warnings(&mut self) -> Warnings {
+        std::mem::take(&mut self.warnings)
+    }
+
+    /// The problems found so far as an invalid-archive error, if there are any.
+    pub fn check_clean(&self) -> Result<()> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(self.failure())
+        }
     }
 
     /// The manifest, or the problems that kept it from being read.
@@ -204,6 +284,27 @@ impl Validator {
             "exportedAt",
             &manifest.exported_at,
         );
+        if let Some(company) = &manifest.company {
+            if company.id != manifest.company_id {
+                self.problems.push(format!(
+                    "manifest.company.id: {:?} is not the archive's companyId {:?}",
+                    short(&company.id),
+                    short(&manifest.company_id)
+                ));
+            }
+            check_time(
+                &mut self.problems,
+                "manifest.company",
+                "createdAt",
+                &company.created_at,
+            );
+            check_time(
+                &mut self.problems,
+                "manifest.company",
+                "updatedAt",
+                &company.updated_at,
+            );
+        }
         if let Some(counts) = manifest.counts {
             self.reserve(counts);
         }
@@ -245,15 +346,32 @@ impl Validator {
                 user.email
             ));
         }
-        // SQLite's NOCASE, which makes emails unique, folds ASCII letters only.
-        self.unique(
-            "user email",
-            place,
-            "email",
-            &user.email.to_ascii_lowercase(),
-        );
         check_time(&mut self.problems, place, "createdAt", &user.created_at);
         check_time(&mut self.problems, place, "updatedAt", &user.updated_at);
+        self.adjusted(user.role.adjusted);
+        self.adjusted(user.company_role.and_then(|r| r.adjusted));
+        self.null_flag(NullFlag::UserActive, user.is_active);
+        self.null_flag(NullFlag::UserEmailVerified, user.email_verified);
+        // SQLite's NOCASE, which makes emails unique, folds ASCII letters only.
+        match self.user_emails.get(&user.email.to_ascii_lowercase()) {
+            None => {
+                self.user_emails
+                    .insert(user.email.to_ascii_lowercase(), user.email.clone());
+            }
+            Some(first) if *first == user.email => {
+                self.problems.push(format!(
+                    "{place}.email: duplicate user email {:?}",
+                    user.email
+                ));
+            }
+            Some(first) => {
+                self.warnings.add(format!(
+                    "users {first} and {}: emails that differ only in case are one user; the first record imported, references to either resolve to it",
+                    user.email
+                ));
+                return None;
+            }
+        }
         Some(Record::User(user))
     }
 
@@ -265,17 +383,27 @@ impl Validator {
             self.problems.push(format!("{place}.name: empty"));
         }
         self.unique("custom field name", place, "name", &field.name);
-        let field_type = field.field_type.unwrap_or(FieldType::String);
-        match FieldRule::new(field_type, &field.options) {
-            Some(rule) => {
-                self.fields.insert(field.name.clone(), rule);
-            }
-            None => self.problems.push(format!(
-                "{place}.options: a picklist needs an array of strings"
+        match field.field_type {
+            // Without a type its values are taken as they are.
+            None => self.warnings.add(format!(
+                "custom field {}: no type in the archive; imported as string, its values as they are",
+                field.name
             )),
+            Some(field_type) => match FieldRule::new(field_type, &field.options) {
+                Some(rule) => {
+                    self.fields.insert(field.name.clone(), rule);
+                }
+                None => self.problems.push(format!(
+                    "{place}.options: a picklist needs an array of strings"
+                )),
+            },
         }
         check_time(&mut self.problems, place, "createdAt", &field.created_at);
-        check_time(&mut self.problems, place, "updatedAt", &field.updated_at);
+        if let Some(updated) = &field.updated_at {
+            check_time(&mut self.problems, place, "updatedAt", updated);
+        }
+        self.null_flag(NullFlag::FieldRequired, field.is_required);
+        self.null_flag(NullFlag::FieldActive, field.is_active);
         Some(Record::CustomField(field))
     }
 
@@ -306,11 +434,17 @@ impl Validator {
             if let Some(rule) = self.fields.get(name)
                 && let Err(problem) = check_value(rule, value)
             {
-                problems.push(format!("{place}.customFields.{name}: {problem}"));
+                // The database held it (an option removed later, a type changed): kept.
+                self.warnings.add_example(
+                    format!("custom field {name}: values its definition does not allow, kept as they are"),
+                    || format!("{place}.customFields.{name}: {problem}"),
+                );
             }
         }
+        self.adjusted(ticket.priority.adjusted);
         for (i, note) in ticket.notes.iter().enumerate() {
             let at = place.child("notes", i);
+            self.null_flag(NullFlag::NoteInternal, note.is_internal);
             check_time(&mut self.problems, at, "createdAt", &note.created_at);
             if let Some(updated) = &note.updated_at {
                 check_time(&mut self.problems, at, "updatedAt", updated);
@@ -445,6 +579,18 @@ impl Validator {
         Failure::InvalidArchive(one_line(&message)).into()
     }
 
+    fn adjusted(&mut self, adjustment: Option<Adjustment>) {
+        if let Some(adjustment) = adjustment {
+            self.warnings.add(adjustment.warning());
+        }
+    }
+
+    fn null_flag(&mut self, flag: NullFlag, value: Option<bool>) {
+        if value.is_none() {
+            self.warnings.add(flag.warning());
+        }
+    }
+
     fn stop_if_full(&self) -> Result<()> {
         if self.problems.len() >= MAX_PROBLEMS {
             Err(self.failure())
@@ -463,7 +609,42 @@ impl Validator {
             Ok(record) => Some(record),
             Err(problem) => {
                 self.problems.push(format!("{place}{problem}"));
+                self.count_undecoded(place.section, value);
                 None
+            }
+        }
+    }
+
+    /// Counts a record that failed to decode, and remembers the ticket and note ids it
+    /// still has: the problem is reported once, at its place, and not again as an
+    /// attachment whose ticket is missing or a count that does not add up.
+    fn count_undecoded(&mut self, section: &str, value: &str) {
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        struct Skeleton {
+            id: Option<Value>,
+            notes: Option<Vec<Skeleton>>,
+            history: Option<Vec<Value>>,
+        }
+        let skeleton: Skeleton = serde_json::from_str(value).unwrap_or_default();
+        let id = |s: &Skeleton| s.id.as_ref().and_then(Value::as_str).map(fingerprint);
+        match section {
+            "users" => self.counts.users += 1,
+            "customFields" => self.counts.custom_fields += 1,
+            "attachments" => self.counts.attachments += 1,
+            _ => {
+                self.counts.tickets += 1;
+                let notes = skeleton.notes.as_deref().unwrap_or_default();
+                self.counts.notes += notes.len() as u64;
+                self.counts.history += skeleton.history.as_ref().map_or(0, Vec::len) as u64;
+                if !self.track_record_ids {
+                    return;
+                }
+                let tickets = id(&skeleton).into_iter().map(|t| ("ticket id", t));
+                let notes = notes.iter().filter_map(id).map(|n| ("note id", n));
+                for (kind, id) in tickets.chain(notes).collect::<Vec<_>>() {
+                    self.seen.entry(kind).or_default().insert(id);
+                }
             }
         }
     }
@@ -475,7 +656,6 @@ impl Validator {
         const MOST: u64 = 4 << 20;
         for (kind, count) in [
             ("user id", counts.users),
-            ("user email", counts.users),
             ("custom field id", counts.custom_fields),
             ("custom field name", counts.custom_fields),
             ("ticket id", counts.tickets),

@@ -1,7 +1,6 @@
 //! `export`: one company's chosen sections, from one read transaction, streamed into a zip
 //! or json archive that appears under its final name only once complete and synced.
 
-use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -281,6 +280,7 @@ pub fn export(
         export_id: new_export_id(exported_at),
         company_id: company.id.clone(),
         company_name: company.name.clone(),
+        company: None,
         exported_by: actor.id.clone(),
         exported_by_email: Some(actor.email.clone()),
         exported_at: db::format_timestamp(exported_at),
@@ -507,6 +507,7 @@ fn write_snapshot<W: Write + Send + 'static>(
         counts.attachments = 0;
     }
     manifest.counts = Some(counts);
+    manifest.company = Some(export_rows::company(&tx, &scope.company_id)?);
 
     let progress = reporter.progress(
         counts.users + counts.custom_fields + counts.tickets + counts.attachments,
@@ -533,26 +534,14 @@ fn write_snapshot<W: Write + Send + 'static>(
             Ok(archive.write_record(&field)?)
         })?;
     }
-    // Values their field no longer allows (an option taken out of a picklist, a type
-    // changed): the backup keeps them, and says the import will refuse them.
-    let mut misfits: BTreeMap<String, u64> = BTreeMap::new();
     if sections.tickets {
-        let fields = export_rows::field_catalog(&tx, &scope.company_id)?;
+        let field_names = export_rows::field_names(&tx, &scope.company_id)?;
         archive.begin_section(Section::Tickets)?;
-        export_rows::for_each_ticket(&tx, scope, &fields.names, |ticket| {
+        export_rows::for_each_ticket(&tx, scope, &field_names, |ticket| {
             written.tickets += 1;
             written.notes += ticket.notes.len() as u64;
             written.history += ticket.history.len() as u64;
             progress.inc(1);
-            for (name, value) in &ticket.custom_fields {
-                if fields
-                    .rules
-                    .get(name)
-                    .is_some_and(|rule| rule.check(value).is_err())
-                {
-                    *misfits.entry(name.clone()).or_default() += 1;
-                }
-            }
             Ok(archive.write_record(&ticket)?)
         })?;
     }
@@ -566,13 +555,6 @@ fn write_snapshot<W: Write + Send + 'static>(
     }
     let (manifest, out) = archive.finish()?;
     tx.commit()?;
-    for (field, tickets) in misfits {
-        reporter.note(format!(
-            "warning: {tickets} ticket(s) hold a value of custom field {field} that the field no \
-             longer allows; an import will refuse this archive until those values or the field \
-             are fixed"
-        ));
-    }
     progress.finish_and_clear();
     // Both come from the same snapshot; a difference is a bug in the queries.
     anyhow::ensure!(

@@ -16,8 +16,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::archive::reader::{ArchiveFile, Event, Input, Layout};
-use crate::archive::records::{CompanyRole, Counts, Manifest, Section, UserRole};
-use crate::archive::validate::{Record, Validator};
+use crate::archive::records::{
+    CompanyRecord, CompanyRole, Counts, Manifest, NullFlag, Section, UserRole,
+};
+use crate::archive::validate::{Record, Validator, Warnings};
 use crate::cli::{GlobalOpts, ImportArgs};
 use crate::db::import_rows::{self, ImportDb};
 use crate::db::logs::{self, LogKind};
@@ -101,6 +103,8 @@ pub struct FileReport {
     pub valid: bool,
     pub source: Source,
     pub counts: Counts,
+    /// What the archive holds that an import would translate, each with its count.
+    pub warnings: Warnings,
 }
 
 pub fn run(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Result<()> {
@@ -284,21 +288,27 @@ fn input_from(file: Option<PathBuf>) -> Result<Input> {
 
 /// Reads and validates an archive on its own, as `--validate-only` does without a
 /// database: the archive, its manifest and its counts, or why it is invalid (exit status 3).
-pub fn validate_archive(input: &Input) -> Result<(ArchiveFile, Manifest, Counts)> {
+pub fn validate_archive(input: &Input) -> Result<(ArchiveFile, Manifest, Counts, Warnings)> {
     let mut archive = ArchiveFile::open(input)?;
     let mut validator = Validator::new();
     read_pass(&mut archive, &mut validator, None, &ProgressBar::hidden())?;
     let manifest = validator.require_manifest()?.clone();
-    Ok((archive, manifest, validator.counts()))
+    Ok((
+        archive,
+        manifest,
+        validator.counts(),
+        validator.take_warnings(),
+    ))
 }
 
 /// `--validate-only` with no database: the file alone.
 fn validate_file(input: &Input, reporter: &Reporter) -> Result<()> {
-    let (archive, manifest, counts) = validate_archive(input)?;
+    let (archive, manifest, counts, warnings) = validate_archive(input)?;
     let report = FileReport {
         valid: true,
         source: source_of(&archive, &manifest),
         counts,
+        warnings,
     };
     let c = &report.counts;
     reporter.note(format!(
@@ -309,6 +319,7 @@ fn validate_file(input: &Input, reporter: &Reporter) -> Result<()> {
         "  {} users, {} custom fields, {} tickets ({} notes, {} history entries), {} attachments",
         c.users, c.custom_fields, c.tickets, c.notes, c.history, c.attachments
     ));
+    print_warnings(reporter, &report.warnings);
     reporter.result(&report)?;
     Ok(())
 }
@@ -326,7 +337,11 @@ fn read_pass(
             Event::Manifest(value) => validator.check_manifest(value),
             Event::Record(section, index, value) => {
                 progress.inc(1);
+                // After a problem the import is going to fail: the rest is only checked, so
+                // that what follows from the problem (an attachment of a refused ticket)
+                // does not hide it.
                 if let Some(record) = validator.check_record(section, index, value)?
+                    && !validator.has_problems()
                     && let Some(importer) = importer.as_deref_mut()
                 {
                     importer.record(&record)?;
@@ -421,11 +436,15 @@ fn archive_admin(archive: &mut ArchiveFile, email: Option<&str>) -> Result<Impor
             && let Some(Record::User(user)) = validator.check_record(section, index, value)?
             && user.email.eq_ignore_ascii_case(email)
         {
-            admin = user.is_active
-                && (user.role == UserRole::Admin || user.company_role == Some(CompanyRole::Admin));
+            admin = NullFlag::UserActive.read(user.is_active)
+                && (user.role.value == UserRole::Admin
+                    || user.company_role.map(|r| r.value) == Some(CompanyRole::Admin));
         }
         Ok(())
     })?;
+    // A broken user record may be the actor's own: the archive is invalid (exit status
+    // 3), whatever the permission check would say.
+    validator.check_clean()?;
     if !admin {
         return Err(Failure::PermissionDenied(format!(
             "{email} is not an active admin among the archive's users, so it cannot create the company"
@@ -489,7 +508,16 @@ impl Job<'_> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let now = db::now_timestamp();
         if self.create {
-            import_rows::create_company(&tx, &self.company.id, &self.company.name, &now)?;
+            let company = self.manifest.company.clone().unwrap_or(CompanyRecord {
+                id: self.company.id.clone(),
+                name: self.company.name.clone(),
+                domain: None,
+                description: None,
+                is_active: true,
+                created_at: now.clone(),
+                updated_at: now.clone(),
+            });
+            import_rows::create_company(&tx, &company)?;
         }
         // One pass decides and writes; a conflict or an invalid record anywhere rolls it
         // all back when `tx` is dropped.
@@ -535,7 +563,7 @@ impl Job<'_> {
             &self.progress,
         )?;
         self.progress.finish_and_clear();
-        Ok(importer.finish())
+        Ok(importer.finish(validator.take_warnings()))
     }
 }
 
@@ -671,16 +699,21 @@ fn print_plan(reporter: &Reporter, plan: &Plan) {
             reporter.note(format!("  {conflict}"));
         }
     }
-    if !plan.warnings.is_empty() {
-        reporter.note("Warnings:");
-        for (warning, count) in &plan.warnings {
-            let times = if *count > 1 {
-                format!(" ({count} records)")
-            } else {
-                String::new()
-            };
-            reporter.note(format!("  {warning}{times}"));
-        }
+    print_warnings(reporter, &plan.warnings);
+}
+
+fn print_warnings(reporter: &Reporter, warnings: &Warnings) {
+    if warnings.is_empty() {
+        return;
+    }
+    reporter.note("Warnings:");
+    for (warning, count) in warnings.iter() {
+        let times = if *count > 1 {
+            format!(" ({count} records)")
+        } else {
+            String::new()
+        };
+        reporter.note(format!("  {warning}{times}"));
     }
 }
 

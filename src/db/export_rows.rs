@@ -13,10 +13,9 @@ use rusqlite::{Connection, Row, params_from_iter};
 use serde_json::{Map, Value};
 
 use crate::archive::records::{
-    AttachmentRecord, CompanyRole, Counts, CustomFieldRecord, FieldType, HistoryRecord, NoteRecord,
-    PersonRef, Priority, TicketRecord, UserRecord, UserRole,
+    AttachmentRecord, CompanyRecord, CompanyRole, Counts, CustomFieldRecord, FieldType,
+    HistoryRecord, NoteRecord, PersonRef, Priority, TicketRecord, UserRecord, UserRole,
 };
-use crate::archive::validate::FieldRule;
 
 /// Which tickets an export takes: one company's, optionally within a creation-time window.
 #[derive(Debug, Clone)]
@@ -88,6 +87,27 @@ pub fn count_records(conn: &Connection, scope: &TicketScope) -> Result<Counts> {
     })
 }
 
+/// The company's own row, for the manifest.
+pub fn company(conn: &Connection, company_id: &str) -> Result<CompanyRecord> {
+    conn.query_row(
+        "SELECT id, name, domain, description, is_active, created_at, updated_at
+         FROM companies WHERE id = ?1",
+        [company_id],
+        |row| {
+            Ok(CompanyRecord {
+                id: row.get(0)?,
+                name: row.get(1)?,
+                domain: row.get(2)?,
+                description: row.get(3)?,
+                is_active: row.get(4)?,
+                created_at: row.get(5)?,
+                updated_at: row.get(6)?,
+            })
+        },
+    )
+    .with_context(|| format!("cannot read company {company_id}"))
+}
+
 /// The company's members, with their membership role. Never a password hash.
 pub fn for_each_user(
     conn: &Connection,
@@ -110,8 +130,8 @@ pub fn for_each_user(
                 first_name: row.get(2)?,
                 last_name: row.get(3)?,
                 phone: row.get(4)?,
-                role: parse_enum(row, 5, UserRole::parse)?,
-                company_role: Some(parse_enum(row, 6, CompanyRole::parse)?),
+                role: parse_enum(row, 5, UserRole::parse)?.into(),
+                company_role: Some(parse_enum(row, 6, CompanyRole::parse)?.into()),
                 is_active: row.get(7)?,
                 email_verified: row.get(8)?,
                 preferences: json_column(row, 9)?,
@@ -162,29 +182,13 @@ pub fn for_each_custom_field(
     Ok(())
 }
 
-/// The company's custom fields as ticket values need them.
-#[derive(Debug, Default)]
-pub struct FieldCatalog {
-    /// Field id → name: the archive keys ticket values by name.
-    pub names: HashMap<String, String>,
-    /// Field name → what its values may be: the export warns about values a field no
-    /// longer allows, which the import's validation would refuse.
-    pub rules: HashMap<String, FieldRule>,
-}
-
-pub fn field_catalog(conn: &Connection, company_id: &str) -> Result<FieldCatalog> {
-    let mut stmt =
-        conn.prepare("SELECT id, name, type, options FROM custom_fields WHERE company_id = ?1")?;
-    let mut rows = stmt.query([company_id])?;
-    let mut catalog = FieldCatalog::default();
-    while let Some(row) = rows.next()? {
-        let name: String = row.get(1)?;
-        if let Some(rule) = FieldRule::stored(&row.get::<_, String>(2)?, &json_column(row, 3)?) {
-            catalog.rules.insert(name.clone(), rule);
-        }
-        catalog.names.insert(row.get(0)?, name);
-    }
-    Ok(catalog)
+/// The company's custom field names by id: the archive keys ticket values by name.
+pub fn field_names(conn: &Connection, company_id: &str) -> Result<HashMap<String, String>> {
+    let mut stmt = conn.prepare("SELECT id, name FROM custom_fields WHERE company_id = ?1")?;
+    let names = stmt
+        .query_map([company_id], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(names)
 }
 
 /// The scope's tickets, each with its notes and history, in ticket id order.
@@ -283,7 +287,7 @@ fn ticket_from_row(row: &Row<'_>, field_names: &HashMap<String, String>) -> Resu
         title: row.get(1)?,
         description: row.get(2)?,
         status: row.get(3)?,
-        priority: parse_enum(row, 4, Priority::parse)?,
+        priority: parse_enum(row, 4, Priority::parse)?.into(),
         category: row.get(5)?,
         custom_fields: values_by_name(json_column(row, 6)?, field_names),
         created_at: row.get(7)?,

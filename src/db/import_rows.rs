@@ -12,8 +12,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use crate::archive::records::{
-    AttachmentRecord, CompanyRole, CustomFieldRecord, FieldType, HistoryRecord, NoteRecord,
-    TicketRecord, UserRecord,
+    AttachmentRecord, CompanyRecord, CompanyRole, CustomFieldRecord, FieldType, HistoryRecord,
+    NoteRecord, NullFlag, TicketRecord, UserRecord,
 };
 use crate::archive::validate::FieldRule;
 use crate::error::Failure;
@@ -180,9 +180,9 @@ impl<'c> ImportDb<'c> {
             user.first_name,
             user.last_name,
             user.phone,
-            user.role.as_str(),
-            user.is_active,
-            user.email_verified,
+            user.role.value.as_str(),
+            NullFlag::UserActive.read(user.is_active),
+            NullFlag::UserEmailVerified.read(user.email_verified),
             json_text(&user.preferences).unwrap_or_else(|| "{}".into()),
             user.created_at,
             user.updated_at,
@@ -232,13 +232,13 @@ impl<'c> ImportDb<'c> {
             field.name,
             field.label.as_deref().unwrap_or(&field.name),
             field_type.as_str(),
-            field.is_required,
+            NullFlag::FieldRequired.read(field.is_required),
             json_text(&field.options),
             json_text(&field.validation),
             field.display_order.unwrap_or(0),
-            field.is_active,
+            NullFlag::FieldActive.read(field.is_active),
             field.created_at,
-            field.updated_at,
+            field.updated_at.as_deref().unwrap_or(&field.created_at),
         ])?;
         Ok(())
     }
@@ -421,7 +421,7 @@ impl<'c> ImportDb<'c> {
             t.title,
             t.description,
             t.status,
-            t.priority.as_str(),
+            t.priority.value.as_str(),
             t.category,
             row.submitter_id,
             row.assignee_id,
@@ -457,7 +457,7 @@ impl<'c> ImportDb<'c> {
             ticket_id,
             author_id,
             note.content,
-            note.is_internal,
+            NullFlag::NoteInternal.read(note.is_internal),
             note.is_email_generated,
             json_text(&note.email_metadata),
             note.created_at,
@@ -568,12 +568,21 @@ fn json_text(value: &Value) -> Option<String> {
     (!value.is_null()).then(|| value.to_string())
 }
 
-/// Creates the archive's company on a database that lacks it (`--create-company`).
-pub fn create_company(conn: &Connection, id: &str, name: &str, now: &str) -> Result<()> {
+/// Creates the archive's company on a database that lacks it (`--create-company`), as the
+/// archive describes it.
+pub fn create_company(conn: &Connection, company: &CompanyRecord) -> Result<()> {
     conn.execute(
         "INSERT INTO companies (id, name, domain, description, is_active, created_at, updated_at)
-         VALUES (?1, ?2, NULL, NULL, 1, ?3, ?3)",
-        params![id, name, now],
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            company.id,
+            company.name,
+            company.domain,
+            company.description,
+            company.is_active,
+            company.created_at,
+            company.updated_at
+        ],
     )?;
     Ok(())
 }
