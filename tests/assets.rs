@@ -311,6 +311,7 @@ fn render_man_page() -> String {
     environment_section(&mut tail, &root);
     files_section(&mut tail, &root);
     archive_section(&mut tail);
+    web_app_section(&mut tail);
     examples_section(&mut tail);
     tail.control("SH", ["SEE ALSO"]);
     tail.text([
@@ -658,6 +659,43 @@ fn archive_section(roff: &mut Roff) {
     )]);
     roff.control("PP", []);
     roff.text([roman(limits())]);
+}
+
+/// What import makes of the web app's own words, in the warnings it prints for them.
+fn web_app_section(roff: &mut Roff) {
+    use bomizzel_backup::archive::records::{Adjustment, NullFlag};
+    roff.control("SH", ["FILES FROM THE WEB APP"]);
+    roff.text([roman(
+        "import reads the files the Bomizzel web app exports (its JSON document, or the zip \
+         holding it) as they are. Where the web app writes something the database cannot \
+         hold, import translates it and counts the records in a warning:",
+    )]);
+    let warnings = Adjustment::ALL
+        .map(Adjustment::warning)
+        .into_iter()
+        .chain(NullFlag::ALL.map(NullFlag::warning));
+    for warning in warnings {
+        roff.control("IP", ["\\(bu", "2"]);
+        roff.text([roman(warning)]);
+    }
+    roff.control("IP", ["\\(bu", "2"]);
+    roff.text([roman(
+        "two users whose emails differ only in case are one user: the first record is \
+         imported and references to either resolve to it;",
+    )]);
+    roff.control("IP", ["\\(bu", "2"]);
+    roff.text([roman(
+        "a custom field without a type is a string field, and its values are kept as they \
+         are; a value its field does not allow (in any archive) is kept too, with a warning \
+         naming its place.",
+    )]);
+    roff.control("PP", []);
+    roff.text([roman(
+        "Missing keys take what the database needs: a note's or custom field's updatedAt its \
+         createdAt, a field's label its name, an attachment's originalName its fileName. A \
+         null assignee leaves the ticket unassigned; any other person the file cannot name \
+         becomes the importing admin, with a warning.",
+    )]);
 }
 
 /// The reader's caps on hostile archives, from the constants that enforce them.

@@ -105,6 +105,13 @@ pub enum Adjustment {
 }
 
 impl Adjustment {
+    pub const ALL: [Adjustment; 4] = [
+        Adjustment::PriorityScale,
+        Adjustment::PriorityMissing,
+        Adjustment::UserRoleUser,
+        Adjustment::OwnerRole,
+    ];
+
     /// The warning that counts the records so read.
     pub fn warning(self) -> &'static str {
         match self {
@@ -358,6 +365,14 @@ pub enum NullFlag {
 }
 
 impl NullFlag {
+    pub const ALL: [NullFlag; 5] = [
+        NullFlag::UserActive,
+        NullFlag::UserEmailVerified,
+        NullFlag::FieldRequired,
+        NullFlag::FieldActive,
+        NullFlag::NoteInternal,
+    ];
+
     /// The column's default, which a null reads as.
     pub fn default_value(self) -> bool {
         matches!(self, NullFlag::UserActive | NullFlag::FieldActive)
