@@ -26,12 +26,15 @@ pub enum Failure {
     /// The database stayed locked past the busy timeout.
     #[error("database is busy: {0}; try again later")]
     Busy(String),
+    /// The operator declined a confirmation; nothing was changed.
+    #[error("{0}")]
+    Cancelled(String),
 }
 
 impl Failure {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Failure::Usage(_) => 2,
+            Failure::Usage(_) | Failure::Cancelled(_) => 2,
             Failure::InvalidArchive(_) => 3,
             Failure::Conflict(_) => 4,
             Failure::PermissionDenied(_) => 5,
@@ -49,6 +52,7 @@ impl Failure {
             Failure::PermissionDenied(_) => "permission-denied",
             Failure::NotFound(_) => "not-found",
             Failure::Busy(_) => "busy",
+            Failure::Cancelled(_) => "cancelled",
         }
     }
 }
@@ -66,6 +70,12 @@ pub fn classify(err: &anyhow::Error) -> (u8, &'static str) {
         }
     }
     (1, "failure")
+}
+
+/// The `--json` error object: `{"kind", "exitCode", "message"}`.
+pub fn json_error(err: &anyhow::Error) -> serde_json::Value {
+    let (code, kind) = classify(err);
+    serde_json::json!({ "kind": kind, "exitCode": code, "message": format!("{err:#}") })
 }
 
 /// True when SQLite gave up waiting for a lock.

@@ -95,6 +95,8 @@ pub struct Plan {
     pub warnings: Warnings,
     /// New users, who have no password until they set one.
     pub password_reset_required: u64,
+    /// People of other companies whom the import makes admins of this one.
+    pub admin_grants: Vec<String>,
 }
 
 /// The actor of an import: by email, and by id once the user exists in the target.
@@ -341,6 +343,9 @@ impl<'c> Importer<'c> {
             Some(found) => {
                 // A user of another company joins this one; their profile stays as it is.
                 self.plan.outcomes.users.linked += 1;
+                if role == CompanyRole::Admin {
+                    self.plan.admin_grants.push(user.email.clone());
+                }
                 if self.applying() {
                     self.db.set_membership(&found.id, role, &self.now)?;
                 }

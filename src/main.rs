@@ -16,7 +16,7 @@ fn main() -> ExitCode {
     if error::is_broken_pipe(&err) {
         return ExitCode::SUCCESS;
     }
-    let (code, kind) = error::classify(&err);
+    let (code, _) = error::classify(&err);
     // One line, whatever an archive put into the message.
     let message: String = format!("{err:#}")
         .chars()
@@ -26,10 +26,9 @@ fn main() -> ExitCode {
         })
         .collect();
     eprintln!("bomizzel-backup: {message}");
-    if cli.global.json {
-        let report = serde_json::json!({
-            "error": { "kind": kind, "exitCode": code, "message": format!("{err:#}") }
-        });
+    // A report already written carries its error itself: stdout stays one JSON document.
+    if cli.global.json && !bomizzel_backup::report::result_written() {
+        let report = serde_json::json!({ "error": error::json_error(&err) });
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{report}");
     }

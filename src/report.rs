@@ -2,6 +2,7 @@
 //! and progress bars only where a person is watching.
 
 use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -29,9 +30,11 @@ impl Reporter {
         }
     }
 
-    /// The command's result as JSON on stdout, when `--json` was given.
+    /// The command's result as JSON on stdout, when `--json` was given. It is the one
+    /// document there: an error after it goes to stderr only (see `result_written`).
     pub fn result<T: Serialize>(&self, value: &T) -> io::Result<()> {
         if self.json {
+            RESULT_WRITTEN.store(true, Ordering::Relaxed);
             let mut out = io::stdout().lock();
             serde_json::to_writer_pretty(&mut out, value)?;
             out.write_all(b"\n")?;
@@ -46,14 +49,29 @@ impl Reporter {
             return ProgressBar::hidden();
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        if let Ok(style) =
-            ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
-        {
-            bar.set_style(style.progress_chars("=> "));
+        if let Ok(style) = ProgressStyle::with_template(
+            "{msg:>10} [{bar:30}] {human_pos}/{human_len} records ({rate}, {eta} left)",
+        ) {
+            let style = style
+                .with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{}/s", indicatif::HumanCount(state.per_sec() as u64));
+                    },
+                )
+                .progress_chars("=> ");
+            bar.set_style(style);
         }
         bar.set_message(message);
         bar
     }
+}
+
+static RESULT_WRITTEN: AtomicBool = AtomicBool::new(false);
+
+/// Whether a `--json` result has been written to stdout.
+pub fn result_written() -> bool {
+    RESULT_WRITTEN.load(Ordering::Relaxed)
 }
 
 /// A byte count for people: `12.3 KiB`.

@@ -723,6 +723,156 @@ fn json_cell(value: &Sql) -> Value {
 }
 
 #[test]
+fn a_declined_overwrite_changes_nothing_and_is_logged_cancelled() {
+    let demo = Demo::new();
+    let archive = demo.export_acme("acme.zip");
+    edit_acme(&demo.conn());
+    let before = dump(&demo.conn());
+    let archive = archive.to_str().unwrap();
+    let session = terminal::run(
+        &terminal::with_db(
+            &demo.db,
+            &["--company", "Acme Corp", "--actor", ids::ACME_ADMIN],
+        )
+        .into_iter()
+        .chain(["import", "--overwrite", archive])
+        .collect::<Vec<_>>(),
+        "n\n",
+    );
+    assert_eq!(session.code, Some(2), "{}", session.screen);
+    // The plan has its heading, then the question; the rates are whole numbers of records.
+    assert!(
+        session
+            .screen
+            .contains("This import into Acme Corp would do:"),
+        "{}",
+        session.screen
+    );
+    assert!(
+        session
+            .screen
+            .contains("Overwrite existing records of Acme Corp with the archive's values?"),
+        "{}",
+        session.screen
+    );
+    assert!(session.screen.contains(" records ("), "{}", session.screen);
+    assert!(!session.screen.contains(".0000/s"), "{}", session.screen);
+    assert!(
+        session
+            .screen
+            .contains("import cancelled; nothing was changed"),
+        "{}",
+        session.screen
+    );
+    let conn = demo.conn();
+    assert_same(
+        &before,
+        &dump(&conn).without("data_import_logs"),
+        "declined",
+    );
+    let logs = import_logs(&conn);
+    assert_eq!(logs.last().unwrap().2["status"], "cancelled");
+}
+
+#[test]
+fn a_validation_with_conflicts_is_one_json_document() {
+    let demo = Demo::new();
+    let archive = demo.export_acme("acme.zip");
+    let output = demo
+        .acme()
+        .args(["--json", "import", "--validate-only"])
+        .arg(&archive)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(4));
+    // `from_slice` refuses anything after the first document.
+    let report: Value = serde_json::from_slice(&output.stdout).expect("one JSON document");
+    assert_eq!(report["status"], "validated");
+    assert!(report["conflictCount"].as_u64().unwrap() > 0);
+    assert_eq!(report["error"]["kind"], "conflict");
+    assert_eq!(report["error"]["exitCode"], 4);
+}
+
+#[test]
+fn every_invalid_archive_message_names_the_file() {
+    let demo = Demo::new();
+    let damaged = edited_json_archive(&demo, "seats.json", |doc| {
+        doc["data"]["tickets"][0]["title"] = json!(42);
+    });
+    let name = damaged.to_str().unwrap();
+    for stderr in [
+        fails_with(
+            cmd(&demo.dir.path().join("none.db"))
+                .args(["import", "--validate-only"])
+                .arg(&damaged),
+            3,
+        ),
+        fails_with(
+            demo.acme()
+                .args(["import", "--skip-duplicates"])
+                .arg(&damaged),
+            3,
+        ),
+    ] {
+        assert!(
+            stderr.contains(&format!(
+                "Invalid import data: {name}: 1 problem: tickets[0].title"
+            )),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn another_companys_archive_is_named_and_its_admin_grants_listed() {
+    let demo = Demo::new();
+    let archive_path = demo.export_acme("acme.zip");
+    add_initech(&demo.conn());
+    // The plan says whose archive goes where, and who becomes an admin of Initech.
+    let output = demo
+        .cmd()
+        .args(["--company", "Initech", "--actor", INITECH_ADMIN])
+        .args(["import", "--validate-only"])
+        .arg(&archive_path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let said = stderr_of(&output);
+    assert!(
+        said.contains("Acme Corp's archive ") && said.contains("valid; importing it into Initech"),
+        "{said}"
+    );
+    let grants = "ada@acme.example, carol@acme.example, frank@acme.example";
+    assert!(
+        said.contains(&format!(
+            "The import would make these people of other companies admins of Initech: {grants}"
+        )),
+        "{said}"
+    );
+    // The report says the same, as fields.
+    let report = json_ok(&mut initech_import(&demo, &[], &archive_path));
+    assert_eq!(report["crossCompany"], true);
+    assert_eq!(report["source"]["companyName"], "Acme Corp");
+    assert_eq!(report["companyName"], "Initech");
+    assert_eq!(
+        report["adminGrants"],
+        json!([
+            "ada@acme.example",
+            "carol@acme.example",
+            "frank@acme.example"
+        ])
+    );
+    // Acme's own archive into Acme is no cross-company import.
+    let own = json_ok(&mut acme_import(
+        &demo,
+        &["--skip-duplicates"],
+        &archive_path,
+    ));
+    assert_eq!(own["crossCompany"], false);
+    assert_eq!(own["adminGrants"], json!([]));
+}
+
+#[test]
 fn moving_to_a_new_account_copies_everything_and_changes_no_other_company() {
     let demo = Demo::new();
     let archive_path = demo.export_acme("acme.zip");

@@ -46,6 +46,8 @@ pub enum Status {
     Ok,
     Validated,
     Failed,
+    /// The operator declined the `--overwrite` confirmation.
+    Cancelled,
 }
 
 /// What the archive says of itself, for reports.
@@ -92,8 +94,13 @@ pub struct ImportReport {
     pub company_name: String,
     pub company_created: bool,
     pub source: Source,
+    /// The archive is another company's: its people and roles come into this one.
+    pub cross_company: bool,
     #[serde(flatten)]
     pub plan: Plan,
+    /// Why a validation fails (its conflicts), so that `--json` stays one document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<serde_json::Value>,
 }
 
 /// The `--json` report of `--validate-only` without a database.
@@ -121,13 +128,15 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
     };
     if args.validate_only && args.export_id.is_none() && !global.db.exists() {
         let input = input_from(args.file.clone())?;
-        return validate_file(&input, reporter);
+        return validate_file(&input, reporter).map_err(|err| naming_file(err, Some(&input)));
     }
 
+    let started = std::time::Instant::now();
     let mut conn = db::open(&global.db, super::open_options(global)?)?;
     let import_id = new_import_id();
     let mut attempt = Attempt::default();
-    let outcome = attempt_import(&mut conn, global, args, policy, reporter, &mut attempt);
+    let outcome = attempt_import(&mut conn, global, args, policy, reporter, &mut attempt)
+        .map_err(|err| naming_file(err, attempt.input.as_ref()));
     if outcome
         .as_ref()
         .is_err_and(|err| crate::error::classify(err).0 == 7)
@@ -151,15 +160,23 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
         import_id,
         status: Status::Failed,
         policy,
+        cross_company: source
+            .company_id
+            .as_ref()
+            .is_some_and(|id| *id != company.id),
         company_id: company.id,
         company_name: company.name,
         company_created: false,
         source,
         plan: Plan::default(),
+        error: None,
     };
     let (status, plan, created) = match outcome {
         Ok(done) => done,
         Err(err) => {
+            if matches!(err.downcast_ref(), Some(Failure::Cancelled(_))) {
+                report.status = Status::Cancelled;
+            }
             if let Err(log_err) = record_import(&conn, &report, actor_id.as_deref(), Some(&err)) {
                 reporter.note(format!(
                     "bomizzel-backup: the failed import could not be logged: {log_err:#}"
@@ -178,12 +195,26 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
         };
         Unlogged(format!("{done}, but it could not be recorded in the log"))
     })?;
-    print_summary(reporter, &report);
+    print_summary(reporter, &report, started.elapsed());
+    let failure = (status == Status::Validated && report.plan.conflict_count > 0)
+        .then(|| conflict_failure(&report.plan));
+    report.error = failure.as_ref().map(crate::error::json_error);
     reporter.result(&report)?;
-    if status == Status::Validated && report.plan.conflict_count > 0 {
-        return Err(conflict_failure(&report.plan));
+    failure.map_or(Ok(()), Err)
+}
+
+/// An invalid archive's message names the file, whichever check found the problem.
+fn naming_file(err: anyhow::Error, input: Option<&Input>) -> anyhow::Error {
+    let Some(input) = input else {
+        return err;
+    };
+    let label = input.to_string();
+    match err.downcast_ref::<Failure>() {
+        Some(Failure::InvalidArchive(message)) if !message.starts_with(&label) => {
+            Failure::InvalidArchive(format!("{label}: {message}")).into()
+        }
+        _ => err,
     }
-    Ok(())
 }
 
 /// What is known of an import as it goes, so that a failure is logged against its company.
@@ -485,6 +516,14 @@ impl Job<'_> {
             if plan.conflict_count > 0 {
                 return Err(conflict_failure(&plan));
             }
+            let of = match self.manifest.company_id == self.company.id {
+                true => String::new(),
+                false => format!(" of {}'s archive", self.manifest.company_name),
+            };
+            reporter.note(format!(
+                "This import{of} into {} would do:",
+                self.company.name
+            ));
             print_plan(reporter, &plan);
             let go = dialoguer::Confirm::new()
                 .with_prompt(format!(
@@ -495,7 +534,9 @@ impl Job<'_> {
                 .interact()
                 .context("cannot ask for confirmation")?;
             if !go {
-                return Err(Failure::Usage("import cancelled; nothing was changed".into()).into());
+                return Err(
+                    Failure::Cancelled("import cancelled; nothing was changed".into()).into(),
+                );
             }
             Some(plan)
         } else {
@@ -717,28 +758,43 @@ fn print_warnings(reporter: &Reporter, warnings: &Warnings) {
     }
 }
 
-fn print_summary(reporter: &Reporter, report: &ImportReport) {
+fn print_summary(reporter: &Reporter, report: &ImportReport, took: std::time::Duration) {
+    // Another company's archive is said to be one, so that nobody moves people by mistake.
+    let archive = match (&report.source.company_name, report.cross_company) {
+        (Some(name), true) => format!("{name}'s archive {}", report.source.file),
+        _ => report.source.file.clone(),
+    };
     let headline = match report.status {
         Status::Validated => format!(
-            "{}: valid; importing it into {} would do this ({} policy):",
-            report.source.file,
+            "{archive}: valid; importing it into {} would do this ({} policy):",
             report.company_name,
             policy_name(report.policy)
         ),
         _ => format!(
-            "Imported {} into {}{} as {}",
-            report.source.file,
+            "Imported {archive} into {}{} as {} in {:.1} s",
             report.company_name,
             if report.company_created {
                 " (company created)"
             } else {
                 ""
             },
-            report.import_id
+            report.import_id,
+            took.as_secs_f64()
         ),
     };
     reporter.note(headline);
     print_plan(reporter, &report.plan);
+    if !report.plan.admin_grants.is_empty() {
+        let verb = match report.status {
+            Status::Validated => "would make",
+            _ => "made",
+        };
+        reporter.note(format!(
+            "The import {verb} these people of other companies admins of {}: {}",
+            report.company_name,
+            report.plan.admin_grants.join(", ")
+        ));
+    }
     let new_users = report.plan.password_reset_required;
     if new_users > 0 {
         let (someone, verb) = match (new_users, report.status) {

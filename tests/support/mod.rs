@@ -18,6 +18,7 @@ use tempfile::TempDir;
 #[path = "../../fixtures/demo.rs"]
 mod demo;
 pub use demo::*;
+pub mod terminal;
 
 /// The binary under test.
 pub const BINARY: &str = "bomizzel-backup";
