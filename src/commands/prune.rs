@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::archive::writer::DigestWriter;
 use crate::cli::{GlobalOpts, PruneArgs};
 use crate::db::logs::{self, LogKind};
+use crate::db::schema::ToolTable;
 use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::report::{Reporter, human_bytes};
@@ -226,6 +227,7 @@ fn apply(
     report.bytes_deleted = report.deleted.iter().map(|a| a.bytes).sum();
 
     let tx = conn.unchecked_transaction()?;
+    db::create_tool_tables(&tx, &[ToolTable::PruneLog])?;
     // Only what prune deleted is marked: a file that is merely missing (deleted by hand, or
     // on a drive that is not mounted right now) stays in play, so that if it comes back it
     // is kept or pruned like any other rather than left outside retention for good.
