@@ -592,7 +592,7 @@ fn exported_file(conn: &Connection, company: &tenant::Company, export_id: &str) 
         .get("file")
         .and_then(|f| f.as_str())
         .filter(|f| *f != "-");
-    let pruned = detail.get("prunedAt").is_some_and(|p| !p.is_null());
+    let pruned = matches!(logs::Retention::of(&detail), logs::Retention::Pruned { .. });
     match file.map(PathBuf::from) {
         Some(path) if !pruned && path.is_file() => Ok(path),
         _ => Err(Failure::NotFound(format!(

@@ -171,7 +171,7 @@ fn present(conn: &Connection, kinds: &[LogKind]) -> Result<Vec<LogKind>> {
     Ok(present)
 }
 
-/// Replaces an entry's detail (prune marks the exports whose files it deleted).
+/// Replaces an entry's detail (prune marks the exports whose files it deletes).
 pub fn update_detail(
     conn: &Connection,
     kind: LogKind,
@@ -184,6 +184,57 @@ pub fn update_detail(
         params![entry_id, detail.to_string()],
     )?;
     Ok(())
+}
+
+/// How far prune has got with an export's archive, as the export's log detail records it
+/// (`deletingSince`, `prunedAt`, `pruneId`): prune marks an archive `Deleting` and commits
+/// before it deletes the file, and `Pruned` once it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Retention {
+    /// Prune has not touched it.
+    Kept,
+    /// A prune is deleting the file, or was until it was interrupted: the next prune finishes.
+    Deleting { prune_id: String, since: String },
+    /// A prune deleted the file.
+    Pruned {
+        prune_id: Option<String>,
+        at: String,
+    },
+}
+
+impl Retention {
+    pub fn of(detail: &Value) -> Self {
+        let text = |key: &str| detail.get(key).and_then(Value::as_str).map(str::to_owned);
+        match (text("prunedAt"), text("deletingSince"), text("pruneId")) {
+            (Some(at), _, prune_id) => Retention::Pruned { prune_id, at },
+            (None, Some(since), Some(prune_id)) => Retention::Deleting { prune_id, since },
+            _ => Retention::Kept,
+        }
+    }
+
+    /// The detail with this state in place of the one it had; a detail that is not an
+    /// object (a row the web app wrote) names no file for prune, and is left as it is.
+    pub fn write_to(&self, detail: &mut Value) {
+        let Value::Object(map) = detail else {
+            return;
+        };
+        for key in ["prunedAt", "deletingSince", "pruneId"] {
+            map.remove(key);
+        }
+        match self {
+            Retention::Kept => {}
+            Retention::Deleting { prune_id, since } => {
+                map.insert("deletingSince".into(), Value::from(since.as_str()));
+                map.insert("pruneId".into(), Value::from(prune_id.as_str()));
+            }
+            Retention::Pruned { prune_id, at } => {
+                map.insert("prunedAt".into(), Value::from(at.as_str()));
+                if let Some(prune_id) = prune_id {
+                    map.insert("pruneId".into(), Value::from(prune_id.as_str()));
+                }
+            }
+        }
+    }
 }
 
 fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LogEntry> {
