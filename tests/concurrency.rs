@@ -357,31 +357,6 @@ fn export_during_inserts(journal_mode: &str) {
     );
 }
 
-/// A SQLite connection that holds a lock on `db` until dropped (rolled back).
-struct LockHolder(Connection);
-
-impl LockHolder {
-    /// `BEGIN IMMEDIATE` (a write lock; readers go on) or `BEGIN EXCLUSIVE` (in rollback
-    /// mode, no readers either), with a write made so the lock is really taken.
-    fn take(db: &Path, begin: &str) -> Self {
-        let conn = open_db(db);
-        conn.execute_batch(&format!("BEGIN {begin}"))
-            .expect("take the lock");
-        conn.execute(
-            "UPDATE companies SET description = description WHERE id = ?1",
-            [ids::ACME],
-        )
-        .expect("write under the lock");
-        Self(conn)
-    }
-}
-
-impl Drop for LockHolder {
-    fn drop(&mut self) {
-        let _ = self.0.execute_batch("ROLLBACK");
-    }
-}
-
 fn globex_import(demo: &Demo, archive: &Path) -> assert_cmd::Command {
     let mut cmd = demo.cmd();
     cmd.args([

@@ -623,40 +623,10 @@ fn an_unknown_id_is_not_found() {
 // ---------------------------------------------------------------------------------------
 // Rows the web app wrote
 
-const WEB_EXPORT_ID: &str = "export_c0000000-0000-4000-8000-000000000001_1763632800000";
-const WEB_IMPORT_ID: &str = "import_c0000000-0000-4000-8000-000000000001_1763636400000";
-
-/// Log rows as the web app writes them: its summary keys only, no file, its own ids.
-fn insert_web_app_rows(demo: &Demo) {
-    let conn = demo.conn();
-    conn.execute(
-        "INSERT INTO data_export_logs (id, company_id, user_id, export_id, exported_data, created_at)
-         VALUES ('9f1c2b7e-0000-4000-8000-000000000001', ?1, ?2, ?3, ?4, '2025-11-20T10:00:00.000Z')",
-        params![
-            ids::ACME,
-            ADA_ID,
-            WEB_EXPORT_ID,
-            r#"{"users":5,"tickets":6,"attachments":3,"customFields":4}"#
-        ],
-    )
-    .expect("insert the web app's export row");
-    conn.execute(
-        "INSERT INTO data_import_logs (id, company_id, user_id, import_id, imported_data, created_at)
-         VALUES ('9f1c2b7e-0000-4000-8000-000000000002', ?1, ?2, ?3, ?4, '2025-11-20T11:00:00.000Z')",
-        params![
-            ids::ACME,
-            ADA_ID,
-            WEB_IMPORT_ID,
-            r#"{"usersImported":2,"usersSkipped":1,"ticketsImported":5,"ticketsSkipped":0,"customFieldsImported":1,"errors":[]}"#
-        ],
-    )
-    .expect("insert the web app's import row");
-}
-
 #[test]
 fn entries_the_web_app_wrote_list_and_show() {
     let demo = Demo::new();
-    insert_web_app_rows(&demo);
+    insert_web_app_rows(&demo.conn());
     // An older export by the tool, back-dated before the web app's.
     let (tool_export, _) = export_acme(&demo, "acme.zip");
     demo.conn()

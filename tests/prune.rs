@@ -6,6 +6,7 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::fs;
+use std::path::Path;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -482,6 +483,251 @@ fn pruned_entries_show_in_history_and_the_prune_itself_too() {
         ],
     );
     insta::assert_json_snapshot!("json_report", report);
+}
+
+// ---------------------------------------------------------------------------------------
+// Recorded before deleted: `deleting`, then the file, then pruned
+
+/// The export's prune state in its log detail: (`deletingSince`, `pruneId`, `prunedAt`).
+fn prune_marks(demo: &Demo, export_id: &str) -> [Value; 3] {
+    let detail = export_detail(demo, export_id);
+    ["deletingSince", "pruneId", "prunedAt"].map(|key| detail.get(key).cloned().unwrap_or_default())
+}
+
+/// The prune entry's status and detail, from `history ID --json`.
+fn prune_entry(demo: &Demo, prune_id: &str) -> (String, Value) {
+    let entry = json_ok(demo.acme().args(["--json", "history", prune_id]));
+    let status = entry["status"].as_str().expect("status").to_owned();
+    (status, entry["detail"].clone())
+}
+
+const KILLED_PRUNE: &str = "prune_20260101T000000Z_deadbeef";
+
+/// Leaves the log as a prune killed between its two transactions leaves it: its own row
+/// `deleting`, and these exports marked as being deleted by it. (Their files are as the
+/// test leaves them: the kill may have come before or after each deletion.)
+fn killed_prune(demo: &Demo, export_ids: &[&String]) {
+    let conn = demo.conn();
+    let since = "2026-01-01T00:00:00.000Z";
+    let deleting: Vec<Value> = export_ids
+        .iter()
+        .map(|id| serde_json::json!({"exportId": id}))
+        .collect();
+    let detail = serde_json::json!({
+        "status": "deleting", "olderThan": "7d", "keepLast": 0, "dir": null,
+        "deleting": deleting, "missing": [], "changed": [], "kept": 0,
+    });
+    conn.execute(
+        "INSERT INTO bomizzel_backup_prune_logs (id, company_id, user_id, prune_id, pruned_data, created_at)
+         SELECT 'killed-prune', ?1, id, ?2, ?3, ?4 FROM users WHERE email = ?5",
+        params![ids::ACME, KILLED_PRUNE, detail.to_string(), since, ids::ACME_ADMIN],
+    )
+    .expect("the killed prune's row");
+    for export_id in export_ids {
+        conn.execute(
+            "UPDATE data_export_logs
+             SET exported_data = json_set(exported_data, '$.deletingSince', ?2, '$.pruneId', ?3)
+             WHERE export_id = ?1",
+            params![export_id, since, KILLED_PRUNE],
+        )
+        .expect("mark an export deleting");
+    }
+}
+
+/// Runs a prune that cannot delete `path`, the file of `export_id`: it exits 1 naming the
+/// file, leaves the export unmarked, and records itself `failed` with the reason, which
+/// `history` shows. Returns the prune's log detail.
+fn prune_that_cannot_delete(demo: &Demo, export_id: &str, path: &Path) -> Value {
+    let error = format!("{}: ", path.display());
+    let stderr = fails_with(
+        demo.acme()
+            .args(["prune", "--older-than", "7d", "--keep-last", "0"]),
+        1,
+    );
+    assert!(
+        stderr.contains(&format!("could not delete {error}")),
+        "{stderr}"
+    );
+    assert_eq!(
+        prune_marks(demo, export_id),
+        [Value::Null, Value::Null, Value::Null]
+    );
+    let listing = json_ok(demo.acme().args(["--json", "history", "--kind", "prune"]));
+    let prune_id = listing[0]["id"].as_str().expect("id");
+    let (status, detail) = prune_entry(demo, prune_id);
+    assert_eq!(status, "failed");
+    let reason = detail["errors"][0].as_str().expect("the reason");
+    assert!(reason.starts_with(&error), "{detail}");
+    demo.acme()
+        .args(["history", prune_id])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("error       {reason}")));
+    detail
+}
+
+/// Prune records each deletion before it makes it: when it cannot (another process holds
+/// the database's write lock past --busy-timeout), it deletes nothing, and creates nothing.
+#[test]
+fn a_prune_that_cannot_record_first_deletes_nothing() {
+    let demo = Demo::web_app();
+    let old = old_export(&demo, "old.zip", "-30 days");
+    let schema = schema_objects(&demo.conn());
+    let detail = export_detail(&demo, &old);
+    {
+        let _lock = LockHolder::take(&demo.db, "IMMEDIATE");
+        let stderr = fails_with(
+            demo.acme()
+                .args(["--busy-timeout", "0.2", "prune", "--older-than", "7d"])
+                .args(["--keep-last", "0"]),
+            7,
+        );
+        assert!(stderr.contains("nothing was deleted"), "{stderr}");
+    }
+    assert_eq!(files_under(&demo.out), names(["old.zip"]));
+    assert_eq!(export_detail(&demo, &old), detail);
+    assert_eq!(schema_objects(&demo.conn()), schema, "no prune log created");
+
+    // Once the lock is gone, the same prune goes through.
+    let report = prune(&demo, &["--older-than", "7d", "--keep-last", "0"]);
+    assert_eq!(listed(&report, "deleted"), set([&old]));
+    assert_eq!(status_in_history(&demo, &old), "pruned");
+}
+
+/// A file that cannot be deleted (immutable: not even root may) keeps its export as it was,
+/// and the prune says it failed; the others go as planned.
+#[test]
+fn a_file_that_cannot_be_deleted_keeps_its_export_unmarked() {
+    let demo = Demo::new();
+    let stuck = old_export(&demo, "stuck.zip", "-30 days");
+    let old = old_export(&demo, "old.zip", "-31 days");
+    let stuck_path = fs::canonicalize(demo.out_path("stuck.zip")).unwrap();
+    let Some(frozen) = Immutable::new(&stuck_path) else {
+        eprintln!("skipped: this filesystem has no immutable attribute (chattr +i)");
+        return;
+    };
+    let detail = prune_that_cannot_delete(&demo, &stuck, &stuck_path);
+    assert_eq!(listed(&detail, "deleted"), set([&old]));
+    assert_eq!(files_under(&demo.out), names(["stuck.zip"]));
+    assert_eq!(status_in_history(&demo, &stuck), "ok");
+    assert_eq!(status_in_history(&demo, &old), "pruned");
+
+    // Once it can be deleted, the next prune does.
+    drop(frozen);
+    let report = prune(&demo, &["--older-than", "7d", "--keep-last", "0"]);
+    assert_eq!(listed(&report, "deleted"), set([&stuck]));
+    assert!(files_under(&demo.out).is_empty());
+}
+
+/// A prune killed between marking its archives and recording their deletion shows as
+/// `deleting` in the history; the next prune finishes its work whatever its own policy: an
+/// archive whose file is gone is marked pruned, one whose file still matches is deleted, one
+/// whose file changed since goes back to normal.
+#[test]
+fn an_interrupted_prune_shows_in_history_and_the_next_one_finishes_it() {
+    let demo = Demo::new();
+    let gone = old_export(&demo, "gone.zip", "-30 days");
+    let intact = old_export(&demo, "intact.zip", "-31 days");
+    let changed = old_export(&demo, "changed.zip", "-32 days");
+    let young = export_acme(&demo, "young.zip");
+    killed_prune(&demo, &[&gone, &intact, &changed]);
+    fs::remove_file(demo.out_path("gone.zip")).unwrap();
+    fs::write(demo.out_path("changed.zip"), "not the archive any more").unwrap();
+
+    for export in [&gone, &intact, &changed] {
+        assert_eq!(status_in_history(&demo, export), "deleting");
+    }
+    let (status, _) = prune_entry(&demo, KILLED_PRUNE);
+    assert_eq!(status, "deleting");
+    let listing = json_ok(demo.acme().args(["--json", "history", "--kind", "prune"]));
+    assert_eq!(listing[0]["what"], "deleting 3 archives");
+    demo.acme()
+        .args(["history", &intact])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "intact.zip (being deleted by {KILLED_PRUNE} since 2026-01-01 00:00:00 UTC)"
+        )));
+
+    // A prune of another folder leaves them, and a dry run only says what it would do.
+    fs::create_dir(demo.out_path("elsewhere")).unwrap();
+    let policy = ["--older-than", "365d", "--keep-last", "5"];
+    let elsewhere = json_ok(
+        demo.acme()
+            .args(["--json", "prune", "--dry-run", "--dir"])
+            .arg(demo.out_path("elsewhere"))
+            .args(policy),
+    );
+    assert!(listed(&elsewhere, "resumed").is_empty(), "{elsewhere}");
+    let rows = log_rows(&demo);
+    let dry = prune(&demo, &[&policy[..], &["--dry-run"]].concat());
+    assert_eq!(listed(&dry, "resumed"), set([&gone, &intact]));
+    assert_eq!(listed(&dry, "changed"), set([&changed]));
+    assert_eq!(log_rows(&demo), rows);
+    assert_eq!(
+        files_under(&demo.out),
+        names(["changed.zip", "intact.zip", "young.zip"])
+    );
+
+    // The policy keeps everything; the interrupted prune's work is finished all the same.
+    let report = prune(&demo, &policy);
+    let prune_id = report["pruneId"].as_str().expect("pruneId");
+    assert!(listed(&report, "deleted").is_empty(), "{report}");
+    assert_eq!(listed(&report, "resumed"), set([&gone, &intact]));
+    assert_eq!(listed(&report, "changed"), set([&changed]));
+    assert_eq!(listed(&report, "kept"), set([&young]));
+    assert_eq!(files_under(&demo.out), names(["changed.zip", "young.zip"]));
+    for export in [&gone, &intact] {
+        assert_eq!(status_in_history(&demo, export), "pruned");
+        let [deleting, by, _] = prune_marks(&demo, export);
+        assert_eq!((deleting, by), (Value::Null, Value::from(prune_id)));
+    }
+    assert_eq!(
+        prune_marks(&demo, &changed),
+        [Value::Null, Value::Null, Value::Null]
+    );
+    assert_eq!(status_in_history(&demo, &changed), "ok");
+
+    let (status, detail) = prune_entry(&demo, KILLED_PRUNE);
+    assert_eq!(status, "interrupted");
+    assert_eq!(detail["resumedBy"], prune_id);
+    let listing = json_ok(demo.acme().args(["--json", "history", "--kind", "prune"]));
+    assert_eq!(listing[0]["id"], prune_id);
+    assert_eq!(listing[0]["status"], "ok");
+    assert_eq!(
+        listing[0]["what"],
+        "finished 2 archives of an interrupted prune"
+    );
+    assert_eq!(
+        listing[1]["what"],
+        format!("interrupted deleting 3 archives; finished by {prune_id}")
+    );
+    demo.acme()
+        .args(["history", KILLED_PRUNE])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("resumed by  {prune_id}")));
+}
+
+/// An interrupted prune's archive that cannot be deleted now (its path has become a
+/// directory, which not even root may unlink) goes back to normal, and the prune fails.
+#[test]
+fn an_interrupted_prunes_archive_that_cannot_be_deleted_goes_back_to_normal() {
+    let demo = Demo::new();
+    let blocked = old_export(&demo, "blocked.zip", "-30 days");
+    let other = old_export(&demo, "other.zip", "-31 days");
+    killed_prune(&demo, &[&blocked, &other]);
+    let blocked_path = fs::canonicalize(demo.out_path("blocked.zip")).unwrap();
+    fs::remove_file(&blocked_path).unwrap();
+    fs::create_dir(&blocked_path).unwrap();
+    fs::write(blocked_path.join("inside.txt"), "keep").unwrap();
+
+    let detail = prune_that_cannot_delete(&demo, &blocked, &blocked_path);
+    assert_eq!(listed(&detail, "resumed"), set([&other]));
+    assert_eq!(files_under(&demo.out), names(["blocked.zip/inside.txt"]));
+    assert_ne!(status_in_history(&demo, &blocked), "deleting");
+    assert_eq!(status_in_history(&demo, &other), "pruned");
+    assert_eq!(prune_entry(&demo, KILLED_PRUNE).0, "interrupted");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 //! The rest of the attack surface: databases that cannot be written, are missing, are
-//! directories or are not SQLite; names and emails full of quotes and SQL; archive file
-//! permissions whatever the umask; a disk that fills up during an export or an import.
+//! directories, are not SQLite, or were made by the web app (no `init`); names and emails
+//! full of quotes and SQL; archive file permissions whatever the umask; a disk that fills up
+//! during an export or an import.
 //!
 //! The tests run as root (as CI does), where file modes do not stop writes: a read-only
 //! database is made with the immutable attribute (`chattr +i`), a full disk with a tiny
@@ -9,6 +10,7 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
@@ -21,31 +23,8 @@ fn exports_logged(db: &Path) -> i64 {
     count_rows(&open_db(db), "data_export_logs")
 }
 
-/// Runs a shell command as root, true when it worked.
-fn shell(command: &str, args: &[&std::ffi::OsStr]) -> bool {
-    Process::new(command)
-        .args(args)
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 // ---------------------------------------------------------------------------------------
 // A read-only database
-
-/// Makes a file immutable for as long as it lives (`chattr +i`): even root cannot write it.
-struct Immutable(PathBuf);
-
-impl Immutable {
-    fn new(path: &Path) -> Option<Self> {
-        shell("chattr", &["+i".as_ref(), path.as_os_str()]).then(|| Self(path.to_owned()))
-    }
-}
-
-impl Drop for Immutable {
-    fn drop(&mut self) {
-        shell("chattr", &["-i".as_ref(), self.0.as_os_str()]);
-    }
-}
 
 /// An export that cannot be logged is no export: it fails, and leaves no archive behind.
 #[test]
@@ -214,6 +193,248 @@ fn a_file_that_is_not_a_bomizzel_database_is_refused_and_left_untouched() {
     let mut left = files_under(&demo.out);
     left.retain(|f| !["other.db", "notes.txt", "empty.db"].contains(&f.as_str()));
     assert!(left.is_empty(), "left beside them: {left:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// A database the web app made: no `init`, none of the tool's tables or indexes
+
+/// The ids of a `--json` history listing, newest first.
+fn history_ids(demo: &Demo) -> Vec<String> {
+    let listing = json_ok(demo.acme().args(["--json", "history"]));
+    listing
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|entry| entry["id"].as_str().expect("an id").to_owned())
+        .collect()
+}
+
+/// The status of one entry of the `--json` history listing.
+fn history_status(demo: &Demo, id: &str) -> String {
+    let entry = json_ok(demo.acme().args(["--json", "history", id]));
+    entry["status"].as_str().expect("a status").to_owned()
+}
+
+/// `schema` and these objects of the tool's.
+fn with(schema: &BTreeSet<String>, objects: &[&str]) -> BTreeSet<String> {
+    let mut all = schema.clone();
+    all.extend(objects.iter().map(|o| o.to_string()));
+    all
+}
+
+/// The commands that only read leave the web app's database as it was: `history` byte for
+/// byte, and a validation adds nothing but its own row in the web app's import log (or,
+/// without that log, nothing at all).
+#[test]
+fn history_and_validation_write_nothing_into_a_web_app_database() {
+    let demo = Demo::web_app();
+    let elsewhere = Demo::new();
+    let archive = elsewhere.export_acme("acme.zip");
+    let bytes = fs::read(&demo.db).unwrap();
+
+    assert_eq!(history_ids(&demo), [WEB_IMPORT_ID, WEB_EXPORT_ID]);
+    let table = demo.acme().arg("history").output().unwrap();
+    assert!(table.status.success(), "{}", stderr_of(&table));
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        table.contains(WEB_EXPORT_ID)
+            && table.contains("5 users, 4 custom fields, 6 tickets, 3 attachments"),
+        "{table}"
+    );
+    let entry = json_ok(demo.acme().args(["--json", "history", WEB_EXPORT_ID]));
+    assert_eq!(entry["detail"]["customFields"], 4);
+    demo.acme()
+        .args(["history", WEB_IMPORT_ID])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("2 users, 5 tickets imported"));
+    demo.acme()
+        .args(["history", "--kind", "prune"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(
+            "No prune entries for Acme Corp yet.",
+        ));
+    assert!(
+        fs::read(&demo.db).unwrap() == bytes,
+        "history changed the file"
+    );
+
+    let schema = schema_objects(&demo.conn());
+    let mut rows = table_rows(&demo.conn());
+    let plan = json_ok(
+        demo.acme()
+            .args(["--json", "import", "--validate-only", "--skip-duplicates"])
+            .arg(&archive),
+    );
+    assert_eq!(plan["status"], "validated");
+    assert_eq!(plan["outcomes"]["tickets"]["skipped"], 6);
+    assert_eq!(schema_objects(&demo.conn()), schema, "no table, no index");
+    let mut now = table_rows(&demo.conn());
+    let imports = (
+        rows.remove("data_import_logs").unwrap(),
+        now.remove("data_import_logs").unwrap(),
+    );
+    assert_eq!(now, rows, "only the import log changed");
+    assert_eq!(imports.1.len(), imports.0.len() + 1, "the validation's row");
+
+    // A web app that never imported has no import log: then the validation is not recorded,
+    // and the file stays byte for byte as it was.
+    demo.conn()
+        .execute_batch("DROP TABLE data_import_logs")
+        .unwrap();
+    let bytes = fs::read(&demo.db).unwrap();
+    let plan = json_ok(
+        demo.acme()
+            .args(["--json", "import", "--validate-only", "--skip-duplicates"])
+            .arg(&archive),
+    );
+    assert_eq!(plan["status"], "validated");
+    assert_eq!(history_ids(&demo), [WEB_EXPORT_ID]);
+    assert!(fs::read(&demo.db).unwrap() == bytes, "the file changed");
+}
+
+/// Every command's usual run on the web app's database, and what each leaves in it: only
+/// the commands that write create tables, only the ones they need, inside their own
+/// transaction; none creates an index.
+#[test]
+fn every_command_works_on_a_web_app_database() {
+    let demo = Demo::web_app();
+    let app = schema_objects(&demo.conn());
+    assert!(app.contains("table data_export_logs") && app.contains("table data_import_logs"));
+    assert!(
+        !app.iter().any(|o| o.contains("bomizzel_backup")),
+        "{app:?}"
+    );
+
+    // export: logged in the web app's own export log; nothing created.
+    let export = |name: &str| {
+        let report = json_ok(
+            demo.acme()
+                .args(["--json", "export", "-o"])
+                .arg(demo.out_path(name)),
+        );
+        report["exportId"].as_str().expect("exportId").to_owned()
+    };
+    let zip = export("acme.zip");
+    let json_file = demo.out_path("acme.json");
+    let json_export = export("acme.json");
+    assert_eq!(schema_objects(&demo.conn()), app);
+    let records = RecordIds::in_db(&demo.conn(), ids::ACME);
+    for name in ["acme.zip", "acme.json"] {
+        let archive = Archive::read(&demo.out_path(name));
+        assert_eq!(RecordIds::in_archive(&archive), records, "{name}");
+    }
+    assert_eq!(
+        history_ids(&demo),
+        [&json_export, &zip, WEB_IMPORT_ID, WEB_EXPORT_ID]
+    );
+    assert_eq!(history_status(&demo, &zip), "ok");
+    demo.acme()
+        .args(["history", &zip])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("acme.zip (exists)"));
+
+    // import: a validation creates nothing; a conflict takes the id map it created away
+    // again with its rollback; an import keeps it.
+    let validated = json_ok(
+        demo.acme()
+            .args(["--json", "import", "--validate-only", "--skip-duplicates"])
+            .arg(demo.out_path("acme.zip")),
+    );
+    assert_eq!(validated["conflictCount"], 0);
+    assert_eq!(schema_objects(&demo.conn()), app);
+    fails_with(demo.acme().arg("import").arg(demo.out_path("acme.zip")), 4);
+    assert_eq!(schema_objects(&demo.conn()), app);
+    let imported = json_ok(
+        demo.acme()
+            .args(["--json", "import", "--skip-duplicates"])
+            .arg(demo.out_path("acme.zip")),
+    );
+    assert_eq!(imported["status"], "ok");
+    assert_eq!(imported["outcomes"]["tickets"]["skipped"], 6);
+    let app_and_map = with(&app, &["table bomizzel_backup_id_map"]);
+    assert_eq!(schema_objects(&demo.conn()), app_and_map);
+    assert_eq!(RecordIds::in_db(&demo.conn(), ids::ACME), records);
+    let import_id = imported["importId"].as_str().unwrap();
+    assert_eq!(history_status(&demo, import_id), "ok");
+
+    // prune: a dry run creates nothing; a run creates its log and marks what it deleted.
+    demo.conn()
+        .execute(
+            "UPDATE data_export_logs SET created_at = '2025-12-01T00:00:00.000Z'
+             WHERE export_id = ?1",
+            [&zip],
+        )
+        .unwrap();
+    let policy = ["prune", "--older-than", "7d", "--keep-last", "1"];
+    let dry = json_ok(demo.acme().arg("--json").args(policy).arg("--dry-run"));
+    assert_eq!(dry["deleted"][0]["exportId"], zip.as_str(), "{dry}");
+    assert!(demo.out_path("acme.zip").exists());
+    assert_eq!(schema_objects(&demo.conn()), app_and_map);
+    let pruned = json_ok(demo.acme().arg("--json").args(policy));
+    assert_eq!(pruned["deleted"][0]["exportId"], zip.as_str(), "{pruned}");
+    assert!(!demo.out_path("acme.zip").exists());
+    assert_eq!(
+        schema_objects(&demo.conn()),
+        with(&app_and_map, &["table bomizzel_backup_prune_logs"])
+    );
+    assert_eq!(history_status(&demo, &zip), "pruned");
+    let prune_id = pruned["pruneId"].as_str().unwrap();
+    assert_eq!(history_ids(&demo)[0], prune_id);
+    assert_eq!(history_status(&demo, prune_id), "ok");
+    assert_eq!(
+        history_status(&demo, WEB_EXPORT_ID),
+        "ok",
+        "no file, never pruned"
+    );
+
+    // The web app's database restores onto a new one with --create-company.
+    let fresh = demo.dir.path().join("fresh.db");
+    cmd(&fresh).arg("init").assert().success();
+    let restore = ["--json", "import", "--create-company"];
+    let restored = json_ok(
+        cmd(&fresh)
+            .args(["--actor", ids::ACME_ADMIN])
+            .args(restore)
+            .arg(&json_file),
+    );
+    assert_eq!(restored["companyCreated"], true);
+    assert_eq!(RecordIds::in_db(&open_db(&fresh), ids::ACME), records);
+}
+
+/// A command that writes creates what it needs before anything else: an export that cannot
+/// create the export log (the database is locked) writes no archive and creates no table.
+#[test]
+fn an_export_creates_its_log_before_its_archive() {
+    let demo = Demo::web_app();
+    demo.conn()
+        .execute_batch("DROP TABLE data_export_logs")
+        .unwrap();
+    let schema = schema_objects(&demo.conn());
+    let target = demo.out_path("acme.zip");
+    {
+        let _lock = LockHolder::take(&demo.db, "IMMEDIATE");
+        fails_with(
+            demo.acme()
+                .args(["--busy-timeout", "0.2", "export", "-o"])
+                .arg(&target),
+            7,
+        );
+    }
+    assert!(files_under(&demo.out).is_empty(), "no archive");
+    assert_eq!(schema_objects(&demo.conn()), schema, "no table");
+
+    let report = json_ok(demo.acme().args(["--json", "export", "-o"]).arg(&target));
+    assert_eq!(
+        schema_objects(&demo.conn()),
+        with(&schema, &["table data_export_logs"])
+    );
+    assert_eq!(
+        history_ids(&demo),
+        [report["exportId"].as_str().unwrap(), WEB_IMPORT_ID]
+    );
 }
 
 // ---------------------------------------------------------------------------------------

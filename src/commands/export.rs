@@ -19,6 +19,7 @@ use crate::archive::writer::{ArchiveWriter, Container, DigestWriter};
 use crate::cli::{ExportArgs, FormatArg, GlobalOpts};
 use crate::db::export_rows::{self, TicketScope};
 use crate::db::logs::{self, LogKind};
+use crate::db::schema::ToolTable;
 use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::report::{Reporter, human_bytes};
@@ -177,6 +178,8 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
     let window = DateWindow::parse(args.since.as_deref(), args.until.as_deref())?;
     let mut session = super::open_session(global)?;
     session.require_writable(global, "export")?;
+    // Before the archive is written: an archive whose export cannot be logged must not appear.
+    db::create_tool_tables_now(&session.conn, &[ToolTable::ExportLog])?;
     let exported_at = Utc::now();
     let request = request_from_args(args, window, &session.company, exported_at)?;
     if !request.sections.attachments && !args.no_attachments {

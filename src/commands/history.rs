@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::{GlobalOpts, HistoryArgs, KindArg};
-use crate::db::logs::{self, LogEntry, LogKind};
+use crate::db::logs::{self, LogEntry, LogKind, Retention};
 use crate::error::Failure;
 use crate::report::{Reporter, human_bytes};
 
@@ -80,8 +80,11 @@ pub fn run(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> Resu
 
 fn summarize(entry: &LogEntry) -> EntrySummary {
     let d = &entry.detail;
+    let retention = Retention::of(d);
     let status = match entry.kind {
-        LogKind::Export if is_set(d, "prunedAt") => "pruned".to_owned(),
+        LogKind::Export if matches!(retention, Retention::Pruned { .. }) => "pruned".to_owned(),
+        // Its prune is deleting the file, or was interrupted doing so.
+        LogKind::Export if matches!(retention, Retention::Deleting { .. }) => "deleting".to_owned(),
         // Gone from disk without prune: deleted by hand, moved, or on a drive not mounted.
         LogKind::Export if text(d, "file").is_some_and(|f| f != "-" && !Path::new(f).is_file()) => {
             "missing".to_owned()
@@ -99,18 +102,7 @@ fn summarize(entry: &LogEntry) -> EntrySummary {
     let what = match entry.kind {
         LogKind::Export => export_what(d),
         LogKind::Import => import_what(d),
-        LogKind::Prune => {
-            let deleted = d
-                .get("deleted")
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len);
-            let bytes = number(d, "bytesDeleted");
-            format!(
-                "{} deleted ({})",
-                plural(deleted as u64, "archive", "archives"),
-                human_bytes(bytes)
-            )
-        }
+        LogKind::Prune => prune_what(d),
     };
     EntrySummary {
         id: entry.id.clone(),
@@ -153,6 +145,38 @@ fn export_what(d: &Value) -> String {
         "-".into()
     } else {
         parts.join(", ")
+    }
+}
+
+/// `2 archives deleted (7.8 KiB)`, and any it finished for an interrupted prune; while it
+/// deletes (or if it was interrupted), how many it set out to delete.
+fn prune_what(d: &Value) -> String {
+    let count = |key: &str| d.get(key).and_then(Value::as_array).map_or(0, Vec::len) as u64;
+    let archives = |key: &str| plural(count(key), "archive", "archives");
+    match text(d, "status") {
+        Some("deleting") => format!("deleting {}", archives("deleting")),
+        Some("interrupted") => format!(
+            "interrupted deleting {}; finished by {}",
+            archives("deleting"),
+            text(d, "resumedBy").unwrap_or("-")
+        ),
+        _ => {
+            let deleted = format!(
+                "{} deleted ({})",
+                archives("deleted"),
+                human_bytes(number(d, "bytesDeleted"))
+            );
+            match count("resumed") {
+                0 => deleted,
+                _ if count("deleted") == 0 => {
+                    format!("finished {} of an interrupted prune", archives("resumed"))
+                }
+                _ => format!(
+                    "{deleted}; finished {} of an interrupted prune",
+                    archives("resumed")
+                ),
+            }
+        }
     }
 }
 
@@ -278,8 +302,12 @@ fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
         ("what", s.what.clone()),
     ];
     if let Some(file) = &s.file {
-        let state = match (entry.file_exists, text(d, "prunedAt")) {
-            (_, Some(at)) => format!(" (pruned {})", display_time(at)),
+        let state = match (entry.file_exists, Retention::of(d)) {
+            (_, Retention::Pruned { at, .. }) => format!(" (pruned {})", display_time(&at)),
+            (_, Retention::Deleting { prune_id, since }) => format!(
+                " (being deleted by {prune_id} since {})",
+                display_time(&since)
+            ),
             (Some(true), _) => " (exists)".into(),
             (Some(false), _) => " (missing)".into(),
             (None, _) => String::new(),
@@ -391,7 +419,7 @@ fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
         .filter_map(Value::as_str)
         .filter(|e| Some(*e) != failure)
     {
-        let label = if d.get("status").is_some() {
+        let label = if s.kind == LogKind::Import && d.get("status").is_some() {
             "conflict"
         } else {
             "error"
@@ -410,8 +438,13 @@ fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
             ),
         ));
     }
+    if let Some(resumed_by) = text(d, "resumedBy") {
+        lines.push(("resumed by", resumed_by.to_owned()));
+    }
     for (key, label) in [
         ("deleted", "deleted"),
+        ("deleting", "deleting"),
+        ("resumed", "finished"),
         ("missing", "gone"),
         ("changed", "changed"),
     ] {

@@ -23,6 +23,7 @@ use crate::archive::validate::{Record, Validator, Warnings};
 use crate::cli::{GlobalOpts, ImportArgs};
 use crate::db::import_rows::{self, ImportDb};
 use crate::db::logs::{self, LogKind};
+use crate::db::schema::ToolTable;
 use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::import::{ImportActor, Importer, Mode, Plan, Policy};
@@ -177,7 +178,13 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
             if matches!(err.downcast_ref(), Some(Failure::Cancelled(_))) {
                 report.status = Status::Cancelled;
             }
-            if let Err(log_err) = record_import(&conn, &report, actor_id.as_deref(), Some(&err)) {
+            if let Err(log_err) = record_import(
+                &conn,
+                &report,
+                actor_id.as_deref(),
+                Some(&err),
+                args.validate_only,
+            ) {
                 reporter.note(format!(
                     "bomizzel-backup: the failed import could not be logged: {log_err:#}"
                 ));
@@ -188,7 +195,14 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
     report.status = status;
     report.plan = plan;
     report.company_created = created;
-    record_import(&conn, &report, actor_id.as_deref(), None).with_context(|| {
+    record_import(
+        &conn,
+        &report,
+        actor_id.as_deref(),
+        None,
+        args.validate_only,
+    )
+    .with_context(|| {
         let done = match status {
             Status::Validated => "the validation is done",
             _ => "the import is complete",
@@ -547,6 +561,9 @@ impl Job<'_> {
         // the import touches many index pages, and 16 MiB keeps memory flat all the same.
         conn.pragma_update(None, "cache_size", -16_384)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // First, so that they come and go with the import: the id map it may fill, and the
+        // log it is recorded in.
+        db::create_tool_tables(&tx, &[ToolTable::IdMap, ToolTable::ImportLog])?;
         let now = db::now_timestamp();
         if self.create {
             let company = self.manifest.company.clone().unwrap_or(CompanyRecord {
@@ -632,26 +649,19 @@ fn conflict_failure(plan: &Plan) -> anyhow::Error {
 
 /// The archive file recorded for an export of this company.
 fn exported_file(conn: &Connection, company: &tenant::Company, export_id: &str) -> Result<PathBuf> {
-    let data: Option<String> = conn
-        .query_row(
-            "SELECT exported_data FROM data_export_logs WHERE export_id = ?1 AND company_id = ?2",
-            [export_id, &company.id],
-            |row| row.get(0),
-        )
-        .optional()?;
-    let Some(data) = data else {
+    let Some(entry) = logs::find_of(conn, &company.id, export_id, &[LogKind::Export])? else {
         return Err(Failure::NotFound(format!(
             "unknown export id {export_id} for {}",
             company.name
         ))
         .into());
     };
-    let detail: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
+    let detail = entry.detail;
     let file = detail
         .get("file")
         .and_then(|f| f.as_str())
         .filter(|f| *f != "-");
-    let pruned = detail.get("prunedAt").is_some_and(|p| !p.is_null());
+    let pruned = matches!(logs::Retention::of(&detail), logs::Retention::Pruned { .. });
     match file.map(PathBuf::from) {
         Some(path) if !pruned && path.is_file() => Ok(path),
         _ => Err(Failure::NotFound(format!(
@@ -682,12 +692,24 @@ fn source_of(archive: &ArchiveFile, manifest: &Manifest) -> Source {
 }
 
 /// The import log row: the web app's summary keys, and the tool's detail beside them.
+///
+/// A validation (`validation`) only reads, so it creates no table: on a database without an
+/// import log it is not recorded. An import creates the log when missing, failed ones too
+/// (their rollback took away what the import had created).
 fn record_import(
     conn: &Connection,
     report: &ImportReport,
     actor_id: Option<&str>,
     error: Option<&anyhow::Error>,
+    validation: bool,
 ) -> Result<()> {
+    if validation {
+        if !db::has_table(conn, ToolTable::ImportLog)? {
+            return Ok(());
+        }
+    } else {
+        db::create_tool_tables_now(conn, &[ToolTable::ImportLog])?;
+    }
     let o = &report.plan.outcomes;
     let mut errors: Vec<String> = report.plan.conflicts.clone();
     if let Some(err) = error {

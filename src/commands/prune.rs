@@ -1,19 +1,25 @@
 //! `prune`: retention for the archives this company's export log records. Deletes only
 //! files the log names (and only while they still match their recorded checksum), always
-//! keeps the newest few that exist, and marks what it deleted in the log.
+//! keeps the newest few that exist, and records each deletion before it makes it: an
+//! archive is marked `deleting` (committed), its file deleted, then it is marked pruned. A
+//! prune interrupted in between is finished by the next one.
+
+mod record;
 
 use std::fs::{self, File};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, Utc};
+use rusqlite::Connection;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::Unlogged;
 use crate::archive::writer::DigestWriter;
 use crate::cli::{GlobalOpts, PruneArgs};
-use crate::db::logs::{self, LogKind};
+use crate::db::logs::{self, LogKind, Retention};
 use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::report::{Reporter, human_bytes};
@@ -47,9 +53,16 @@ pub struct PruneReport {
     pub changed: Vec<Archive>,
     /// Kept as the newest, or as younger than the cutoff.
     pub kept: Vec<Archive>,
+    /// Marked `deleting` by a prune that was interrupted: deleted now (or found already
+    /// gone) and marked pruned.
+    pub resumed: Vec<Archive>,
 }
 
 pub fn run(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Result<()> {
+    run_prune(global, args, reporter).map_err(|err| super::explain_busy(err, global, "deleted"))
+}
+
+fn run_prune(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Result<()> {
     // A bad policy is a usage error before anything else is looked at.
     let age = parse_duration(&args.older_than)?;
     let now = Utc::now();
@@ -133,6 +146,7 @@ fn plan(
         missing: Vec::new(),
         changed: Vec::new(),
         kept: Vec::new(),
+        resumed: Vec::new(),
     };
     let mut newest_kept = 0;
     for entry in logs::list(conn, &company.id, &[LogKind::Export], None)? {
@@ -145,9 +159,6 @@ fn plan(
         if within.is_some_and(|dir| !Path::new(file).starts_with(dir)) {
             continue;
         }
-        if d.get("prunedAt").is_some_and(|v| !v.is_null()) {
-            continue;
-        }
         let archive = Archive {
             export_id: entry.id.clone(),
             file: file.to_owned(),
@@ -155,6 +166,20 @@ fn plan(
             bytes: d.get("bytes").and_then(Value::as_u64).unwrap_or(0),
         };
         let path = Path::new(file);
+        match Retention::of(d) {
+            Retention::Pruned { .. } => continue,
+            // An interrupted prune's: finished, whatever the policy, unless the file changed
+            // since (then it is no longer the archive that prune meant to delete).
+            Retention::Deleting { .. } => {
+                if path.is_file() && !matches_record(path, d)? {
+                    report.changed.push(archive);
+                } else {
+                    report.resumed.push(archive);
+                }
+                continue;
+            }
+            Retention::Kept => {}
+        }
         // A time that does not parse is never old enough: prune deletes only on certainty.
         let old = DateTime::parse_from_rfc3339(&entry.created_at)
             .is_ok_and(|at| at.with_timezone(&Utc) < cutoff);
@@ -200,8 +225,9 @@ fn matches_record(path: &Path, detail: &Value) -> Result<bool> {
     Ok(digest.finish().1.sha256 == sha256)
 }
 
+/// Records, deletes, records: nothing is deleted that the log does not say is being deleted.
 fn apply(
-    conn: &rusqlite::Connection,
+    conn: &Connection,
     company: &tenant::Company,
     actor: &tenant::Actor,
     report: &mut PruneReport,
@@ -212,59 +238,44 @@ fn apply(
         now.format("%Y%m%dT%H%M%SZ"),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
-    let pruned_at = db::format_timestamp(now);
+    let at = db::format_timestamp(now);
+    record::deleting(conn, company, actor, report, &prune_id, &at)
+        .context("cannot record the archives prune is about to delete")?;
+    report.prune_id = Some(prune_id.clone());
+
     let mut failures = Vec::new();
-    report.deleted.retain(
-        |archive| match fs::remove_file(PathBuf::from(&archive.file)) {
-            Ok(()) => true,
-            Err(err) => {
-                failures.push(format!("{}: {err}", archive.file));
+    for list in [&mut report.deleted, &mut report.resumed] {
+        list.retain(|archive| match fs::remove_file(&archive.file) {
+            // Gone already: deleted by hand, or by another prune resuming this one.
+            Err(err) if err.kind() != io::ErrorKind::NotFound => {
+                failures.push((
+                    archive.export_id.clone(),
+                    format!("{}: {err}", archive.file),
+                ));
                 false
             }
-        },
-    );
+            _ => true,
+        });
+    }
     report.bytes_deleted = report.deleted.iter().map(|a| a.bytes).sum();
 
-    let tx = conn.unchecked_transaction()?;
-    // Only what prune deleted is marked: a file that is merely missing (deleted by hand, or
-    // on a drive that is not mounted right now) stays in play, so that if it comes back it
-    // is kept or pruned like any other rather than left outside retention for good.
-    for archive in &report.deleted {
-        if let Some(entry) = logs::find(&tx, &company.id, &archive.export_id)? {
-            let mut detail = entry.detail;
-            if let Value::Object(map) = &mut detail {
-                map.insert("prunedAt".into(), json!(pruned_at));
-                map.insert("pruneId".into(), json!(prune_id));
-            }
-            logs::update_detail(&tx, LogKind::Export, &archive.export_id, &detail)?;
-        }
-    }
-    let detail = json!({
-        "olderThan": report.older_than,
-        "keepLast": report.keep_last,
-        "dir": report.dir,
-        "deleted": report.deleted,
-        "bytesDeleted": report.bytes_deleted,
-        "missing": report.missing,
-        "changed": report.changed,
-        "kept": report.kept.len(),
-        "errors": failures,
-    });
-    logs::insert(
-        &tx,
-        LogKind::Prune,
-        &company.id,
-        Some(&actor.id),
-        &prune_id,
-        &detail,
-        &pruned_at,
-    )?;
-    tx.commit()?;
-    report.prune_id = Some(prune_id);
+    record::outcome(conn, company, report, &failures, &prune_id, &at).with_context(|| {
+        Unlogged(format!(
+            "the files are deleted, but prune could not record it: they show as `deleting` in \
+             the history until the next prune records them (prune {prune_id})"
+        ))
+    })?;
     if failures.is_empty() {
         Ok(())
     } else {
-        Err(anyhow::anyhow!("could not delete {}", failures.join("; ")))
+        let files: Vec<&str> = failures
+            .iter()
+            .map(|(_, failure)| failure.as_str())
+            .collect();
+        Err(anyhow::anyhow!(
+            "could not delete {}; the log keeps these exports as they were",
+            files.join("; ")
+        ))
     }
 }
 
@@ -296,6 +307,18 @@ fn print_summary(reporter: &Reporter, report: &PruneReport) {
         reporter.note(format!(
             "  kept, changed since its export: {} {}",
             archive.export_id, archive.file
+        ));
+    }
+    for archive in &report.resumed {
+        reporter.note(format!(
+            "  {} for an interrupted prune: {} {}",
+            if report.dry_run {
+                "would finish"
+            } else {
+                "finished"
+            },
+            archive.export_id,
+            archive.file
         ));
     }
 }

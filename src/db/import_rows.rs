@@ -16,6 +16,8 @@ use crate::archive::records::{
     NoteRecord, NullFlag, TicketRecord, UserRecord,
 };
 use crate::archive::validate::FieldRule;
+use crate::db::has_table;
+use crate::db::schema::ToolTable;
 use crate::error::Failure;
 
 /// Record kinds that are found by archive id (directly or through the id map).
@@ -86,9 +88,14 @@ impl<'c> ImportDb<'c> {
         let started_empty = !conn
             .prepare_cached("SELECT 1 FROM tickets WHERE company_id = ?1 LIMIT 1")?
             .exists([company_id])?;
-        let map_in_use = conn
-            .prepare_cached("SELECT 1 FROM bomizzel_backup_id_map WHERE company_id = ?1 LIMIT 1")?
-            .exists([company_id])?;
+        // A database without the id map (one the web app made) has no mappings; an import
+        // creates the table before it gets here, a validation leaves it missing.
+        let map_in_use = has_table(conn, ToolTable::IdMap)?
+            && conn
+                .prepare_cached(
+                    "SELECT 1 FROM bomizzel_backup_id_map WHERE company_id = ?1 LIMIT 1",
+                )?
+                .exists([company_id])?;
         Ok(Self {
             conn,
             company_id: company_id.to_owned(),

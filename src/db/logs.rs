@@ -2,11 +2,16 @@
 //! `data_import_logs`, which its History tab reads too) and the tool's own prune log.
 //!
 //! Each row's JSON detail keeps the web app's summary keys beside the tool's own fields.
+//! Reading takes a log whose table is missing (a database the web app made has no prune
+//! log) as empty; writing needs the table, which the writing command creates first.
 
 use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::Value;
+
+use super::has_table;
+use super::schema::ToolTable;
 
 /// Which log an entry belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -18,12 +23,22 @@ pub enum LogKind {
 }
 
 impl LogKind {
+    /// The log's table.
+    pub fn table(self) -> ToolTable {
+        match self {
+            LogKind::Export => ToolTable::ExportLog,
+            LogKind::Import => ToolTable::ImportLog,
+            LogKind::Prune => ToolTable::PruneLog,
+        }
+    }
+
     /// Table, id column and detail column.
     fn columns(self) -> (&'static str, &'static str, &'static str) {
+        let table = self.table().name();
         match self {
-            LogKind::Export => ("data_export_logs", "export_id", "exported_data"),
-            LogKind::Import => ("data_import_logs", "import_id", "imported_data"),
-            LogKind::Prune => ("bomizzel_backup_prune_logs", "prune_id", "pruned_data"),
+            LogKind::Export => (table, "export_id", "exported_data"),
+            LogKind::Import => (table, "import_id", "imported_data"),
+            LogKind::Prune => (table, "prune_id", "pruned_data"),
         }
     }
 
@@ -84,6 +99,10 @@ pub fn list(
     kinds: &[LogKind],
     limit: Option<u64>,
 ) -> Result<Vec<LogEntry>> {
+    let kinds = present(conn, kinds)?;
+    if kinds.is_empty() {
+        return Ok(Vec::new());
+    }
     let selects: Vec<String> = kinds
         .iter()
         .map(|kind| {
@@ -110,7 +129,17 @@ pub fn list(
 
 /// The company's entry with this id, of any kind.
 pub fn find(conn: &Connection, company_id: &str, entry_id: &str) -> Result<Option<LogEntry>> {
-    for kind in LogKind::ALL {
+    find_of(conn, company_id, entry_id, &LogKind::ALL)
+}
+
+/// The company's entry with this id, of one of these kinds.
+pub fn find_of(
+    conn: &Connection,
+    company_id: &str,
+    entry_id: &str,
+    kinds: &[LogKind],
+) -> Result<Option<LogEntry>> {
+    for kind in present(conn, kinds)? {
         let (table, id_column, detail_column) = kind.columns();
         let found = conn
             .query_row(
@@ -131,7 +160,18 @@ pub fn find(conn: &Connection, company_id: &str, entry_id: &str) -> Result<Optio
     Ok(None)
 }
 
-/// Replaces an entry's detail (prune marks the exports whose files it deleted).
+/// Those of `kinds` whose table the database has.
+fn present(conn: &Connection, kinds: &[LogKind]) -> Result<Vec<LogKind>> {
+    let mut present = Vec::with_capacity(kinds.len());
+    for &kind in kinds {
+        if has_table(conn, kind.table())? {
+            present.push(kind);
+        }
+    }
+    Ok(present)
+}
+
+/// Replaces an entry's detail (prune marks the exports whose files it deletes).
 pub fn update_detail(
     conn: &Connection,
     kind: LogKind,
@@ -144,6 +184,57 @@ pub fn update_detail(
         params![entry_id, detail.to_string()],
     )?;
     Ok(())
+}
+
+/// How far prune has got with an export's archive, as the export's log detail records it
+/// (`deletingSince`, `prunedAt`, `pruneId`): prune marks an archive `Deleting` and commits
+/// before it deletes the file, and `Pruned` once it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Retention {
+    /// Prune has not touched it.
+    Kept,
+    /// A prune is deleting the file, or was until it was interrupted: the next prune finishes.
+    Deleting { prune_id: String, since: String },
+    /// A prune deleted the file.
+    Pruned {
+        prune_id: Option<String>,
+        at: String,
+    },
+}
+
+impl Retention {
+    pub fn of(detail: &Value) -> Self {
+        let text = |key: &str| detail.get(key).and_then(Value::as_str).map(str::to_owned);
+        match (text("prunedAt"), text("deletingSince"), text("pruneId")) {
+            (Some(at), _, prune_id) => Retention::Pruned { prune_id, at },
+            (None, Some(since), Some(prune_id)) => Retention::Deleting { prune_id, since },
+            _ => Retention::Kept,
+        }
+    }
+
+    /// The detail with this state in place of the one it had; a detail that is not an
+    /// object (a row the web app wrote) names no file for prune, and is left as it is.
+    pub fn write_to(&self, detail: &mut Value) {
+        let Value::Object(map) = detail else {
+            return;
+        };
+        for key in ["prunedAt", "deletingSince", "pruneId"] {
+            map.remove(key);
+        }
+        match self {
+            Retention::Kept => {}
+            Retention::Deleting { prune_id, since } => {
+                map.insert("deletingSince".into(), Value::from(since.as_str()));
+                map.insert("pruneId".into(), Value::from(prune_id.as_str()));
+            }
+            Retention::Pruned { prune_id, at } => {
+                map.insert("prunedAt".into(), Value::from(at.as_str()));
+                if let Some(prune_id) = prune_id {
+                    map.insert("pruneId".into(), Value::from(prune_id.as_str()));
+                }
+            }
+        }
+    }
 }
 
 fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LogEntry> {

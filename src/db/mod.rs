@@ -1,5 +1,7 @@
-//! Opening the database: never creating one by accident, checking it is a Bomizzel
-//! database, and making sure the tool's own tables exist.
+//! Opening the database: never creating one by accident, and checking it is a Bomizzel
+//! database. Opening writes nothing: a command that writes creates the tool's tables it
+//! needs (`create_tool_tables`) inside its own transaction, and one that only reads takes a
+//! missing one as empty.
 
 pub mod export_rows;
 pub mod import_rows;
@@ -11,9 +13,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::error::Failure;
+use schema::ToolTable;
 
 /// How to open the database.
 #[derive(Debug, Clone, Copy)]
@@ -52,7 +55,6 @@ pub fn open(path: &Path, options: OpenOptions) -> Result<Connection> {
             err.context(format!("{} is not a Bomizzel database", path.display()))
         }
     })?;
-    ensure_tool_tables(&conn)?;
     Ok(conn)
 }
 
@@ -115,22 +117,39 @@ fn check_schema(conn: &Connection) -> Result<()> {
     }
 }
 
-/// Creates the log tables (when the web app has not yet done so) and the id map. Skips the write (and its
-/// lock) when they exist, so a read-only database can still be inspected.
-fn ensure_tool_tables(conn: &Connection) -> Result<()> {
-    let present: i64 = conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table'
-         AND name IN ('data_export_logs', 'data_import_logs', 'bomizzel_backup_id_map')",
-        [],
-        |row| row.get(0),
-    )?;
-    if present < 3 {
-        conn.execute_batch(&format!(
-            "{} {}",
-            schema::TOOL_SCHEMA,
-            schema::ID_MAP_SCHEMA
-        ))
-        .context("cannot create the tool's own tables")?;
+/// Whether the database has this table (of the tool's: a database the web app made may lack
+/// it, and then holds nothing the table would).
+pub fn has_table(conn: &Connection, table: ToolTable) -> Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")?
+        .exists([table.name()])
+        .with_context(|| format!("cannot look for table {} in the database", table.name()))
+}
+
+/// Creates those of `tables` that are missing, inside the writing command's own transaction
+/// and before anything else it writes, so that they come (and on a rollback go) with its
+/// work. Writes nothing when they all exist.
+pub fn create_tool_tables(tx: &Transaction<'_>, tables: &[ToolTable]) -> Result<()> {
+    for &table in tables {
+        if !has_table(tx, table)? {
+            tx.execute_batch(table.schema())
+                .with_context(|| format!("cannot create table {} in the database", table.name()))?;
+        }
+    }
+    Ok(())
+}
+
+/// `create_tool_tables` in a short write transaction of its own, for a command whose one
+/// write comes after work that must not start unless that write can be made (an export's
+/// log row, after the archive). Takes no lock when the tables exist.
+pub fn create_tool_tables_now(conn: &Connection, tables: &[ToolTable]) -> Result<()> {
+    let mut missing = false;
+    for &table in tables {
+        missing |= !has_table(conn, table)?;
+    }
+    if missing {
+        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+        create_tool_tables(&tx, tables)?;
+        tx.commit()?;
     }
     Ok(())
 }

@@ -232,9 +232,51 @@ CREATE TABLE ticket_history (
 CREATE INDEX ticket_history_ticket ON ticket_history(ticket_id, created_at, id);
 ";
 
-/// The log tables (shared with the web app's History tab) and the tool's own tables. Every
-/// statement is idempotent: they run on each open of an existing database.
-pub const TOOL_SCHEMA: &str = "
+/// The tables the tool creates when a command that writes needs them and they are missing:
+/// the two log tables (which the web app's History tab shares, and which a database the web
+/// app made already has) and the tool's own tables. A command that only reads takes a
+/// missing one as empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolTable {
+    ExportLog,
+    ImportLog,
+    /// Where an archive record landed when its id was taken by another company, so a later
+    /// import of the same archive finds it again.
+    IdMap,
+    /// The record of `prune` runs, which belong to neither of the web app's logs.
+    PruneLog,
+}
+
+impl ToolTable {
+    pub const ALL: [ToolTable; 4] = [
+        ToolTable::ExportLog,
+        ToolTable::ImportLog,
+        ToolTable::IdMap,
+        ToolTable::PruneLog,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ToolTable::ExportLog => "data_export_logs",
+            ToolTable::ImportLog => "data_import_logs",
+            ToolTable::IdMap => "bomizzel_backup_id_map",
+            ToolTable::PruneLog => "bomizzel_backup_prune_logs",
+        }
+    }
+
+    /// The table's `CREATE TABLE IF NOT EXISTS`: idempotent, and without indexes of its own
+    /// (a user's database gets no index from the tool but its tables' keys).
+    pub fn schema(self) -> &'static str {
+        match self {
+            ToolTable::ExportLog => EXPORT_LOG_SCHEMA,
+            ToolTable::ImportLog => IMPORT_LOG_SCHEMA,
+            ToolTable::IdMap => ID_MAP_SCHEMA,
+            ToolTable::PruneLog => PRUNE_LOG_SCHEMA,
+        }
+    }
+}
+
+const EXPORT_LOG_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS data_export_logs (
     id            TEXT PRIMARY KEY,
     company_id    TEXT NOT NULL,
@@ -243,6 +285,9 @@ CREATE TABLE IF NOT EXISTS data_export_logs (
     exported_data TEXT NOT NULL DEFAULT '{}',
     created_at    TEXT NOT NULL
 );
+";
+
+const IMPORT_LOG_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS data_import_logs (
     id            TEXT PRIMARY KEY,
     company_id    TEXT NOT NULL,
@@ -253,9 +298,7 @@ CREATE TABLE IF NOT EXISTS data_import_logs (
 );
 ";
 
-/// The tool's own table: where an archive record landed when its id was taken by another
-/// company, so a later import of the same archive finds it again.
-pub const ID_MAP_SCHEMA: &str = "
+const ID_MAP_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS bomizzel_backup_id_map (
     company_id  TEXT NOT NULL,
     kind        TEXT NOT NULL,
@@ -266,8 +309,7 @@ CREATE TABLE IF NOT EXISTS bomizzel_backup_id_map (
 ) WITHOUT ROWID;
 ";
 
-/// The tool's record of `prune` runs, which belong to neither of the web app's logs.
-pub const PRUNE_LOG_SCHEMA: &str = "
+const PRUNE_LOG_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS bomizzel_backup_prune_logs (
     id          TEXT PRIMARY KEY,
     company_id  TEXT NOT NULL,
@@ -278,7 +320,8 @@ CREATE TABLE IF NOT EXISTS bomizzel_backup_prune_logs (
 );
 ";
 
-/// Every table the tool creates when missing, in one idempotent batch.
+/// Every table of the tool's, in one idempotent batch (what `init` writes after the
+/// application's schema).
 pub fn tool_schema() -> String {
-    [TOOL_SCHEMA, ID_MAP_SCHEMA, PRUNE_LOG_SCHEMA].concat()
+    ToolTable::ALL.map(ToolTable::schema).concat()
 }

@@ -20,6 +20,9 @@ mod demo;
 pub use demo::*;
 pub mod terminal;
 
+mod webapp;
+pub use webapp::*;
+
 /// The binary under test.
 pub const BINARY: &str = "bomizzel-backup";
 
@@ -34,9 +37,20 @@ pub struct Demo {
 impl Demo {
     /// A fresh demo database (`fixtures/demo.sql`) and an empty output directory.
     pub fn new() -> Self {
+        Self::built_by(|db| build(db).expect("build the demo database"))
+    }
+
+    /// The demo data in a database as the web app makes it (`webapp.rs`): no `init`, none
+    /// of the tool's tables or indexes, and log rows the web app wrote.
+    pub fn web_app() -> Self {
+        Self::built_by(build_web_app)
+    }
+
+    /// A database that `build_db` makes at `demo.db`, and an empty output directory.
+    fn built_by(build_db: impl FnOnce(&Path)) -> Self {
         let dir = tempfile::tempdir().expect("create a temporary directory");
         let db = dir.path().join("demo.db");
-        build(&db).expect("build the demo database");
+        build_db(&db);
         let out = dir.path().join("out");
         fs::create_dir(&out).expect("create the output directory");
         Self { dir, db, out }
@@ -531,4 +545,53 @@ pub fn proptest_cases(default: u32) -> u32 {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(default)
+}
+
+/// Runs a program (as root, in CI), true when it worked.
+pub fn shell(command: &str, args: &[&std::ffi::OsStr]) -> bool {
+    std::process::Command::new(command)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Makes a file immutable for as long as it lives (`chattr +i`): even root cannot write,
+/// rename or delete it. `None` where the filesystem or the user cannot.
+pub struct Immutable(PathBuf);
+
+impl Immutable {
+    pub fn new(path: &Path) -> Option<Self> {
+        shell("chattr", &["+i".as_ref(), path.as_os_str()]).then(|| Self(path.to_owned()))
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        shell("chattr", &["-i".as_ref(), self.0.as_os_str()]);
+    }
+}
+
+/// A SQLite connection that holds a lock on `db` until dropped (rolled back).
+pub struct LockHolder(Connection);
+
+impl LockHolder {
+    /// `BEGIN IMMEDIATE` (a write lock; readers go on) or `BEGIN EXCLUSIVE` (in rollback
+    /// mode, no readers either), with a write made so the lock is really taken.
+    pub fn take(db: &Path, begin: &str) -> Self {
+        let conn = open_db(db);
+        conn.execute_batch(&format!("BEGIN {begin}"))
+            .expect("take the lock");
+        conn.execute(
+            "UPDATE companies SET description = description WHERE id = ?1",
+            [ids::ACME],
+        )
+        .expect("write under the lock");
+        Self(conn)
+    }
+}
+
+impl Drop for LockHolder {
+    fn drop(&mut self) {
+        let _ = self.0.execute_batch("ROLLBACK");
+    }
 }

@@ -1,0 +1,206 @@
+//! What prune records around its deletions, in two transactions: before, the archives it is
+//! about to delete marked `deleting` (and its own row); after, those it deleted marked
+//! pruned and the others put back. Nothing here deletes a file.
+
+use std::collections::BTreeSet;
+
+use anyhow::Result;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use serde_json::{Value, json};
+
+use super::{Archive, PruneReport};
+use crate::db::logs::{self, LogKind, Retention};
+use crate::db::schema::ToolTable;
+use crate::db::{self, tenant};
+
+/// The first transaction: the prune's own row (`deleting`), and every archive it is about to
+/// delete marked `deleting` under its id, before any file goes. An archive another prune has
+/// taken or finished since the plan is left out; a changed one an interrupted prune had
+/// marked goes back to normal; an interrupted prune all of whose archives this one takes
+/// over is marked `interrupted`.
+pub(super) fn deleting(
+    conn: &Connection,
+    company: &tenant::Company,
+    actor: &tenant::Actor,
+    report: &mut PruneReport,
+    prune_id: &str,
+    at: &str,
+) -> Result<()> {
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    db::create_tool_tables(&tx, &[ToolTable::PruneLog])?;
+    let deleting = Retention::Deleting {
+        prune_id: prune_id.to_owned(),
+        since: at.to_owned(),
+    };
+    // The prunes whose archives this one takes over (to finish, or to put back).
+    let mut taken_over = BTreeSet::new();
+    let mut take_over = |now: &Retention| match marked_by(now) {
+        Some(old) => {
+            taken_over.insert(old);
+            true
+        }
+        None => false,
+    };
+    mark_each(&tx, company, &mut report.resumed, &deleting, &mut take_over)?;
+    // A changed file is no longer the archive the interrupted prune meant: back to normal.
+    for archive in &report.changed {
+        let back = &Retention::Kept;
+        set_retention(&tx, company, &archive.export_id, back, &mut take_over)?;
+    }
+    let untouched = |now: &Retention| *now == Retention::Kept;
+    mark_each(&tx, company, &mut report.deleted, &deleting, untouched)?;
+
+    let still_deleting: BTreeSet<String> = logs::list(&tx, &company.id, &[LogKind::Export], None)?
+        .iter()
+        .filter_map(|entry| marked_by(&Retention::of(&entry.detail)))
+        .collect();
+    for old in taken_over.difference(&still_deleting) {
+        if let Some(mut entry) = logs::find_of(&tx, &company.id, old, &[LogKind::Prune])? {
+            if let Value::Object(map) = &mut entry.detail {
+                map.insert("status".into(), json!("interrupted"));
+                map.insert("resumedBy".into(), json!(prune_id));
+            }
+            logs::update_detail(&tx, LogKind::Prune, old, &entry.detail)?;
+        }
+    }
+    logs::insert(
+        &tx,
+        LogKind::Prune,
+        &company.id,
+        Some(&actor.id),
+        prune_id,
+        &prune_detail(report, None),
+        at,
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// The second transaction: the archives whose files are gone marked pruned, those that
+/// could not be deleted back to normal (`failures`: export id, and why), the prune's row
+/// completed.
+pub(super) fn outcome(
+    conn: &Connection,
+    company: &tenant::Company,
+    report: &PruneReport,
+    failures: &[(String, String)],
+    prune_id: &str,
+    at: &str,
+) -> Result<()> {
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    // Only archives still this prune's: one that another prune has taken over is its to record.
+    let ours = |now: &Retention| marked_by(now).as_deref() == Some(prune_id);
+    let pruned = Retention::Pruned {
+        prune_id: Some(prune_id.to_owned()),
+        at: at.to_owned(),
+    };
+    // Only what prune deleted (or had marked) is marked pruned: a file that was merely
+    // missing when it looked (deleted by hand, or on a drive that is not mounted right now)
+    // stays in play, so that if it comes back it is kept or pruned like any other rather
+    // than left outside retention for good.
+    for archive in report.deleted.iter().chain(&report.resumed) {
+        set_retention(&tx, company, &archive.export_id, &pruned, ours)?;
+    }
+    for (export_id, _) in failures {
+        set_retention(&tx, company, export_id, &Retention::Kept, ours)?;
+    }
+    let errors: Vec<&str> = failures
+        .iter()
+        .map(|(_, failure)| failure.as_str())
+        .collect();
+    logs::update_detail(
+        &tx,
+        LogKind::Prune,
+        prune_id,
+        &prune_detail(report, Some(&errors)),
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Sets each archive's export to `to` when its present state passes `expected`, and keeps in
+/// `archives` only those it set.
+fn mark_each(
+    tx: &Transaction<'_>,
+    company: &tenant::Company,
+    archives: &mut Vec<Archive>,
+    to: &Retention,
+    mut expected: impl FnMut(&Retention) -> bool,
+) -> Result<()> {
+    let mut marked = Vec::with_capacity(archives.len());
+    for archive in archives.drain(..) {
+        if set_retention(tx, company, &archive.export_id, to, &mut expected)? {
+            marked.push(archive);
+        }
+    }
+    *archives = marked;
+    Ok(())
+}
+
+/// Sets an export's archive to `to` when its present state passes `expected`; false when it
+/// did not (or the row is gone).
+fn set_retention(
+    tx: &Transaction<'_>,
+    company: &tenant::Company,
+    export_id: &str,
+    to: &Retention,
+    mut expected: impl FnMut(&Retention) -> bool,
+) -> Result<bool> {
+    let Some(mut entry) = logs::find_of(tx, &company.id, export_id, &[LogKind::Export])? else {
+        return Ok(false);
+    };
+    if !expected(&Retention::of(&entry.detail)) {
+        return Ok(false);
+    }
+    to.write_to(&mut entry.detail);
+    logs::update_detail(tx, LogKind::Export, export_id, &entry.detail)?;
+    Ok(true)
+}
+
+/// The prune that marked an archive `deleting`, if one did.
+fn marked_by(state: &Retention) -> Option<String> {
+    match state {
+        Retention::Deleting { prune_id, .. } => Some(prune_id.clone()),
+        _ => None,
+    }
+}
+
+/// The prune's log row: while it deletes (`errors` is `None`), every archive it is deleting;
+/// then what it deleted, what it finished for an interrupted prune, and what it could not.
+fn prune_detail(report: &PruneReport, errors: Option<&[&str]>) -> Value {
+    let mut detail = json!({
+        "olderThan": report.older_than,
+        "keepLast": report.keep_last,
+        "dir": report.dir,
+        "missing": report.missing,
+        "changed": report.changed,
+        "kept": report.kept.len(),
+    });
+    let entries = match errors {
+        None => vec![
+            ("status", json!("deleting")),
+            (
+                "deleting",
+                json!([&report.deleted[..], &report.resumed[..]].concat()),
+            ),
+        ],
+        Some(errors) => vec![
+            (
+                "status",
+                json!(if errors.is_empty() { "ok" } else { "failed" }),
+            ),
+            ("deleted", json!(report.deleted)),
+            ("bytesDeleted", json!(report.bytes_deleted)),
+            ("resumed", json!(report.resumed)),
+            ("errors", json!(errors)),
+        ],
+    };
+    if let Value::Object(map) = &mut detail {
+        map.extend(
+            entries
+                .into_iter()
+                .map(|(key, value)| (key.to_owned(), value)),
+        );
+    }
+    detail
+}
