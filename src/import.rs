@@ -16,7 +16,7 @@ use crate::archive::records::{
     UserRecord,
 };
 use crate::archive::validate::{FieldRule, Record, Warnings};
-use crate::db::import_rows::{AttachmentRow, ImportDb, Kind, TicketChildren, TicketRow};
+use crate::db::import_rows::{AttachmentRow, ImportDb, Kind, TicketChildren, TicketRow, Write};
 use crate::error::Failure;
 
 /// What to do with records that already exist in the target company.
@@ -42,8 +42,36 @@ pub enum Mode {
 pub struct Tally {
     pub created: u64,
     pub updated: u64,
+    /// Existing records that `--overwrite` found already holding the archive's values.
+    pub unchanged: u64,
     pub skipped: u64,
     pub linked: u64,
+}
+
+/// A note or history entry as `Importer::child` needs it.
+struct Child<'r> {
+    kind: Kind,
+    id: &'r str,
+    person: Option<&'r PersonRef>,
+    /// What the person is, for warnings ("note author").
+    role: &'static str,
+}
+
+/// What becomes of one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    Create,
+    Update,
+    Skip,
+    /// An existing record under the strict policy: the import is going to fail.
+    Conflict,
+}
+
+impl Decision {
+    /// Whether the record gets (or, planning, would get) its archive values.
+    fn writes(self) -> bool {
+        matches!(self, Decision::Create | Decision::Update)
+    }
 }
 
 impl Tally {
@@ -206,77 +234,89 @@ impl<'c> Importer<'c> {
         self.plan.warnings.add(message);
     }
 
-    /// Whether a record is to be written: a new one always, an existing one as the policy
-    /// says (a conflict under the strict policy). Counts the outcome.
-    fn decide(
-        &mut self,
-        exists: bool,
-        tally: fn(&mut Outcomes) -> &mut Tally,
-        conflict: impl FnOnce() -> String,
-    ) -> bool {
-        let tally = tally(&mut self.plan.outcomes);
-        if !exists {
-            tally.created += 1;
-            return true;
-        }
-        match self.policy {
-            Policy::Strict => {
+    /// What becomes of a record: a new one is created, an existing one goes as the policy
+    /// says (a conflict under the strict policy, recorded here).
+    fn decide(&mut self, exists: bool, conflict: impl FnOnce() -> String) -> Decision {
+        match (exists, self.policy) {
+            (false, _) => Decision::Create,
+            (true, Policy::Strict) => {
                 self.conflict(conflict());
-                false
+                Decision::Conflict
             }
-            Policy::SkipDuplicates => {
-                tally.skipped += 1;
-                false
-            }
-            Policy::Overwrite => {
-                tally.updated += 1;
-                true
-            }
+            (true, Policy::SkipDuplicates) => Decision::Skip,
+            (true, Policy::Overwrite) => Decision::Update,
         }
     }
 
     /// `decide` for a ticket, note, history entry or attachment found (or not) by its id.
-    fn decide_record(&mut self, kind: Kind, archive_id: &str, exists: bool) -> bool {
+    fn decide_record(&mut self, kind: Kind, archive_id: &str, exists: bool) -> Decision {
         let (what, noun) = match kind {
             Kind::Ticket => ("ticket", "Ticket"),
             Kind::Note => ("note", "Note"),
             Kind::History => ("history entry", "Entry"),
             Kind::Attachment => ("attachment", "Attachment"),
         };
-        let tally: fn(&mut Outcomes) -> &mut Tally = match kind {
-            Kind::Ticket => |o| &mut o.tickets,
-            Kind::Note => |o| &mut o.notes,
-            Kind::History => |o| &mut o.history,
-            Kind::Attachment => |o| &mut o.attachments,
-        };
-        self.decide(exists, tally, || {
+        self.decide(exists, || {
             format!("Failed to import {what}: {noun} already exists ({archive_id})")
         })
     }
 
-    /// One note or history entry of a ticket: found among the ticket's known children (or
-    /// not), decided on, and written under `ticket_id` with its person resolved.
-    #[allow(clippy::too_many_arguments)]
-    fn child(
+    /// How a record so decided is written in this mode; `None` when nothing is to be done
+    /// (a plan creates nothing, and needs no query to know a new record is new).
+    fn write_for(&self, decision: Decision) -> Option<Write> {
+        match (decision, self.applying()) {
+            (Decision::Create, true) => Some(Write::Insert),
+            (Decision::Update, true) => Some(Write::Update),
+            (Decision::Update, false) => Some(Write::Compare),
+            _ => None,
+        }
+    }
+
+    /// Writes (or, planning, compares) a decided record and counts what became of it.
+    fn settle(
         &mut self,
-        kind: Kind,
-        archive_id: &str,
-        known: &HashSet<String>,
-        person: Option<&PersonRef>,
-        role: &str,
-        ticket_id: &str,
-        write: impl FnOnce(&ImportDb<'c>, &str, &str, Option<&str>, bool) -> Result<()>,
+        decision: Decision,
+        tally: fn(&mut Outcomes) -> &mut Tally,
+        write: impl FnOnce(&ImportDb<'c>, Write) -> Result<bool>,
     ) -> Result<()> {
-        let existing = self.db.find_existing_child(kind, archive_id, known)?;
-        let updating = existing.is_some();
-        if self.decide_record(kind, archive_id, updating) {
-            let person = self.person(person, role, true);
-            let id = self.row_id(kind, archive_id, existing)?;
-            if self.applying() {
-                write(&self.db, &id, ticket_id, person.as_deref(), updating)?;
-            }
+        let changed = match self.write_for(decision) {
+            Some(how) => write(&self.db, how)?,
+            None => true,
+        };
+        let tally = tally(&mut self.plan.outcomes);
+        match decision {
+            Decision::Create => tally.created += 1,
+            Decision::Update if changed => tally.updated += 1,
+            Decision::Update => tally.unchanged += 1,
+            Decision::Skip => tally.skipped += 1,
+            Decision::Conflict => {}
         }
         Ok(())
+    }
+
+    /// One note or history entry of a ticket: found among the ticket's known children (or
+    /// not), decided on, and written under `ticket_id` with its person resolved.
+    fn child(
+        &mut self,
+        child: Child<'_>,
+        known: &HashSet<String>,
+        ticket_id: &str,
+        write: impl FnOnce(&ImportDb<'c>, &str, &str, Option<&str>, Write) -> Result<bool>,
+    ) -> Result<()> {
+        let existing = self.db.find_existing_child(child.kind, child.id, known)?;
+        let decision = self.decide_record(child.kind, child.id, existing.is_some());
+        let tally: fn(&mut Outcomes) -> &mut Tally = match child.kind {
+            Kind::Note => |o| &mut o.notes,
+            _ => |o| &mut o.history,
+        };
+        let (mut person, mut id) = (None, String::new());
+        if decision.writes() {
+            person = self.person(child.person, child.role, true);
+            id = self.row_id(child.kind, child.id, existing)?;
+        }
+        self.settle(decision, tally, |db, how| {
+            write(db, &id, ticket_id, person.as_deref(), how)
+        })
     }
 
     /// The row id a written record gets: its existing row, or (applying) a claimed id.
@@ -293,7 +333,6 @@ impl<'c> Importer<'c> {
         let role = user.company_role.map_or(CompanyRole::Member, |r| r.value);
         match self.db.find_user(&user.email)? {
             None => {
-                self.plan.outcomes.users.created += 1;
                 self.plan.password_reset_required += 1;
                 let mut id = PLANNED.to_owned();
                 if self.applying() {
@@ -302,43 +341,57 @@ impl<'c> Importer<'c> {
                     } else {
                         user.id.clone()
                     };
-                    self.db.write_user(&id, user, false)?;
-                    self.db.set_membership(&id, role, &self.now)?;
                 }
+                let now = self.now.clone();
+                self.settle(
+                    Decision::Create,
+                    |o| &mut o.users,
+                    |db, how| {
+                        db.write_user(&id, user, how)?;
+                        db.set_membership(&id, role, &now)
+                    },
+                )?;
                 self.members.insert(key, id);
             }
             Some(found) if found.is_member => {
-                let update = self.decide(
-                    true,
-                    |o| &mut o.users,
-                    || {
-                        format!(
-                            "Failed to import user: Email already exists ({})",
-                            user.email
-                        )
-                    },
-                );
-                if update {
-                    if found.other_companies > 0 {
+                let decision = self.decide(true, || {
+                    format!(
+                        "Failed to import user: Email already exists ({})",
+                        user.email
+                    )
+                });
+                let keep_profile = found.other_companies > 0;
+                // An import must not take away the admin rights it runs on.
+                let keep_role = self.actor.id.as_deref() == Some(found.id.as_str())
+                    && role != CompanyRole::Admin;
+                if decision == Decision::Update {
+                    if keep_profile {
                         self.warn(format!(
                             "user {}: profile kept, as the user also belongs to another company; membership role set",
                             user.email
                         ));
-                    } else if self.applying() {
-                        self.db.write_user(&found.id, user, true)?;
                     }
-                    if self.actor.id.as_deref() == Some(found.id.as_str()) {
-                        // An import must not take away the admin rights it runs on.
-                        if role != CompanyRole::Admin {
-                            self.warn(format!(
-                                "user {}: the importing admin's own membership role kept",
-                                user.email
-                            ));
-                        }
-                    } else if self.applying() {
-                        self.db.set_membership(&found.id, role, &self.now)?;
+                    if keep_role {
+                        self.warn(format!(
+                            "user {}: the importing admin's own membership role kept",
+                            user.email
+                        ));
                     }
                 }
+                let now = self.now.clone();
+                self.settle(
+                    decision,
+                    |o| &mut o.users,
+                    |db, how| {
+                        let profile = !keep_profile && db.write_user(&found.id, user, how)?;
+                        let membership = !keep_role
+                            && match how {
+                                Write::Compare => db.membership_differs(&found.id, role)?,
+                                _ => db.set_membership(&found.id, role, &now)?,
+                            };
+                        Ok(profile || membership)
+                    },
+                )?;
             }
             Some(found) => {
                 // A user of another company joins this one; their profile stays as it is.
@@ -368,38 +421,28 @@ impl<'c> Importer<'c> {
             .field_type
             .and_then(|t| FieldRule::new(t, &field.options));
         self.archive_rules.insert(field.name.clone(), rule.clone());
-        match self.fields.get(&field.name).map(|(id, _)| id.clone()) {
-            None => {
-                self.plan.outcomes.custom_fields.created += 1;
-                let mut id = PLANNED.to_owned();
-                if self.applying() {
-                    id = if self.db.field_id_taken(&field.id)? {
-                        uuid::Uuid::new_v4().to_string()
-                    } else {
-                        field.id.clone()
-                    };
-                    self.db.write_field(&id, field, field_type, false)?;
-                }
-                self.fields.insert(field.name.clone(), (id, rule));
+        let existing = self.fields.get(&field.name).map(|(id, _)| id.clone());
+        let decision = self.decide(existing.is_some(), || {
+            format!(
+                "Failed to import custom field: Name already exists ({})",
+                field.name
+            )
+        });
+        let id = match existing {
+            Some(id) => id,
+            None if self.applying() && self.db.field_id_taken(&field.id)? => {
+                uuid::Uuid::new_v4().to_string()
             }
-            Some(id) => {
-                let update = self.decide(
-                    true,
-                    |o| &mut o.custom_fields,
-                    || {
-                        format!(
-                            "Failed to import custom field: Name already exists ({})",
-                            field.name
-                        )
-                    },
-                );
-                if update {
-                    if self.applying() {
-                        self.db.write_field(&id, field, field_type, true)?;
-                    }
-                    self.fields.insert(field.name.clone(), (id, rule));
-                }
-            }
+            None if self.applying() => field.id.clone(),
+            None => PLANNED.to_owned(),
+        };
+        self.settle(
+            decision,
+            |o| &mut o.custom_fields,
+            |db, how| db.write_field(&id, field, field_type, how),
+        )?;
+        if decision.writes() {
+            self.fields.insert(field.name.clone(), (id, rule));
         }
         Ok(())
     }
@@ -479,57 +522,61 @@ impl<'c> Importer<'c> {
 
     fn ticket(&mut self, ticket: &TicketRecord) -> Result<()> {
         let existing = self.db.find_existing(Kind::Ticket, &ticket.id)?;
-        let write = self.decide_record(Kind::Ticket, &ticket.id, existing.is_some());
-        let updating = existing.is_some();
+        let decision = self.decide_record(Kind::Ticket, &ticket.id, existing.is_some());
         // An existing ticket's notes and history, fetched at once to recognise its children.
         let known = match &existing {
             Some(local) => self.db.children_of(local)?,
             None => TicketChildren::default(),
         };
-        let ticket_id = if write {
+        let ticket_id = if decision.writes() {
             let submitter = self.person(ticket.created_by.as_ref(), "ticket submitter", true);
             let assignee = self.person(ticket.assigned_to.as_ref(), "ticket assignee", false);
             let custom_field_values = self.field_values(&ticket.id, &ticket.custom_fields);
             let id = self.row_id(Kind::Ticket, &ticket.id, existing)?;
-            if self.applying() {
-                let row = TicketRow {
-                    id: &id,
-                    ticket,
-                    submitter_id: submitter.as_deref(),
-                    assignee_id: assignee.as_deref(),
-                    custom_field_values,
-                };
-                self.db.write_ticket(&row, updating)?;
-            }
+            let row = TicketRow {
+                id: &id,
+                ticket,
+                submitter_id: submitter.as_deref(),
+                assignee_id: assignee.as_deref(),
+                custom_field_values,
+            };
+            self.settle(
+                decision,
+                |o| &mut o.tickets,
+                |db, how| db.write_ticket(&row, how),
+            )?;
             id
         } else {
+            self.settle(decision, |o| &mut o.tickets, |_, _| Ok(false))?;
             existing.unwrap_or_default()
         };
 
         for note in &ticket.notes {
+            let child = Child {
+                kind: Kind::Note,
+                id: &note.id,
+                person: note.author.as_ref(),
+                role: "note author",
+            };
             self.child(
-                Kind::Note,
-                &note.id,
+                child,
                 &known.notes,
-                note.author.as_ref(),
-                "note author",
                 &ticket_id,
-                |db, id, ticket, author, updating| {
-                    db.write_note(id, ticket, author, note, updating)
-                },
+                |db, id, ticket, author, how| db.write_note(id, ticket, author, note, how),
             )?;
         }
         for entry in &ticket.history {
+            let child = Child {
+                kind: Kind::History,
+                id: &entry.id,
+                person: entry.user.as_ref(),
+                role: "history entry user",
+            };
             self.child(
-                Kind::History,
-                &entry.id,
+                child,
                 &known.history,
-                entry.user.as_ref(),
-                "history entry user",
                 &ticket_id,
-                |db, id, ticket, user, updating| {
-                    db.write_history(id, ticket, user, entry, updating)
-                },
+                |db, id, ticket, user, how| db.write_history(id, ticket, user, entry, how),
             )?;
         }
         Ok(())
@@ -580,28 +627,29 @@ impl<'c> Importer<'c> {
         let existing =
             self.db
                 .find_existing_under(Kind::Attachment, &attachment.id, ticket_id.as_deref())?;
-        let updating = existing.is_some();
-        if self.decide_record(Kind::Attachment, &attachment.id, updating) {
-            let uploader =
-                self.person(attachment.uploaded_by.as_ref(), "attachment uploader", true);
-            let id = self.row_id(Kind::Attachment, &attachment.id, existing)?;
-            if self.applying() {
-                let ticket_id = ticket_id.unwrap_or_default();
-                let original_name = attachment
-                    .original_name
-                    .as_deref()
-                    .or(self.web_app_file.then_some(attachment.file_name.as_str()));
-                let row = AttachmentRow {
-                    id: &id,
-                    attachment,
-                    original_name,
-                    ticket_id: &ticket_id,
-                    note_id: note_id.as_deref(),
-                    uploader_id: uploader.as_deref(),
-                };
-                self.db.write_attachment(&row, updating)?;
-            }
+        let decision = self.decide_record(Kind::Attachment, &attachment.id, existing.is_some());
+        let (mut uploader, mut id) = (None, String::new());
+        if decision.writes() {
+            uploader = self.person(attachment.uploaded_by.as_ref(), "attachment uploader", true);
+            id = self.row_id(Kind::Attachment, &attachment.id, existing)?;
         }
-        Ok(())
+        let ticket_id = ticket_id.unwrap_or_default();
+        let original_name = attachment
+            .original_name
+            .as_deref()
+            .or(self.web_app_file.then_some(attachment.file_name.as_str()));
+        let row = AttachmentRow {
+            id: &id,
+            attachment,
+            original_name,
+            ticket_id: &ticket_id,
+            note_id: note_id.as_deref(),
+            uploader_id: uploader.as_deref(),
+        };
+        self.settle(
+            decision,
+            |o| &mut o.attachments,
+            |db, how| db.write_attachment(&row, how),
+        )
     }
 }

@@ -92,6 +92,13 @@ fn tally(report: &Value, section: &str) -> [u64; 4] {
     })
 }
 
+/// How many existing records of a section `--overwrite` found already as the archive has them.
+fn unchanged(report: &Value, section: &str) -> u64 {
+    report["outcomes"][section]["unchanged"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("outcomes.{section}.unchanged in {report:#}"))
+}
+
 /// The parts of a report that a plan and its import must share.
 fn plan_part(report: &Value) -> Value {
     json!({
@@ -685,7 +692,9 @@ fn plan_equals_import_for_every_policy() {
     ));
     let done = json_ok(&mut acme_import(&demo, &["--overwrite", "--yes"], &archive));
     assert_eq!(plan_part(&plan), plan_part(&done), "overwrite");
-    assert_eq!(tally(&done, "tickets"), [0, 6, 0, 0]);
+    // Only the edited ticket is updated; the others already hold the archive's values.
+    assert_eq!(tally(&done, "tickets"), [0, 1, 0, 0]);
+    assert_eq!(unchanged(&done, "tickets"), 5);
 
     // Strict into an empty company of the same database: creates and links.
     let demo = Demo::new();
@@ -1145,8 +1154,26 @@ fn overwrite_puts_edited_fields_back() {
     let report = json_ok(&mut acme_import(&demo, &["--overwrite", "--yes"], &archive));
     assert_eq!(report["status"], "ok");
     assert_eq!(report["policy"], "overwrite");
-    assert_eq!(tally(&report, "users"), [0, 5, 0, 0]);
-    assert_eq!(tally(&report, "customFields"), [0, 4, 0, 0]);
+    // Carol's profile and Bob's role were edited; the other records are as archived.
+    assert_eq!(tally(&report, "users"), [0, 2, 0, 0]);
+    assert_eq!(unchanged(&report, "users"), 3);
+    assert_eq!(tally(&report, "customFields"), [0, 1, 0, 0]);
+    assert_eq!(unchanged(&report, "customFields"), 3);
+    assert_eq!(
+        OUTCOME_SECTIONS.map(|s| unchanged(&report, s)),
+        [3, 3, 5, 4, 4, 3]
+    );
+    // Overwriting again changes nothing: everything is unchanged.
+    let again = json_ok(&mut acme_import(&demo, &["--overwrite", "--yes"], &archive));
+    assert_eq!(
+        OUTCOME_SECTIONS.map(|s| tally(&again, s)[1]),
+        [0; 6],
+        "{again:#}"
+    );
+    assert_eq!(
+        OUTCOME_SECTIONS.map(|s| unchanged(&again, s)),
+        [5, 4, 6, 5, 4, 3]
+    );
 
     let restored = dump(&conn);
     assert_eq!(

@@ -747,13 +747,13 @@ fn record_import(
 
 fn print_plan(reporter: &Reporter, plan: &Plan) {
     reporter.note(format!(
-        "  {:<15}{:>9}{:>9}{:>9}{:>9}",
-        "", "created", "updated", "skipped", "linked"
+        "  {:<15}{:>9}{:>9}{:>10}{:>9}{:>9}",
+        "", "created", "updated", "unchanged", "skipped", "linked"
     ));
     for (name, t) in plan.outcomes.rows() {
         reporter.note(format!(
-            "  {name:<15}{:>9}{:>9}{:>9}{:>9}",
-            t.created, t.updated, t.skipped, t.linked
+            "  {name:<15}{:>9}{:>9}{:>10}{:>9}{:>9}",
+            t.created, t.updated, t.unchanged, t.skipped, t.linked
         ));
     }
     if !plan.conflicts.is_empty() {

@@ -20,6 +20,198 @@ use crate::db::has_table;
 use crate::db::schema::ToolTable;
 use crate::error::Failure;
 
+/// What writing a record does to its row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    /// A new row.
+    Insert,
+    /// The existing row takes the archive's values, where they differ.
+    Update,
+    /// Nothing is written: only whether an update would change the row (for a plan).
+    Compare,
+}
+
+/// How an existing row of one table is updated: the columns an update sets, which are
+/// bound from `?first` on in this order (`?1` is the row's id), and the row's key.
+struct Updated {
+    table: &'static str,
+    key: &'static str,
+    first: usize,
+    columns: &'static [&'static str],
+    /// Columns holding JSON text, compared as JSON values (key order and spacing aside).
+    json: &'static [&'static str],
+}
+
+impl Updated {
+    /// True when every column already holds the value bound for it.
+    fn same_sql(&self) -> String {
+        self.columns
+            .iter()
+            .enumerate()
+            .map(|(i, column)| {
+                let n = self.first + i;
+                if self.json.contains(column) {
+                    format!(
+                        "{} IS {}",
+                        canonical_json(column),
+                        canonical_json(&format!("?{n}"))
+                    )
+                } else {
+                    format!("{column} IS ?{n}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    }
+
+    /// Sets the row's columns, when one of them differs (so an unchanged row counts 0).
+    fn update_sql(&self) -> String {
+        let set = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, column)| format!("{column} = ?{}", self.first + i))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "UPDATE {} SET {set} WHERE {} AND NOT ({})",
+            self.table,
+            self.key,
+            self.same_sql()
+        )
+    }
+
+    /// One row when an update would change the row.
+    fn differs_sql(&self) -> String {
+        format!(
+            "SELECT 1 FROM {} WHERE {} AND NOT ({})",
+            self.table,
+            self.key,
+            self.same_sql()
+        )
+    }
+}
+
+/// JSON text in a form where equal values are equal text: each leaf's path, type and value,
+/// sorted by path. Text that is not JSON stays itself.
+fn canonical_json(expr: &str) -> String {
+    format!(
+        "(CASE WHEN json_valid({expr}) THEN (SELECT group_concat(fullkey || ' ' || type || ' ' || \
+         coalesce(quote(atom), ''), char(10)) FROM (SELECT fullkey, type, atom \
+         FROM json_tree({expr}) ORDER BY fullkey)) ELSE {expr} END)"
+    )
+}
+
+const USERS: Updated = Updated {
+    table: "users",
+    key: "id = ?1",
+    first: 3,
+    columns: &[
+        "first_name",
+        "last_name",
+        "phone",
+        "role",
+        "is_active",
+        "email_verified",
+        "preferences",
+        "created_at",
+        "updated_at",
+    ],
+    json: &["preferences"],
+};
+
+const CUSTOM_FIELDS: Updated = Updated {
+    table: "custom_fields",
+    key: "id = ?1 AND company_id = ?2",
+    first: 3,
+    columns: &[
+        "name",
+        "label",
+        "type",
+        "is_required",
+        "options",
+        "validation",
+        "display_order",
+        "is_active",
+        "created_at",
+        "updated_at",
+    ],
+    json: &["options", "validation"],
+};
+
+const TICKETS: Updated = Updated {
+    table: "tickets",
+    key: "id = ?1 AND company_id = ?2",
+    first: 3,
+    columns: &[
+        "title",
+        "description",
+        "status",
+        "priority",
+        "category",
+        "submitter_id",
+        "assigned_to_id",
+        "custom_field_values",
+        "created_at",
+        "updated_at",
+        "resolved_at",
+        "closed_at",
+    ],
+    json: &["custom_field_values"],
+};
+
+const NOTES: Updated = Updated {
+    table: "ticket_notes",
+    key: "id = ?1",
+    first: 2,
+    columns: &[
+        "ticket_id",
+        "author_id",
+        "content",
+        "is_internal",
+        "is_email_generated",
+        "email_metadata",
+        "created_at",
+        "updated_at",
+    ],
+    json: &["email_metadata"],
+};
+
+const HISTORY: Updated = Updated {
+    table: "ticket_history",
+    key: "id = ?1",
+    first: 2,
+    columns: &[
+        "ticket_id",
+        "user_id",
+        "action",
+        "field_name",
+        "old_value",
+        "new_value",
+        "metadata",
+        "created_at",
+    ],
+    json: &["metadata"],
+};
+
+const ATTACHMENTS: Updated = Updated {
+    table: "file_attachments",
+    key: "id = ?1",
+    first: 2,
+    columns: &[
+        "ticket_id",
+        "note_id",
+        "file_name",
+        "original_name",
+        "file_size",
+        "mime_type",
+        "uploaded_by_id",
+        "storage_key",
+        "created_at",
+    ],
+    json: &[],
+};
+
 /// Record kinds that are found by archive id (directly or through the id map).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -168,38 +360,72 @@ impl<'c> ImportDb<'c> {
         self.exists("SELECT 1 FROM users WHERE id = ?1", [id])
     }
 
-    /// Inserts a user without a password, or (with `existing`) updates that user's
-    /// profile: never the email (identity) nor the password.
-    pub fn write_user(&self, id: &str, user: &UserRecord, existing: bool) -> Result<()> {
-        let sql = if existing {
-            "UPDATE users SET first_name = ?3, last_name = ?4, phone = ?5, role = ?6,
-                    is_active = ?7, email_verified = ?8, preferences = ?9,
-                    created_at = ?10, updated_at = ?11
-             WHERE id = ?1"
-        } else {
-            "INSERT INTO users (id, email, password_hash, first_name, last_name, phone, role,
-                    is_active, email_verified, preferences, created_at, updated_at)
-             VALUES (?1, ?2, NULL, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-        };
-        self.conn.prepare_cached(sql)?.execute(params![
-            id,
-            user.email,
-            user.first_name,
-            user.last_name,
-            user.phone,
-            user.role.value.as_str(),
-            NullFlag::UserActive.read(user.is_active),
-            NullFlag::UserEmailVerified.read(user.email_verified),
-            json_text(&user.preferences).unwrap_or_else(|| "{}".into()),
-            user.created_at,
-            user.updated_at,
-        ])?;
-        Ok(())
+    /// Writes a row (see `Write`); true when it is (or would be) new or changed.
+    fn put(
+        &self,
+        write: Write,
+        insert: &str,
+        updated: &Updated,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<bool> {
+        Ok(match write {
+            Write::Insert => self.conn.prepare_cached(insert)?.execute(params)? > 0,
+            Write::Update => {
+                self.conn
+                    .prepare_cached(&updated.update_sql())?
+                    .execute(params)?
+                    > 0
+            }
+            Write::Compare => self
+                .conn
+                .prepare_cached(&updated.differs_sql())?
+                .exists(params)?,
+        })
     }
 
-    /// Adds the user to the company, or sets the role of an existing membership.
-    pub fn set_membership(&self, user_id: &str, role: CompanyRole, now: &str) -> Result<()> {
-        self.conn
+    /// Inserts a user without a password, or updates that user's profile: never the
+    /// email (identity) nor the password.
+    pub fn write_user(&self, id: &str, user: &UserRecord, write: Write) -> Result<bool> {
+        let insert = "INSERT INTO users (id, email, password_hash, first_name, last_name, phone,
+                    role, is_active, email_verified, preferences, created_at, updated_at)
+             VALUES (?1, ?2, NULL, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+        self.put(
+            write,
+            insert,
+            &USERS,
+            params![
+                id,
+                user.email,
+                user.first_name,
+                user.last_name,
+                user.phone,
+                user.role.value.as_str(),
+                NullFlag::UserActive.read(user.is_active),
+                NullFlag::UserEmailVerified.read(user.email_verified),
+                json_text(&user.preferences).unwrap_or_else(|| "{}".into()),
+                user.created_at,
+                user.updated_at,
+            ],
+        )
+    }
+
+    /// Whether setting this role would change the user's membership (or make one).
+    pub fn membership_differs(&self, user_id: &str, role: CompanyRole) -> Result<bool> {
+        let current: Option<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT role FROM user_company_associations WHERE user_id = ?1 AND company_id = ?2",
+            )?
+            .query_row(params![user_id, self.company_id], |row| row.get(0))
+            .optional()?;
+        Ok(current.as_deref() != Some(role.as_str()))
+    }
+
+    /// Adds the user to the company, or sets the role of an existing membership; true when
+    /// that changed anything.
+    pub fn set_membership(&self, user_id: &str, role: CompanyRole, now: &str) -> Result<bool> {
+        Ok(self
+            .conn
             .prepare_cached(
                 "INSERT INTO user_company_associations (user_id, company_id, role, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?4)
@@ -207,47 +433,44 @@ impl<'c> ImportDb<'c> {
                  SET role = excluded.role, updated_at = excluded.updated_at
                  WHERE role <> excluded.role",
             )?
-            .execute(params![user_id, self.company_id, role.as_str(), now])?;
-        Ok(())
+            .execute(params![user_id, self.company_id, role.as_str(), now])?
+            > 0)
     }
 
     pub fn field_id_taken(&self, id: &str) -> Result<bool> {
         self.exists("SELECT 1 FROM custom_fields WHERE id = ?1", [id])
     }
 
-    /// Inserts a field, or (with `existing`) updates that field of the company.
+    /// Inserts a field, or updates that field of the company.
     pub fn write_field(
         &self,
         id: &str,
         field: &CustomFieldRecord,
         field_type: FieldType,
-        existing: bool,
-    ) -> Result<()> {
-        let sql = if existing {
-            "UPDATE custom_fields SET name = ?3, label = ?4, type = ?5, is_required = ?6,
-                    options = ?7, validation = ?8, display_order = ?9, is_active = ?10,
-                    created_at = ?11, updated_at = ?12
-             WHERE id = ?1 AND company_id = ?2"
-        } else {
-            "INSERT INTO custom_fields (id, company_id, name, label, type, is_required, options,
-                    validation, display_order, is_active, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-        };
-        self.conn.prepare_cached(sql)?.execute(params![
-            id,
-            self.company_id,
-            field.name,
-            field.label.as_deref().unwrap_or(&field.name),
-            field_type.as_str(),
-            NullFlag::FieldRequired.read(field.is_required),
-            json_text(&field.options),
-            json_text(&field.validation),
-            field.display_order.unwrap_or(0),
-            NullFlag::FieldActive.read(field.is_active),
-            field.created_at,
-            field.updated_at.as_deref().unwrap_or(&field.created_at),
-        ])?;
-        Ok(())
+        write: Write,
+    ) -> Result<bool> {
+        let insert = "INSERT INTO custom_fields (id, company_id, name, label, type, is_required,
+                    options, validation, display_order, is_active, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+        self.put(
+            write,
+            insert,
+            &CUSTOM_FIELDS,
+            params![
+                id,
+                self.company_id,
+                field.name,
+                field.label.as_deref().unwrap_or(&field.name),
+                field_type.as_str(),
+                NullFlag::FieldRequired.read(field.is_required),
+                json_text(&field.options),
+                json_text(&field.validation),
+                field.display_order.unwrap_or(0),
+                NullFlag::FieldActive.read(field.is_active),
+                field.created_at,
+                field.updated_at.as_deref().unwrap_or(&field.created_at),
+            ],
+        )
     }
 
     /// The existing row of the company that an archive record is (identity), if any.
@@ -407,38 +630,34 @@ impl<'c> ImportDb<'c> {
         self.started_empty
     }
 
-    /// Inserts a ticket, or (with `existing`) updates that ticket of the company.
-    pub fn write_ticket(&self, row: &TicketRow<'_>, existing: bool) -> Result<()> {
-        let sql = if existing {
-            "UPDATE tickets SET title = ?3, description = ?4, status = ?5, priority = ?6,
-                    category = ?7, submitter_id = ?8, assigned_to_id = ?9,
-                    custom_field_values = ?10, created_at = ?11, updated_at = ?12,
-                    resolved_at = ?13, closed_at = ?14
-             WHERE id = ?1 AND company_id = ?2"
-        } else {
-            "INSERT INTO tickets (id, company_id, title, description, status, priority, category,
-                    submitter_id, assigned_to_id, custom_field_values, created_at, updated_at,
-                    resolved_at, closed_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
-        };
+    /// Inserts a ticket, or updates that ticket of the company.
+    pub fn write_ticket(&self, row: &TicketRow<'_>, write: Write) -> Result<bool> {
+        let insert = "INSERT INTO tickets (id, company_id, title, description, status, priority,
+                    category, submitter_id, assigned_to_id, custom_field_values, created_at,
+                    updated_at, resolved_at, closed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
         let t = row.ticket;
-        self.conn.prepare_cached(sql)?.execute(params![
-            row.id,
-            self.company_id,
-            t.title,
-            t.description,
-            t.status,
-            t.priority.value.as_str(),
-            t.category,
-            row.submitter_id,
-            row.assignee_id,
-            row.custom_field_values,
-            t.created_at,
-            t.updated_at,
-            t.resolved_at,
-            t.closed_at,
-        ])?;
-        Ok(())
+        self.put(
+            write,
+            insert,
+            &TICKETS,
+            params![
+                row.id,
+                self.company_id,
+                t.title,
+                t.description,
+                t.status,
+                t.priority.value.as_str(),
+                t.category,
+                row.submitter_id,
+                row.assignee_id,
+                row.custom_field_values,
+                t.created_at,
+                t.updated_at,
+                t.resolved_at,
+                t.closed_at,
+            ],
+        )
     }
 
     pub fn write_note(
@@ -447,30 +666,27 @@ impl<'c> ImportDb<'c> {
         ticket_id: &str,
         author_id: Option<&str>,
         note: &NoteRecord,
-        existing: bool,
-    ) -> Result<()> {
-        let sql = if existing {
-            "UPDATE ticket_notes SET ticket_id = ?2, author_id = ?3, content = ?4,
-                    is_internal = ?5, is_email_generated = ?6, email_metadata = ?7,
-                    created_at = ?8, updated_at = ?9
-             WHERE id = ?1"
-        } else {
-            "INSERT INTO ticket_notes (id, ticket_id, author_id, content, is_internal,
+        write: Write,
+    ) -> Result<bool> {
+        let insert = "INSERT INTO ticket_notes (id, ticket_id, author_id, content, is_internal,
                     is_email_generated, email_metadata, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-        };
-        self.conn.prepare_cached(sql)?.execute(params![
-            id,
-            ticket_id,
-            author_id,
-            note.content,
-            NullFlag::NoteInternal.read(note.is_internal),
-            note.is_email_generated,
-            json_text(&note.email_metadata),
-            note.created_at,
-            note.updated_at.as_deref().unwrap_or(&note.created_at),
-        ])?;
-        Ok(())
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+        self.put(
+            write,
+            insert,
+            &NOTES,
+            params![
+                id,
+                ticket_id,
+                author_id,
+                note.content,
+                NullFlag::NoteInternal.read(note.is_internal),
+                note.is_email_generated,
+                json_text(&note.email_metadata),
+                note.created_at,
+                note.updated_at.as_deref().unwrap_or(&note.created_at),
+            ],
+        )
     }
 
     pub fn write_history(
@@ -479,57 +695,51 @@ impl<'c> ImportDb<'c> {
         ticket_id: &str,
         user_id: Option<&str>,
         entry: &HistoryRecord,
-        existing: bool,
-    ) -> Result<()> {
-        let sql = if existing {
-            "UPDATE ticket_history SET ticket_id = ?2, user_id = ?3, action = ?4,
-                    field_name = ?5, old_value = ?6, new_value = ?7, metadata = ?8,
-                    created_at = ?9
-             WHERE id = ?1"
-        } else {
-            "INSERT INTO ticket_history (id, ticket_id, user_id, action, field_name, old_value,
-                    new_value, metadata, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-        };
-        self.conn.prepare_cached(sql)?.execute(params![
-            id,
-            ticket_id,
-            user_id,
-            entry.action,
-            entry.field_name,
-            entry.old_value,
-            entry.new_value,
-            json_text(&entry.metadata),
-            entry.created_at,
-        ])?;
-        Ok(())
+        write: Write,
+    ) -> Result<bool> {
+        let insert = "INSERT INTO ticket_history (id, ticket_id, user_id, action, field_name,
+                    old_value, new_value, metadata, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+        self.put(
+            write,
+            insert,
+            &HISTORY,
+            params![
+                id,
+                ticket_id,
+                user_id,
+                entry.action,
+                entry.field_name,
+                entry.old_value,
+                entry.new_value,
+                json_text(&entry.metadata),
+                entry.created_at,
+            ],
+        )
     }
 
-    pub fn write_attachment(&self, row: &AttachmentRow<'_>, existing: bool) -> Result<()> {
-        let sql = if existing {
-            "UPDATE file_attachments SET ticket_id = ?2, note_id = ?3, file_name = ?4,
-                    original_name = ?5, file_size = ?6, mime_type = ?7, uploaded_by_id = ?8,
-                    storage_key = ?9, created_at = ?10
-             WHERE id = ?1"
-        } else {
-            "INSERT INTO file_attachments (id, ticket_id, note_id, file_name, original_name,
-                    file_size, mime_type, uploaded_by_id, storage_key, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-        };
+    pub fn write_attachment(&self, row: &AttachmentRow<'_>, write: Write) -> Result<bool> {
+        let insert = "INSERT INTO file_attachments (id, ticket_id, note_id, file_name,
+                    original_name, file_size, mime_type, uploaded_by_id, storage_key, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
         let a = row.attachment;
-        self.conn.prepare_cached(sql)?.execute(params![
-            row.id,
-            row.ticket_id,
-            row.note_id,
-            a.file_name,
-            row.original_name,
-            a.file_size,
-            a.file_type,
-            row.uploader_id,
-            a.file_path,
-            a.uploaded_at,
-        ])?;
-        Ok(())
+        self.put(
+            write,
+            insert,
+            &ATTACHMENTS,
+            params![
+                row.id,
+                row.ticket_id,
+                row.note_id,
+                a.file_name,
+                row.original_name,
+                a.file_size,
+                a.file_type,
+                row.uploader_id,
+                a.file_path,
+                a.uploaded_at,
+            ],
+        )
     }
 }
 
