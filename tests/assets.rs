@@ -5,7 +5,8 @@
 //! `UPDATE_ASSETS=1 cargo test --test assets` rewrites it. The completion scripts are not
 //! committed: a real bash loads the script the binary prints and completes command lines
 //! with it. The README is checked too: its command lines may only use options that exist,
-//! and its exit codes must match the table.
+//! its exit codes must match the table, and its quick start's demo builder never replaces a
+//! file unasked.
 
 mod support;
 
@@ -218,7 +219,7 @@ fn exit_statuses() -> Vec<(u8, String)> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Shell completions
+// Shell completions, and the README's demo builder
 // ---------------------------------------------------------------------------------------
 
 /// The shells `completions` writes for, with what each script must hold to be loaded for the
@@ -454,6 +455,48 @@ fn completions_need_no_database_company_or_actor() {
 
 fn contains_text(output: &Output, text: &str) -> bool {
     String::from_utf8_lossy(&output.stdout).contains(text)
+}
+
+#[test]
+fn the_demo_builder_replaces_an_existing_file_only_when_forced() {
+    let dir = tempfile::tempdir().expect("create a temporary directory");
+    let fresh = dir.path().join("fresh.db");
+    support::write_demo(&fresh, false).expect("a new path needs no --force");
+    assert_eq!(
+        support::count_rows(&support::open_db(&fresh), "companies"),
+        2
+    );
+
+    let taken = dir.path().join("demo.db");
+    fs::write(&taken, "someone's work").expect("write a file");
+    let refused = support::write_demo(&taken, false).expect_err("an existing file is refused");
+    let message = format!("{refused:#}");
+    assert!(
+        message.contains(&taken.display().to_string()) && message.contains("--force"),
+        "the refusal names the file and the way out: {message}"
+    );
+    assert_eq!(fs::read(&taken).expect("read the file"), b"someone's work");
+
+    support::write_demo(&taken, true).expect("--force replaces the file");
+    assert_eq!(
+        support::count_rows(&support::open_db(&taken), "companies"),
+        2
+    );
+    let beside: BTreeSet<String> = fs::read_dir(dir.path())
+        .expect("list the directory")
+        .map(|entry| {
+            entry
+                .expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(
+        beside,
+        BTreeSet::from(["demo.db".into(), "fresh.db".into()]),
+        "the replacement leaves nothing beside the database"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
