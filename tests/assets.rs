@@ -1002,10 +1002,11 @@ fn examples_section(roff: &mut Roff) {
             ],
         ),
         (
-            "Retention: a backup every Monday at 02:30 from cron, silent unless it fails; once \
-             it is safe, delete the archives older than three months (twelve weeks) but always \
-             keep at least the three most recent. In a crontab, the variables go on lines of \
-             their own and the job is one line:",
+            "Retention: a backup every Monday at 02:30 from cron into /backups (a folder that \
+             must exist: mkdir -p /backups once), silent unless it fails; once it is safe, \
+             delete the archives older than three months (twelve weeks) but always keep at \
+             least the three most recent. In a crontab, the variables go on lines of their own \
+             and the job is one line:",
             &[
                 "BOMIZZEL_DB=/srv/bomizzel/bomizzel.db",
                 "BOMIZZEL_COMPANY=Acme Corp",
