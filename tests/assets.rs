@@ -403,43 +403,39 @@ fn completions_need_no_database_company_or_actor() {
     fs::write(&not_a_database, "not a database").expect("write a file");
     let missing = dir.path().join("missing").join("bomizzel.db");
     let before = support::files_under(dir.path());
+    let with_db = |db: &Path| {
+        let mut cmd = support::bin();
+        cmd.arg("--db").arg(db);
+        cmd.args([
+            "--company",
+            "Nobody Inc",
+            "--actor",
+            "nobody@example.invalid",
+        ]);
+        cmd
+    };
     for (shell, registration) in SHELLS {
-        for db in [&not_a_database, &missing] {
-            let output = completions(
-                support::bin()
-                    .current_dir(dir.path())
-                    .arg("--db")
-                    .arg(db)
-                    .args([
-                        "--company",
-                        "Nobody Inc",
-                        "--actor",
-                        "nobody@example.invalid",
-                    ])
-                    .args(["completions", shell]),
-            );
+        let mut from_env = support::bin();
+        from_env.env("BOMIZZEL_DB", &not_a_database);
+        let runs = [
+            (
+                "--db naming a file that is not a database",
+                with_db(&not_a_database),
+            ),
+            ("--db in a missing folder", with_db(&missing)),
+            ("BOMIZZEL_DB naming a file that is not a database", from_env),
+            (
+                "the default ./bomizzel.db, which does not exist",
+                support::bin(),
+            ),
+        ];
+        for (how, mut cmd) in runs {
+            let output = completions(cmd.current_dir(dir.path()).args(["completions", shell]));
             assert!(
-                contains_text(&output, registration),
-                "{shell} with --db {db:?}"
+                String::from_utf8_lossy(&output.stdout).contains(registration),
+                "no {shell} script with {how}"
             );
         }
-        // Neither BOMIZZEL_DB nor the default ./bomizzel.db is opened (nor created).
-        let output = completions(
-            support::bin()
-                .current_dir(dir.path())
-                .env("BOMIZZEL_DB", &not_a_database)
-                .args(["completions", shell]),
-        );
-        assert!(
-            contains_text(&output, registration),
-            "{shell} with BOMIZZEL_DB"
-        );
-        let output = completions(
-            support::bin()
-                .current_dir(dir.path())
-                .args(["completions", shell]),
-        );
-        assert!(contains_text(&output, registration), "{shell} without --db");
     }
     assert_eq!(
         fs::read(&not_a_database).expect("read the file"),
@@ -451,10 +447,6 @@ fn completions_need_no_database_company_or_actor() {
         "completions created a file"
     );
     assert!(!missing.parent().is_some_and(Path::exists));
-}
-
-fn contains_text(output: &Output, text: &str) -> bool {
-    String::from_utf8_lossy(&output.stdout).contains(text)
 }
 
 #[test]
