@@ -139,9 +139,11 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    /// A number in `0..n`.
+    /// A number in `0..n`: the top 32 random bits scaled to `n`. The product needs 96 bits
+    /// once `n` passes 2^32 (a span of milliseconds does); below that the result is the same
+    /// as it always was, so a given seed still gives the same tickets.
     fn below(&mut self, n: u64) -> u64 {
-        ((self.next() >> 32) * n) >> 32
+        ((u128::from(self.next() >> 32) * u128::from(n)) >> 32) as u64
     }
 
     fn range(&mut self, low: i64, high: i64) -> i64 {

@@ -1,17 +1,35 @@
-//! Writes the demo database: `cargo run --example demo-db -- fixtures/demo.db`.
+//! Writes the demo database for the README's quick start:
+//! `cargo run --example demo-db -- demo.db`, with `--force` to replace an existing file.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
 
 #[path = "../fixtures/demo.rs"]
 mod demo;
 
-fn main() -> anyhow::Result<()> {
-    let path = std::env::args_os()
-        .nth(1)
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| "fixtures/demo.db".into());
-    if path.exists() {
-        std::fs::remove_file(&path)?;
+#[derive(Debug, Parser)]
+#[command(about = "Write the demo database (two companies) for the README's quick start")]
+struct Args {
+    /// The database file to write
+    path: PathBuf,
+
+    /// Replace the file if it exists (it is refused otherwise)
+    #[arg(long)]
+    force: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match demo::write_demo(&args.path, args.force) {
+        Ok(()) => {
+            eprintln!("wrote {}", args.path.display());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("demo-db: {err:#}");
+            ExitCode::FAILURE
+        }
     }
-    demo::build(&path)?;
-    eprintln!("wrote {}", path.display());
-    Ok(())
 }

@@ -120,6 +120,18 @@ Examples:
   bomizzel-backup prune --older-than 12w --keep-last 3
   bomizzel-backup prune --older-than 24h --keep-last 0   # download copies after a day")]
     Prune(PruneArgs),
+    /// Print the shell completion script for bash, zsh, fish or PowerShell on stdout
+    #[command(
+        long_about = "Print the shell completion script for bash, zsh, fish or PowerShell on \
+            stdout. It is made from this program's own options, so it always matches the \
+            installed version; it needs no database, company or actor.",
+        after_help = "\
+Examples:
+  bomizzel-backup completions bash > ~/.local/share/bash-completion/completions/bomizzel-backup
+  bomizzel-backup completions zsh > ~/.zfunc/_bomizzel-backup   # with fpath+=~/.zfunc
+  bomizzel-backup completions fish > ~/.config/fish/completions/bomizzel-backup.fish"
+    )]
+    Completions(CompletionsArgs),
 }
 
 /// What `export` writes, and where.
@@ -240,6 +252,23 @@ pub struct PruneArgs {
     /// Say what would be deleted, and delete nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// Which shell `completions` writes a script for.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell that will load the script
+    #[arg(value_enum)]
+    pub shell: ShellArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
+    #[value(name = "powershell")]
+    PowerShell,
 }
 
 /// Skipping the question before a risky change.

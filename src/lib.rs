@@ -23,5 +23,6 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Import(args) => commands::import::run(&cli.global, args, &reporter),
         Command::History(args) => commands::history::run(&cli.global, args, &reporter),
         Command::Prune(args) => commands::prune::run(&cli.global, args, &reporter),
+        Command::Completions(args) => commands::completions::run(args.shell),
     }
 }

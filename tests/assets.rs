@@ -1,17 +1,22 @@
-//! The generated assets: the man page `man/bomizzel-backup.1` and the bash, zsh and fish
-//! completions in `completions/`, all rendered from the clap definitions in `src/cli.rs`.
+//! The generated assets: the man page `man/bomizzel-backup.1`, rendered from the clap
+//! definitions in `src/cli.rs`, and the shell completion scripts that `completions` prints.
 //!
-//! The tests fail when a committed file differs from what the definitions give;
-//! `UPDATE_ASSETS=1 cargo test --test assets` rewrites them. The README is checked too: its
-//! command lines may only use options that exist, and its exit codes must match the table.
+//! The man page test fails when the committed file differs from what the definitions give;
+//! `UPDATE_ASSETS=1 cargo test --test assets` rewrites it. The completion scripts are not
+//! committed: a real bash loads the script the binary prints and completes command lines
+//! with it. The README is checked too: its command lines may only use options that exist,
+//! its exit codes must match the table, and its quick start's demo builder never replaces a
+//! file unasked.
+
+mod support;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use bomizzel_backup::cli;
 use clap::{Arg, ArgAction, Command};
-use clap_complete::{Generator, Shell};
 use clap_mangen::Man;
 use roff::{Inline, Roff, bold, italic, roman};
 
@@ -21,20 +26,6 @@ const REGENERATE: &str = "UPDATE_ASSETS=1 cargo test --test assets";
 #[test]
 fn man_page_is_current() {
     assert_current(&[("man/bomizzel-backup.1".into(), render_man_page())]);
-}
-
-#[test]
-fn shell_completions_are_current() {
-    let scripts: Vec<(String, String)> = [Shell::Bash, Shell::Zsh, Shell::Fish]
-        .into_iter()
-        .map(|shell| {
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut cli::command(), BIN, &mut script);
-            let script = String::from_utf8(script).expect("completion scripts are UTF-8");
-            (format!("completions/{}", shell.file_name(BIN)), script)
-        })
-        .collect();
-    assert_current(&scripts);
 }
 
 #[test]
@@ -225,6 +216,279 @@ fn exit_statuses() -> Vec<(u8, String)> {
         }
     }
     table
+}
+
+// ---------------------------------------------------------------------------------------
+// Shell completions, and the README's demo builder
+// ---------------------------------------------------------------------------------------
+
+/// The shells `completions` writes for, with what each script must hold to be loaded for the
+/// program (bash's registration is the line that the hyphen in the name used to break).
+const SHELLS: [(&str, &str); 4] = [
+    ("bash", " -o default bomizzel-backup\n"),
+    ("zsh", "#compdef bomizzel-backup\n"),
+    ("fish", "complete -c bomizzel-backup "),
+    ("powershell", "-CommandName 'bomizzel-backup'"),
+];
+
+/// Runs in a bash that read no startup file, so without the bash-completion package: loads
+/// the script in `$1`, sets what bash sets for a completion function when TAB is pressed at
+/// the end of the command line `$2…`, calls the function the script registered for
+/// `bomizzel-backup`, and prints what it offers, one a line.
+const COMPLETE_IN_BASH: &str = r#"
+source "$1" || exit 1
+shift
+[[ $(complete -p bomizzel-backup 2>/dev/null) =~ -F\ ([^ ]+) ]] || {
+    echo "the script registers no completion function for bomizzel-backup" >&2
+    exit 1
+}
+function=${BASH_REMATCH[1]}
+COMP_WORDS=("$@")
+COMP_CWORD=$(($# - 1))
+COMP_LINE="$*"
+COMP_POINT=${#COMP_LINE}
+"$function" "${COMP_WORDS[0]}" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+printf '%s\n' "${COMPREPLY[@]}"
+"#;
+
+/// The script `bomizzel-backup completions <shell>` prints.
+fn printed_script(shell: &str) -> String {
+    let output = completions(support::bin().args(["completions", shell]));
+    String::from_utf8(output.stdout).expect("completion scripts are UTF-8")
+}
+
+/// Runs a `completions` command line, which must succeed.
+fn completions(cmd: &mut assert_cmd::Command) -> Output {
+    let output = cmd.output().expect("run bomizzel-backup");
+    assert!(
+        output.status.success(),
+        "{cmd:?} failed: {}",
+        support::stderr_of(&output)
+    );
+    output
+}
+
+/// The bash script as `completions bash` prints it, in a file a bash can source.
+struct BashCompletion {
+    dir: tempfile::TempDir,
+}
+
+impl BashCompletion {
+    fn load() -> Self {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        fs::write(dir.path().join("script.bash"), printed_script("bash"))
+            .expect("write the script");
+        Self { dir }
+    }
+
+    /// What bash offers when TAB is pressed at the end of `line` (a line ending in a space
+    /// completes a new, empty word).
+    fn offers(&self, line: &str) -> BTreeSet<String> {
+        let mut words: Vec<&str> = line.split_whitespace().collect();
+        if line.ends_with(' ') {
+            words.push("");
+        }
+        let output = std::process::Command::new("bash")
+            .args(["--norc", "--noprofile", "-c", COMPLETE_IN_BASH, "bash"])
+            .arg(self.dir.path().join("script.bash"))
+            .args(&words)
+            .output()
+            .expect("run bash");
+        assert!(
+            output.status.success(),
+            "bash could not complete {line:?}: {}",
+            support::stderr_of(&output)
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter(|word| !word.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+#[test]
+fn bash_completes_subcommand_names() {
+    let bash = BashCompletion::load();
+    assert_eq!(
+        bash.offers("bomizzel-backup ex"),
+        BTreeSet::from(["export".into()])
+    );
+    assert_eq!(
+        bash.offers("bomizzel-backup --db demo.db --company Acme pr"),
+        BTreeSet::from(["prune".into()]),
+        "a subcommand's name completes after global options"
+    );
+    let offered = bash.offers("bomizzel-backup ");
+    for sub in subcommands(&cli::command()) {
+        assert!(
+            offered.contains(sub.get_name()),
+            "`bomizzel-backup <TAB>` does not offer {}: {offered:?}",
+            sub.get_name()
+        );
+    }
+}
+
+#[test]
+fn bash_completes_the_options_of_every_subcommand_and_the_global_ones() {
+    let bash = BashCompletion::load();
+    let offered = bash.offers("bomizzel-backup export --");
+    for option in ["--no-users", "--force", "--format", "--company"] {
+        assert!(
+            offered.contains(option),
+            "`bomizzel-backup export --<TAB>` does not offer {option}: {offered:?}"
+        );
+    }
+    assert_eq!(
+        bash.offers("bomizzel-backup --company Acme import --skip"),
+        BTreeSet::from(["--skip-duplicates".into()]),
+        "a subcommand's options complete after global options"
+    );
+
+    let mut root = cli::command();
+    root.build();
+    for sub in subcommands(&root) {
+        let line = format!("{BIN} {} --", sub.get_name());
+        let offered = bash.offers(&line);
+        let missing: Vec<String> = sub
+            .get_arguments()
+            .filter(|arg| !arg.is_hide_set())
+            .filter_map(|arg| arg.get_long().map(|long| format!("--{long}")))
+            .filter(|option| !offered.contains(option))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "`{line}<TAB>` does not offer {missing:?}"
+        );
+    }
+}
+
+#[test]
+fn bash_completes_the_shells_of_completions() {
+    let offered = BashCompletion::load().offers("bomizzel-backup completions ");
+    for (shell, _) in SHELLS {
+        assert!(
+            offered.contains(shell),
+            "`bomizzel-backup completions <TAB>` does not offer {shell}: {offered:?}"
+        );
+    }
+}
+
+#[test]
+fn every_shell_gets_a_script_for_the_program_and_every_subcommand() {
+    for (shell, registration) in SHELLS {
+        let script = printed_script(shell);
+        assert!(
+            script.contains(registration),
+            "the {shell} script lacks {registration:?}"
+        );
+        for sub in subcommands(&cli::command()) {
+            assert!(
+                script.contains(sub.get_name()),
+                "the {shell} script does not know {}",
+                sub.get_name()
+            );
+        }
+        assert!(
+            script.contains("no-users"),
+            "the {shell} script does not know export's options"
+        );
+    }
+}
+
+#[test]
+fn completions_need_no_database_company_or_actor() {
+    let dir = tempfile::tempdir().expect("create a temporary directory");
+    let not_a_database = dir.path().join("notes.txt");
+    fs::write(&not_a_database, "not a database").expect("write a file");
+    let missing = dir.path().join("missing").join("bomizzel.db");
+    let before = support::files_under(dir.path());
+    let with_db = |db: &Path| {
+        let mut cmd = support::bin();
+        cmd.arg("--db").arg(db);
+        cmd.args([
+            "--company",
+            "Nobody Inc",
+            "--actor",
+            "nobody@example.invalid",
+        ]);
+        cmd
+    };
+    for (shell, registration) in SHELLS {
+        let mut from_env = support::bin();
+        from_env.env("BOMIZZEL_DB", &not_a_database);
+        let runs = [
+            (
+                "--db naming a file that is not a database",
+                with_db(&not_a_database),
+            ),
+            ("--db in a missing folder", with_db(&missing)),
+            ("BOMIZZEL_DB naming a file that is not a database", from_env),
+            (
+                "the default ./bomizzel.db, which does not exist",
+                support::bin(),
+            ),
+        ];
+        for (how, mut cmd) in runs {
+            let output = completions(cmd.current_dir(dir.path()).args(["completions", shell]));
+            assert!(
+                String::from_utf8_lossy(&output.stdout).contains(registration),
+                "no {shell} script with {how}"
+            );
+        }
+    }
+    assert_eq!(
+        fs::read(&not_a_database).expect("read the file"),
+        b"not a database"
+    );
+    assert_eq!(
+        support::files_under(dir.path()),
+        before,
+        "completions created a file"
+    );
+    assert!(!missing.parent().is_some_and(Path::exists));
+}
+
+#[test]
+fn the_demo_builder_replaces_an_existing_file_only_when_forced() {
+    let dir = tempfile::tempdir().expect("create a temporary directory");
+    let fresh = dir.path().join("fresh.db");
+    support::write_demo(&fresh, false).expect("a new path needs no --force");
+    assert_eq!(
+        support::count_rows(&support::open_db(&fresh), "companies"),
+        2
+    );
+
+    let taken = dir.path().join("demo.db");
+    fs::write(&taken, "someone's work").expect("write a file");
+    let refused = support::write_demo(&taken, false).expect_err("an existing file is refused");
+    let message = format!("{refused:#}");
+    assert!(
+        message.contains(&taken.display().to_string()) && message.contains("--force"),
+        "the refusal names the file and the way out: {message}"
+    );
+    assert_eq!(fs::read(&taken).expect("read the file"), b"someone's work");
+
+    support::write_demo(&taken, true).expect("--force replaces the file");
+    assert_eq!(
+        support::count_rows(&support::open_db(&taken), "companies"),
+        2
+    );
+    let beside: BTreeSet<String> = fs::read_dir(dir.path())
+        .expect("list the directory")
+        .map(|entry| {
+            entry
+                .expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(
+        beside,
+        BTreeSet::from(["demo.db".into(), "fresh.db".into()]),
+        "the replacement leaves nothing beside the database"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -730,10 +994,11 @@ fn examples_section(roff: &mut Roff) {
             ],
         ),
         (
-            "Retention: a backup every Monday at 02:30 from cron, silent unless it fails; once \
-             it is safe, delete the archives older than three months (twelve weeks) but always \
-             keep at least the three most recent. In a crontab, the variables go on lines of \
-             their own and the job is one line:",
+            "Retention: a backup every Monday at 02:30 from cron into /backups (a folder that \
+             must exist: mkdir -p /backups once), silent unless it fails; once it is safe, \
+             delete the archives older than three months (twelve weeks) but always keep at \
+             least the three most recent. In a crontab, the variables go on lines of their own \
+             and the job is one line:",
             &[
                 "BOMIZZEL_DB=/srv/bomizzel/bomizzel.db",
                 "BOMIZZEL_COMPANY=Acme Corp",

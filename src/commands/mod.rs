@@ -1,6 +1,7 @@
 //! One module per subcommand, and the session they share: an open database, the company
 //! and the authorized actor.
 
+pub mod completions;
 pub mod export;
 pub mod history;
 pub mod import;
