@@ -622,12 +622,15 @@ fn files_section(roff: &mut Roff, root: &Command) {
     roff.text([italic("./bomizzel-COMPANY-YYYYMMDDTHHMMSSZ.zip")]);
     roff.text([roman(
         "The archive export writes when -o is not given (or names a directory): the company's \
-         name in lower case with dashes, and the UTC time of the export. It is written under \
-         a temporary name beginning with a dot in the same directory and renamed once it is \
-         complete and synced, so an interrupted export leaves no partial archive. It is \
-         created with mode 0600, as it holds personal data. The temporary file of an export \
-         that was killed outright (.NAME.RANDOM.partial) is removed by the next export into \
-         the same directory once it is an hour old.",
+         name in lower case with dashes, and the UTC time of the export. It appears under its \
+         name only once it is complete and synced, so an interrupted export leaves no partial \
+         archive: on Linux it is written as a file without a name in the same directory \
+         (O_TMPFILE), which leaves nothing behind even when the export is killed outright. \
+         Where the file system does not allow that, and on other systems, it is written under \
+         a temporary name beginning with a dot (.NAME.RANDOM.partial) and renamed; such a file \
+         left by an export that was killed outright is removed by the next export into the \
+         same directory once it is an hour old. The archive is created with mode 0600, as it \
+         holds personal data.",
     )]);
 }
 

@@ -1,6 +1,7 @@
 //! Killed processes (issue 6, point 3): an import SIGKILLed in the middle of a large archive
 //! leaves the database exactly as it was, in both journal modes; an export SIGKILLed in the
-//! middle leaves nothing at the target path, and its temporary file is cleared later.
+//! middle leaves no file at all (issue 9, point 5: an unnamed file, O_TMPFILE), or, where the
+//! file system refuses unnamed files, a hidden temporary file that a later export clears.
 //!
 //! The archive is big enough that the import's changes outgrow its page cache, so SQLite
 //! has already written some of them to the database file (rollback journal) or to the WAL
@@ -10,6 +11,7 @@
 mod state;
 mod support;
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -61,7 +63,7 @@ fn bulk_demo() -> Demo {
 
 /// The binary as a child process (not assert_cmd: the test must kill it while it runs),
 /// acting as Acme's admin, with a clean environment and no output to wait on.
-fn spawn_acme(db: &Path, args: &[&str]) -> Child {
+fn acme_command(db: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bomizzel-backup"));
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("BOMIZZEL_") {
@@ -74,24 +76,27 @@ fn spawn_acme(db: &Path, args: &[&str]) -> Child {
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the binary")
+        .stderr(Stdio::null());
+    cmd
 }
 
-/// Polls until `ready` holds, then SIGKILLs the child. Panics if the child exits first
-/// (the kill would then not land in the middle) or takes longer than `PATIENCE`.
-fn kill_when(child: &mut Child, what: &str, mut ready: impl FnMut() -> bool) -> Duration {
+fn spawn_acme(db: &Path, args: &[&str]) -> Child {
+    acme_command(db, args).spawn().expect("start the binary")
+}
+
+/// Polls until `ready` holds. Panics if the child exits first (what the test does next would
+/// then not land in the middle) or takes longer than `PATIENCE`.
+fn wait_until(child: &mut Child, what: &str, mut ready: impl FnMut() -> bool) -> Duration {
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().expect("poll the child") {
             panic!(
-                "the {what} finished ({status}) before the test could kill it mid-way \
+                "the {what} finished ({status}) before the test could stop it mid-way \
                  (if the import's page cache grew, raise TICKETS or NOTE_BYTES)"
             );
         }
         if ready() {
-            break;
+            return started.elapsed();
         }
         assert!(
             started.elapsed() < PATIENCE,
@@ -99,6 +104,11 @@ fn kill_when(child: &mut Child, what: &str, mut ready: impl FnMut() -> bool) -> 
         );
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Waits until `ready` holds, then SIGKILLs the child.
+fn kill_when(child: &mut Child, what: &str, ready: impl FnMut() -> bool) -> Duration {
+    let took = wait_until(child, what, ready);
     child.kill().expect("SIGKILL the child");
     let status = child.wait().expect("reap the child");
     use std::os::unix::process::ExitStatusExt;
@@ -107,7 +117,29 @@ fn kill_when(child: &mut Child, what: &str, mut ready: impl FnMut() -> bool) -> 
         Some(9),
         "the {what} was not killed: {status}"
     );
-    started.elapsed()
+    took
+}
+
+/// The archive that process `pid` is writing in `dir`, as its open file descriptor shows it:
+/// the file's name (`#<inode> (deleted)` for a file that has none) and its length so far.
+fn archive_in_progress(pid: u32, dir: &Path) -> Option<(String, u64)> {
+    let dir = fs::canonicalize(dir).ok()?;
+    fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()?
+        .flatten()
+        .find_map(|fd| {
+            let target = fs::read_link(fd.path()).ok()?;
+            if target.parent() != Some(dir.as_path()) {
+                return None;
+            }
+            let len = fs::metadata(fd.path()).ok()?.len();
+            Some((target.file_name()?.to_string_lossy().into_owned(), len))
+        })
+}
+
+/// True once process `pid` has written a good part of an archive in `dir`.
+fn writing_archive(pid: u32, dir: &Path) -> bool {
+    archive_in_progress(pid, dir).is_some_and(|(_, len)| len > 256 << 10)
 }
 
 fn file_len(path: &Path) -> u64 {
@@ -213,19 +245,46 @@ fn partials(dir: &Path, name: &str) -> Vec<PathBuf> {
 }
 
 #[test]
-fn a_killed_export_leaves_no_archive_and_its_temporary_file_is_cleared_later() {
+fn a_killed_export_leaves_no_file_at_all() {
     let demo = bulk_demo();
     let target = demo.out_path("acme.zip");
     let target_arg = target.to_str().expect("a UTF-8 path");
     let mut child = spawn_acme(&demo.db, &["export", "-o", target_arg]);
+    let pid = child.id();
+    let mut seen = None;
     kill_when(&mut child, "export", || {
-        partials(&demo.out, "acme.zip")
-            .iter()
-            .any(|p| file_len(p) > 256 << 10)
+        seen = archive_in_progress(pid, &demo.out).filter(|(_, len)| *len > 256 << 10);
+        seen.is_some()
     });
+    // The archive was being written to a file with no name (O_TMPFILE), which the kernel
+    // removed with the process: nothing at all is left in the folder, not even a dot file.
+    let (name, _) = seen.expect("the export was writing its archive");
+    assert!(
+        name.starts_with('#') && name.ends_with(" (deleted)"),
+        "the archive was written under a name: {name}"
+    );
+    assert_eq!(files_under(&demo.out), BTreeSet::new(), "files left behind");
+    assert_eq!(
+        count_rows(&demo.conn(), "data_export_logs"),
+        0,
+        "a killed export is not logged"
+    );
+}
+
+#[test]
+fn a_killed_export_on_a_file_system_without_unnamed_files_leaves_a_temporary_file_cleared_later() {
+    let demo = bulk_demo();
+    let target = demo.out_path("acme.zip");
+    let target_arg = target.to_str().expect("a UTF-8 path");
+    let mut child = acme_command(&demo.db, &["export", "-o", target_arg])
+        .envs(TempFile::Named.env())
+        .spawn()
+        .expect("start the binary");
+    let pid = child.id();
+    kill_when(&mut child, "export", || writing_archive(pid, &demo.out));
 
     // Nothing at the target: an interrupted export never looks like an archive. A process
-    // killed with SIGKILL cannot remove its temporary file; what is left is a dot file
+    // killed with SIGKILL cannot remove a named temporary file; what is left is a dot file
     // named `.partial`, readable by its owner only (it holds personal data).
     assert!(!target.exists(), "a partial archive at the target path");
     let left = partials(&demo.out, "acme.zip");
@@ -254,31 +313,73 @@ fn a_killed_export_leaves_no_archive_and_its_temporary_file_is_cleared_later() {
     assert!(stale.exists(), "a recent temporary file was removed");
     // ...and one untouched for over an hour is an interrupted export's: the next export
     // into that directory, of any name (a scheduled one has the time in it), removes it and
-    // says so.
-    let two_hours_ago = SystemTime::now() - Duration::from_secs(2 * 3600);
-    fs::File::options()
-        .write(true)
-        .open(stale)
-        .and_then(|f| f.set_modified(two_hours_ago))
-        .expect("age the leftover");
-    let later = demo.out_path("later.zip");
-    let output = demo
-        .acme()
-        .args(["export", "--no-tickets", "-o"])
-        .arg(&later)
-        .output()
-        .expect("run the export");
-    assert!(output.status.success(), "{output:?}");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stale.exists(), "the stale temporary file is still there");
-    let name = stale.file_name().unwrap().to_string_lossy().into_owned();
-    assert!(
-        stderr.contains(&name),
-        "the removal is not reported: {stderr}"
-    );
+    // says so, whichever kind of temporary file it uses itself. (A copy waits its turn.)
+    let copy = demo.out_path(".earlier.zip.a1B2c3.partial");
+    fs::copy(stale, &copy).expect("copy the leftover");
+    for (leftover, temp) in [(stale.clone(), TempFile::Named), (copy, TempFile::Unnamed)] {
+        let two_hours_ago = SystemTime::now() - Duration::from_secs(2 * 3600);
+        fs::File::options()
+            .write(true)
+            .open(&leftover)
+            .and_then(|f| f.set_modified(two_hours_ago))
+            .expect("age the leftover");
+        let later = demo.out_path(&format!("later-{temp:?}.zip"));
+        let output = demo
+            .acme()
+            .envs(temp.env())
+            .args(["export", "--no-tickets", "-o"])
+            .arg(&later)
+            .output()
+            .expect("run the export");
+        assert!(output.status.success(), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !leftover.exists(),
+            "{temp:?}: the stale temporary file is still there"
+        );
+        let name = leftover.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            stderr.contains(&name),
+            "{temp:?}: the removal is not reported: {stderr}"
+        );
+        assert!(!Archive::read(&later).records("users").is_empty());
+    }
     assert_eq!(
         files_under(&demo.out),
-        ["later.zip", "other.zip"].map(String::from).into(),
+        ["later-Named.zip", "later-Unnamed.zip", "other.zip"]
+            .map(String::from)
+            .into(),
     );
-    assert!(!Archive::read(&later).records("users").is_empty());
+}
+
+#[test]
+fn a_file_that_appears_during_the_export_is_never_replaced() {
+    let demo = bulk_demo();
+    for temp in TempFile::BOTH {
+        let target = demo.out_path(&format!("{temp:?}.zip"));
+        let target_arg = target.to_str().expect("a UTF-8 path");
+        let mut child = acme_command(&demo.db, &["export", "-o", target_arg])
+            .envs(temp.env())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the binary");
+        let pid = child.id();
+        wait_until(&mut child, "export", || writing_archive(pid, &demo.out));
+        let theirs = b"written by someone else while the export ran";
+        fs::write(&target, theirs).expect("write the other file");
+        let output = child.wait_with_output().expect("reap the child");
+        assert_eq!(output.status.code(), Some(1), "{temp:?}: {output:?}");
+        assert!(
+            stderr_of(&output).contains("already exists; pass --force"),
+            "{temp:?}: {}",
+            stderr_of(&output)
+        );
+        assert_eq!(fs::read(&target).expect("read the other file"), theirs);
+    }
+    assert_eq!(
+        files_under(&demo.out),
+        ["Named.zip", "Unnamed.zip"].map(String::from).into(),
+        "temporary files left behind"
+    );
+    assert_eq!(count_rows(&demo.conn(), "data_export_logs"), 0);
 }

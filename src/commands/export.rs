@@ -2,10 +2,9 @@
 //! or json archive that appears under its final name only once complete and synced.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -13,6 +12,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::archive::output::PendingFile;
 use crate::archive::records::{
     Counts, EntryDigest, ExportOptionsInfo, FORMAT_NAME, FORMAT_VERSION, Manifest, Section,
 };
@@ -348,8 +348,8 @@ fn new_export_id(at: DateTime<Utc>) -> String {
     format!("export_{}_{}", at.format("%Y%m%dT%H%M%SZ"), &random[..8])
 }
 
-/// Writes the archive beside `target` under a temporary name, syncs it, then renames it
-/// into place (refusing to replace an existing file without `--force`).
+/// Writes the archive to a file that takes the name `target` only once complete and synced
+/// (refusing to replace an existing file without `--force`).
 fn write_file(
     conn: &mut Connection,
     scope: &TicketScope,
@@ -358,12 +358,6 @@ fn write_file(
     target: &Path,
     reporter: &Reporter,
 ) -> Result<(PathBuf, EntryDigest, Manifest)> {
-    let refuse = || {
-        anyhow::anyhow!(
-            "{} already exists; pass --force to replace it",
-            target.display()
-        )
-    };
     if is_database_file(conn, target) {
         return Err(Failure::Usage(format!(
             "{} is the database being exported; choose another output file",
@@ -371,107 +365,16 @@ fn write_file(
         ))
         .into());
     }
-    if target.exists() && !request.force {
-        return Err(refuse());
-    }
-    let dir = match target.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let stem = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "export".into());
-    remove_stale_partials(&dir, reporter);
-    // Mode 0600 from the start: the archive holds personal data.
-    let temp = tempfile::Builder::new()
-        .prefix(&format!(".{stem}."))
-        .rand_bytes(PARTIAL_RANDOM_CHARS)
-        .suffix(".partial")
-        .tempfile_in(&dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-
-    let file = temp
-        .as_file()
-        .try_clone()
-        .with_context(|| format!("cannot write {}", temp.path().display()))?;
-    let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, file));
+    let pending = PendingFile::create(target, request.force, reporter)?;
+    let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, pending.writer()?));
     let (manifest, out) = write_snapshot(conn, scope, request, manifest, out, reporter)?;
     let (buffered, digest) = out.finish();
     buffered
         .into_inner()
         .map_err(|e| e.into_error())
-        .and_then(|file| file.sync_all())
-        .with_context(|| format!("cannot write {}", temp.path().display()))?;
-
-    let persisted = if request.force {
-        temp.persist(target).map_err(|e| e.error)
-    } else {
-        temp.persist_noclobber(target).map_err(|e| e.error)
-    };
-    match persisted {
-        Ok(_) => {}
-        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => return Err(refuse()),
-        Err(err) => {
-            return Err(err)
-                .with_context(|| format!("cannot move the archive to {}", target.display()));
-        }
-    }
-    // The rename is durable only once the directory entry is synced.
-    File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .with_context(|| format!("cannot sync directory {}", dir.display()))?;
-    let path = fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
+        .with_context(|| format!("cannot write {}", target.display()))?;
+    let path = pending.persist()?;
     Ok((path, digest, manifest))
-}
-
-/// How long a temporary archive must lie untouched before an export takes it for the
-/// leftover of an interrupted one: a running export writes to its file all the time.
-const STALE_PARTIAL: Duration = Duration::from_secs(3600);
-
-/// How many random letters or digits a temporary archive's name carries.
-const PARTIAL_RANDOM_CHARS: usize = 6;
-
-/// Removes what killed exports left in `dir`: their `.<name>.<random>.partial` files, once
-/// nothing has written to them for `STALE_PARTIAL`. A process killed with SIGKILL cannot
-/// remove its own, and the personal data in it must not stay forever. Best effort: a file
-/// that cannot be removed stays, and the export goes on.
-fn remove_stale_partials(dir: &Path, reporter: &Reporter) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    let now = SystemTime::now();
-    for entry in entries.flatten() {
-        if !entry.file_name().to_str().is_some_and(is_partial_name) {
-            continue;
-        }
-        let stale = entry
-            .metadata()
-            .ok()
-            .filter(|meta| meta.is_file())
-            .and_then(|meta| meta.modified().ok())
-            .and_then(|at| now.duration_since(at).ok())
-            .is_some_and(|age| age >= STALE_PARTIAL);
-        if stale && fs::remove_file(entry.path()).is_ok() {
-            reporter.note(format!(
-                "removed {}, left by an interrupted export",
-                entry.path().display()
-            ));
-        }
-    }
-}
-
-/// True for the names `write_file` gives its temporary files: `.`, the target's name, `.`,
-/// `PARTIAL_RANDOM_CHARS` random letters or digits, `.partial`.
-fn is_partial_name(name: &str) -> bool {
-    name.strip_prefix('.')
-        .and_then(|rest| rest.strip_suffix(".partial"))
-        .and_then(|rest| rest.rsplit_once('.'))
-        .is_some_and(|(target, random)| {
-            !target.is_empty()
-                && random.len() == PARTIAL_RANDOM_CHARS
-                && random.bytes().all(|b| b.is_ascii_alphanumeric())
-        })
 }
 
 /// True when `target` is the open database file itself, which `--force` must never replace.
