@@ -5,6 +5,8 @@
 
 use std::io;
 
+use crate::interrupt::Signal;
+
 /// A failure with its own exit status, as documented in the man page.
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
@@ -26,6 +28,9 @@ pub enum Failure {
     /// The database stayed locked past the busy timeout.
     #[error("database is busy: {0}; try again later")]
     Busy(String),
+    /// A signal (Ctrl-C, SIGTERM, SIGHUP) stopped the run; nothing was left behind.
+    #[error("interrupted")]
+    Interrupted(Signal),
 }
 
 impl Failure {
@@ -37,6 +42,7 @@ impl Failure {
             Failure::PermissionDenied(_) => 5,
             Failure::NotFound(_) => 6,
             Failure::Busy(_) => 7,
+            Failure::Interrupted(signal) => signal.exit_code(),
         }
     }
 
@@ -49,6 +55,7 @@ impl Failure {
             Failure::PermissionDenied(_) => "permission-denied",
             Failure::NotFound(_) => "not-found",
             Failure::Busy(_) => "busy",
+            Failure::Interrupted(_) => "interrupted",
         }
     }
 }

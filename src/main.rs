@@ -25,7 +25,8 @@ fn main() -> ExitCode {
             false => vec![c],
         })
         .collect();
-    eprintln!("bomizzel-backup: {message}");
+    // Not eprintln!, which panics when stderr fails (a terminal that hung up: SIGHUP).
+    let _ = writeln!(std::io::stderr(), "bomizzel-backup: {message}");
     if cli.global.json {
         let report = serde_json::json!({
             "error": { "kind": kind, "exitCode": code, "message": format!("{err:#}") }

@@ -3,6 +3,10 @@
 //! middle leaves no file at all (issue 9, point 5: an unnamed file, O_TMPFILE), or, where the
 //! file system refuses unnamed files, a hidden temporary file that a later export clears.
 //!
+//! Interrupted processes (issue 10, point 4): SIGINT, SIGTERM or SIGHUP in the middle of an
+//! export or import ends it with 128 + the signal, one line on stderr, no file left and no
+//! change to the database, and logs it `interrupted`.
+//!
 //! The archive is big enough that the import's changes outgrow its page cache, so SQLite
 //! has already written some of them to the database file (rollback journal) or to the WAL
 //! when the kill lands: the test waits for that, then kills, so recovery has real work to do.
@@ -18,7 +22,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
-use state::{assert_same_rows, fill_tickets, integrity, set_journal_mode};
+use rustix::process::{Pid, Signal, kill_process};
+use state::{Dump, assert_same_rows, fill_tickets, integrity, set_journal_mode};
 use support::*;
 
 /// Bulk tickets for Acme, and the size of each of their five notes: about 24 MiB of rows,
@@ -64,7 +69,21 @@ fn bulk_demo() -> Demo {
 /// The binary as a child process (not assert_cmd: the test must kill it while it runs),
 /// acting as Acme's admin, with a clean environment and no output to wait on.
 fn acme_command(db: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bomizzel-backup"));
+    acme_command_via(&[], db, args)
+}
+
+/// `acme_command`, started by `launcher` (a program and its arguments, which then runs the
+/// binary as its last argument before the binary's own).
+fn acme_command_via(launcher: &[&str], db: &Path, args: &[&str]) -> Command {
+    let binary = env!("CARGO_BIN_EXE_bomizzel-backup");
+    let mut cmd = match launcher.split_first() {
+        Some((program, rest)) => {
+            let mut cmd = Command::new(program);
+            cmd.args(rest).arg(binary);
+            cmd
+        }
+        None => Command::new(binary),
+    };
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("BOMIZZEL_") {
             cmd.env_remove(key);
@@ -120,6 +139,22 @@ fn kill_when(child: &mut Child, what: &str, ready: impl FnMut() -> bool) -> Dura
     took
 }
 
+/// Waits until `ready` holds, then sends `signal` to the child, and collects its output.
+fn signal_when(
+    mut child: Child,
+    what: &str,
+    signal: Signal,
+    ready: impl FnMut() -> bool,
+) -> std::process::Output {
+    wait_until(&mut child, what, ready);
+    let pid = i32::try_from(child.id())
+        .ok()
+        .and_then(Pid::from_raw)
+        .expect("a process id");
+    kill_process(pid, signal).expect("signal the child");
+    child.wait_with_output().expect("reap the child")
+}
+
 /// The archive that process `pid` is writing in `dir`, as its open file descriptor shows it:
 /// the file's name (`#<inode> (deleted)` for a file that has none) and its length so far.
 fn archive_in_progress(pid: u32, dir: &Path) -> Option<(String, u64)> {
@@ -153,34 +188,67 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// A fresh demo database in a journal mode, with the bulk archive beside it: an import to
+/// stop part-way.
+struct BulkImport {
+    demo: Demo,
+    archive: PathBuf,
+    journal: PathBuf,
+    db_len: u64,
+    before: Dump,
+}
+
+impl BulkImport {
+    fn new(journal_mode: &str) -> Self {
+        let demo = Demo::new();
+        let archive = demo.out_path("bulk.json");
+        fs::write(&archive, bulk_archive()).expect("write the archive");
+        let before = {
+            let conn = demo.conn();
+            set_journal_mode(&conn, journal_mode);
+            table_rows(&conn)
+        };
+        let wal = journal_mode == "wal";
+        let journal = sibling(&demo.db, if wal { "-wal" } else { "-journal" });
+        let db_len = file_len(&demo.db);
+        Self {
+            demo,
+            archive,
+            journal,
+            db_len,
+            before,
+        }
+    }
+
+    fn command(&self) -> Command {
+        let archive = self.archive.to_str().expect("a UTF-8 path");
+        acme_command(&self.demo.db, &["import", "--skip-duplicates", archive])
+    }
+
+    /// True once SQLite has written part of the import's transaction to disk. Rollback
+    /// journal: the spill writes new pages into the database file itself, with the original
+    /// state in the journal. WAL: the spill appends uncommitted frames to the WAL.
+    fn spilled(&self) -> bool {
+        file_len(&self.demo.db) > self.db_len + (1 << 20) || file_len(&self.journal) > 1 << 20
+    }
+}
+
 /// Imports the bulk archive into a fresh demo database in `journal_mode`, kills the import
 /// once SQLite has written part of the transaction to disk, and checks that the database is
 /// exactly as before, intact, and still takes the same import afterwards.
 fn killed_import(journal_mode: &str) {
-    let demo = Demo::new();
-    let archive = demo.out_path("bulk.json");
-    fs::write(&archive, bulk_archive()).expect("write the archive");
-    let acme_tickets = "SELECT count(*) FROM tickets WHERE company_id = ?1";
-    let (before, tickets_before) = {
-        let conn = demo.conn();
-        set_journal_mode(&conn, journal_mode);
-        (table_rows(&conn), count(&conn, acme_tickets, [ids::ACME]))
-    };
+    let bulk = BulkImport::new(journal_mode);
+    let (demo, journal, db_len) = (&bulk.demo, &bulk.journal, bulk.db_len);
     let wal = journal_mode == "wal";
-    let journal = sibling(&demo.db, if wal { "-wal" } else { "-journal" });
-    let db_len = file_len(&demo.db);
-    let archive_arg = archive.to_str().expect("a UTF-8 path");
+    let acme_tickets = "SELECT count(*) FROM tickets WHERE company_id = ?1";
+    let tickets_before = count(&demo.conn(), acme_tickets, [ids::ACME]);
 
-    let mut child = spawn_acme(&demo.db, &["import", "--skip-duplicates", archive_arg]);
-    // Rollback journal: the spill writes new pages into the database file itself, with the
-    // original state in the journal. WAL: the spill appends uncommitted frames to the WAL.
-    let took = kill_when(&mut child, "import", || {
-        file_len(&demo.db) > db_len + (1 << 20) || file_len(&journal) > 1 << 20
-    });
+    let mut child = bulk.command().spawn().expect("start the binary");
+    let took = kill_when(&mut child, "import", || bulk.spilled());
     // The kill left the transaction half-written on disk: a hot journal, or a WAL with
     // frames that no commit covers.
     assert!(
-        file_len(&journal) > 0,
+        file_len(journal) > 0,
         "{journal_mode}: the import was killed after writing to the database, and left no {}",
         journal.display()
     );
@@ -189,12 +257,12 @@ fn killed_import(journal_mode: &str) {
         db_len,
         file_len(&demo.db),
         journal.display(),
-        file_len(&journal)
+        file_len(journal)
     );
 
     let conn = demo.conn();
     assert_eq!(integrity(&conn), "ok", "{journal_mode}: integrity_check");
-    assert_same_rows(&before, &table_rows(&conn), journal_mode);
+    assert_same_rows(&bulk.before, &table_rows(&conn), journal_mode);
     drop(conn);
     if !wal {
         assert!(!journal.exists(), "the hot journal was not rolled back");
@@ -204,7 +272,7 @@ fn killed_import(journal_mode: &str) {
     // The tool takes the same import afterwards, and it is complete.
     demo.acme()
         .args(["-q", "import", "--skip-duplicates"])
-        .arg(&archive)
+        .arg(&bulk.archive)
         .assert()
         .success();
     let conn = demo.conn();
@@ -382,4 +450,216 @@ fn a_file_that_appears_during_the_export_is_never_replaced() {
         "temporary files left behind"
     );
     assert_eq!(count_rows(&demo.conn(), "data_export_logs"), 0);
+}
+
+/// The one line an interrupted run prints under `-q`.
+const INTERRUPTED: &str = "bomizzel-backup: interrupted\n";
+
+/// Sends `signal` to an export of the bulk data once it is writing its archive, and checks
+/// that the export stops as asked: exit 128 + the signal, one line on stderr (and with
+/// `--json` the error object on stdout), no file at all in the folder, and the export logged
+/// `interrupted`, as `history` shows it.
+fn interrupted_export(signal: Signal, temp: TempFile, json: bool) {
+    let demo = bulk_demo();
+    let target = demo.out_path("acme.zip");
+    let target_arg = target.to_str().expect("a UTF-8 path");
+    let mut args = vec!["export", "-o", target_arg];
+    if json {
+        args.insert(0, "--json");
+    }
+    let child = acme_command(&demo.db, &args)
+        .envs(temp.env())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the binary");
+    let pid = child.id();
+    let output = signal_when(child, "export", signal, || writing_archive(pid, &demo.out));
+
+    let code = 128 + signal.as_raw();
+    let what = format!("{temp:?} export, signal {}", signal.as_raw());
+    assert_eq!(output.status.code(), Some(code), "{what}: {output:?}");
+    assert_eq!(stderr_of(&output), INTERRUPTED, "{what}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if json {
+        assert_eq!(
+            support::json(&output.stdout),
+            serde_json::json!({
+                "error": {"kind": "interrupted", "exitCode": code, "message": "interrupted"}
+            }),
+            "{what}"
+        );
+    } else {
+        assert_eq!(stdout, "", "{what}");
+    }
+    assert_eq!(
+        files_under(&demo.out),
+        BTreeSet::new(),
+        "{what}: files left"
+    );
+
+    let logged: Vec<String> = strings(
+        &demo.conn(),
+        "SELECT exported_data FROM data_export_logs",
+        [],
+    )
+    .into_iter()
+    .collect();
+    assert_eq!(logged.len(), 1, "{what}: {logged:?}");
+    let detail = support::json(logged[0].as_bytes());
+    assert_eq!(detail["status"], "interrupted", "{what}");
+    let name = match signal.as_raw() {
+        2 => "SIGINT",
+        15 => "SIGTERM",
+        _ => "SIGHUP",
+    };
+    assert_eq!(detail["error"], format!("interrupted by {name}"), "{what}");
+    assert_eq!(detail["target"], target_arg, "{what}");
+    // No file: prune and `import --export-id` look for one there.
+    assert!(detail.get("file").is_none(), "{what}: {detail}");
+    let listed = json_ok(demo.acme().args(["--json", "history"]));
+    assert_eq!(listed[0]["status"], "interrupted", "{what}: {listed}");
+    assert_eq!(
+        listed[0]["what"],
+        format!("interrupted by {name}"),
+        "{what}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_an_export_leaving_nothing_and_logs_it_interrupted() {
+    interrupted_export(Signal::INT, TempFile::Unnamed, false);
+}
+
+#[test]
+fn sigterm_stops_an_export_with_a_named_temporary_file_and_removes_it() {
+    interrupted_export(Signal::TERM, TempFile::Named, false);
+}
+
+#[test]
+fn sighup_stops_an_export_with_the_json_error_object() {
+    interrupted_export(Signal::HUP, TempFile::Unnamed, true);
+}
+
+/// Sends `signal` to an import of the bulk archive once SQLite has written part of it to
+/// disk: it exits 128 + the signal with one line, rolls back (the database is as it was) and
+/// logs the import `interrupted`.
+fn interrupted_import(signal: Signal) {
+    let bulk = BulkImport::new("delete");
+    let child = bulk
+        .command()
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the binary");
+    let output = signal_when(child, "import", signal, || bulk.spilled());
+
+    let what = format!("import, signal {}", signal.as_raw());
+    assert_eq!(
+        output.status.code(),
+        Some(128 + signal.as_raw()),
+        "{what}: {output:?}"
+    );
+    assert_eq!(stderr_of(&output), INTERRUPTED, "{what}");
+    let conn = bulk.demo.conn();
+    assert_eq!(integrity(&conn), "ok", "{what}");
+    let mut after = table_rows(&conn);
+    let logs = after.remove("data_import_logs").unwrap_or_default();
+    let mut before = bulk.before.clone();
+    before.remove("data_import_logs");
+    assert_same_rows(&before, &after, &what);
+    assert_eq!(logs.len(), 1, "{what}: {logs:?}");
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM data_import_logs
+             WHERE imported_data ->> '$.status' = 'interrupted'
+               AND imported_data ->> '$.error' LIKE 'interrupted by SIG%'",
+            []
+        ),
+        1,
+        "{what}: {logs:?}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_an_import_which_rolls_back_and_is_logged_interrupted() {
+    interrupted_import(Signal::INT);
+}
+
+#[test]
+fn sigterm_stops_an_import_which_rolls_back_and_is_logged_interrupted() {
+    interrupted_import(Signal::TERM);
+}
+
+/// True once process `pid` handles SIGINT itself (`SigCgt` in its status: bit N-1 for N).
+fn catches_sigint(pid: u32) -> bool {
+    let bit = 1u64 << (Signal::INT.as_raw() - 1);
+    fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            let mask = status.lines().find_map(|l| l.strip_prefix("SigCgt:"))?;
+            u64::from_str_radix(mask.trim(), 16).ok()
+        })
+        .is_some_and(|mask| mask & bit != 0)
+}
+
+#[test]
+fn a_signal_during_a_lock_wait_ends_the_import_as_interrupted() {
+    let demo = Demo::new();
+    let archive = demo.export_acme("acme.zip");
+    // Another writer holds the lock, so the import waits out its busy timeout; a signal
+    // cannot cut SQLite's wait short, but the run is still the operator's interrupted one,
+    // not a busy database (7).
+    let holder = demo.conn();
+    holder
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("take the lock");
+    let archive_arg = archive.to_str().expect("a UTF-8 path");
+    let child = acme_command(
+        &demo.db,
+        &[
+            "--busy-timeout",
+            "1",
+            "import",
+            "--skip-duplicates",
+            archive_arg,
+        ],
+    )
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("start the binary");
+    let pid = child.id();
+    let output = signal_when(child, "import", Signal::INT, || catches_sigint(pid));
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    assert_eq!(stderr_of(&output), INTERRUPTED);
+    holder.execute_batch("ROLLBACK").expect("release the lock");
+}
+
+#[test]
+fn an_export_started_with_sighup_ignored_ignores_it() {
+    // `nohup` and background jobs of scripts start with signals ignored, and a process keeps
+    // ignoring what it was told to ignore.
+    let demo = bulk_demo();
+    let target = demo.out_path("acme.zip");
+    let target_arg = target.to_str().expect("a UTF-8 path");
+    let ignoring_hup = ["sh", "-c", "trap '' HUP; exec \"$0\" \"$@\""];
+    let child = acme_command_via(&ignoring_hup, &demo.db, &["export", "-o", target_arg])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the binary");
+    let pid = child.id();
+    let output = signal_when(child, "export", Signal::HUP, || {
+        writing_archive(pid, &demo.out)
+    });
+    assert!(output.status.success(), "{output:?}");
+    assert!(!Archive::read(&target).records("tickets").is_empty());
+    assert_eq!(
+        count(
+            &demo.conn(),
+            "SELECT count(*) FROM data_export_logs WHERE exported_data ->> '$.status' IS NULL",
+            []
+        ),
+        1,
+        "the export is logged as complete"
+    );
 }

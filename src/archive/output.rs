@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, Result};
 use tempfile::NamedTempFile;
 
+use crate::interrupt;
 use crate::report::Reporter;
 
 /// An archive file being written, not yet under its name.
@@ -89,12 +90,14 @@ impl PendingFile {
     }
 
     /// Syncs the file, gives it the target's name, then syncs the directory, so that a crash
-    /// keeps both or neither. Returns the archive's canonical path.
+    /// keeps both or neither. A signal that arrived before the name is given stops it there.
+    /// Returns the archive's canonical path.
     pub fn persist(self) -> Result<PathBuf> {
         let target = &self.target;
         self.file()
             .sync_all()
             .with_context(|| format!("cannot write {}", target.display()))?;
+        interrupt::check()?;
         let named = match self.temp {
             #[cfg(target_os = "linux")]
             Temp::Unnamed(file) => {

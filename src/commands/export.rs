@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
+use indicatif::ProgressBar;
 use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 use serde_json::json;
@@ -22,6 +23,7 @@ use crate::db::export_rows::{self, TicketScope};
 use crate::db::logs::{self, LogKind};
 use crate::db::{self, tenant};
 use crate::error::Failure;
+use crate::interrupt;
 use crate::report::{Reporter, human_bytes};
 
 use super::Unlogged;
@@ -162,7 +164,10 @@ pub struct ExportReport {
 }
 
 pub fn run(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {
-    run_export(global, args, reporter).map_err(|err| super::explain_busy(err, global, "exported"))
+    interrupt::watch()?;
+    run_export(global, args, reporter)
+        .map_err(interrupt::explain)
+        .map_err(|err| super::explain_busy(err, global, "exported"))
 }
 
 fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {
@@ -302,18 +307,19 @@ pub fn export(
         created_before: request.window.before.clone(),
     };
 
-    let (file, digest, manifest) = match &request.destination {
-        Destination::Stdout => {
-            let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, io::stdout()));
-            let (manifest, out) = write_snapshot(conn, &scope, request, manifest, out, reporter)?;
-            let (mut buffered, digest) = out.finish();
-            buffered.flush()?;
-            ("-".to_string(), digest, manifest)
-        }
+    let written = match &request.destination {
+        Destination::Stdout => write_stdout(conn, &scope, request, manifest.clone(), reporter),
         Destination::File(path) => {
-            let (path, digest, manifest) =
-                write_file(conn, &scope, request, manifest, path, reporter)?;
-            (path.display().to_string(), digest, manifest)
+            write_file(conn, &scope, request, manifest.clone(), path, reporter)
+                .map(|(path, digest, manifest)| (path.display().to_string(), digest, manifest))
+        }
+    };
+    let (file, digest, manifest) = match written {
+        Ok(written) => written,
+        Err(err) => {
+            return Err(log_interruption(
+                conn, actor, request, &manifest, err, reporter,
+            ));
         }
     };
 
@@ -346,6 +352,69 @@ pub fn export(
 fn new_export_id(at: DateTime<Utc>) -> String {
     let random = uuid::Uuid::new_v4().simple().to_string();
     format!("export_{}_{}", at.format("%Y%m%dT%H%M%SZ"), &random[..8])
+}
+
+/// Streams the archive to stdout.
+fn write_stdout(
+    conn: &mut Connection,
+    scope: &TicketScope,
+    request: &ExportRequest,
+    manifest: Manifest,
+    reporter: &Reporter,
+) -> Result<(String, EntryDigest, Manifest)> {
+    let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, io::stdout()));
+    let (manifest, out) = write_snapshot(conn, scope, request, manifest, out, reporter)?;
+    let (mut buffered, digest) = out.finish();
+    buffered.flush()?;
+    Ok(("-".to_string(), digest, manifest))
+}
+
+/// A failed export leaves nothing to record, except when a signal ended it: the log then
+/// says so (`interrupted`), for `history` and the web app's History tab. Returns the error
+/// that ends the run.
+fn log_interruption(
+    conn: &Connection,
+    actor: &tenant::Actor,
+    request: &ExportRequest,
+    manifest: &Manifest,
+    err: anyhow::Error,
+    reporter: &Reporter,
+) -> anyhow::Error {
+    let Some(signal) = interrupt::ended_by(&err) else {
+        return err;
+    };
+    // No `file`: there is none, and prune and --export-id look for one there.
+    let target = match &request.destination {
+        Destination::Stdout => "-".to_owned(),
+        Destination::File(path) => std::path::absolute(path)
+            .unwrap_or_else(|_| path.clone())
+            .display()
+            .to_string(),
+    };
+    let summary = json!({
+        "status": "interrupted",
+        "error": signal.interruption(),
+        "target": target,
+        "format": request.container,
+        "sections": request.sections.included(),
+        "options": manifest.options,
+        "tool": manifest.tool,
+    });
+    let logged = logs::insert(
+        conn,
+        LogKind::Export,
+        &manifest.company_id,
+        Some(&actor.id),
+        &manifest.export_id,
+        &summary,
+        &manifest.exported_at,
+    );
+    if let Err(log_err) = logged {
+        reporter.note(format!(
+            "bomizzel-backup: the interrupted export could not be logged: {log_err:#}"
+        ));
+    }
+    Failure::Interrupted(signal).into()
 }
 
 /// Writes the archive to a file that takes the name `target` only once complete and synced
@@ -424,7 +493,7 @@ fn write_snapshot<W: Write + Send + 'static>(
         archive.begin_section(Section::Users)?;
         export_rows::for_each_user(&tx, &scope.company_id, |user| {
             written.users += 1;
-            progress.inc(1);
+            next_record(&progress)?;
             Ok(archive.write_record(&user)?)
         })?;
     }
@@ -432,7 +501,7 @@ fn write_snapshot<W: Write + Send + 'static>(
         archive.begin_section(Section::CustomFields)?;
         export_rows::for_each_custom_field(&tx, &scope.company_id, |field| {
             written.custom_fields += 1;
-            progress.inc(1);
+            next_record(&progress)?;
             Ok(archive.write_record(&field)?)
         })?;
     }
@@ -446,7 +515,7 @@ fn write_snapshot<W: Write + Send + 'static>(
             written.tickets += 1;
             written.notes += ticket.notes.len() as u64;
             written.history += ticket.history.len() as u64;
-            progress.inc(1);
+            next_record(&progress)?;
             for (name, value) in &ticket.custom_fields {
                 if fields
                     .rules
@@ -463,7 +532,7 @@ fn write_snapshot<W: Write + Send + 'static>(
         archive.begin_section(Section::Attachments)?;
         export_rows::for_each_attachment(&tx, scope, |attachment| {
             written.attachments += 1;
-            progress.inc(1);
+            next_record(&progress)?;
             Ok(archive.write_record(&attachment)?)
         })?;
     }
@@ -483,6 +552,13 @@ fn write_snapshot<W: Write + Send + 'static>(
         "internal error: counted {counts:?} but wrote {written:?}"
     );
     Ok((manifest, out))
+}
+
+/// Counts a record on the progress bar, unless a signal has asked the export to stop.
+fn next_record(progress: &ProgressBar) -> Result<()> {
+    interrupt::check()?;
+    progress.inc(1);
+    Ok(())
 }
 
 /// The export log row: the web app's summary keys, and the tool's detail beside them.

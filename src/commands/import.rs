@@ -24,6 +24,7 @@ use crate::db::logs::{self, LogKind};
 use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::import::{ImportActor, Importer, Mode, Plan, Policy};
+use crate::interrupt;
 use crate::report::Reporter;
 
 use super::Unlogged;
@@ -44,6 +45,8 @@ pub enum Status {
     Ok,
     Validated,
     Failed,
+    /// A signal stopped it; the transaction was rolled back.
+    Interrupted,
 }
 
 /// What the archive says of itself, for reports.
@@ -104,7 +107,10 @@ pub struct FileReport {
 }
 
 pub fn run(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Result<()> {
-    run_import(global, args, reporter).map_err(|err| super::explain_busy(err, global, "imported"))
+    interrupt::watch()?;
+    run_import(global, args, reporter)
+        .map_err(interrupt::explain)
+        .map_err(|err| super::explain_busy(err, global, "imported"))
 }
 
 fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Result<()> {
@@ -156,7 +162,14 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
     let (status, plan, created) = match outcome {
         Ok(done) => done,
         Err(err) => {
-            if let Err(log_err) = record_import(&conn, &report, actor_id.as_deref(), Some(&err)) {
+            let error = match interrupt::ended_by(&err) {
+                Some(signal) => {
+                    report.status = Status::Interrupted;
+                    signal.interruption()
+                }
+                None => format!("{err:#}"),
+            };
+            if let Err(log_err) = record_import(&conn, &report, actor_id.as_deref(), Some(&error)) {
                 reporter.note(format!(
                     "bomizzel-backup: the failed import could not be logged: {log_err:#}"
                 ));
@@ -322,16 +335,19 @@ fn read_pass(
 ) -> Result<BTreeSet<Section>> {
     let mut present = BTreeSet::new();
     for sections in READ_ORDER {
-        present.extend(archive.read(sections, &mut |event| match event {
-            Event::Manifest(value) => validator.check_manifest(value),
-            Event::Record(section, index, value) => {
-                progress.inc(1);
-                if let Some(record) = validator.check_record(section, index, value)?
-                    && let Some(importer) = importer.as_deref_mut()
-                {
-                    importer.record(&record)?;
+        present.extend(archive.read(sections, &mut |event| {
+            interrupt::check()?;
+            match event {
+                Event::Manifest(value) => validator.check_manifest(value),
+                Event::Record(section, index, value) => {
+                    progress.inc(1);
+                    if let Some(record) = validator.check_record(section, index, value)?
+                        && let Some(importer) = importer.as_deref_mut()
+                    {
+                        importer.record(&record)?;
+                    }
+                    Ok(())
                 }
-                Ok(())
             }
         })?);
     }
@@ -505,6 +521,8 @@ impl Job<'_> {
             )
             .into());
         }
+        // The last moment to stop: the import is complete once committed.
+        interrupt::check()?;
         tx.commit().context("cannot commit the import")?;
         Ok(plan)
     }
@@ -617,12 +635,12 @@ fn record_import(
     conn: &Connection,
     report: &ImportReport,
     actor_id: Option<&str>,
-    error: Option<&anyhow::Error>,
+    error: Option<&str>,
 ) -> Result<()> {
     let o = &report.plan.outcomes;
     let mut errors: Vec<String> = report.plan.conflicts.clone();
     if let Some(err) = error {
-        errors.push(format!("{err:#}"));
+        errors.push(err.to_owned());
     }
     let summary = json!({
         "usersImported": o.users.created + o.users.linked + o.users.updated,
@@ -640,7 +658,7 @@ fn record_import(
         "outcomes": o,
         "warnings": report.plan.warnings,
         "passwordResetRequired": report.plan.password_reset_required,
-        "error": error.map(|e| format!("{e:#}")),
+        "error": error,
         "tool": concat!("bomizzel-backup ", env!("CARGO_PKG_VERSION")),
     });
     logs::insert(
