@@ -64,9 +64,11 @@ fn register() -> io::Result<()> {
         if ignored_from_start(signal) {
             continue;
         }
-        // In this order: the default action looks at ARMED before the first signal sets it.
-        flag::register_conditional_default(signal, &ARMED)?;
+        // In this order: RECEIVED first, so that a signal arriving before the rest are in
+        // place is still seen; the default action looks at ARMED before the first signal
+        // sets it (actions run in the order they were registered).
         flag::register_usize(signal, &RECEIVED, signal as usize)?;
+        flag::register_conditional_default(signal, &ARMED)?;
         flag::register(signal, &ARMED)?;
     }
     Ok(())

@@ -591,9 +591,11 @@ fn sigterm_stops_an_import_which_rolls_back_and_is_logged_interrupted() {
     interrupted_import(Signal::TERM);
 }
 
-/// True once process `pid` handles SIGINT itself (`SigCgt` in its status: bit N-1 for N).
+/// True once process `pid` handles SIGINT itself: once it catches SIGTERM (`SigCgt` in its
+/// status, bit N-1 for signal N), which it starts to only after SIGINT's handling is all in
+/// place.
 fn catches_sigint(pid: u32) -> bool {
-    let bit = 1u64 << (Signal::INT.as_raw() - 1);
+    let bit = 1u64 << (Signal::TERM.as_raw() - 1);
     fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|status| {
