@@ -17,7 +17,9 @@ Exit status:
   4  records already exist; choose --skip-duplicates or --overwrite
   5  permission denied: the actor is unknown, inactive or not an admin of the company
   6  not found: the archive, database, company or export id, or an export's file
-  7  the database stayed locked past --busy-timeout; try again later";
+  7  the database stayed locked past --busy-timeout; try again later
+  128+N  stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP): an export leaves no
+         file, an import changes nothing, and either is logged as interrupted";
 
 #[derive(Debug, Parser)]
 #[command(

@@ -5,6 +5,8 @@
 
 use std::io;
 
+use crate::interrupt::Signal;
+
 /// A failure with its own exit status, as documented in the man page.
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
@@ -29,6 +31,9 @@ pub enum Failure {
     /// The operator declined a confirmation; nothing was changed.
     #[error("{0}")]
     Cancelled(String),
+    /// A signal (Ctrl-C, SIGTERM, SIGHUP) stopped the run; nothing was left behind.
+    #[error("interrupted")]
+    Interrupted(Signal),
 }
 
 impl Failure {
@@ -40,6 +45,7 @@ impl Failure {
             Failure::PermissionDenied(_) => 5,
             Failure::NotFound(_) => 6,
             Failure::Busy(_) => 7,
+            Failure::Interrupted(signal) => signal.exit_code(),
         }
     }
 
@@ -53,6 +59,7 @@ impl Failure {
             Failure::NotFound(_) => "not-found",
             Failure::Busy(_) => "busy",
             Failure::Cancelled(_) => "cancelled",
+            Failure::Interrupted(_) => "interrupted",
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod db;
 pub mod error;
 pub mod import;
+pub mod interrupt;
 pub mod report;
 
 use anyhow::Result;

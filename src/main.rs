@@ -25,7 +25,8 @@ fn main() -> ExitCode {
             false => vec![c],
         })
         .collect();
-    eprintln!("bomizzel-backup: {message}");
+    // Not eprintln!, which panics when stderr fails (a terminal that hung up: SIGHUP).
+    let _ = writeln!(std::io::stderr(), "bomizzel-backup: {message}");
     // A report already written carries its error itself: stdout stays one JSON document.
     if cli.global.json && !bomizzel_backup::report::result_written() {
         let report = serde_json::json!({ "error": error::json_error(&err) });

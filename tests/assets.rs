@@ -58,7 +58,7 @@ fn man_page_documents_every_option_environment_variable_and_exit_code() {
         .split_once(".SH \"EXIT STATUS\"\n")
         .expect("the man page has an EXIT STATUS section");
     let codes = exit_statuses();
-    assert_eq!(codes.first().map(|(code, _)| *code), Some(0));
+    assert_eq!(codes.first().map(|(code, _)| code.as_str()), Some("0"));
     for (code, meaning) in codes {
         assert!(
             exit_section.contains(&format!(".B {code}\n{}", roff_escape(&meaning))),
@@ -99,12 +99,14 @@ fn readme_and_man_page_examples_use_only_real_options() {
 #[test]
 fn readme_lists_the_exit_codes_of_the_table() {
     let readme = read_repo_file("README.md");
-    let listed: BTreeSet<u8> = readme
+    let listed: BTreeSet<String> = readme
         .lines()
         .filter_map(|line| line.strip_prefix("| "))
-        .filter_map(|rest| rest.split(' ').next()?.parse().ok())
+        .filter_map(|rest| rest.split(' ').next())
+        .filter(|word| is_exit_code(word))
+        .map(str::to_owned)
         .collect();
-    let table: BTreeSet<u8> = exit_statuses().into_iter().map(|(code, _)| code).collect();
+    let table: BTreeSet<String> = exit_statuses().into_iter().map(|(code, _)| code).collect();
     assert_eq!(
         listed, table,
         "README.md's exit code table differs from cli::EXIT_STATUS"
@@ -199,16 +201,25 @@ fn unknown_options<'a>(lines: impl Iterator<Item = &'a str>) -> BTreeSet<String>
     unknown
 }
 
+/// An exit status as the tables write it: a number, or `128+N` for a signal's.
+fn is_exit_code(word: &str) -> bool {
+    let digits = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit());
+    digits(word)
+        || word
+            .strip_prefix("128+")
+            .is_some_and(|n| n == "N" || digits(n))
+}
+
 /// `cli::EXIT_STATUS` as (code, meaning) pairs; an indented line without a code continues the
 /// meaning above it.
-fn exit_statuses() -> Vec<(u8, String)> {
-    let mut table: Vec<(u8, String)> = Vec::new();
+fn exit_statuses() -> Vec<(String, String)> {
+    let mut table: Vec<(String, String)> = Vec::new();
     for line in cli::EXIT_STATUS.lines().skip(1) {
         let line = line.trim();
         let (first, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
-        match (first.parse::<u8>(), table.last_mut()) {
-            (Ok(code), _) => table.push((code, rest.trim().to_string())),
-            (Err(_), Some((_, meaning))) if !line.is_empty() => {
+        match (is_exit_code(first), table.last_mut()) {
+            (true, _) => table.push((first.to_string(), rest.trim().to_string())),
+            (false, Some((_, meaning))) if !line.is_empty() => {
                 meaning.push(' ');
                 meaning.push_str(line);
             }
@@ -845,7 +856,7 @@ fn exit_status_section(roff: &mut Roff) {
     )]);
     for (code, meaning) in exit_statuses() {
         roff.control("TP", []);
-        roff.control("B", [code.to_string().as_str()]);
+        roff.control("B", [code.as_str()]);
         roff.text([roman(meaning)]);
     }
 }
@@ -887,12 +898,15 @@ fn files_section(roff: &mut Roff, root: &Command) {
     roff.text([italic("./bomizzel-COMPANY-YYYYMMDDTHHMMSSZ.zip")]);
     roff.text([roman(
         "The archive export writes when -o is not given (or names a directory): the company's \
-         name in lower case with dashes, and the UTC time of the export. It is written under \
-         a temporary name beginning with a dot in the same directory and renamed once it is \
-         complete and synced, so an interrupted export leaves no partial archive. It is \
-         created with mode 0600, as it holds personal data. The temporary file of an export \
-         that was killed outright (.NAME.RANDOM.partial) is removed by the next export into \
-         the same directory once it is an hour old.",
+         name in lower case with dashes, and the UTC time of the export. It appears under its \
+         name only once it is complete and synced, so an interrupted export leaves no partial \
+         archive: on Linux it is written as a file without a name in the same directory \
+         (O_TMPFILE), which leaves nothing behind even when the export is killed outright. \
+         Where the file system does not allow that, and on other systems, it is written under \
+         a temporary name beginning with a dot (.NAME.RANDOM.partial) and renamed; such a file \
+         left by an export that was killed outright is removed by the next export into the \
+         same directory once it is an hour old. The archive is created with mode 0600, as it \
+         holds personal data.",
     )]);
 }
 

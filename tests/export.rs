@@ -933,13 +933,16 @@ fn a_failure_while_writing_leaves_no_partial_file() {
     )
     .unwrap();
     drop(conn);
-    demo.acme()
-        .args(["export", "-o"])
-        .arg(demo.out_path("acme.zip"))
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("critical"));
-    assert_nothing_exported(&demo);
+    for temp in TempFile::BOTH {
+        demo.acme()
+            .envs(temp.env())
+            .args(["export", "-o"])
+            .arg(demo.out_path("acme.zip"))
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("critical"));
+        assert_nothing_exported(&demo);
+    }
 }
 
 #[test]
@@ -948,19 +951,22 @@ fn an_existing_file_is_refused_without_force() {
     let target = demo.out_path("acme.zip");
     let original = b"yesterday's backup, not to be lost".to_vec();
     fs::write(&target, &original).unwrap();
-    demo.acme()
-        .args(["export", "-o"])
-        .arg(&target)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(target.display().to_string()))
-        .stderr(predicate::str::contains("--force"));
-    assert_eq!(fs::read(&target).unwrap(), original);
-    assert_eq!(
-        files_under(&demo.out),
-        set(&["acme.zip"]),
-        "no temporary file"
-    );
+    for temp in TempFile::BOTH {
+        demo.acme()
+            .envs(temp.env())
+            .args(["export", "-o"])
+            .arg(&target)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(target.display().to_string()))
+            .stderr(predicate::str::contains("--force"));
+        assert_eq!(fs::read(&target).unwrap(), original);
+        assert_eq!(
+            files_under(&demo.out),
+            set(&["acme.zip"]),
+            "{temp:?}: no temporary file"
+        );
+    }
     assert_eq!(count_rows(&demo.conn(), "data_export_logs"), 0);
 }
 
@@ -968,24 +974,27 @@ fn an_existing_file_is_refused_without_force() {
 fn force_replaces_an_existing_file() {
     let demo = Demo::new();
     let target = demo.out_path("acme.zip");
-    fs::write(&target, b"old").unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).unwrap();
+    for temp in TempFile::BOTH {
+        fs::write(&target, b"old").unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        demo.acme()
+            .envs(temp.env())
+            .args(["export", "--force", "-o"])
+            .arg(&target)
+            .assert()
+            .success();
+        let archive = Archive::read(&target);
+        assert_eq!(archive.manifest["companyId"], ids::ACME);
+        assert_eq!(mode(&target), 0o600, "{temp:?}");
+        assert_eq!(
+            files_under(&demo.out),
+            set(&["acme.zip"]),
+            "{temp:?}: no temporary file"
+        );
     }
-    demo.acme()
-        .args(["export", "--force", "-o"])
-        .arg(&target)
-        .assert()
-        .success();
-    let archive = Archive::read(&target);
-    assert_eq!(archive.manifest["companyId"], ids::ACME);
-    assert_eq!(mode(&target), 0o600);
-    assert_eq!(
-        files_under(&demo.out),
-        set(&["acme.zip"]),
-        "no temporary file"
-    );
 }
 
 #[test]

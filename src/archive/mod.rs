@@ -1,5 +1,7 @@
-//! The archive: its record types and its two containers, zip and json.
+//! The archive: its record types, its two containers (zip and json), and the file it is
+//! written to.
 
+pub mod output;
 pub mod reader;
 pub mod records;
 pub mod split;

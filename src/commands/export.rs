@@ -1,17 +1,18 @@
 //! `export`: one company's chosen sections, from one read transaction, streamed into a zip
 //! or json archive that appears under its final name only once complete and synced.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
+use indicatif::ProgressBar;
 use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::archive::output::PendingFile;
 use crate::archive::records::{
     Counts, EntryDigest, ExportOptionsInfo, FORMAT_NAME, FORMAT_VERSION, Manifest, Section,
 };
@@ -22,6 +23,7 @@ use crate::db::logs::{self, LogKind};
 use crate::db::schema::ToolTable;
 use crate::db::{self, tenant};
 use crate::error::Failure;
+use crate::interrupt;
 use crate::report::{Reporter, human_bytes};
 
 use super::Unlogged;
@@ -162,7 +164,10 @@ pub struct ExportReport {
 }
 
 pub fn run(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {
-    run_export(global, args, reporter).map_err(|err| super::explain_busy(err, global, "exported"))
+    interrupt::watch()?;
+    run_export(global, args, reporter)
+        .map_err(interrupt::explain)
+        .map_err(|err| super::explain_busy(err, global, "exported"))
 }
 
 fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {
@@ -305,18 +310,19 @@ pub fn export(
         created_before: request.window.before.clone(),
     };
 
-    let (file, digest, manifest) = match &request.destination {
-        Destination::Stdout => {
-            let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, io::stdout()));
-            let (manifest, out) = write_snapshot(conn, &scope, request, manifest, out, reporter)?;
-            let (mut buffered, digest) = out.finish();
-            buffered.flush()?;
-            ("-".to_string(), digest, manifest)
-        }
+    let written = match &request.destination {
+        Destination::Stdout => write_stdout(conn, &scope, request, manifest.clone(), reporter),
         Destination::File(path) => {
-            let (path, digest, manifest) =
-                write_file(conn, &scope, request, manifest, path, reporter)?;
-            (path.display().to_string(), digest, manifest)
+            write_file(conn, &scope, request, manifest.clone(), path, reporter)
+                .map(|(path, digest, manifest)| (path.display().to_string(), digest, manifest))
+        }
+    };
+    let (file, digest, manifest) = match written {
+        Ok(written) => written,
+        Err(err) => {
+            return Err(log_interruption(
+                conn, actor, request, &manifest, err, reporter,
+            ));
         }
     };
 
@@ -351,8 +357,71 @@ fn new_export_id(at: DateTime<Utc>) -> String {
     format!("export_{}_{}", at.format("%Y%m%dT%H%M%SZ"), &random[..8])
 }
 
-/// Writes the archive beside `target` under a temporary name, syncs it, then renames it
-/// into place (refusing to replace an existing file without `--force`).
+/// Streams the archive to stdout.
+fn write_stdout(
+    conn: &mut Connection,
+    scope: &TicketScope,
+    request: &ExportRequest,
+    manifest: Manifest,
+    reporter: &Reporter,
+) -> Result<(String, EntryDigest, Manifest)> {
+    let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, io::stdout()));
+    let (manifest, out) = write_snapshot(conn, scope, request, manifest, out, reporter)?;
+    let (mut buffered, digest) = out.finish();
+    buffered.flush()?;
+    Ok(("-".to_string(), digest, manifest))
+}
+
+/// A failed export leaves nothing to record, except when a signal ended it: the log then
+/// says so (`interrupted`), for `history` and the web app's History tab. Returns the error
+/// that ends the run.
+fn log_interruption(
+    conn: &Connection,
+    actor: &tenant::Actor,
+    request: &ExportRequest,
+    manifest: &Manifest,
+    err: anyhow::Error,
+    reporter: &Reporter,
+) -> anyhow::Error {
+    let Some(signal) = interrupt::ended_by(&err) else {
+        return err;
+    };
+    // No `file`: there is none, and prune and --export-id look for one there.
+    let target = match &request.destination {
+        Destination::Stdout => "-".to_owned(),
+        Destination::File(path) => std::path::absolute(path)
+            .unwrap_or_else(|_| path.clone())
+            .display()
+            .to_string(),
+    };
+    let summary = json!({
+        "status": "interrupted",
+        "error": signal.interruption(),
+        "target": target,
+        "format": request.container,
+        "sections": request.sections.included(),
+        "options": manifest.options,
+        "tool": manifest.tool,
+    });
+    let logged = logs::insert(
+        conn,
+        LogKind::Export,
+        &manifest.company_id,
+        Some(&actor.id),
+        &manifest.export_id,
+        &summary,
+        &manifest.exported_at,
+    );
+    if let Err(log_err) = logged {
+        reporter.note(format!(
+            "bomizzel-backup: the interrupted export could not be logged: {log_err:#}"
+        ));
+    }
+    Failure::Interrupted(signal).into()
+}
+
+/// Writes the archive to a file that takes the name `target` only once complete and synced
+/// (refusing to replace an existing file without `--force`).
 fn write_file(
     conn: &mut Connection,
     scope: &TicketScope,
@@ -361,12 +430,6 @@ fn write_file(
     target: &Path,
     reporter: &Reporter,
 ) -> Result<(PathBuf, EntryDigest, Manifest)> {
-    let refuse = || {
-        anyhow::anyhow!(
-            "{} already exists; pass --force to replace it",
-            target.display()
-        )
-    };
     if is_database_file(conn, target) {
         return Err(Failure::Usage(format!(
             "{} is the database being exported; choose another output file",
@@ -374,107 +437,16 @@ fn write_file(
         ))
         .into());
     }
-    if target.exists() && !request.force {
-        return Err(refuse());
-    }
-    let dir = match target.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let stem = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "export".into());
-    remove_stale_partials(&dir, reporter);
-    // Mode 0600 from the start: the archive holds personal data.
-    let temp = tempfile::Builder::new()
-        .prefix(&format!(".{stem}."))
-        .rand_bytes(PARTIAL_RANDOM_CHARS)
-        .suffix(".partial")
-        .tempfile_in(&dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-
-    let file = temp
-        .as_file()
-        .try_clone()
-        .with_context(|| format!("cannot write {}", temp.path().display()))?;
-    let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, file));
+    let pending = PendingFile::create(target, request.force, reporter)?;
+    let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, pending.writer()?));
     let (manifest, out) = write_snapshot(conn, scope, request, manifest, out, reporter)?;
     let (buffered, digest) = out.finish();
     buffered
         .into_inner()
         .map_err(|e| e.into_error())
-        .and_then(|file| file.sync_all())
-        .with_context(|| format!("cannot write {}", temp.path().display()))?;
-
-    let persisted = if request.force {
-        temp.persist(target).map_err(|e| e.error)
-    } else {
-        temp.persist_noclobber(target).map_err(|e| e.error)
-    };
-    match persisted {
-        Ok(_) => {}
-        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => return Err(refuse()),
-        Err(err) => {
-            return Err(err)
-                .with_context(|| format!("cannot move the archive to {}", target.display()));
-        }
-    }
-    // The rename is durable only once the directory entry is synced.
-    File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .with_context(|| format!("cannot sync directory {}", dir.display()))?;
-    let path = fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
+        .with_context(|| format!("cannot write {}", target.display()))?;
+    let path = pending.persist()?;
     Ok((path, digest, manifest))
-}
-
-/// How long a temporary archive must lie untouched before an export takes it for the
-/// leftover of an interrupted one: a running export writes to its file all the time.
-const STALE_PARTIAL: Duration = Duration::from_secs(3600);
-
-/// How many random letters or digits a temporary archive's name carries.
-const PARTIAL_RANDOM_CHARS: usize = 6;
-
-/// Removes what killed exports left in `dir`: their `.<name>.<random>.partial` files, once
-/// nothing has written to them for `STALE_PARTIAL`. A process killed with SIGKILL cannot
-/// remove its own, and the personal data in it must not stay forever. Best effort: a file
-/// that cannot be removed stays, and the export goes on.
-fn remove_stale_partials(dir: &Path, reporter: &Reporter) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    let now = SystemTime::now();
-    for entry in entries.flatten() {
-        if !entry.file_name().to_str().is_some_and(is_partial_name) {
-            continue;
-        }
-        let stale = entry
-            .metadata()
-            .ok()
-            .filter(|meta| meta.is_file())
-            .and_then(|meta| meta.modified().ok())
-            .and_then(|at| now.duration_since(at).ok())
-            .is_some_and(|age| age >= STALE_PARTIAL);
-        if stale && fs::remove_file(entry.path()).is_ok() {
-            reporter.note(format!(
-                "removed {}, left by an interrupted export",
-                entry.path().display()
-            ));
-        }
-    }
-}
-
-/// True for the names `write_file` gives its temporary files: `.`, the target's name, `.`,
-/// `PARTIAL_RANDOM_CHARS` random letters or digits, `.partial`.
-fn is_partial_name(name: &str) -> bool {
-    name.strip_prefix('.')
-        .and_then(|rest| rest.strip_suffix(".partial"))
-        .and_then(|rest| rest.rsplit_once('.'))
-        .is_some_and(|(target, random)| {
-            !target.is_empty()
-                && random.len() == PARTIAL_RANDOM_CHARS
-                && random.bytes().all(|b| b.is_ascii_alphanumeric())
-        })
 }
 
 /// True when `target` is the open database file itself, which `--force` must never replace.
@@ -525,7 +497,7 @@ fn write_snapshot<W: Write + Send + 'static>(
         archive.begin_section(Section::Users)?;
         export_rows::for_each_user(&tx, &scope.company_id, |user| {
             written.users += 1;
-            progress.inc(1);
+            next_record(&progress)?;
             Ok(archive.write_record(&user)?)
         })?;
     }
@@ -533,7 +505,7 @@ fn write_snapshot<W: Write + Send + 'static>(
         archive.begin_section(Section::CustomFields)?;
         export_rows::for_each_custom_field(&tx, &scope.company_id, |field| {
             written.custom_fields += 1;
-            progress.inc(1);
+            next_record(&progress)?;
             Ok(archive.write_record(&field)?)
         })?;
     }
@@ -544,7 +516,7 @@ fn write_snapshot<W: Write + Send + 'static>(
             written.tickets += 1;
             written.notes += ticket.notes.len() as u64;
             written.history += ticket.history.len() as u64;
-            progress.inc(1);
+            next_record(&progress)?;
             Ok(archive.write_record(&ticket)?)
         })?;
     }
@@ -552,7 +524,7 @@ fn write_snapshot<W: Write + Send + 'static>(
         archive.begin_section(Section::Attachments)?;
         export_rows::for_each_attachment(&tx, scope, |attachment| {
             written.attachments += 1;
-            progress.inc(1);
+            next_record(&progress)?;
             Ok(archive.write_record(&attachment)?)
         })?;
     }
@@ -565,6 +537,13 @@ fn write_snapshot<W: Write + Send + 'static>(
         "internal error: counted {counts:?} but wrote {written:?}"
     );
     Ok((manifest, out))
+}
+
+/// Counts a record on the progress bar, unless a signal has asked the export to stop.
+fn next_record(progress: &ProgressBar) -> Result<()> {
+    interrupt::check()?;
+    progress.inc(1);
+    Ok(())
 }
 
 /// The export log row: the web app's summary keys, and the tool's detail beside them.

@@ -128,8 +128,12 @@ fn describe(entry: &LogEntry) -> EntryDetail {
     }
 }
 
-/// `5 users, 4 custom fields, 6 tickets, 3 attachments` from the web app's summary keys.
+/// `5 users, 4 custom fields, 6 tickets, 3 attachments` from the web app's summary keys; an
+/// interrupted export wrote nothing, and says why.
 fn export_what(d: &Value) -> String {
+    if let Some(failure) = failure(d) {
+        return failure;
+    }
     let mut parts = Vec::new();
     for (key, one, many) in [
         ("users", "user", "users"),
@@ -180,13 +184,11 @@ fn prune_what(d: &Value) -> String {
     }
 }
 
-/// Per-outcome totals from the tool's detail, else the web app's summary keys. A failed
-/// import changed nothing: its error says more than its counts.
+/// Per-outcome totals from the tool's detail, else the web app's summary keys. A failed or
+/// interrupted import changed nothing: its error says more than its counts.
 fn import_what(d: &Value) -> String {
-    if text(d, "status") == Some("failed")
-        && let Some(error) = text(d, "error")
-    {
-        return shorten(error, 72);
+    if let Some(failure) = failure(d) {
+        return failure;
     }
     if let Some(outcomes) = d.get("outcomes").and_then(Value::as_object) {
         let total = |key: &str| -> u64 { outcomes.values().map(|t| number(t, key)).sum() };
@@ -216,6 +218,14 @@ fn import_what(d: &Value) -> String {
         plural(number(d, "usersSkipped"), "user", "users"),
         plural(number(d, "ticketsSkipped"), "ticket", "tickets")
     )
+}
+
+/// The error of a run that failed or was interrupted, shortened for the listing.
+fn failure(d: &Value) -> Option<String> {
+    match text(d, "status") {
+        Some("failed" | "interrupted") => text(d, "error").map(|error| shorten(error, 72)),
+        _ => None,
+    }
 }
 
 /// `1 archive`, `2 archives`.
@@ -319,6 +329,7 @@ fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
         lines.push(("size", format!("{} ({bytes} bytes)", human_bytes(bytes))));
     }
     for (key, label) in [
+        ("target", "target"),
         ("sha256", "sha256"),
         ("format", "format"),
         ("policy", "policy"),

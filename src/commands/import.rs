@@ -27,6 +27,7 @@ use crate::db::schema::ToolTable;
 use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::import::{ImportActor, Importer, Mode, Plan, Policy};
+use crate::interrupt;
 use crate::report::Reporter;
 
 use super::Unlogged;
@@ -49,6 +50,8 @@ pub enum Status {
     Failed,
     /// The operator declined the `--overwrite` confirmation.
     Cancelled,
+    /// A signal stopped it; the transaction was rolled back.
+    Interrupted,
 }
 
 /// What the archive says of itself, for reports.
@@ -116,7 +119,10 @@ pub struct FileReport {
 }
 
 pub fn run(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Result<()> {
-    run_import(global, args, reporter).map_err(|err| super::explain_busy(err, global, "imported"))
+    interrupt::watch()?;
+    run_import(global, args, reporter)
+        .map_err(interrupt::explain)
+        .map_err(|err| super::explain_busy(err, global, "imported"))
 }
 
 fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Result<()> {
@@ -178,11 +184,18 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
             if matches!(err.downcast_ref(), Some(Failure::Cancelled(_))) {
                 report.status = Status::Cancelled;
             }
+            let error = match interrupt::ended_by(&err) {
+                Some(signal) => {
+                    report.status = Status::Interrupted;
+                    signal.interruption()
+                }
+                None => format!("{err:#}"),
+            };
             if let Err(log_err) = record_import(
                 &conn,
                 &report,
                 actor_id.as_deref(),
-                Some(&err),
+                Some(&error),
                 args.validate_only,
             ) {
                 reporter.note(format!(
@@ -378,20 +391,23 @@ fn read_pass(
 ) -> Result<BTreeSet<Section>> {
     let mut present = BTreeSet::new();
     for sections in READ_ORDER {
-        present.extend(archive.read(sections, &mut |event| match event {
-            Event::Manifest(value) => validator.check_manifest(value),
-            Event::Record(section, index, value) => {
-                progress.inc(1);
-                // After a problem the import is going to fail: the rest is only checked, so
-                // that what follows from the problem (an attachment of a refused ticket)
-                // does not hide it.
-                if let Some(record) = validator.check_record(section, index, value)?
-                    && !validator.has_problems()
-                    && let Some(importer) = importer.as_deref_mut()
-                {
-                    importer.record(&record)?;
+        present.extend(archive.read(sections, &mut |event| {
+            interrupt::check()?;
+            match event {
+                Event::Manifest(value) => validator.check_manifest(value),
+                Event::Record(section, index, value) => {
+                    progress.inc(1);
+                    // After a problem the import is going to fail: the rest is only checked,
+                    // so that what follows from the problem (an attachment of a refused
+                    // ticket) does not hide it.
+                    if let Some(record) = validator.check_record(section, index, value)?
+                        && !validator.has_problems()
+                        && let Some(importer) = importer.as_deref_mut()
+                    {
+                        importer.record(&record)?;
+                    }
+                    Ok(())
                 }
-                Ok(())
             }
         })?);
     }
@@ -591,6 +607,8 @@ impl Job<'_> {
             )
             .into());
         }
+        // The last moment to stop: the import is complete once committed.
+        interrupt::check()?;
         tx.commit().context("cannot commit the import")?;
         Ok(plan)
     }
@@ -700,7 +718,7 @@ fn record_import(
     conn: &Connection,
     report: &ImportReport,
     actor_id: Option<&str>,
-    error: Option<&anyhow::Error>,
+    error: Option<&str>,
     validation: bool,
 ) -> Result<()> {
     if validation {
@@ -713,7 +731,7 @@ fn record_import(
     let o = &report.plan.outcomes;
     let mut errors: Vec<String> = report.plan.conflicts.clone();
     if let Some(err) = error {
-        errors.push(format!("{err:#}"));
+        errors.push(err.to_owned());
     }
     let summary = json!({
         "usersImported": o.users.created + o.users.linked + o.users.updated,
@@ -731,7 +749,7 @@ fn record_import(
         "outcomes": o,
         "warnings": report.plan.warnings,
         "passwordResetRequired": report.plan.password_reset_required,
-        "error": error.map(|e| format!("{e:#}")),
+        "error": error,
         "tool": concat!("bomizzel-backup ", env!("CARGO_PKG_VERSION")),
     });
     logs::insert(

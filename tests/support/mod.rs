@@ -111,6 +111,27 @@ pub fn bin() -> Command {
     cmd
 }
 
+/// How export makes its temporary file. `Unnamed` is Linux's way (`O_TMPFILE`) where the
+/// file system has it, as the test directories' do; `Named` is `.<name>.<random>.partial`, the
+/// fallback where a file system refuses it, which the binary's test hook forces here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TempFile {
+    Unnamed,
+    Named,
+}
+
+impl TempFile {
+    pub const BOTH: [TempFile; 2] = [TempFile::Unnamed, TempFile::Named];
+
+    /// The environment that chooses it, for `Command::envs`.
+    pub fn env(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            TempFile::Unnamed => None,
+            TempFile::Named => Some(("BOMIZZEL_TEST_REFUSE_O_TMPFILE", "1")),
+        }
+    }
+}
+
 /// The binary with a clean environment and `--db` set.
 pub fn cmd(db: &Path) -> Command {
     let mut cmd = bin();

@@ -1,0 +1,266 @@
+//! The archive file: written where nothing can mistake it for a backup, and given its name
+//! only once it is complete and synced.
+//!
+//! On Linux it starts as an unnamed file (`O_TMPFILE`) in the target's directory, linked in at
+//! the end: a process killed on the way leaves nothing at all. Where the file system refuses
+//! unnamed files, and on other systems, it is a hidden `.<name>.<random>.partial` beside the
+//! target, renamed at the end; what a killed export left of those, a later export removes.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, Result};
+use tempfile::NamedTempFile;
+
+use crate::interrupt;
+use crate::report::Reporter;
+
+/// An archive file being written, not yet under its name.
+pub struct PendingFile {
+    target: PathBuf,
+    dir: PathBuf,
+    /// The target's directory, open: synced once the name is in it.
+    dir_handle: File,
+    /// `.<name>.`, the start of the temporary names beside the target.
+    partial_prefix: String,
+    force: bool,
+    temp: Temp,
+}
+
+enum Temp {
+    /// No name at all until it is complete.
+    #[cfg(target_os = "linux")]
+    Unnamed(File),
+    /// A hidden name beside the target, removed when dropped.
+    Named(NamedTempFile),
+}
+
+impl PendingFile {
+    /// Starts the file for `target`, readable by its owner only (it holds personal data).
+    /// An existing target is refused without `force`.
+    pub fn create(target: &Path, force: bool, reporter: &Reporter) -> Result<Self> {
+        if target.exists() && !force {
+            return Err(already_exists(target));
+        }
+        let dir = match target.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let cannot_create = || format!("cannot create a file in {}", dir.display());
+        let dir_handle = File::open(&dir).with_context(cannot_create)?;
+        let stem = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "export".into());
+        let partial_prefix = format!(".{stem}.");
+        remove_stale_partials(&dir, reporter);
+        let temp = match unnamed_temp(&dir_handle).with_context(cannot_create)? {
+            Some(temp) => temp,
+            None => Temp::Named(
+                partial_names(&partial_prefix)
+                    .tempfile_in(&dir)
+                    .with_context(cannot_create)?,
+            ),
+        };
+        Ok(Self {
+            target: target.to_path_buf(),
+            dir,
+            dir_handle,
+            partial_prefix,
+            force,
+            temp,
+        })
+    }
+
+    /// A handle to write the archive through; flush it before `persist`.
+    pub fn writer(&self) -> Result<File> {
+        self.file()
+            .try_clone()
+            .with_context(|| format!("cannot write {}", self.target.display()))
+    }
+
+    fn file(&self) -> &File {
+        match &self.temp {
+            #[cfg(target_os = "linux")]
+            Temp::Unnamed(file) => file,
+            Temp::Named(temp) => temp.as_file(),
+        }
+    }
+
+    /// Syncs the file, gives it the target's name, then syncs the directory, so that a crash
+    /// keeps both or neither. A signal that arrived before the name is given stops it there.
+    /// Returns the archive's canonical path.
+    pub fn persist(self) -> Result<PathBuf> {
+        let target = &self.target;
+        self.file()
+            .sync_all()
+            .with_context(|| format!("cannot write {}", target.display()))?;
+        interrupt::check()?;
+        let named = match self.temp {
+            #[cfg(target_os = "linux")]
+            Temp::Unnamed(file) => {
+                match unnamed::link(&file, target) {
+                    // A link never replaces a name: with --force the file gets a temporary
+                    // name first, which the rename then puts over the target.
+                    Err(err) if err.kind() == io::ErrorKind::AlreadyExists && self.force => {
+                        partial_names(&self.partial_prefix)
+                            .make_in(&self.dir, |path| unnamed::link(&file, path))
+                            .and_then(|linked| linked.persist(target).map_err(|e| e.error))
+                            .map(drop)
+                    }
+                    linked => linked,
+                }
+            }
+            Temp::Named(temp) => {
+                let persisted = if self.force {
+                    temp.persist(target)
+                } else {
+                    temp.persist_noclobber(target)
+                };
+                persisted.map(drop).map_err(|e| e.error)
+            }
+        };
+        match named {
+            Ok(()) => {}
+            // Without --force, a file that appeared there during the export is kept too.
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(already_exists(target));
+            }
+            Err(err) => {
+                return Err(err)
+                    .with_context(|| format!("cannot move the archive to {}", target.display()));
+            }
+        }
+        // The name is durable only once the directory is synced.
+        self.dir_handle
+            .sync_all()
+            .with_context(|| format!("cannot sync directory {}", self.dir.display()))?;
+        Ok(fs::canonicalize(target).unwrap_or_else(|_| target.clone()))
+    }
+}
+
+/// An unnamed file in `dir`, where the system has them.
+#[cfg(target_os = "linux")]
+fn unnamed_temp(dir: &File) -> io::Result<Option<Temp>> {
+    Ok(unnamed::create(dir)?.map(Temp::Unnamed))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn unnamed_temp(_dir: &File) -> io::Result<Option<Temp>> {
+    Ok(None)
+}
+
+fn already_exists(target: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} already exists; pass --force to replace it",
+        target.display()
+    )
+}
+
+/// `.<name>.<random>.partial`, the names of temporary files beside the target.
+fn partial_names(prefix: &str) -> tempfile::Builder<'_, 'static> {
+    let mut builder = tempfile::Builder::new();
+    builder
+        .prefix(prefix)
+        .rand_bytes(PARTIAL_RANDOM_CHARS)
+        .suffix(".partial");
+    builder
+}
+
+/// How long a temporary archive must lie untouched before an export takes it for the
+/// leftover of an interrupted one: a running export writes to its file all the time.
+const STALE_PARTIAL: Duration = Duration::from_secs(3600);
+
+/// How many random letters or digits a temporary archive's name carries.
+const PARTIAL_RANDOM_CHARS: usize = 6;
+
+/// Removes what killed exports left in `dir`: their `.<name>.<random>.partial` files, once
+/// nothing has written to them for `STALE_PARTIAL`. A process killed with SIGKILL cannot
+/// remove its own, and the personal data in it must not stay forever. Best effort: a file
+/// that cannot be removed stays, and the export goes on.
+fn remove_stale_partials(dir: &Path, reporter: &Reporter) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        if !entry.file_name().to_str().is_some_and(is_partial_name) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .ok()
+            .filter(|meta| meta.is_file())
+            .and_then(|meta| meta.modified().ok())
+            .and_then(|at| now.duration_since(at).ok())
+            .is_some_and(|age| age >= STALE_PARTIAL);
+        if stale && fs::remove_file(entry.path()).is_ok() {
+            reporter.note(format!(
+                "removed {}, left by an interrupted export",
+                entry.path().display()
+            ));
+        }
+    }
+}
+
+/// True for the names `partial_names` gives: `.`, the target's name, `.`,
+/// `PARTIAL_RANDOM_CHARS` random letters or digits, `.partial`.
+fn is_partial_name(name: &str) -> bool {
+    name.strip_prefix('.')
+        .and_then(|rest| rest.strip_suffix(".partial"))
+        .and_then(|rest| rest.rsplit_once('.'))
+        .is_some_and(|(target, random)| {
+            !target.is_empty()
+                && random.len() == PARTIAL_RANDOM_CHARS
+                && random.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+/// Unnamed files: `open(O_TMPFILE)` in the directory, `linkat` to name them.
+#[cfg(target_os = "linux")]
+mod unnamed {
+    use std::fs::File;
+    use std::io;
+    use std::os::fd::AsRawFd;
+    use std::path::Path;
+
+    use rustix::fs::{AtFlags, CWD, Mode, OFlags};
+    use rustix::io::Errno;
+
+    /// Test hook, read nowhere else: when set, export takes the file system for one that
+    /// refuses unnamed files, so the tests can cover the named temporary file on one that
+    /// accepts them (mounting one that does not would need root).
+    const REFUSE_FOR_TESTS: &str = "BOMIZZEL_TEST_REFUSE_O_TMPFILE";
+
+    /// An unnamed file in `dir`, mode 0600; `None` where the file system (or an old kernel)
+    /// refuses them.
+    pub fn create(dir: &File) -> io::Result<Option<File>> {
+        if std::env::var_os(REFUSE_FOR_TESTS).is_some() {
+            return Ok(None);
+        }
+        let flags = OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC;
+        match rustix::fs::openat(dir, ".", flags, Mode::RUSR | Mode::WUSR) {
+            Ok(fd) => Ok(Some(File::from(fd))),
+            // EOPNOTSUPP: the file system has no unnamed files; EISDIR: the kernel predates
+            // them and took the flag for O_DIRECTORY; EINVAL: it knows no such flag.
+            Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Gives `file` the name `path`; an existing name is an `AlreadyExists` error. Linked
+    /// through /proc, which needs no privilege; without /proc, by `AT_EMPTY_PATH`, which some
+    /// kernels allow only with CAP_DAC_READ_SEARCH.
+    pub fn link(file: &File, path: &Path) -> io::Result<()> {
+        let by_proc = format!("/proc/self/fd/{}", file.as_raw_fd());
+        match rustix::fs::linkat(CWD, by_proc.as_str(), CWD, path, AtFlags::SYMLINK_FOLLOW) {
+            Err(Errno::NOENT) if !Path::new("/proc/self/fd").is_dir() => {
+                rustix::fs::linkat(file, "", CWD, path, AtFlags::EMPTY_PATH)
+            }
+            linked => linked,
+        }
+        .map_err(io::Error::from)
+    }
+}
