@@ -80,8 +80,12 @@ pub struct GlobalOpts {
     pub busy_timeout: f64,
 
     /// Print errors only
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+
+    /// Also say what the command is doing, step by step, on stderr
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 
     /// Print a machine-readable JSON report on stdout
     #[arg(long, global = true)]
@@ -96,7 +100,7 @@ pub enum Command {
     /// Write one company's data to a ZIP or JSON archive
     #[command(after_help = "\
 Examples:
-  bomizzel-backup --company Acme --actor ada@acme.example export -o /backups/
+  bomizzel-backup --company \"Acme Corp\" --actor ada@acme.example export -o /backups/
   bomizzel-backup export --no-users --since 2026-01-01 --until 2026-06-30 -o h1.zip
   bomizzel-backup export -o - | ssh backup-host 'cat > acme.zip'")]
     Export(ExportArgs),
@@ -200,7 +204,7 @@ pub struct ImportArgs {
     pub overwrite: bool,
 
     /// Check the archive (and, with a database, plan the import) without changing anything
-    #[arg(long)]
+    #[arg(long, visible_alias = "dry-run")]
     pub validate_only: bool,
 
     /// Create the archive's company when the database lacks it (a restore onto a new database)

@@ -17,7 +17,7 @@ use report::Reporter;
 
 /// Runs one parsed command line.
 pub fn run(cli: &Cli) -> Result<()> {
-    let reporter = Reporter::new(cli.global.quiet, cli.global.json);
+    let reporter = Reporter::new(cli.global.quiet, cli.global.json, cli.global.verbose);
     match &cli.command {
         Command::Init => commands::init::run(&cli.global, &reporter),
         Command::Export(args) => commands::export::run(&cli.global, args, &reporter),

@@ -12,11 +12,23 @@ use serde::Serialize;
 pub struct Reporter {
     quiet: bool,
     json: bool,
+    verbose: bool,
 }
 
 impl Reporter {
-    pub fn new(quiet: bool, json: bool) -> Self {
-        Self { quiet, json }
+    pub fn new(quiet: bool, json: bool, verbose: bool) -> Self {
+        Self {
+            quiet,
+            json,
+            verbose,
+        }
+    }
+
+    /// One step of the work, on stderr under `--verbose` only.
+    pub fn step(&self, line: impl AsRef<str>) {
+        if self.verbose {
+            eprintln!("bomizzel-backup: {}", line.as_ref());
+        }
     }
 
     pub fn wants_json(&self) -> bool {

@@ -96,6 +96,55 @@ fn readme_and_man_page_examples_use_only_real_options() {
     );
 }
 
+/// The value of `option` on a command line, quoted or not.
+fn option_value<'a>(line: &'a str, option: &str) -> Option<&'a str> {
+    let rest = line.split_once(&format!("{option} "))?.1;
+    match rest.strip_prefix('"') {
+        Some(quoted) => quoted.split_once('"').map(|(value, _)| value),
+        None => rest.split_whitespace().next(),
+    }
+}
+
+/// `--help` examples run as written on the demo database: every company and actor they
+/// name is one the demo has (as admin), so copying an example into a shell works.
+#[test]
+fn help_examples_name_the_demo_company_and_its_admin() {
+    let demo = support::Demo::new();
+    let root = cli::command();
+    let mut checked = 0;
+    for sub in subcommands(&root) {
+        let examples = sub
+            .get_after_help()
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        for line in examples.lines().filter(|l| l.contains("--company")) {
+            let company = option_value(line, "--company").expect("a --company value");
+            let actor =
+                option_value(line, "--actor").expect("an example with --company names its --actor");
+            let output = support::cmd(&demo.db)
+                .args([
+                    "--company",
+                    company,
+                    "--actor",
+                    actor,
+                    "history",
+                    "--limit",
+                    "1",
+                ])
+                .output()
+                .expect("run the binary");
+            assert!(
+                output.status.success(),
+                "`{}` example: {line}\n{}",
+                sub.get_name(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no example names a company");
+}
+
 #[test]
 fn readme_lists_the_exit_codes_of_the_table() {
     let readme = read_repo_file("README.md");

@@ -784,6 +784,48 @@ fn a_declined_overwrite_changes_nothing_and_is_logged_cancelled() {
 }
 
 #[test]
+fn dry_run_is_validate_only_and_verbose_says_each_step() {
+    let demo = Demo::new();
+    let archive = demo.export_acme("acme.zip");
+    let before = dump(&demo.conn());
+    let output = demo
+        .acme()
+        .args(["-v", "import", "--dry-run", "--skip-duplicates"])
+        .arg(&archive)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let said = stderr_of(&output);
+    for step in [
+        "bomizzel-backup: opened the database",
+        "bomizzel-backup: read ",
+        "bomizzel-backup: target: Acme Corp (c0000000-0000-4000-8000-000000000001)",
+        "bomizzel-backup: acting as ada@acme.example",
+        "bomizzel-backup: planning in a read transaction; nothing will be written",
+        "valid; importing it into Acme Corp would do this",
+    ] {
+        assert!(said.contains(step), "{step:?} in {said}");
+    }
+    assert_same(
+        &before,
+        &dump(&demo.conn()).without("data_import_logs"),
+        "a dry run",
+    );
+    // Without -v, none of the steps.
+    let quiet = demo
+        .acme()
+        .args(["import", "--dry-run", "--skip-duplicates"])
+        .arg(&archive)
+        .output()
+        .unwrap();
+    assert!(
+        !stderr_of(&quiet).contains("acting as"),
+        "{}",
+        stderr_of(&quiet)
+    );
+}
+
+#[test]
 fn a_validation_with_conflicts_is_one_json_document() {
     let demo = Demo::new();
     let archive = demo.export_acme("acme.zip");

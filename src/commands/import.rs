@@ -140,6 +140,7 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
 
     let started = std::time::Instant::now();
     let mut conn = db::open(&global.db, super::open_options(global)?)?;
+    reporter.step(format!("opened the database {}", global.db.display()));
     let import_id = new_import_id();
     let mut attempt = Attempt::default();
     let outcome = attempt_import(&mut conn, global, args, policy, reporter, &mut attempt)
@@ -285,6 +286,14 @@ fn attempt_import(
     let mut archive = ArchiveFile::open(&input)?;
     let manifest = read_manifest(&mut archive)?;
     attempt.source = Some(source_of(&archive, &manifest));
+    reporter.step(format!(
+        "read {input}: {:?} archive {} of {} ({}), exported {}",
+        archive.layout(),
+        manifest.export_id,
+        manifest.company_name,
+        manifest.company_id,
+        manifest.exported_at
+    ));
     let (company, create) = target_company(
         conn,
         global.company.as_deref(),
@@ -295,6 +304,10 @@ fn attempt_import(
         // A company still to be created has no log of its own yet.
         attempt.company = Some(company.clone());
     }
+    reporter.step(match create {
+        true => format!("target: {} ({}), to be created", company.name, company.id),
+        false => format!("target: {} ({})", company.name, company.id),
+    });
     let actor = if create {
         archive_admin(&mut archive, global.actor.as_deref())?
     } else {
@@ -304,6 +317,7 @@ fn attempt_import(
             id: Some(actor.id),
         }
     };
+    reporter.step(format!("acting as {}", actor.email));
     let progress = match manifest.counts {
         Some(c) => reporter.progress(
             c.users + c.custom_fields + c.tickets + c.attachments,
@@ -321,6 +335,7 @@ fn attempt_import(
         progress,
     };
     if args.validate_only {
+        reporter.step("planning in a read transaction; nothing will be written");
         let plan = job.plan_only(conn)?;
         attempt.company = Some(company);
         return Ok((Status::Validated, plan, false));
@@ -577,6 +592,7 @@ impl Job<'_> {
         // the import touches many index pages, and 16 MiB keeps memory flat all the same.
         conn.pragma_update(None, "cache_size", -16_384)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        reporter.step("importing in one write transaction");
         // First, so that they come and go with the import: the id map it may fill, and the
         // log it is recorded in.
         db::create_tool_tables(&tx, &[ToolTable::IdMap, ToolTable::ImportLog])?;
@@ -610,6 +626,7 @@ impl Job<'_> {
         // The last moment to stop: the import is complete once committed.
         interrupt::check()?;
         tx.commit().context("cannot commit the import")?;
+        reporter.step("committed");
         Ok(plan)
     }
 
