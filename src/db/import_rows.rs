@@ -17,7 +17,7 @@ use crate::archive::records::{
 };
 use crate::archive::validate::FieldRule;
 use crate::db::has_table;
-use crate::db::schema::ToolTable;
+use crate::db::schema::{self, ToolTable};
 use crate::error::Failure;
 
 /// What writing a record does to its row.
@@ -31,21 +31,29 @@ pub enum Write {
     Compare,
 }
 
-/// How an existing row of one table is updated: the columns an update sets, which are
-/// bound from `?first` on in this order (`?1` is the row's id), and the row's key.
+/// How an existing row of one table is updated: the table's columns (as the schema
+/// contract lists them) from `skip` on, bound from `?first` on in that order (`?1` is the
+/// row's id), and the row's key.
 struct Updated {
     table: &'static str,
     key: &'static str,
+    skip: usize,
     first: usize,
-    columns: &'static [&'static str],
     /// Columns holding JSON text, compared as JSON values (key order and spacing aside).
     json: &'static [&'static str],
 }
 
 impl Updated {
+    fn columns(&self) -> &'static [&'static str] {
+        schema::APP_TABLES
+            .iter()
+            .find(|(table, _)| *table == self.table)
+            .map_or(&[], |(_, columns)| &columns[self.skip..])
+    }
+
     /// True when every column already holds the value bound for it.
     fn same_sql(&self) -> String {
-        self.columns
+        self.columns()
             .iter()
             .enumerate()
             .map(|(i, column)| {
@@ -67,7 +75,7 @@ impl Updated {
     /// Sets the row's columns, when one of them differs (so an unchanged row counts 0).
     fn update_sql(&self) -> String {
         let set = self
-            .columns
+            .columns()
             .iter()
             .enumerate()
             .map(|(i, column)| format!("{column} = ?{}", self.first + i))
@@ -102,113 +110,52 @@ fn canonical_json(expr: &str) -> String {
     )
 }
 
+/// Users: never the email (identity, `?2`) nor the password hash.
 const USERS: Updated = Updated {
     table: "users",
     key: "id = ?1",
+    skip: 3,
     first: 3,
-    columns: &[
-        "first_name",
-        "last_name",
-        "phone",
-        "role",
-        "is_active",
-        "email_verified",
-        "preferences",
-        "created_at",
-        "updated_at",
-    ],
     json: &["preferences"],
 };
 
 const CUSTOM_FIELDS: Updated = Updated {
     table: "custom_fields",
     key: "id = ?1 AND company_id = ?2",
+    skip: 2,
     first: 3,
-    columns: &[
-        "name",
-        "label",
-        "type",
-        "is_required",
-        "options",
-        "validation",
-        "display_order",
-        "is_active",
-        "created_at",
-        "updated_at",
-    ],
     json: &["options", "validation"],
 };
 
 const TICKETS: Updated = Updated {
     table: "tickets",
     key: "id = ?1 AND company_id = ?2",
+    skip: 2,
     first: 3,
-    columns: &[
-        "title",
-        "description",
-        "status",
-        "priority",
-        "category",
-        "submitter_id",
-        "assigned_to_id",
-        "custom_field_values",
-        "created_at",
-        "updated_at",
-        "resolved_at",
-        "closed_at",
-    ],
     json: &["custom_field_values"],
 };
 
 const NOTES: Updated = Updated {
     table: "ticket_notes",
     key: "id = ?1",
+    skip: 1,
     first: 2,
-    columns: &[
-        "ticket_id",
-        "author_id",
-        "content",
-        "is_internal",
-        "is_email_generated",
-        "email_metadata",
-        "created_at",
-        "updated_at",
-    ],
     json: &["email_metadata"],
 };
 
 const HISTORY: Updated = Updated {
     table: "ticket_history",
     key: "id = ?1",
+    skip: 1,
     first: 2,
-    columns: &[
-        "ticket_id",
-        "user_id",
-        "action",
-        "field_name",
-        "old_value",
-        "new_value",
-        "metadata",
-        "created_at",
-    ],
     json: &["metadata"],
 };
 
 const ATTACHMENTS: Updated = Updated {
     table: "file_attachments",
     key: "id = ?1",
+    skip: 1,
     first: 2,
-    columns: &[
-        "ticket_id",
-        "note_id",
-        "file_name",
-        "original_name",
-        "file_size",
-        "mime_type",
-        "uploaded_by_id",
-        "storage_key",
-        "created_at",
-    ],
     json: &[],
 };
 
