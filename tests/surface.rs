@@ -32,7 +32,7 @@ fn a_read_only_database_fails_the_export_and_leaves_no_archive() {
     let demo = Demo::new();
     let before = table_rows(&demo.conn());
     let Some(frozen) = Immutable::new(&demo.db) else {
-        eprintln!("skipped: this filesystem has no immutable attribute (chattr +i)");
+        cannot_run_here("this filesystem has no immutable attribute (chattr +i)");
         return;
     };
     for format in ["zip", "json"] {
@@ -56,7 +56,7 @@ fn a_read_only_database_fails_the_prune_and_deletes_nothing() {
     let archive = demo.export_acme("acme.zip");
     let before = table_rows(&demo.conn());
     let Some(frozen) = Immutable::new(&demo.db) else {
-        eprintln!("skipped: this filesystem has no immutable attribute (chattr +i)");
+        cannot_run_here("this filesystem has no immutable attribute (chattr +i)");
         return;
     };
     let stderr = fails_with(
@@ -81,7 +81,7 @@ fn a_read_only_database_fails_the_import_and_changes_nothing() {
     let archive = demo.export_acme("acme.zip");
     let before = table_rows(&demo.conn());
     let Some(frozen) = Immutable::new(&demo.db) else {
-        eprintln!("skipped: this filesystem has no immutable attribute (chattr +i)");
+        cannot_run_here("this filesystem has no immutable attribute (chattr +i)");
         return;
     };
     let output = demo
@@ -675,7 +675,7 @@ impl Drop for TinyDisk {
 fn a_full_disk_fails_the_export_without_leaving_a_partial_archive() {
     let demo = Demo::new();
     let Some(disk) = TinyDisk::mount(demo.dir.path().join("disk"), 64) else {
-        eprintln!("skipped: cannot mount a tmpfs here");
+        cannot_run_here("cannot mount a tmpfs here");
         return;
     };
     disk.fill(2048);
@@ -732,7 +732,7 @@ fn a_full_disk_fails_the_import_and_changes_nothing() {
     .unwrap();
     drop(conn);
     let Some(disk) = TinyDisk::mount(demo.dir.path().join("disk"), 1024) else {
-        eprintln!("skipped: cannot mount a tmpfs here");
+        cannot_run_here("cannot mount a tmpfs here");
         return;
     };
     let db = disk.0.join("bomizzel.db");
