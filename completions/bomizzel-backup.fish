@@ -44,7 +44,7 @@ complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand init" -l
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand init" -l busy-timeout -d 'How long to wait for a lock held by another process before giving up (exit 7)' -r
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand init" -s q -l quiet -d 'Print errors only'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand init" -l json -d 'Print a machine-readable JSON report on stdout'
-complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand init" -s h -l help -d 'Print help'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand init" -s V -l version -d 'Print version'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -s o -l output -d 'The archive file, a directory to put it in, or - for stdout [default: ./bomizzel-<company>-<UTC time>.zip]' -r -F
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -l format -d 'The container; by default taken from the file extension, else zip' -r -f -a "zip\t''
@@ -62,7 +62,7 @@ complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" 
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -l force -d 'Replace the output file if it exists'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -s q -l quiet -d 'Print errors only'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -l json -d 'Print a machine-readable JSON report on stdout'
-complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -s h -l help -d 'Print help'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand export" -s V -l version -d 'Print version'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -l export-id -d 'Import the file recorded for this export id (see the history command)' -r
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -l db -d 'The Bomizzel SQLite database' -r -F
@@ -76,7 +76,7 @@ complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" 
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -s y -l yes -d 'Do not ask for confirmation before overwriting'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -s q -l quiet -d 'Print errors only'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -l json -d 'Print a machine-readable JSON report on stdout'
-complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -s h -l help -d 'Print help'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -s V -l version -d 'Print version'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -l limit -d 'How many entries to list, newest first' -r
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -l kind -d 'Only entries of this kind' -r -f -a "export\t''
@@ -88,7 +88,7 @@ complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history"
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -l busy-timeout -d 'How long to wait for a lock held by another process before giving up (exit 7)' -r
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -s q -l quiet -d 'Print errors only'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -l json -d 'Print a machine-readable JSON report on stdout'
-complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -s h -l help -d 'Print help'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -s V -l version -d 'Print version'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -l older-than -d 'Delete recorded archives older than this: a number and a unit, h (hours), d (days) or w (weeks), e.g. 24h, 7d, 12w' -r
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -l keep-last -d 'Always keep this many of the newest archives that still exist, whatever their age' -r
@@ -100,7 +100,7 @@ complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -l dry-run -d 'Say what would be deleted, and delete nothing'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -s q -l quiet -d 'Print errors only'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -l json -d 'Print a machine-readable JSON report on stdout'
-complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -s h -l help -d 'Print help'
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand prune" -s V -l version -d 'Print version'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand help; and not __fish_seen_subcommand_from init export import history prune help" -f -a "init" -d 'Create a new, empty Bomizzel database'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand help; and not __fish_seen_subcommand_from init export import history prune help" -f -a "export" -d 'Write one company\'s data to a ZIP or JSON archive'

@@ -3,7 +3,7 @@
 //! The commands take plain typed values built from these structs; `main` and the man page
 //! generator are the only other readers.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -40,19 +40,20 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The database used when neither --db nor BOMIZZEL_DB names one, in the current directory.
+pub const DEFAULT_DB: &str = "bomizzel.db";
+
 /// Options every subcommand accepts, before or after its name.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalOpts {
     /// The Bomizzel SQLite database
-    #[arg(
-        long,
-        env = "BOMIZZEL_DB",
-        value_name = "PATH",
-        default_value = "bomizzel.db",
-        global = true
-    )]
-    pub db: PathBuf,
+    ///
+    /// [default: ./bomizzel.db]
+    // No clap default: a command must tell a database it was given from the default one
+    // (`db_path` applies it), to say what to do when it is missing.
+    #[arg(long, env = "BOMIZZEL_DB", value_name = "PATH", global = true)]
+    pub db: Option<PathBuf>,
 
     /// The company, by id or name; may be left out when the database holds only one
     #[arg(
@@ -84,6 +85,13 @@ pub struct GlobalOpts {
     /// Print a machine-readable JSON report on stdout
     #[arg(long, global = true)]
     pub json: bool,
+}
+
+impl GlobalOpts {
+    /// The database: --db or BOMIZZEL_DB when given, else `DEFAULT_DB`.
+    pub fn db_path(&self) -> &Path {
+        self.db.as_deref().unwrap_or(Path::new(DEFAULT_DB))
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -40,6 +40,11 @@ const READ_ORDER: [&[Section]; 3] = [
     &[Section::Attachments],
 ];
 
+/// What to do when the database to import into is missing: it may be a restore onto a new
+/// machine.
+const RESTORE_HINT: &str = "to restore into a new database, create an empty one with \
+    `bomizzel-backup --db PATH init` and import with --create-company";
+
 /// The outcome of an import run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -127,13 +132,16 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
     } else {
         Policy::Strict
     };
-    if args.validate_only && args.export_id.is_none() && !global.db.exists() {
+    if args.validate_only && args.export_id.is_none() && !global.db_path().exists() {
         let input = input_from(args.file.clone())?;
         return validate_file(&input, reporter).map_err(|err| naming_file(err, Some(&input)));
     }
 
     let started = std::time::Instant::now();
-    let mut conn = db::open(&global.db, super::open_options(global)?)?;
+    // An archive by its export id needs the database that logged it: no restore there.
+    let restoring = !args.validate_only && args.export_id.is_none();
+    let restore_hint = restoring.then_some(RESTORE_HINT);
+    let mut conn = super::open_database(global, restore_hint)?;
     let import_id = new_import_id();
     let mut attempt = Attempt::default();
     let outcome = attempt_import(&mut conn, global, args, policy, reporter, &mut attempt)
