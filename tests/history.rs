@@ -410,6 +410,100 @@ fn an_export_in_full_names_its_file_size_checksum_and_whether_it_still_exists() 
     assert_eq!(column(&listed, "status"), ["ok", "missing"]);
 }
 
+/// An archive changed since its export (overwritten, edited, damaged) is no longer that
+/// export: `import --export-id` refuses it as invalid (exit 3), naming the file and what
+/// differs, and imports nothing; `history ID` says it changed, as prune's report does.
+#[test]
+fn a_file_changed_since_its_export_is_not_imported_by_id_and_shows_as_changed() {
+    let demo = Demo::new();
+    let (export_id, archive) = export_acme(&demo, "acme.zip");
+    let exported = fs::read(&archive).expect("the archive");
+    let (size, sha256) = (exported.len(), sha256_hex(&exported));
+    let entry = json_ok(demo.acme().args(["--json", "history", &export_id]));
+    assert_eq!(
+        (&entry["fileExists"], &entry["fileChanged"]),
+        (&Value::Bool(true), &Value::Bool(false))
+    );
+    // A ticket (without notes, history or attachments) lost since the backup: a restore by
+    // export id would bring it back.
+    const LOST: &str = "b0000000-0000-4000-8000-000000000002";
+    let lost = || {
+        count(
+            &demo.conn(),
+            "SELECT count(*) FROM tickets WHERE id = ?1",
+            [LOST],
+        )
+    };
+    demo.conn()
+        .execute("DELETE FROM tickets WHERE id = ?1", [LOST])
+        .expect("delete a ticket");
+    let restore = || {
+        let mut cmd = demo.acme();
+        cmd.args(["import", "--skip-duplicates", "--export-id", &export_id]);
+        cmd
+    };
+    let canonical = fs::canonicalize(&archive).expect("the archive");
+    let mut damaged = exported.clone();
+    damaged[size / 2] ^= 0x01;
+    for (bytes, difference) in [
+        (
+            [&exported[..], b"\n"].concat(),
+            format!(
+                "expected {size} bytes with SHA-256 {sha256}, found {} bytes",
+                size + 1
+            ),
+        ),
+        (
+            damaged.clone(),
+            format!(
+                "expected SHA-256 {sha256}, found {} (the same {size} bytes)",
+                sha256_hex(&damaged)
+            ),
+        ),
+    ] {
+        fs::write(&archive, &bytes).expect("change the archive");
+        let stderr = fails_with(&mut restore(), 3);
+        assert!(
+            stderr.contains(&format!(
+                "Invalid import data: {}: changed since export {export_id}: {difference}",
+                canonical.display()
+            )),
+            "{stderr}"
+        );
+        assert_eq!(lost(), 0, "a changed archive was imported");
+
+        let text = stdout_ok(demo.acme().args(["history", &export_id]));
+        assert_eq!(
+            value(&detail_lines(&text), "file"),
+            format!(
+                "{} (exists, but changed since its export: {difference})",
+                canonical.display()
+            )
+        );
+        let entry = json_ok(demo.acme().args(["--json", "history", &export_id]));
+        assert_eq!(
+            (&entry["fileExists"], &entry["fileChanged"]),
+            (&Value::Bool(true), &Value::Bool(true))
+        );
+    }
+    // The refusals are in the history as failed imports, with the reason.
+    let imports = history_json(&demo, &["--kind", "import"]);
+    assert_eq!(column(&imports, "status"), ["failed", "failed"]);
+    assert!(
+        column(&imports, "what")
+            .iter()
+            .all(|what| what.contains("changed since export")),
+        "{imports:?}"
+    );
+
+    // The file as exported again: restored by id.
+    fs::write(&archive, &exported).expect("put the archive back");
+    restore().assert().success();
+    assert_eq!(lost(), 1, "the restore brought the ticket back");
+    let entry = json_ok(demo.acme().args(["--json", "history", &export_id]));
+    assert_eq!(entry["fileChanged"], false);
+}
+
 #[test]
 fn an_import_in_full_gives_policy_outcomes_warnings_and_new_users() {
     let demo = Demo::new();

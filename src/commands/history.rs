@@ -1,14 +1,13 @@
 //! `history`: who exported, imported or pruned what, and when; one entry in full.
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use anyhow::Result;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::{GlobalOpts, HistoryArgs, KindArg};
-use crate::db::logs::{self, LogEntry, LogKind, Retention};
+use crate::db::logs::{self, Change, FileState, LogEntry, LogKind, RecordedArchive, Retention};
 use crate::error::Failure;
 use crate::report::{Reporter, human_bytes};
 
@@ -34,8 +33,14 @@ pub struct EntryDetail {
     pub summary: EntrySummary,
     /// Whether the archive file is still on disk (exports only).
     pub file_exists: Option<bool>,
+    /// Whether the file on disk differs from the recorded length and SHA-256 (exports whose
+    /// file exists only): an import by export id refuses it, and prune keeps it.
+    pub file_changed: Option<bool>,
     /// The log row's own detail, as recorded.
     pub detail: Value,
+    /// How the file differs, for the text.
+    #[serde(skip)]
+    change: Option<Change>,
 }
 
 pub fn run(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> Result<()> {
@@ -45,7 +50,7 @@ pub fn run(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> Resu
         let entry = logs::find(&session.conn, &company.id, id)?.ok_or_else(|| {
             Failure::NotFound(format!("no history entry {id} for {}", company.name))
         })?;
-        let detail = describe(&entry);
+        let detail = describe(&entry)?;
         if reporter.wants_json() {
             reporter.result(&detail)?;
         } else {
@@ -86,7 +91,7 @@ fn summarize(entry: &LogEntry) -> EntrySummary {
         // Its prune is deleting the file, or was interrupted doing so.
         LogKind::Export if matches!(retention, Retention::Deleting { .. }) => "deleting".to_owned(),
         // Gone from disk without prune: deleted by hand, moved, or on a drive not mounted.
-        LogKind::Export if text(d, "file").is_some_and(|f| f != "-" && !Path::new(f).is_file()) => {
+        LogKind::Export if RecordedArchive::of(d).is_some_and(|r| !r.path().is_file()) => {
             "missing".to_owned()
         }
         // A prune that could not delete some of its files says so.
@@ -115,17 +120,26 @@ fn summarize(entry: &LogEntry) -> EntrySummary {
     }
 }
 
-fn describe(entry: &LogEntry) -> EntryDetail {
-    let summary = summarize(entry);
-    let file_exists = match (&summary.file, entry.kind) {
-        (Some(file), LogKind::Export) if file != "-" => Some(Path::new(file).is_file()),
+/// An entry in full: for an export, whether its file is still the one it wrote (which
+/// reads the whole file once).
+fn describe(entry: &LogEntry) -> Result<EntryDetail> {
+    let state = match RecordedArchive::of(&entry.detail) {
+        Some(recorded) if entry.kind == LogKind::Export => Some(recorded.state()?),
         _ => None,
     };
-    EntryDetail {
-        summary,
+    let (file_exists, file_changed, change) = match state {
+        None => (None, None, None),
+        Some(FileState::Missing) => (Some(false), None, None),
+        Some(FileState::Unchanged) => (Some(true), Some(false), None),
+        Some(FileState::Changed(change)) => (Some(true), Some(true), Some(change)),
+    };
+    Ok(EntryDetail {
+        summary: summarize(entry),
         file_exists,
+        file_changed,
         detail: entry.detail.clone(),
-    }
+        change,
+    })
 }
 
 /// `5 users, 4 custom fields, 6 tickets, 3 attachments` from the web app's summary keys.
@@ -308,7 +322,10 @@ fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
                 " (being deleted by {prune_id} since {})",
                 display_time(&since)
             ),
-            (Some(true), _) => " (exists)".into(),
+            (Some(true), _) => match &entry.change {
+                Some(change) => format!(" (exists, but changed since its export: {change})"),
+                None => " (exists)".into(),
+            },
             (Some(false), _) => " (missing)".into(),
             (None, _) => String::new(),
         };

@@ -22,7 +22,7 @@ use crate::archive::records::{
 use crate::archive::validate::{Record, Validator, Warnings};
 use crate::cli::{GlobalOpts, ImportArgs};
 use crate::db::import_rows::{self, ImportDb};
-use crate::db::logs::{self, LogKind};
+use crate::db::logs::{self, FileState, LogKind, RecordedArchive, Retention};
 use crate::db::schema::ToolTable;
 use crate::db::{self, tenant};
 use crate::error::Failure;
@@ -655,7 +655,8 @@ fn conflict_failure(plan: &Plan) -> anyhow::Error {
     .into()
 }
 
-/// The archive file recorded for an export of this company.
+/// The archive file recorded for an export of this company, while it is still the file
+/// that export wrote: one changed since (overwritten, edited, damaged) is an invalid archive.
 fn exported_file(conn: &Connection, company: &tenant::Company, export_id: &str) -> Result<PathBuf> {
     let Some(entry) = logs::find_of(conn, &company.id, export_id, &[LogKind::Export])? else {
         return Err(Failure::NotFound(format!(
@@ -664,18 +665,23 @@ fn exported_file(conn: &Connection, company: &tenant::Company, export_id: &str) 
         ))
         .into());
     };
-    let detail = entry.detail;
-    let file = detail
-        .get("file")
-        .and_then(|f| f.as_str())
-        .filter(|f| *f != "-");
-    let pruned = matches!(logs::Retention::of(&detail), logs::Retention::Pruned { .. });
-    match file.map(PathBuf::from) {
-        Some(path) if !pruned && path.is_file() => Ok(path),
-        _ => Err(Failure::NotFound(format!(
+    let expired = || {
+        Failure::NotFound(format!(
             "Export file not found or has expired (export {export_id})"
         ))
+    };
+    let pruned = matches!(Retention::of(&entry.detail), Retention::Pruned { .. });
+    let Some(recorded) = RecordedArchive::of(&entry.detail).filter(|_| !pruned) else {
+        return Err(expired().into());
+    };
+    match recorded.state()? {
+        FileState::Unchanged => Ok(recorded.path().to_owned()),
+        FileState::Changed(change) => Err(Failure::InvalidArchive(format!(
+            "{}: changed since export {export_id}: {change}",
+            recorded.file
+        ))
         .into()),
+        FileState::Missing => Err(expired().into()),
     }
 }
 
