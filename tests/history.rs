@@ -849,6 +849,121 @@ fn odd_rows_do_not_break_the_listing() {
     stdout_ok(demo.acme().args(["history", "export_not_json"]));
 }
 
+/// WHO never shows a bare `-`: a run without an actor (here a validation refused for want
+/// of one) says so, and a user deleted since shows by id.
+#[test]
+fn who_says_why_there_is_no_email() {
+    let demo = Demo::new();
+    let (ada_export, archive) = export_acme(&demo, "acme.zip");
+    demo.cmd()
+        .args(["--company", "Acme Corp", "import", "--validate-only"])
+        .arg(&archive)
+        .assert()
+        .code(2);
+    let no_actor = import_id_with_status(&demo, "failed");
+    let carol_export = json_ok(
+        demo.cmd()
+            .args([
+                "--company",
+                "Acme Corp",
+                "--actor",
+                CAROL,
+                "--json",
+                "export",
+                "-o",
+            ])
+            .arg(demo.out_path("carol.zip")),
+    )["exportId"]
+        .as_str()
+        .expect("exportId")
+        .to_owned();
+    let carol_id: String = demo
+        .conn()
+        .query_row("SELECT id FROM users WHERE email = ?1", [CAROL], |row| {
+            row.get(0)
+        })
+        .expect("carol");
+    demo.conn()
+        .execute("DELETE FROM users WHERE id = ?1", [&carol_id])
+        .expect("delete carol");
+
+    let entries = history_json(&demo, &[]);
+    assert_eq!(
+        column(&entries, "id"),
+        [&carol_export, &no_actor, &ada_export]
+    );
+    assert_eq!(entries[0]["actor"], carol_id.as_str());
+    assert_eq!(entries[1]["actor"], Value::Null);
+    assert_eq!(entries[2]["actor"], ids::ACME_ADMIN);
+    let table = stdout_ok(demo.acme().arg("history"));
+    let who: Vec<String> = table
+        .lines()
+        .skip(1)
+        .map(|line| cells(line)[2].to_owned())
+        .collect();
+    assert_eq!(who, [carol_id.as_str(), "(no actor)", ids::ACME_ADMIN]);
+
+    let text = stdout_ok(demo.acme().args(["history", &no_actor]));
+    assert!(
+        value(&detail_lines(&text), "who").starts_with("(no actor: none was given"),
+        "{text}"
+    );
+    let text = stdout_ok(demo.acme().args(["history", &carol_export]));
+    assert_eq!(
+        value(&detail_lines(&text), "who"),
+        format!("{carol_id} (a user deleted since)")
+    );
+}
+
+/// The web app clears a log row's user when it deletes the user (ON DELETE SET NULL): its
+/// rows then have no actor, and say so.
+#[test]
+fn rows_the_web_app_left_without_a_user_say_no_actor() {
+    let demo = Demo::web_app();
+    demo.conn()
+        .execute("DELETE FROM users WHERE email = ?1", [ids::ACME_ADMIN])
+        .expect("delete ada, who made the web app's rows");
+    let carol = || {
+        let mut cmd = demo.cmd();
+        cmd.args(["--company", "Acme Corp", "--actor", CAROL]);
+        cmd
+    };
+    let table = stdout_ok(carol().arg("history"));
+    let rows: Vec<Vec<&str>> = table.lines().skip(1).map(cells).collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    assert!(rows.iter().all(|row| row[2] == "(no actor)"), "{table}");
+}
+
+/// A declined `--overwrite` is logged `cancelled`; its WHAT says so, instead of counting the
+/// cancellation as a conflict.
+#[test]
+fn a_declined_overwrite_reads_as_cancelled() {
+    let demo = Demo::new();
+    let (_, archive) = export_acme(&demo, "acme.zip");
+    let archive = archive.to_str().expect("a UTF-8 path");
+    let acme = ["--company", "Acme Corp", "--actor", ids::ACME_ADMIN];
+    let mut args = terminal::with_db(&demo.db, &acme);
+    args.extend(["import", "--overwrite", archive]);
+    let session = terminal::run(&args, "n\n");
+    assert_eq!(session.code, Some(2), "{}", session.screen);
+
+    let imports = history_json(&demo, &["--kind", "import"]);
+    assert_eq!(column(&imports, "status"), ["cancelled"]);
+    assert_eq!(
+        column(&imports, "what"),
+        ["cancelled at the confirmation; nothing changed"]
+    );
+    let table = stdout_ok(demo.acme().args(["history", "--kind", "import"]));
+    let row = table.lines().nth(1).map(cells).expect("a row");
+    assert_eq!(
+        row[4..6],
+        [
+            "cancelled",
+            "cancelled at the confirmation; nothing changed"
+        ]
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Output
 

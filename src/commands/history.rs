@@ -19,10 +19,61 @@ pub struct EntrySummary {
     pub kind: LogKind,
     /// As recorded: RFC 3339 in UTC (the table shows it for people).
     pub at: String,
-    pub actor: Option<String>,
+    pub actor: Who,
     pub status: String,
     pub what: String,
     pub file: Option<String>,
+}
+
+/// Who ran an entry, as far as the database still knows: in JSON the email, else the user
+/// id, else null.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Who {
+    /// A user who still exists: their email.
+    User(String),
+    /// A user deleted since: the id the row keeps.
+    Deleted(String),
+    /// None recorded: the run had no actor (none given, or none the database knew), or the
+    /// web app cleared it when it deleted the user.
+    Nobody,
+}
+
+impl Who {
+    fn of(entry: &LogEntry) -> Self {
+        match (&entry.actor_email, &entry.actor_id) {
+            (Some(email), _) => Who::User(email.clone()),
+            (None, Some(id)) => Who::Deleted(id.clone()),
+            (None, None) => Who::Nobody,
+        }
+    }
+
+    /// For the table's WHO column.
+    fn short(&self) -> String {
+        match self {
+            Who::User(name) | Who::Deleted(name) => name.clone(),
+            Who::Nobody => "(no actor)".to_owned(),
+        }
+    }
+
+    /// For `history ID`, with the reason when there is no email to show.
+    fn long(&self) -> String {
+        match self {
+            Who::User(email) => email.clone(),
+            Who::Deleted(id) => format!("{id} (a user deleted since)"),
+            Who::Nobody => {
+                "(no actor: none was given or known, or the user was deleted since)".to_owned()
+            }
+        }
+    }
+}
+
+impl Serialize for Who {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Who::User(name) | Who::Deleted(name) => serializer.serialize_some(name),
+            Who::Nobody => serializer.serialize_none(),
+        }
+    }
 }
 
 /// An entry in full, for `history ID`.
@@ -113,7 +164,7 @@ fn summarize(entry: &LogEntry) -> EntrySummary {
         id: entry.id.clone(),
         kind: entry.kind,
         at: entry.created_at.clone(),
-        actor: entry.actor_email.clone().or_else(|| entry.actor_id.clone()),
+        actor: Who::of(entry),
         status,
         what,
         file: text(d, "file").map(str::to_owned),
@@ -195,12 +246,13 @@ fn prune_what(d: &Value) -> String {
 }
 
 /// Per-outcome totals from the tool's detail, else the web app's summary keys. A failed
-/// import changed nothing: its error says more than its counts.
+/// or cancelled import changed nothing: its error, or that it was cancelled, says more than
+/// its counts (a cancellation's error would count as a conflict).
 fn import_what(d: &Value) -> String {
-    if text(d, "status") == Some("failed")
-        && let Some(error) = text(d, "error")
-    {
-        return shorten(error, 72);
+    match (text(d, "status"), text(d, "error")) {
+        (Some("cancelled"), _) => return "cancelled at the confirmation; nothing changed".into(),
+        (Some("failed"), Some(error)) => return shorten(error, 72),
+        _ => {}
     }
     if let Some(outcomes) = d.get("outcomes").and_then(Value::as_object) {
         let total = |key: &str| -> u64 { outcomes.values().map(|t| number(t, key)).sum() };
@@ -278,7 +330,7 @@ fn print_table(out: &mut dyn Write, entries: &[EntrySummary]) -> io::Result<()> 
             [
                 e.id.clone(),
                 display_time(&e.at),
-                e.actor.clone().unwrap_or_else(|| "-".into()),
+                e.actor.short(),
                 e.kind.name().to_owned(),
                 e.status.clone(),
                 e.what.clone(),
@@ -311,7 +363,7 @@ fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
         ("id", s.id.clone()),
         ("kind", s.kind.name().to_owned()),
         ("when", display_time(&s.at)),
-        ("who", s.actor.clone().unwrap_or_else(|| "-".into())),
+        ("who", s.actor.long()),
         ("status", s.status.clone()),
         ("what", s.what.clone()),
     ];
