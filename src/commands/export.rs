@@ -162,7 +162,8 @@ pub struct ExportReport {
 }
 
 pub fn run(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {
-    run_export(global, args, reporter).map_err(|err| super::explain_busy(err, global, "exported"))
+    run_export(global, args, reporter)
+        .map_err(|err| super::explain_busy(err, global, Some("exported")))
 }
 
 fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {

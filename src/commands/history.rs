@@ -95,6 +95,10 @@ pub struct EntryDetail {
 }
 
 pub fn run(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> Result<()> {
+    run_history(global, args, reporter).map_err(|err| super::explain_busy(err, global, None))
+}
+
+fn run_history(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> Result<()> {
     let session = super::open_session(global)?;
     let company = &session.company;
     if let Some(id) = &args.id {

@@ -121,7 +121,8 @@ pub struct FileReport {
 }
 
 pub fn run(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Result<()> {
-    run_import(global, args, reporter).map_err(|err| super::explain_busy(err, global, "imported"))
+    run_import(global, args, reporter)
+        .map_err(|err| super::explain_busy(err, global, Some("imported")))
 }
 
 fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Result<()> {

@@ -98,14 +98,20 @@ impl Session {
 pub struct Unlogged(pub String);
 
 /// SQLite only says "database is locked": this says what that means, and what to do.
-/// `undone` names the work that did not happen ("exported", "imported").
-pub fn explain_busy(err: anyhow::Error, global: &GlobalOpts, undone: &str) -> anyhow::Error {
+/// `undone` names the work that did not happen ("exported", "imported"); a command that
+/// only reads has none.
+pub fn explain_busy(
+    err: anyhow::Error,
+    global: &GlobalOpts,
+    undone: Option<&str>,
+) -> anyhow::Error {
     if crate::error::classify(&err).0 != 7 {
         return err;
     }
-    let outcome = match err.downcast_ref::<Unlogged>() {
-        Some(_) => String::new(),
-        None => format!("; nothing was {undone}, try again later"),
+    let outcome = match (err.downcast_ref::<Unlogged>(), undone) {
+        (Some(_), _) => String::new(),
+        (None, Some(undone)) => format!("; nothing was {undone}, try again later"),
+        (None, None) => "; try again later".to_owned(),
     };
     err.context(format!(
         "another process held a lock on {} for longer than --busy-timeout ({}s){outcome}",

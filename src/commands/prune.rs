@@ -57,7 +57,8 @@ pub struct PruneReport {
 }
 
 pub fn run(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Result<()> {
-    run_prune(global, args, reporter).map_err(|err| super::explain_busy(err, global, "deleted"))
+    run_prune(global, args, reporter)
+        .map_err(|err| super::explain_busy(err, global, Some("deleted")))
 }
 
 fn run_prune(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Result<()> {
