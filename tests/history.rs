@@ -41,18 +41,6 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs a command that must succeed and returns its stdout as text.
-fn stdout_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("run the binary");
-    assert!(
-        out.status.success(),
-        "expected success, got {:?}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
-
 /// Acme's admin exports to `out/<name>`; returns the export id and the file.
 fn export_acme(demo: &Demo, name: &str) -> (String, PathBuf) {
     let path = demo.out_path(name);
@@ -101,31 +89,6 @@ fn cells(line: &str) -> Vec<&str> {
         .map(str::trim)
         .filter(|c| !c.is_empty())
         .collect()
-}
-
-/// `label  value` lines of `history ID`, in order.
-fn detail_lines(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .map(|line| {
-            let (label, value) = line.split_once("  ").unwrap_or((line, ""));
-            (label.trim().to_owned(), value.trim().to_owned())
-        })
-        .collect()
-}
-
-fn values<'a>(lines: &'a [(String, String)], label: &str) -> Vec<&'a str> {
-    lines
-        .iter()
-        .filter(|(l, _)| l == label)
-        .map(|(_, v)| v.as_str())
-        .collect()
-}
-
-fn value<'a>(lines: &'a [(String, String)], label: &str) -> &'a str {
-    match values(lines, label).as_slice() {
-        [one] => one,
-        other => panic!("expected one {label} line, got {other:?} in {lines:?}"),
-    }
 }
 
 /// The id of the single import log row of Acme whose status is `status`.
@@ -352,11 +315,18 @@ fn an_export_in_full_names_its_file_size_checksum_and_whether_it_still_exists() 
         value(&lines, "what"),
         "5 users, 4 custom fields, 6 tickets, 3 attachments"
     );
-    assert_eq!(value(&lines, "children"), "5 notes, 4 history entries");
+    assert_eq!(
+        value(&lines, "in the tickets"),
+        "5 notes, 4 history entries"
+    );
     assert_eq!(
         value(&lines, "sections"),
-        "users, customFields, tickets, attachments"
+        "users, custom fields, tickets, attachments"
     );
+    // Words, not the log's keys (`--json` has those).
+    for key in ["customFields", "children", "sha256"] {
+        assert!(!text.contains(key), "{key} in {text}");
+    }
     let canonical = fs::canonicalize(&archive).expect("the archive");
     assert_eq!(
         value(&lines, "file"),
@@ -366,8 +336,8 @@ fn an_export_in_full_names_its_file_size_checksum_and_whether_it_still_exists() 
         value(&lines, "size").ends_with(&format!("({} bytes)", bytes.len())),
         "{text}"
     );
-    assert_eq!(value(&lines, "sha256"), sha256_hex(&bytes));
-    assert_eq!(value(&lines, "format"), "zip");
+    assert_eq!(value(&lines, "SHA-256"), sha256_hex(&bytes));
+    assert_eq!(value(&lines, "format"), "a ZIP archive");
 
     let entry = json_ok(demo.acme().args(["--json", "history", &export_id]));
     assert_eq!(entry["id"], export_id.as_str());
@@ -387,13 +357,13 @@ fn an_export_in_full_names_its_file_size_checksum_and_whether_it_still_exists() 
     let lines = detail_lines(&text);
     assert_eq!(
         value(&lines, "sections"),
-        "customFields, tickets, attachments"
+        "custom fields, tickets, attachments"
     );
     assert!(
-        value(&lines, "tickets").starts_with("created from 2026-01-01"),
+        value(&lines, "tickets").starts_with("only those created from 2026-01-01"),
         "{text}"
     );
-    assert_eq!(value(&lines, "format"), "json");
+    assert_eq!(value(&lines, "format"), "one JSON document");
 
     // Gone from disk: the entry says so, and the listing too.
     fs::remove_file(&archive).expect("remove the archive");
@@ -518,30 +488,43 @@ fn an_import_in_full_gives_policy_outcomes_warnings_and_new_users() {
     let lines = detail_lines(&text);
     assert_eq!(value(&lines, "kind"), "import");
     assert_eq!(value(&lines, "status"), "ok");
-    assert_eq!(value(&lines, "policy"), "skip-duplicates");
+    assert_eq!(
+        value(&lines, "existing records"),
+        "left as they were (--skip-duplicates)"
+    );
     assert!(
         value(&lines, "file").ends_with("webapp-full.json"),
         "{text}"
     );
     assert!(
-        value(&lines, "source").contains(" of Webapp Full Co ("),
+        value(&lines, "from").contains(" of Webapp Full Co, made "),
         "{text}"
     );
     // Per section, in the order the import works through them.
+    let sections: Vec<&str> = lines[9..15].iter().map(|(l, _)| l.as_str()).collect();
     assert_eq!(
-        values(&lines, "outcome"),
+        sections,
         [
-            "users: 4 created, 0 updated, 0 skipped, 0 linked",
-            "custom fields: 3 created, 0 updated, 0 skipped, 0 linked",
-            "tickets: 4 created, 0 updated, 0 skipped, 0 linked",
-            "notes: 4 created, 0 updated, 0 skipped, 0 linked",
-            "history: 0 created, 0 updated, 0 skipped, 0 linked",
-            "attachments: 2 created, 0 updated, 0 skipped, 0 linked",
-        ]
+            "users",
+            "custom fields",
+            "tickets",
+            "notes",
+            "history entries",
+            "attachments"
+        ],
+        "{text}"
     );
     assert_eq!(
-        value(&lines, "passwords"),
-        "4 new users without a password (must set one)"
+        value(&lines, "custom fields"),
+        "3 created, 0 updated, 0 skipped, 0 linked"
+    );
+    assert_eq!(
+        value(&lines, "history entries"),
+        "0 created, 0 updated, 0 skipped, 0 linked"
+    );
+    assert_eq!(
+        value(&lines, "new users"),
+        "4 without a password: each must set one before logging in"
     );
     assert_eq!(
         values(&lines, "warning"),
@@ -582,7 +565,12 @@ fn a_failed_import_in_full_gives_its_error_and_a_validation_its_conflicts() {
     let text = stdout_ok(demo.acme().args(["history", &failed]));
     let lines = detail_lines(&text);
     assert_eq!(value(&lines, "status"), "failed");
-    assert_eq!(value(&lines, "policy"), "strict");
+    assert_eq!(
+        value(&lines, "existing records"),
+        "each a conflict (no --skip-duplicates or --overwrite)"
+    );
+    // It changed nothing: no counts of nothing done.
+    assert!(values(&lines, "users").is_empty(), "{text}");
     let error = value(&lines, "error");
     assert!(
         error.starts_with("Failed to import user: Email already exists (ada@acme.example)"),
@@ -788,7 +776,7 @@ fn entries_the_web_app_wrote_list_and_show() {
     let lines = detail_lines(&text);
     assert_eq!(value(&lines, "when"), "2025-11-20 10:00:00 UTC");
     assert!(values(&lines, "file").is_empty(), "{text}");
-    assert!(values(&lines, "sha256").is_empty(), "{text}");
+    assert!(values(&lines, "SHA-256").is_empty(), "{text}");
     let entry = json_ok(demo.acme().args(["--json", "history", WEB_EXPORT_ID]));
     assert_eq!(entry["fileExists"], Value::Null);
     assert_eq!(entry["detail"]["customFields"], 4);

@@ -197,15 +197,19 @@ fn describe(entry: &LogEntry) -> Result<EntryDetail> {
     })
 }
 
+/// An archive's sections: the key an export's detail (and an archive) names each by, and
+/// its name in words, for one and for many.
+const SECTIONS: [(&str, &str, &str); 4] = [
+    ("users", "user", "users"),
+    ("customFields", "custom field", "custom fields"),
+    ("tickets", "ticket", "tickets"),
+    ("attachments", "attachment", "attachments"),
+];
+
 /// `5 users, 4 custom fields, 6 tickets, 3 attachments` from the web app's summary keys.
 fn export_what(d: &Value) -> String {
     let mut parts = Vec::new();
-    for (key, one, many) in [
-        ("users", "user", "users"),
-        ("customFields", "custom field", "custom fields"),
-        ("tickets", "ticket", "tickets"),
-        ("attachments", "attachment", "attachments"),
-    ] {
+    for (key, one, many) in SECTIONS {
         if d.get(key).is_some() {
             parts.push(plural(number(d, key), one, many));
         }
@@ -360,6 +364,8 @@ fn print_table(out: &mut dyn Write, entries: &[EntrySummary]) -> io::Result<()> 
     Ok(())
 }
 
+/// `history ID` as text: a label and a value a line, in words rather than the log's keys
+/// (`--json` gives those).
 fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
     let s = &entry.summary;
     let d = &entry.detail;
@@ -372,81 +378,127 @@ fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
         ("what", s.what.clone()),
     ];
     if let Some(file) = &s.file {
-        let state = match (entry.file_exists, Retention::of(d)) {
-            (_, Retention::Pruned { at, .. }) => format!(" (pruned {})", display_time(&at)),
-            (_, Retention::Deleting { prune_id, since }) => format!(
-                " (being deleted by {prune_id} since {})",
-                display_time(&since)
-            ),
-            (Some(true), _) => match &entry.change {
-                Some(change) => format!(" (exists, but changed since its export: {change})"),
-                None => " (exists)".into(),
-            },
-            (Some(false), _) => " (missing)".into(),
-            (None, _) => String::new(),
-        };
-        lines.push(("file", format!("{file}{state}")));
+        lines.push(("file", format!("{file}{}", file_state(entry))));
     }
+    match s.kind {
+        LogKind::Export => export_lines(d, &mut lines),
+        LogKind::Import => import_lines(d, &mut lines),
+        LogKind::Prune => prune_lines(d, &mut lines),
+    }
+    let width = lines
+        .iter()
+        .map(|(label, _)| label.len())
+        .max()
+        .unwrap_or(0);
+    for (label, value) in lines {
+        writeln!(out, "{label:<width$}  {value}")?;
+    }
+    Ok(())
+}
+
+/// ` (exists)`, ` (missing)`, ` (pruned …)` and so on, after an export's file.
+fn file_state(entry: &EntryDetail) -> String {
+    match (entry.file_exists, Retention::of(&entry.detail)) {
+        (_, Retention::Pruned { at, .. }) => format!(" (pruned {})", display_time(&at)),
+        (_, Retention::Deleting { prune_id, since }) => format!(
+            " (being deleted by {prune_id} since {})",
+            display_time(&since)
+        ),
+        (Some(true), _) => match &entry.change {
+            Some(change) => format!(" (exists, but changed since its export: {change})"),
+            None => " (exists)".into(),
+        },
+        (Some(false), _) => " (missing)".into(),
+        (None, _) => String::new(),
+    }
+}
+
+/// Size, checksum, format, sections, date range and the tickets' notes and history.
+fn export_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
     if d.get("bytes").is_some() {
         let bytes = number(d, "bytes");
         lines.push(("size", format!("{} ({bytes} bytes)", human_bytes(bytes))));
     }
-    for (key, label) in [
-        ("sha256", "sha256"),
-        ("format", "format"),
-        ("policy", "policy"),
-    ] {
-        if let Some(value) = text(d, key) {
-            lines.push((label, value.to_owned()));
-        }
+    if let Some(sha256) = text(d, "sha256") {
+        lines.push(("SHA-256", sha256.to_owned()));
+    }
+    if let Some(format) = text(d, "format") {
+        let format = match format {
+            "zip" => "a ZIP archive".to_owned(),
+            "json" => "one JSON document".to_owned(),
+            other => other.to_owned(),
+        };
+        lines.push(("format", format));
     }
     if let Some(sections) = d.get("sections").and_then(Value::as_array) {
-        let names: Vec<&str> = sections.iter().filter_map(Value::as_str).collect();
+        let names: Vec<&str> = sections
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|key| match SECTIONS.iter().find(|(k, ..)| *k == key) {
+                Some((_, _, words)) => words,
+                None => key,
+            })
+            .collect();
         lines.push(("sections", names.join(", ")));
     }
-    if let Some(options) = d.get("options") {
-        let from = text(options, "dateFrom").unwrap_or("the beginning");
-        let to = text(options, "dateTo").unwrap_or("the end");
-        if is_set(options, "dateFrom") || is_set(options, "dateTo") {
-            lines.push(("tickets", format!("created from {from} to {to}")));
-        }
-    }
-    if s.kind == LogKind::Export && d.get("notes").is_some() {
+    if let Some(options) = d.get("options")
+        && (is_set(options, "dateFrom") || is_set(options, "dateTo"))
+    {
         lines.push((
-            "children",
+            "tickets",
             format!(
-                "{} notes, {} history entries",
-                number(d, "notes"),
-                number(d, "history")
+                "only those created from {} to {}",
+                text(options, "dateFrom").unwrap_or("the beginning"),
+                text(options, "dateTo").unwrap_or("the end")
             ),
         ));
     }
-    if let Some(source) = d.get("source") {
+    if d.get("notes").is_some() {
         lines.push((
-            "source",
+            "in the tickets",
             format!(
-                "{} of {} ({})",
-                text(source, "exportId").unwrap_or("-"),
-                text(source, "companyName").unwrap_or("-"),
-                text(source, "exportedAt").unwrap_or("-")
+                "{}, {}",
+                plural(number(d, "notes"), "note", "notes"),
+                plural(number(d, "history"), "history entry", "history entries")
             ),
         ));
     }
-    if let Some(outcomes) = d.get("outcomes").and_then(Value::as_object) {
+}
+
+/// Where the archive came from, what the policy did to existing records, each section's
+/// outcome, new users, warnings, conflicts and the error.
+fn import_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
+    if let Some(policy) = text(d, "policy") {
+        let policy = match policy {
+            "strict" => "each a conflict (no --skip-duplicates or --overwrite)".to_owned(),
+            "skip-duplicates" => "left as they were (--skip-duplicates)".to_owned(),
+            "overwrite" => "replaced with the archive's values (--overwrite)".to_owned(),
+            other => other.to_owned(),
+        };
+        lines.push(("existing records", policy));
+    }
+    if let Some(source) = d.get("source").and_then(archive_origin) {
+        lines.push(("from", source));
+    }
+    // A failed or cancelled import changed nothing: its counts would only be noise.
+    let changed_nothing = matches!(text(d, "status"), Some("failed" | "cancelled"));
+    if let Some(outcomes) = d.get("outcomes").and_then(Value::as_object)
+        && !changed_nothing
+    {
         // In the order the import works through the sections, not alphabetically.
         for (key, section) in [
             ("users", "users"),
             ("customFields", "custom fields"),
             ("tickets", "tickets"),
             ("notes", "notes"),
-            ("history", "history"),
+            ("history", "history entries"),
             ("attachments", "attachments"),
         ] {
             if let Some(t) = outcomes.get(key) {
                 lines.push((
-                    "outcome",
+                    section,
                     format!(
-                        "{section}: {} created, {} updated, {} skipped, {} linked",
+                        "{} created, {} updated, {} skipped, {} linked",
                         number(t, "created"),
                         number(t, "updated"),
                         number(t, "skipped"),
@@ -463,28 +515,45 @@ fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
         && new_users > 0
     {
         lines.push((
-            "passwords",
-            format!(
-                "{} without a password (must set one)",
-                plural(new_users, "new user", "new users")
-            ),
+            "new users",
+            format!("{new_users} without a password: each must set one before logging in"),
         ));
     }
     if let Some(warnings) = d.get("warnings").and_then(Value::as_object) {
         for (warning, times) in warnings {
-            let times = times.as_u64().unwrap_or(1);
-            let times = if times > 1 {
-                format!(" ({times} records)")
-            } else {
-                String::new()
+            let times = match times.as_u64().unwrap_or(1) {
+                1 => String::new(),
+                times => format!(" ({times} records)"),
             };
             lines.push(("warning", format!("{warning}{times}")));
         }
     }
+    // The web app's own rows list their errors; the tool's, the conflicts it found.
+    let tool_row = d.get("status").is_some();
+    error_lines(d, if tool_row { "conflict" } else { "error" }, lines);
+}
+
+/// `export_… of Acme Corp, made 2026-11-23 02:30:00 UTC`, from what an import recorded of
+/// its archive; None when it could not read that much.
+fn archive_origin(source: &Value) -> Option<String> {
+    let export_id = text(source, "exportId")?;
+    let mut origin = export_id.to_owned();
+    if let Some(company) = text(source, "companyName") {
+        origin.push_str(&format!(" of {company}"));
+    }
+    if let Some(at) = text(source, "exportedAt") {
+        origin.push_str(&format!(", made {}", display_time(at)));
+    }
+    Some(origin)
+}
+
+/// What a run listed under `errors` (as `listed`: a tool's import lists its conflicts
+/// there), and the error that ended it.
+fn error_lines(d: &Value, listed: &'static str, lines: &mut Vec<(&str, String)>) {
     // The tool's import rows keep the failure apart (`error`); `errors` is the web app's
     // list, which for the tool holds the conflicts and then that failure.
     let failure = text(d, "error");
-    for listed in d
+    for each in d
         .get("errors")
         .and_then(Value::as_array)
         .into_iter()
@@ -492,48 +561,47 @@ fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
         .filter_map(Value::as_str)
         .filter(|e| Some(*e) != failure)
     {
-        let label = if s.kind == LogKind::Import && d.get("status").is_some() {
-            "conflict"
-        } else {
-            "error"
-        };
-        lines.push((label, listed.to_owned()));
+        lines.push((listed, each.to_owned()));
     }
     if let Some(failure) = failure {
         lines.push(("error", failure.to_owned()));
     }
+}
+
+/// The policy, then each archive by what became of it.
+fn prune_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
     if let Some(older_than) = text(d, "olderThan") {
         lines.push((
             "retention",
             format!(
-                "older than {older_than}, keeping the newest {}",
+                "delete archives older than {older_than}, always keeping the newest {}",
                 number(d, "keepLast")
             ),
         ));
     }
-    if let Some(resumed_by) = text(d, "resumedBy") {
-        lines.push(("resumed by", resumed_by.to_owned()));
+    if let Some(dir) = text(d, "dir") {
+        lines.push(("folder", format!("only archives in {dir}")));
     }
-    for (key, label) in [
-        ("deleted", "deleted"),
-        ("deleting", "deleting"),
-        ("resumed", "finished"),
-        ("missing", "gone"),
-        ("changed", "changed"),
+    if let Some(resumed_by) = text(d, "resumedBy") {
+        lines.push(("finished by", resumed_by.to_owned()));
+    }
+    for (key, label, why) in [
+        ("deleted", "deleted", ""),
+        ("deleting", "deleting", ""),
+        ("resumed", "finished", ", for an interrupted prune"),
+        ("missing", "already gone", ""),
+        ("changed", "kept", ", changed since its export"),
     ] {
         for archive in d.get(key).and_then(Value::as_array).into_iter().flatten() {
             lines.push((
                 label,
                 format!(
-                    "{} {}",
+                    "{} {}{why}",
                     text(archive, "exportId").unwrap_or("-"),
                     text(archive, "file").unwrap_or("-")
                 ),
             ));
         }
     }
-    for (label, value) in lines {
-        writeln!(out, "{label:<10}  {value}")?;
-    }
-    Ok(())
+    error_lines(d, "error", lines);
 }

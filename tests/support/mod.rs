@@ -525,6 +525,18 @@ pub fn json_ok(cmd: &mut Command) -> Value {
     json(&output.stdout)
 }
 
+/// Runs a command that must succeed and returns its stdout as text.
+pub fn stdout_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run the binary");
+    assert!(
+        out.status.success(),
+        "expected success, got {:?}\nstderr: {}",
+        out.status.code(),
+        stderr_of(&out)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
 /// Runs the command, expecting exit status `code`, and returns its stderr.
 pub fn fails_with(cmd: &mut Command, code: i32) -> String {
     let output = cmd.output().expect("run the binary");
@@ -536,6 +548,33 @@ pub fn fails_with(cmd: &mut Command, code: i32) -> String {
         String::from_utf8_lossy(&output.stdout)
     );
     stderr_of(&output)
+}
+
+/// The `label  value` lines of `history ID`, in order.
+pub fn detail_lines(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(|line| {
+            let (label, value) = line.split_once("  ").unwrap_or((line, ""));
+            (label.trim().to_owned(), value.trim().to_owned())
+        })
+        .collect()
+}
+
+/// The values of every `label` line of `detail_lines`.
+pub fn values<'a>(lines: &'a [(String, String)], label: &str) -> Vec<&'a str> {
+    lines
+        .iter()
+        .filter(|(l, _)| l == label)
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+/// The value of the one `label` line of `detail_lines`.
+pub fn value<'a>(lines: &'a [(String, String)], label: &str) -> &'a str {
+    match values(lines, label).as_slice() {
+        [one] => one,
+        other => panic!("expected one {label} line, got {other:?} in {lines:?}"),
+    }
 }
 
 /// How many cases a property runs: `PROPTEST_CASES` when set (for long runs), else
