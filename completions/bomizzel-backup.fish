@@ -78,7 +78,7 @@ complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" 
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -l json -d 'Print a machine-readable JSON report on stdout'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand import" -s V -l version -d 'Print version'
-complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -l limit -d 'How many entries to list, newest first' -r
+complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -l limit -d 'How many entries to list, newest first; 0 lists them all' -r
 complete -c bomizzel-backup -n "__fish_bomizzel_backup_using_subcommand history" -l kind -d 'Only entries of this kind' -r -f -a "export\t''
 import\t''
 prune\t''"

@@ -115,9 +115,14 @@ Examples:
   bomizzel-backup --db new.db --actor ada@acme.example import --create-company backup.zip")]
     Import(ImportArgs),
     /// List the company's recent exports, imports and prunes, or show one in full
+    ///
+    /// On a terminal the listing fits its width: long file paths are shortened in the
+    /// middle (…), then long summaries at the end; `history ID` and --json give them whole.
+    /// Piped or redirected (to grep, to a file), every row is printed in full.
     #[command(after_help = "\
 Examples:
   bomizzel-backup history                      # the last 20 entries
+  bomizzel-backup history --limit 0            # all of them
   bomizzel-backup history --kind import --limit 5
   bomizzel-backup history export_20261125T143000Z_1a2b3c4d")]
     History(HistoryArgs),
@@ -212,7 +217,7 @@ pub struct HistoryArgs {
     #[arg(value_name = "ID")]
     pub id: Option<String>,
 
-    /// How many entries to list, newest first
+    /// How many entries to list, newest first; 0 lists them all
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub limit: u64,
 

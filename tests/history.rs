@@ -258,6 +258,10 @@ fn limit_and_kind_filter_the_listing() {
     let prunes = history_json(&demo, &["--kind", "prune"]);
     assert_eq!(column(&prunes, "kind"), ["prune"]);
     assert_eq!(history_json(&demo, &[]).len(), 6);
+    // 0 is no limit.
+    assert_eq!(history_json(&demo, &["--limit", "0"]).len(), 6);
+    let all = stdout_ok(demo.acme().args(["history", "--limit", "0"]));
+    assert_eq!(all.lines().count(), 7, "{all}");
 
     // The table with a filter, and a filter that matches nothing: a note on stderr only.
     let table = stdout_ok(demo.acme().args(["history", "--kind", "export"]));
@@ -954,6 +958,72 @@ fn a_declined_overwrite_reads_as_cancelled() {
 
 // ---------------------------------------------------------------------------------------
 // Output
+
+/// On a terminal the listing fits its width: a long path is shortened in the middle and the
+/// rest of the row stays whole. Piped (to grep, say) every row is whole, and `history ID`
+/// gives the path whole on a terminal too.
+#[test]
+fn on_a_terminal_the_listing_fits_its_width_and_piped_it_is_whole() {
+    const COLUMNS: u16 = 200;
+    let demo = Demo::new();
+    let folder = "weekly-backups-of-acme-corp-kept-for-twelve-weeks-on-the-nas";
+    fs::create_dir(demo.out_path(folder)).expect("a folder");
+    let (export_id, archive) = export_acme(&demo, &format!("{folder}/acme-corp-full-backup.zip"));
+    let file = fs::canonicalize(&archive).expect("the archive");
+    let file = file.to_str().expect("a UTF-8 path");
+    let what = "5 users, 4 custom fields, 6 tickets, 3 attachments";
+    let on_terminal = |extra: &[&str]| {
+        let mut args = terminal::with_db(
+            &demo.db,
+            &[
+                "--company",
+                "Acme Corp",
+                "--actor",
+                ids::ACME_ADMIN,
+                "history",
+            ],
+        );
+        args.extend_from_slice(extra);
+        let session = terminal::run_with_width(&args, "", COLUMNS);
+        assert_eq!(session.code, Some(0), "{}", session.screen);
+        session.screen.replace('\r', "")
+    };
+
+    let screen = on_terminal(&[]);
+    let lines: Vec<&str> = screen.lines().collect();
+    assert_eq!(lines.len(), 2, "{screen}");
+    for line in &lines {
+        assert!(
+            line.chars().count() <= usize::from(COLUMNS),
+            "wider than the terminal: {line}"
+        );
+    }
+    let row = cells(lines[1]);
+    assert_eq!(row[0], export_id);
+    assert_eq!(row[5], what);
+    let (start, end) = row[6]
+        .split_once('…')
+        .expect("the path shortened in the middle");
+    assert!(
+        !start.is_empty()
+            && file.starts_with(start)
+            && file.ends_with(end)
+            && end.ends_with("/acme-corp-full-backup.zip"),
+        "{} for {file}",
+        row[6]
+    );
+
+    let piped = stdout_ok(demo.acme().arg("history"));
+    let row = piped.lines().nth(1).expect("a row");
+    assert_eq!(cells(row)[5..], [what, file]);
+    assert!(row.chars().count() > usize::from(COLUMNS), "{row}");
+
+    let screen = on_terminal(&[&export_id]);
+    assert_eq!(
+        value(&detail_lines(&screen), "file"),
+        format!("{file} (exists)")
+    );
+}
 
 #[test]
 fn a_closed_pipe_is_not_an_error() {

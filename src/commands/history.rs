@@ -119,11 +119,12 @@ fn run_history(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> 
         Some(KindArg::Prune) => vec![LogKind::Prune],
         None => LogKind::ALL.to_vec(),
     };
-    let entries: Vec<EntrySummary> =
-        logs::list(&session.conn, &company.id, &kinds, Some(args.limit))?
-            .iter()
-            .map(summarize)
-            .collect();
+    // `--limit 0`: no limit.
+    let limit = (args.limit > 0).then_some(args.limit);
+    let entries: Vec<EntrySummary> = logs::list(&session.conn, &company.id, &kinds, limit)?
+        .iter()
+        .map(summarize)
+        .collect();
     if reporter.wants_json() {
         reporter.result(&entries)?;
     } else if entries.is_empty() {
@@ -133,7 +134,10 @@ fn run_history(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> 
         };
         reporter.note(format!("No {what} for {} yet.", company.name));
     } else {
-        print_table(&mut io::stdout().lock(), &entries)?;
+        // Fitted to a terminal; piped or redirected (to grep, a file), every row in full.
+        let terminal = console::Term::stdout().size_checked();
+        let width = terminal.map(|(_rows, columns)| usize::from(columns));
+        print_table(&mut io::stdout().lock(), &entries, width)?;
     }
     Ok(())
 }
@@ -331,7 +335,24 @@ fn display_time(at: &str) -> String {
     )
 }
 
-fn print_table(out: &mut dyn Write, entries: &[EntrySummary]) -> io::Result<()> {
+/// The table's columns, the space between them, and the two that may be narrowed.
+const HEADER: [&str; 7] = ["ID", "WHEN", "WHO", "KIND", "STATUS", "WHAT", "FILE"];
+const GAP: &str = "  ";
+const WHAT: usize = 5;
+const FILE: usize = 6;
+
+/// How a table wider than the terminal is narrowed, step by step, each only as far as it
+/// must: a column down to a width. FILE first, as the middle of a path says least (and
+/// `history ID` gives it whole), then WHAT, then both further. The other columns are short
+/// and stay whole; past the last step, lines wrap.
+const NARROWING: [(usize, usize); 4] = [(FILE, 24), (WHAT, 24), (FILE, 10), (WHAT, 10)];
+
+/// The listing, aligned; with `fit_to` (a terminal's width), narrowed to fit it.
+fn print_table(
+    out: &mut dyn Write,
+    entries: &[EntrySummary],
+    fit_to: Option<usize>,
+) -> io::Result<()> {
     let rows: Vec<[String; 7]> = entries
         .iter()
         .map(|e| {
@@ -346,22 +367,54 @@ fn print_table(out: &mut dyn Write, entries: &[EntrySummary]) -> io::Result<()> 
             ]
         })
         .collect();
-    let header = ["ID", "WHEN", "WHO", "KIND", "STATUS", "WHAT", "FILE"].map(str::to_owned);
-    let mut widths = header.clone().map(|h| h.chars().count());
+    let header = HEADER.map(str::to_owned);
+    let mut widths = HEADER.map(|h| h.chars().count());
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
+        }
+    }
+    if let Some(terminal) = fit_to {
+        let line = widths.iter().sum::<usize>() + GAP.len() * (widths.len() - 1);
+        let mut excess = line.saturating_sub(terminal);
+        for (column, floor) in NARROWING {
+            let cut = excess.min(widths[column].saturating_sub(floor));
+            widths[column] -= cut;
+            excess -= cut;
         }
     }
     for row in std::iter::once(&header).chain(&rows) {
         let line: Vec<String> = row
             .iter()
             .zip(widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
+            .enumerate()
+            .map(|(column, (cell, width))| {
+                let cell = match column {
+                    FILE => shorten_middle(cell, width),
+                    WHAT if cell.chars().count() > width => shorten(cell, width),
+                    _ => cell.clone(),
+                };
+                format!("{cell:<width$}")
+            })
             .collect();
-        writeln!(out, "{}", line.join("  ").trim_end())?;
+        writeln!(out, "{}", line.join(GAP).trim_end())?;
     }
     Ok(())
+}
+
+/// `/backups/bom…20261123T023000Z.zip`: a path's beginning and (more of) its end, which say
+/// the most, with `…` between.
+fn shorten_middle(text: &str, max: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= max {
+        return text.to_owned();
+    }
+    let kept = max.saturating_sub(1);
+    let head = kept / 3;
+    let tail = kept - head;
+    let start: String = chars[..head].iter().collect();
+    let end: String = chars[chars.len() - tail..].iter().collect();
+    format!("{start}…{end}")
 }
 
 /// `history ID` as text: a label and a value a line, in words rather than the log's keys
