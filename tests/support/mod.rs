@@ -514,6 +514,11 @@ pub fn stderr_of(output: &std::process::Output) -> String {
 
 /// Runs a command that must succeed, and parses its `--json` stdout.
 pub fn json_ok(cmd: &mut Command) -> Value {
+    json(stdout_ok(cmd).as_bytes())
+}
+
+/// Runs a command that must succeed and returns its stdout as text.
+pub fn stdout_ok(cmd: &mut Command) -> String {
     let output = cmd.output().expect("run the binary");
     assert!(
         output.status.success(),
@@ -522,19 +527,7 @@ pub fn json_ok(cmd: &mut Command) -> Value {
         stderr_of(&output),
         String::from_utf8_lossy(&output.stdout)
     );
-    json(&output.stdout)
-}
-
-/// Runs a command that must succeed and returns its stdout as text.
-pub fn stdout_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("run the binary");
-    assert!(
-        out.status.success(),
-        "expected success, got {:?}\nstderr: {}",
-        out.status.code(),
-        stderr_of(&out)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
+    String::from_utf8(output.stdout).expect("UTF-8 output")
 }
 
 /// Runs the command, expecting exit status `code`, and returns its stderr.
