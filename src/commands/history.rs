@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::{GlobalOpts, HistoryArgs, KindArg};
-use crate::db::logs::{self, Change, FileState, LogEntry, LogKind, RecordedArchive, Retention};
+use crate::db::logs::{self, FileState, LogEntry, LogKind, RecordedArchive, Retention};
 use crate::error::Failure;
 use crate::report::{Reporter, human_bytes};
 
@@ -85,13 +85,14 @@ pub struct EntryDetail {
     /// Whether the archive file is still on disk (exports only).
     pub file_exists: Option<bool>,
     /// Whether the file on disk differs from the recorded length and SHA-256 (exports whose
-    /// file exists only): an import by export id refuses it, and prune keeps it.
+    /// file exists and could be read): an import by export id refuses it, and prune keeps it.
     pub file_changed: Option<bool>,
     /// The log row's own detail, as recorded.
     pub detail: Value,
-    /// How the file differs, for the text.
+    /// For the text, after "exists, but": how the file differs, or why it could not be
+    /// compared.
     #[serde(skip)]
-    change: Option<Change>,
+    file_problem: Option<String>,
 }
 
 pub fn run(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> Result<()> {
@@ -105,7 +106,7 @@ fn run_history(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> 
         let entry = logs::find(&session.conn, &company.id, id)?.ok_or_else(|| {
             Failure::NotFound(format!("no history entry {id} for {}", company.name))
         })?;
-        let detail = describe(&entry)?;
+        let detail = describe(&entry);
         if reporter.wants_json() {
             reporter.result(&detail)?;
         } else {
@@ -180,25 +181,34 @@ fn summarize(entry: &LogEntry) -> EntrySummary {
 }
 
 /// An entry in full: for an export, whether its file is still the one it wrote (which
-/// reads the whole file once).
-fn describe(entry: &LogEntry) -> Result<EntryDetail> {
+/// reads the whole file once). A file that cannot be read is said so; the entry still shows.
+fn describe(entry: &LogEntry) -> EntryDetail {
     let state = match RecordedArchive::of(&entry.detail) {
-        Some(recorded) if entry.kind == LogKind::Export => Some(recorded.state()?),
+        Some(recorded) if entry.kind == LogKind::Export => Some(recorded.state()),
         _ => None,
     };
-    let (file_exists, file_changed, change) = match state {
+    let (file_exists, file_changed, file_problem) = match state {
         None => (None, None, None),
-        Some(FileState::Missing) => (Some(false), None, None),
-        Some(FileState::Unchanged) => (Some(true), Some(false), None),
-        Some(FileState::Changed(change)) => (Some(true), Some(true), Some(change)),
+        Some(Ok(FileState::Missing)) => (Some(false), None, None),
+        Some(Ok(FileState::Unchanged)) => (Some(true), Some(false), None),
+        Some(Ok(FileState::Changed(change))) => (
+            Some(true),
+            Some(true),
+            Some(format!("changed since its export: {change}")),
+        ),
+        Some(Err(err)) => (
+            Some(true),
+            None,
+            Some(format!("could not be compared with its record: {err:#}")),
+        ),
     };
-    Ok(EntryDetail {
+    EntryDetail {
         summary: summarize(entry),
         file_exists,
         file_changed,
         detail: entry.detail.clone(),
-        change,
-    })
+        file_problem,
+    }
 }
 
 /// An archive's sections: the key an export's detail (and an archive) names each by, and
@@ -457,8 +467,8 @@ fn file_state(entry: &EntryDetail) -> String {
             " (being deleted by {prune_id} since {})",
             display_time(&since)
         ),
-        (Some(true), _) => match &entry.change {
-            Some(change) => format!(" (exists, but changed since its export: {change})"),
+        (Some(true), _) => match &entry.file_problem {
+            Some(problem) => format!(" (exists, but {problem})"),
             None => " (exists)".into(),
         },
         (Some(false), _) => " (missing)".into(),
