@@ -3,7 +3,7 @@
 //! The commands take plain typed values built from these structs; `main` and the man page
 //! generator are the only other readers.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -42,19 +42,20 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The database used when neither --db nor BOMIZZEL_DB names one, in the current directory.
+pub const DEFAULT_DB: &str = "bomizzel.db";
+
 /// Options every subcommand accepts, before or after its name.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalOpts {
     /// The Bomizzel SQLite database
-    #[arg(
-        long,
-        env = "BOMIZZEL_DB",
-        value_name = "PATH",
-        default_value = "bomizzel.db",
-        global = true
-    )]
-    pub db: PathBuf,
+    ///
+    /// [default: ./bomizzel.db]
+    // No clap default: a command must tell a database it was given from the default one
+    // (`db_path` applies it), to say what to do when it is missing.
+    #[arg(long, env = "BOMIZZEL_DB", value_name = "PATH", global = true)]
+    pub db: Option<PathBuf>,
 
     /// The company, by id or name; may be left out when the database holds only one
     #[arg(
@@ -92,6 +93,13 @@ pub struct GlobalOpts {
     pub json: bool,
 }
 
+impl GlobalOpts {
+    /// The database: --db or BOMIZZEL_DB when given, else `DEFAULT_DB`.
+    pub fn db_path(&self) -> &Path {
+        self.db.as_deref().unwrap_or(Path::new(DEFAULT_DB))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a new, empty Bomizzel database
@@ -113,9 +121,14 @@ Examples:
   bomizzel-backup --db new.db --actor ada@acme.example import --create-company backup.zip")]
     Import(ImportArgs),
     /// List the company's recent exports, imports and prunes, or show one in full
+    ///
+    /// On a terminal the listing fits its width: long file paths are shortened in the
+    /// middle (…), then long summaries at the end; `history ID` and --json give them whole.
+    /// Piped or redirected (to grep, to a file), every row is printed in full.
     #[command(after_help = "\
 Examples:
   bomizzel-backup history                      # the last 20 entries
+  bomizzel-backup history --limit 0            # all of them
   bomizzel-backup history --kind import --limit 5
   bomizzel-backup history export_20261125T143000Z_1a2b3c4d")]
     History(HistoryArgs),
@@ -222,7 +235,7 @@ pub struct HistoryArgs {
     #[arg(value_name = "ID")]
     pub id: Option<String>,
 
-    /// How many entries to list, newest first
+    /// How many entries to list, newest first; 0 lists them all
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub limit: u64,
 

@@ -633,7 +633,7 @@ fn render_man_page() -> String {
     let mut tail = Roff::new();
     exit_status_section(&mut tail);
     environment_section(&mut tail, &root);
-    files_section(&mut tail, &root);
+    files_section(&mut tail);
     archive_section(&mut tail);
     web_app_section(&mut tail);
     examples_section(&mut tail);
@@ -928,16 +928,10 @@ fn environment_section(roff: &mut Roff, root: &Command) {
     }
 }
 
-fn files_section(roff: &mut Roff, root: &Command) {
-    let default_db = root
-        .get_arguments()
-        .find(|a| a.get_long() == Some("db"))
-        .and_then(|a| a.get_default_values().first())
-        .map(|v| v.to_string_lossy().into_owned())
-        .expect("--db has a default; FILES describes it");
+fn files_section(roff: &mut Roff) {
     roff.control("SH", ["FILES"]);
     roff.control("TP", []);
-    roff.text([italic(format!("./{default_db}"))]);
+    roff.text([italic(format!("./{}", bomizzel_backup::cli::DEFAULT_DB))]);
     roff.text([roman(
         "The database used when neither --db nor BOMIZZEL_DB names one. No command but init \
          creates a database file: a path that does not exist is an error (status 6), except \

@@ -1,7 +1,8 @@
 //! Concurrent writers (issue 6, point 4), in both journal modes: an export taken while
 //! another connection keeps inserting tickets and notes is one consistent snapshot, and an
 //! import that meets another process's write lock waits `--busy-timeout`, then exits 7 with
-//! a message and changes nothing.
+//! a message and changes nothing; `history`, which only reads, says the same when readers
+//! are locked out too.
 
 #[path = "support/state.rs"]
 mod state;
@@ -494,6 +495,45 @@ fn an_export_under_a_write_lock_says_what_it_did() {
     for mode in JOURNAL_MODES {
         for begin in ["IMMEDIATE", "EXCLUSIVE"] {
             export_under_a_lock(mode, begin);
+        }
+    }
+}
+
+/// `history` only reads: under a write lock (or in WAL mode, any lock) it lists as usual;
+/// when another process locks readers out too (rollback mode, BEGIN EXCLUSIVE), it waits
+/// `--busy-timeout`, then says so in the words export and import use, and exits 7.
+#[test]
+fn history_under_a_lock_waits_then_says_another_process_holds_it() {
+    for mode in JOURNAL_MODES {
+        for begin in ["IMMEDIATE", "EXCLUSIVE"] {
+            let what = format!("{mode}, BEGIN {begin}");
+            let demo = Demo::new();
+            set_journal_mode(&demo.conn(), mode);
+            demo.export_acme("acme.zip");
+            let holder = LockHolder::take(&demo.db, begin);
+            let output = demo
+                .acme()
+                .args(["--busy-timeout", "1", "history"])
+                .output()
+                .expect("run history");
+            drop(holder);
+            let stderr = stderr_of(&output);
+            if mode == "delete" && begin == "EXCLUSIVE" {
+                assert_eq!(output.status.code(), Some(7), "{what}: {stderr}");
+                assert!(output.stdout.is_empty(), "{what}");
+                assert!(
+                    stderr.starts_with(&format!(
+                        "bomizzel-backup: another process held a lock on {} for longer than \
+                         --busy-timeout (1s); try again later: ",
+                        demo.db.display()
+                    )),
+                    "{what}: {stderr}"
+                );
+            } else {
+                assert!(output.status.success(), "{what}: {stderr}");
+                let listing = String::from_utf8_lossy(&output.stdout);
+                assert_eq!(listing.lines().count(), 2, "{what}: {listing}");
+            }
         }
     }
 }

@@ -41,18 +41,6 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs a command that must succeed and returns its stdout as text.
-fn stdout_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("run the binary");
-    assert!(
-        out.status.success(),
-        "expected success, got {:?}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
-
 /// Acme's admin exports to `out/<name>`; returns the export id and the file.
 fn export_acme(demo: &Demo, name: &str) -> (String, PathBuf) {
     let path = demo.out_path(name);
@@ -101,31 +89,6 @@ fn cells(line: &str) -> Vec<&str> {
         .map(str::trim)
         .filter(|c| !c.is_empty())
         .collect()
-}
-
-/// `label  value` lines of `history ID`, in order.
-fn detail_lines(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .map(|line| {
-            let (label, value) = line.split_once("  ").unwrap_or((line, ""));
-            (label.trim().to_owned(), value.trim().to_owned())
-        })
-        .collect()
-}
-
-fn values<'a>(lines: &'a [(String, String)], label: &str) -> Vec<&'a str> {
-    lines
-        .iter()
-        .filter(|(l, _)| l == label)
-        .map(|(_, v)| v.as_str())
-        .collect()
-}
-
-fn value<'a>(lines: &'a [(String, String)], label: &str) -> &'a str {
-    match values(lines, label).as_slice() {
-        [one] => one,
-        other => panic!("expected one {label} line, got {other:?} in {lines:?}"),
-    }
 }
 
 /// The id of the single import log row of Acme whose status is `status`.
@@ -295,6 +258,10 @@ fn limit_and_kind_filter_the_listing() {
     let prunes = history_json(&demo, &["--kind", "prune"]);
     assert_eq!(column(&prunes, "kind"), ["prune"]);
     assert_eq!(history_json(&demo, &[]).len(), 6);
+    // 0 is no limit.
+    assert_eq!(history_json(&demo, &["--limit", "0"]).len(), 6);
+    let all = stdout_ok(demo.acme().args(["history", "--limit", "0"]));
+    assert_eq!(all.lines().count(), 7, "{all}");
 
     // The table with a filter, and a filter that matches nothing: a note on stderr only.
     let table = stdout_ok(demo.acme().args(["history", "--kind", "export"]));
@@ -352,11 +319,18 @@ fn an_export_in_full_names_its_file_size_checksum_and_whether_it_still_exists() 
         value(&lines, "what"),
         "5 users, 4 custom fields, 6 tickets, 3 attachments"
     );
-    assert_eq!(value(&lines, "children"), "5 notes, 4 history entries");
+    assert_eq!(
+        value(&lines, "in the tickets"),
+        "5 notes, 4 history entries"
+    );
     assert_eq!(
         value(&lines, "sections"),
-        "users, customFields, tickets, attachments"
+        "users, custom fields, tickets, attachments"
     );
+    // Words, not the log's keys (`--json` has those).
+    for key in ["customFields", "children", "sha256"] {
+        assert!(!text.contains(key), "{key} in {text}");
+    }
     let canonical = fs::canonicalize(&archive).expect("the archive");
     assert_eq!(
         value(&lines, "file"),
@@ -366,8 +340,8 @@ fn an_export_in_full_names_its_file_size_checksum_and_whether_it_still_exists() 
         value(&lines, "size").ends_with(&format!("({} bytes)", bytes.len())),
         "{text}"
     );
-    assert_eq!(value(&lines, "sha256"), sha256_hex(&bytes));
-    assert_eq!(value(&lines, "format"), "zip");
+    assert_eq!(value(&lines, "SHA-256"), sha256_hex(&bytes));
+    assert_eq!(value(&lines, "format"), "a ZIP archive");
 
     let entry = json_ok(demo.acme().args(["--json", "history", &export_id]));
     assert_eq!(entry["id"], export_id.as_str());
@@ -387,13 +361,13 @@ fn an_export_in_full_names_its_file_size_checksum_and_whether_it_still_exists() 
     let lines = detail_lines(&text);
     assert_eq!(
         value(&lines, "sections"),
-        "customFields, tickets, attachments"
+        "custom fields, tickets, attachments"
     );
     assert!(
-        value(&lines, "tickets").starts_with("created from 2026-01-01"),
+        value(&lines, "tickets").starts_with("only those created from 2026-01-01"),
         "{text}"
     );
-    assert_eq!(value(&lines, "format"), "json");
+    assert_eq!(value(&lines, "format"), "one JSON document");
 
     // Gone from disk: the entry says so, and the listing too.
     fs::remove_file(&archive).expect("remove the archive");
@@ -410,6 +384,100 @@ fn an_export_in_full_names_its_file_size_checksum_and_whether_it_still_exists() 
     assert_eq!(column(&listed, "status"), ["ok", "missing"]);
 }
 
+/// An archive changed since its export (overwritten, edited, damaged) is no longer that
+/// export: `import --export-id` refuses it as invalid (exit 3), naming the file and what
+/// differs, and imports nothing; `history ID` says it changed, as prune's report does.
+#[test]
+fn a_file_changed_since_its_export_is_not_imported_by_id_and_shows_as_changed() {
+    let demo = Demo::new();
+    let (export_id, archive) = export_acme(&demo, "acme.zip");
+    let exported = fs::read(&archive).expect("the archive");
+    let (size, sha256) = (exported.len(), sha256_hex(&exported));
+    let entry = json_ok(demo.acme().args(["--json", "history", &export_id]));
+    assert_eq!(
+        (&entry["fileExists"], &entry["fileChanged"]),
+        (&Value::Bool(true), &Value::Bool(false))
+    );
+    // A ticket (without notes, history or attachments) lost since the backup: a restore by
+    // export id would bring it back.
+    const LOST: &str = "b0000000-0000-4000-8000-000000000002";
+    let lost = || {
+        count(
+            &demo.conn(),
+            "SELECT count(*) FROM tickets WHERE id = ?1",
+            [LOST],
+        )
+    };
+    demo.conn()
+        .execute("DELETE FROM tickets WHERE id = ?1", [LOST])
+        .expect("delete a ticket");
+    let restore = || {
+        let mut cmd = demo.acme();
+        cmd.args(["import", "--skip-duplicates", "--export-id", &export_id]);
+        cmd
+    };
+    let canonical = fs::canonicalize(&archive).expect("the archive");
+    let mut damaged = exported.clone();
+    damaged[size / 2] ^= 0x01;
+    for (bytes, difference) in [
+        (
+            [&exported[..], b"\n"].concat(),
+            format!(
+                "expected {size} bytes with SHA-256 {sha256}, found {} bytes",
+                size + 1
+            ),
+        ),
+        (
+            damaged.clone(),
+            format!(
+                "expected SHA-256 {sha256}, found {} (the same {size} bytes)",
+                sha256_hex(&damaged)
+            ),
+        ),
+    ] {
+        fs::write(&archive, &bytes).expect("change the archive");
+        let stderr = fails_with(&mut restore(), 3);
+        assert!(
+            stderr.contains(&format!(
+                "Invalid import data: {}: changed since export {export_id}: {difference}",
+                canonical.display()
+            )),
+            "{stderr}"
+        );
+        assert_eq!(lost(), 0, "a changed archive was imported");
+
+        let text = stdout_ok(demo.acme().args(["history", &export_id]));
+        assert_eq!(
+            value(&detail_lines(&text), "file"),
+            format!(
+                "{} (exists, but changed since its export: {difference})",
+                canonical.display()
+            )
+        );
+        let entry = json_ok(demo.acme().args(["--json", "history", &export_id]));
+        assert_eq!(
+            (&entry["fileExists"], &entry["fileChanged"]),
+            (&Value::Bool(true), &Value::Bool(true))
+        );
+    }
+    // The refusals are in the history as failed imports, with the reason.
+    let imports = history_json(&demo, &["--kind", "import"]);
+    assert_eq!(column(&imports, "status"), ["failed", "failed"]);
+    assert!(
+        column(&imports, "what")
+            .iter()
+            .all(|what| what.contains("changed since export")),
+        "{imports:?}"
+    );
+
+    // The file as exported again: restored by id.
+    fs::write(&archive, &exported).expect("put the archive back");
+    restore().assert().success();
+    assert_eq!(lost(), 1, "the restore brought the ticket back");
+    let entry = json_ok(demo.acme().args(["--json", "history", &export_id]));
+    assert_eq!(entry["fileChanged"], false);
+}
+
 #[test]
 fn an_import_in_full_gives_policy_outcomes_warnings_and_new_users() {
     let demo = Demo::new();
@@ -424,30 +492,43 @@ fn an_import_in_full_gives_policy_outcomes_warnings_and_new_users() {
     let lines = detail_lines(&text);
     assert_eq!(value(&lines, "kind"), "import");
     assert_eq!(value(&lines, "status"), "ok");
-    assert_eq!(value(&lines, "policy"), "skip-duplicates");
+    assert_eq!(
+        value(&lines, "existing records"),
+        "left as they were (--skip-duplicates)"
+    );
     assert!(
         value(&lines, "file").ends_with("webapp-full.json"),
         "{text}"
     );
     assert!(
-        value(&lines, "source").contains(" of Webapp Full Co ("),
+        value(&lines, "from").contains(" of Webapp Full Co, made "),
         "{text}"
     );
     // Per section, in the order the import works through them.
+    let sections: Vec<&str> = lines[9..15].iter().map(|(l, _)| l.as_str()).collect();
     assert_eq!(
-        values(&lines, "outcome"),
+        sections,
         [
-            "users: 4 created, 0 updated, 0 skipped, 0 linked",
-            "custom fields: 3 created, 0 updated, 0 skipped, 0 linked",
-            "tickets: 4 created, 0 updated, 0 skipped, 0 linked",
-            "notes: 4 created, 0 updated, 0 skipped, 0 linked",
-            "history: 0 created, 0 updated, 0 skipped, 0 linked",
-            "attachments: 2 created, 0 updated, 0 skipped, 0 linked",
-        ]
+            "users",
+            "custom fields",
+            "tickets",
+            "notes",
+            "history entries",
+            "attachments"
+        ],
+        "{text}"
     );
     assert_eq!(
-        value(&lines, "passwords"),
-        "4 new users without a password (must set one)"
+        value(&lines, "custom fields"),
+        "3 created, 0 updated, 0 skipped, 0 linked"
+    );
+    assert_eq!(
+        value(&lines, "history entries"),
+        "0 created, 0 updated, 0 skipped, 0 linked"
+    );
+    assert_eq!(
+        value(&lines, "new users"),
+        "4 without a password: each must set one before logging in"
     );
     assert_eq!(
         values(&lines, "warning"),
@@ -488,7 +569,12 @@ fn a_failed_import_in_full_gives_its_error_and_a_validation_its_conflicts() {
     let text = stdout_ok(demo.acme().args(["history", &failed]));
     let lines = detail_lines(&text);
     assert_eq!(value(&lines, "status"), "failed");
-    assert_eq!(value(&lines, "policy"), "strict");
+    assert_eq!(
+        value(&lines, "existing records"),
+        "each a conflict (no --skip-duplicates or --overwrite)"
+    );
+    // It changed nothing: no counts of nothing done.
+    assert!(values(&lines, "users").is_empty(), "{text}");
     let error = value(&lines, "error");
     assert!(
         error.starts_with("Failed to import user: Email already exists (ada@acme.example)"),
@@ -694,7 +780,7 @@ fn entries_the_web_app_wrote_list_and_show() {
     let lines = detail_lines(&text);
     assert_eq!(value(&lines, "when"), "2025-11-20 10:00:00 UTC");
     assert!(values(&lines, "file").is_empty(), "{text}");
-    assert!(values(&lines, "sha256").is_empty(), "{text}");
+    assert!(values(&lines, "SHA-256").is_empty(), "{text}");
     let entry = json_ok(demo.acme().args(["--json", "history", WEB_EXPORT_ID]));
     assert_eq!(entry["fileExists"], Value::Null);
     assert_eq!(entry["detail"]["customFields"], 4);
@@ -755,8 +841,189 @@ fn odd_rows_do_not_break_the_listing() {
     stdout_ok(demo.acme().args(["history", "export_not_json"]));
 }
 
+/// WHO never shows a bare `-`: a run without an actor (here a validation refused for want
+/// of one) says so, and a user deleted since shows by id.
+#[test]
+fn who_says_why_there_is_no_email() {
+    let demo = Demo::new();
+    let (ada_export, archive) = export_acme(&demo, "acme.zip");
+    demo.cmd()
+        .args(["--company", "Acme Corp", "import", "--validate-only"])
+        .arg(&archive)
+        .assert()
+        .code(2);
+    let no_actor = import_id_with_status(&demo, "failed");
+    let carol_export = json_ok(
+        demo.cmd()
+            .args([
+                "--company",
+                "Acme Corp",
+                "--actor",
+                CAROL,
+                "--json",
+                "export",
+                "-o",
+            ])
+            .arg(demo.out_path("carol.zip")),
+    )["exportId"]
+        .as_str()
+        .expect("exportId")
+        .to_owned();
+    let carol_id: String = demo
+        .conn()
+        .query_row("SELECT id FROM users WHERE email = ?1", [CAROL], |row| {
+            row.get(0)
+        })
+        .expect("carol");
+    demo.conn()
+        .execute("DELETE FROM users WHERE id = ?1", [&carol_id])
+        .expect("delete carol");
+
+    let entries = history_json(&demo, &[]);
+    assert_eq!(
+        column(&entries, "id"),
+        [&carol_export, &no_actor, &ada_export]
+    );
+    assert_eq!(entries[0]["actor"], carol_id.as_str());
+    assert_eq!(entries[1]["actor"], Value::Null);
+    assert_eq!(entries[2]["actor"], ids::ACME_ADMIN);
+    let table = stdout_ok(demo.acme().arg("history"));
+    let who: Vec<String> = table
+        .lines()
+        .skip(1)
+        .map(|line| cells(line)[2].to_owned())
+        .collect();
+    assert_eq!(who, [carol_id.as_str(), "(no actor)", ids::ACME_ADMIN]);
+
+    let text = stdout_ok(demo.acme().args(["history", &no_actor]));
+    assert!(
+        value(&detail_lines(&text), "who").starts_with("(no actor: none was given"),
+        "{text}"
+    );
+    let text = stdout_ok(demo.acme().args(["history", &carol_export]));
+    assert_eq!(
+        value(&detail_lines(&text), "who"),
+        format!("{carol_id} (a user deleted since)")
+    );
+}
+
+/// The web app clears a log row's user when it deletes the user (ON DELETE SET NULL): its
+/// rows then have no actor, and say so.
+#[test]
+fn rows_the_web_app_left_without_a_user_say_no_actor() {
+    let demo = Demo::web_app();
+    demo.conn()
+        .execute("DELETE FROM users WHERE email = ?1", [ids::ACME_ADMIN])
+        .expect("delete ada, who made the web app's rows");
+    let carol = || {
+        let mut cmd = demo.cmd();
+        cmd.args(["--company", "Acme Corp", "--actor", CAROL]);
+        cmd
+    };
+    let table = stdout_ok(carol().arg("history"));
+    let rows: Vec<Vec<&str>> = table.lines().skip(1).map(cells).collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    assert!(rows.iter().all(|row| row[2] == "(no actor)"), "{table}");
+}
+
+/// A declined `--overwrite` is logged `cancelled`; its WHAT says so, instead of counting the
+/// cancellation as a conflict.
+#[test]
+fn a_declined_overwrite_reads_as_cancelled() {
+    let demo = Demo::new();
+    let (_, archive) = export_acme(&demo, "acme.zip");
+    let archive = archive.to_str().expect("a UTF-8 path");
+    let acme = ["--company", "Acme Corp", "--actor", ids::ACME_ADMIN];
+    let mut args = terminal::with_db(&demo.db, &acme);
+    args.extend(["import", "--overwrite", archive]);
+    let session = terminal::run(&args, "n\n");
+    assert_eq!(session.code, Some(2), "{}", session.screen);
+
+    let imports = history_json(&demo, &["--kind", "import"]);
+    assert_eq!(column(&imports, "status"), ["cancelled"]);
+    assert_eq!(
+        column(&imports, "what"),
+        ["cancelled at the confirmation; nothing changed"]
+    );
+    let table = stdout_ok(demo.acme().args(["history", "--kind", "import"]));
+    let row = table.lines().nth(1).map(cells).expect("a row");
+    assert_eq!(
+        row[4..6],
+        [
+            "cancelled",
+            "cancelled at the confirmation; nothing changed"
+        ]
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Output
+
+/// On a terminal the listing fits its width: a long path is shortened in the middle and the
+/// rest of the row stays whole. Piped (to grep, say) every row is whole, and `history ID`
+/// gives the path whole on a terminal too.
+#[test]
+fn on_a_terminal_the_listing_fits_its_width_and_piped_it_is_whole() {
+    const COLUMNS: u16 = 200;
+    let demo = Demo::new();
+    let folder = "weekly-backups-of-acme-corp-kept-for-twelve-weeks-on-the-nas";
+    fs::create_dir(demo.out_path(folder)).expect("a folder");
+    let (export_id, archive) = export_acme(&demo, &format!("{folder}/acme-corp-full-backup.zip"));
+    let file = fs::canonicalize(&archive).expect("the archive");
+    let file = file.to_str().expect("a UTF-8 path");
+    let what = "5 users, 4 custom fields, 6 tickets, 3 attachments";
+    let on_terminal = |extra: &[&str]| {
+        let mut args = terminal::with_db(
+            &demo.db,
+            &[
+                "--company",
+                "Acme Corp",
+                "--actor",
+                ids::ACME_ADMIN,
+                "history",
+            ],
+        );
+        args.extend_from_slice(extra);
+        let session = terminal::run_with_width(&args, "", COLUMNS);
+        assert_eq!(session.code, Some(0), "{}", session.screen);
+        session.screen.replace('\r', "")
+    };
+
+    let screen = on_terminal(&[]);
+    let lines: Vec<&str> = screen.lines().collect();
+    assert_eq!(lines.len(), 2, "{screen}");
+    for line in &lines {
+        assert!(
+            line.chars().count() <= usize::from(COLUMNS),
+            "wider than the terminal: {line}"
+        );
+    }
+    let row = cells(lines[1]);
+    assert_eq!(row[0], export_id);
+    assert_eq!(row[5], what);
+    let (start, end) = row[6]
+        .split_once('…')
+        .expect("the path shortened in the middle");
+    assert!(
+        !start.is_empty()
+            && file.starts_with(start)
+            && file.ends_with(end)
+            && end.ends_with("/acme-corp-full-backup.zip"),
+        "{} for {file}",
+        row[6]
+    );
+
+    let piped = stdout_ok(demo.acme().arg("history"));
+    let row = piped.lines().nth(1).expect("a row");
+    assert_eq!(cells(row)[5..], [what, file]);
+    assert!(row.chars().count() > usize::from(COLUMNS), "{row}");
+
+    let screen = on_terminal(&[&export_id]);
+    assert_eq!(
+        value(&detail_lines(&screen), "file"),
+        format!("{file} (exists)")
+    );
+}
 
 #[test]
 fn a_closed_pipe_is_not_an_error() {

@@ -436,31 +436,18 @@ fn pruned_entries_show_in_history_and_the_prune_itself_too() {
         "{newest}"
     );
 
-    let text = String::from_utf8(
-        demo.acme()
-            .args(["history", &prune_id])
-            .output()
-            .expect("run")
-            .stdout,
-    )
-    .expect("UTF-8");
-    assert!(
-        text.contains("retention   older than 7d, keeping the newest 1"),
-        "{text}"
+    let text = stdout_ok(demo.acme().args(["history", &prune_id]));
+    let lines = detail_lines(&text);
+    assert_eq!(
+        value(&lines, "retention"),
+        "delete archives older than 7d, always keeping the newest 1"
     );
     let old_file = fs::canonicalize(&demo.out).expect("out").join("old.zip");
-    assert!(
-        text.contains(&format!("deleted     {old} {}", old_file.display())),
-        "{text}"
+    assert_eq!(
+        value(&lines, "deleted"),
+        format!("{old} {}", old_file.display())
     );
-    let text = String::from_utf8(
-        demo.acme()
-            .args(["history", &old])
-            .output()
-            .expect("run")
-            .stdout,
-    )
-    .expect("UTF-8");
+    let text = stdout_ok(demo.acme().args(["history", &old]));
     assert!(
         text.contains(&format!("{} (pruned ", old_file.display())),
         "{text}"
@@ -558,11 +545,8 @@ fn prune_that_cannot_delete(demo: &Demo, export_id: &str, path: &Path) -> Value 
     assert_eq!(status, "failed");
     let reason = detail["errors"][0].as_str().expect("the reason");
     assert!(reason.starts_with(&error), "{detail}");
-    demo.acme()
-        .args(["history", prune_id])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains(format!("error       {reason}")));
+    let text = stdout_ok(demo.acme().args(["history", prune_id]));
+    assert_eq!(value(&detail_lines(&text), "error"), reason, "{text}");
     detail
 }
 
@@ -702,11 +686,12 @@ fn an_interrupted_prune_shows_in_history_and_the_next_one_finishes_it() {
         listing[1]["what"],
         format!("interrupted deleting 3 archives; finished by {prune_id}")
     );
-    demo.acme()
-        .args(["history", KILLED_PRUNE])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains(format!("resumed by  {prune_id}")));
+    let text = stdout_ok(demo.acme().args(["history", KILLED_PRUNE]));
+    assert_eq!(
+        value(&detail_lines(&text), "finished by"),
+        prune_id,
+        "{text}"
+    );
 }
 
 /// An interrupted prune's archive that cannot be deleted now (its path has become a

@@ -127,6 +127,64 @@ fn a_database_in_a_missing_directory_is_not_found_and_nothing_is_created() {
     assert!(!missing.exists(), "a directory was created");
 }
 
+/// Without --db (or BOMIZZEL_DB) and no ./bomizzel.db, the message says first how to name
+/// the database, not how to make an empty one; only import, which may be a restore onto a
+/// new machine, says how to make one to restore into. Given and missing, it is named.
+#[test]
+fn a_missing_database_says_how_to_name_one_and_suggests_init_only_for_a_restore() {
+    let demo = Demo::new();
+    let archive = demo.export_acme("acme.zip");
+    let archive = archive.to_str().expect("a UTF-8 path");
+    let empty = tempfile::tempdir().expect("a temporary directory");
+    let restore = ["import", "--skip-duplicates", archive];
+    let commands: [&[&str]; 5] = [
+        &["export", "-o", "-"],
+        &["history"],
+        &["prune", "--older-than", "1d"],
+        &["import", "--export-id", "export_20260101T000000Z_00000000"],
+        &restore,
+    ];
+    for args in commands {
+        let mut run = bin();
+        run.current_dir(empty.path())
+            .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN])
+            .args(args);
+        let stderr = fails_with(&mut run, 6);
+        assert!(
+            stderr.contains("pass --db PATH or set BOMIZZEL_DB")
+                && stderr.contains("./bomizzel.db")
+                && stderr.contains(&empty.path().display().to_string()),
+            "{args:?}: {stderr}"
+        );
+        let restoring = args[0] == "import" && args[1] != "--export-id";
+        assert_eq!(
+            stderr.contains("create an empty one with `bomizzel-backup --db PATH init`"),
+            restoring,
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(stderr.contains("init"), restoring, "{args:?}: {stderr}");
+    }
+
+    // Named (by --db or BOMIZZEL_DB) and missing: the name is the news.
+    let missing = empty.path().join("bomizzel.db");
+    for args in [&["history"][..], &restore] {
+        let mut named = bin();
+        named
+            .current_dir(empty.path())
+            .env("BOMIZZEL_DB", &missing)
+            .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN])
+            .args(args);
+        let stderr = fails_with(&mut named, 6);
+        assert!(
+            stderr.contains(&format!("database not found: {}", missing.display()))
+                && !stderr.contains("BOMIZZEL_DB"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(stderr.contains("init"), args[0] == "import", "{stderr}");
+    }
+    assert!(files_under(empty.path()).is_empty(), "a file was created");
+}
+
 #[test]
 fn a_directory_as_the_database_is_a_usage_error() {
     let demo = Demo::new();

@@ -3,7 +3,9 @@
 //! layout). Records are streamed in one at a time; no section is held in memory.
 
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::io::{self, Write};
+use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
@@ -187,6 +189,15 @@ impl<W: Write> Write for DigestWriter<W> {
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
     }
+}
+
+/// The length and SHA-256 of a file already written, as `DigestWriter` gave them when it
+/// was: read in one streaming pass, whatever the file's size.
+pub fn digest_file(path: &Path) -> io::Result<EntryDigest> {
+    let mut file = io::BufReader::with_capacity(1 << 20, File::open(path)?);
+    let mut digest = DigestWriter::new(io::sink());
+    io::copy(&mut file, &mut digest)?;
+    Ok(digest.finish().1)
 }
 
 /// Lowercase hex of a digest.

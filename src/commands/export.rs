@@ -167,7 +167,7 @@ pub fn run(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Resul
     interrupt::watch()?;
     run_export(global, args, reporter)
         .map_err(interrupt::explain)
-        .map_err(|err| super::explain_busy(err, global, "exported"))
+        .map_err(|err| super::explain_busy(err, global, Some("exported")))
 }
 
 fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {

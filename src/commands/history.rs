@@ -1,14 +1,13 @@
 //! `history`: who exported, imported or pruned what, and when; one entry in full.
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use anyhow::Result;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::{GlobalOpts, HistoryArgs, KindArg};
-use crate::db::logs::{self, LogEntry, LogKind, Retention};
+use crate::db::logs::{self, FileState, LogEntry, LogKind, RecordedArchive, Retention};
 use crate::error::Failure;
 use crate::report::{Reporter, human_bytes};
 
@@ -20,10 +19,61 @@ pub struct EntrySummary {
     pub kind: LogKind,
     /// As recorded: RFC 3339 in UTC (the table shows it for people).
     pub at: String,
-    pub actor: Option<String>,
+    pub actor: Who,
     pub status: String,
     pub what: String,
     pub file: Option<String>,
+}
+
+/// Who ran an entry, as far as the database still knows: in JSON the email, else the user
+/// id, else null.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Who {
+    /// A user who still exists: their email.
+    User(String),
+    /// A user deleted since: the id the row keeps.
+    Deleted(String),
+    /// None recorded: the run had no actor (none given, or none the database knew), or the
+    /// web app cleared it when it deleted the user.
+    Nobody,
+}
+
+impl Who {
+    fn of(entry: &LogEntry) -> Self {
+        match (&entry.actor_email, &entry.actor_id) {
+            (Some(email), _) => Who::User(email.clone()),
+            (None, Some(id)) => Who::Deleted(id.clone()),
+            (None, None) => Who::Nobody,
+        }
+    }
+
+    /// For the table's WHO column.
+    fn short(&self) -> String {
+        match self {
+            Who::User(name) | Who::Deleted(name) => name.clone(),
+            Who::Nobody => "(no actor)".to_owned(),
+        }
+    }
+
+    /// For `history ID`, with the reason when there is no email to show.
+    fn long(&self) -> String {
+        match self {
+            Who::User(email) => email.clone(),
+            Who::Deleted(id) => format!("{id} (a user deleted since)"),
+            Who::Nobody => {
+                "(no actor: none was given or known, or the user was deleted since)".to_owned()
+            }
+        }
+    }
+}
+
+impl Serialize for Who {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Who::User(name) | Who::Deleted(name) => serializer.serialize_some(name),
+            Who::Nobody => serializer.serialize_none(),
+        }
+    }
 }
 
 /// An entry in full, for `history ID`.
@@ -34,11 +84,22 @@ pub struct EntryDetail {
     pub summary: EntrySummary,
     /// Whether the archive file is still on disk (exports only).
     pub file_exists: Option<bool>,
+    /// Whether the file on disk differs from the recorded length and SHA-256 (exports whose
+    /// file exists and could be read): an import by export id refuses it, and prune keeps it.
+    pub file_changed: Option<bool>,
     /// The log row's own detail, as recorded.
     pub detail: Value,
+    /// For the text, after "exists, but": how the file differs, or why it could not be
+    /// compared.
+    #[serde(skip)]
+    file_problem: Option<String>,
 }
 
 pub fn run(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> Result<()> {
+    run_history(global, args, reporter).map_err(|err| super::explain_busy(err, global, None))
+}
+
+fn run_history(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> Result<()> {
     let session = super::open_session(global)?;
     let company = &session.company;
     if let Some(id) = &args.id {
@@ -59,11 +120,12 @@ pub fn run(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> Resu
         Some(KindArg::Prune) => vec![LogKind::Prune],
         None => LogKind::ALL.to_vec(),
     };
-    let entries: Vec<EntrySummary> =
-        logs::list(&session.conn, &company.id, &kinds, Some(args.limit))?
-            .iter()
-            .map(summarize)
-            .collect();
+    // `--limit 0`: no limit.
+    let limit = (args.limit > 0).then_some(args.limit);
+    let entries: Vec<EntrySummary> = logs::list(&session.conn, &company.id, &kinds, limit)?
+        .iter()
+        .map(summarize)
+        .collect();
     if reporter.wants_json() {
         reporter.result(&entries)?;
     } else if entries.is_empty() {
@@ -73,7 +135,10 @@ pub fn run(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> Resu
         };
         reporter.note(format!("No {what} for {} yet.", company.name));
     } else {
-        print_table(&mut io::stdout().lock(), &entries)?;
+        // Fitted to a terminal; piped or redirected (to grep, a file), every row in full.
+        let terminal = console::Term::stdout().size_checked();
+        let width = terminal.map(|(_rows, columns)| usize::from(columns));
+        print_table(&mut io::stdout().lock(), &entries, width)?;
     }
     Ok(())
 }
@@ -86,7 +151,7 @@ fn summarize(entry: &LogEntry) -> EntrySummary {
         // Its prune is deleting the file, or was interrupted doing so.
         LogKind::Export if matches!(retention, Retention::Deleting { .. }) => "deleting".to_owned(),
         // Gone from disk without prune: deleted by hand, moved, or on a drive not mounted.
-        LogKind::Export if text(d, "file").is_some_and(|f| f != "-" && !Path::new(f).is_file()) => {
+        LogKind::Export if RecordedArchive::of(d).is_some_and(|r| !r.path().is_file()) => {
             "missing".to_owned()
         }
         // A prune that could not delete some of its files says so.
@@ -108,25 +173,52 @@ fn summarize(entry: &LogEntry) -> EntrySummary {
         id: entry.id.clone(),
         kind: entry.kind,
         at: entry.created_at.clone(),
-        actor: entry.actor_email.clone().or_else(|| entry.actor_id.clone()),
+        actor: Who::of(entry),
         status,
         what,
         file: text(d, "file").map(str::to_owned),
     }
 }
 
+/// An entry in full: for an export, whether its file is still the one it wrote (which
+/// reads the whole file once). A file that cannot be read is said so; the entry still shows.
 fn describe(entry: &LogEntry) -> EntryDetail {
-    let summary = summarize(entry);
-    let file_exists = match (&summary.file, entry.kind) {
-        (Some(file), LogKind::Export) if file != "-" => Some(Path::new(file).is_file()),
+    let state = match RecordedArchive::of(&entry.detail) {
+        Some(recorded) if entry.kind == LogKind::Export => Some(recorded.state()),
         _ => None,
     };
+    let (file_exists, file_changed, file_problem) = match state {
+        None => (None, None, None),
+        Some(Ok(FileState::Missing)) => (Some(false), None, None),
+        Some(Ok(FileState::Unchanged)) => (Some(true), Some(false), None),
+        Some(Ok(FileState::Changed(change))) => (
+            Some(true),
+            Some(true),
+            Some(format!("changed since its export: {change}")),
+        ),
+        Some(Err(err)) => (
+            Some(true),
+            None,
+            Some(format!("could not be compared with its record: {err:#}")),
+        ),
+    };
     EntryDetail {
-        summary,
+        summary: summarize(entry),
         file_exists,
+        file_changed,
         detail: entry.detail.clone(),
+        file_problem,
     }
 }
+
+/// An archive's sections: the key an export's detail (and an archive) names each by, and
+/// its name in words, for one and for many.
+const SECTIONS: [(&str, &str, &str); 4] = [
+    ("users", "user", "users"),
+    ("customFields", "custom field", "custom fields"),
+    ("tickets", "ticket", "tickets"),
+    ("attachments", "attachment", "attachments"),
+];
 
 /// `5 users, 4 custom fields, 6 tickets, 3 attachments` from the web app's summary keys; an
 /// interrupted export wrote nothing, and says why.
@@ -135,12 +227,7 @@ fn export_what(d: &Value) -> String {
         return failure;
     }
     let mut parts = Vec::new();
-    for (key, one, many) in [
-        ("users", "user", "users"),
-        ("customFields", "custom field", "custom fields"),
-        ("tickets", "ticket", "tickets"),
-        ("attachments", "attachment", "attachments"),
-    ] {
+    for (key, one, many) in SECTIONS {
         if d.get(key).is_some() {
             parts.push(plural(number(d, key), one, many));
         }
@@ -184,9 +271,13 @@ fn prune_what(d: &Value) -> String {
     }
 }
 
-/// Per-outcome totals from the tool's detail, else the web app's summary keys. A failed or
-/// interrupted import changed nothing: its error says more than its counts.
+/// Per-outcome totals from the tool's detail, else the web app's summary keys. A failed,
+/// interrupted or cancelled import changed nothing: its error, or that it was cancelled, says
+/// more than its counts (a cancellation's error would count as a conflict).
 fn import_what(d: &Value) -> String {
+    if text(d, "status") == Some("cancelled") {
+        return "cancelled at the confirmation; nothing changed".into();
+    }
     if let Some(failure) = failure(d) {
         return failure;
     }
@@ -267,14 +358,31 @@ fn display_time(at: &str) -> String {
     )
 }
 
-fn print_table(out: &mut dyn Write, entries: &[EntrySummary]) -> io::Result<()> {
+/// The table's columns, the space between them, and the two that may be narrowed.
+const HEADER: [&str; 7] = ["ID", "WHEN", "WHO", "KIND", "STATUS", "WHAT", "FILE"];
+const GAP: &str = "  ";
+const WHAT: usize = 5;
+const FILE: usize = 6;
+
+/// How a table wider than the terminal is narrowed, step by step, each only as far as it
+/// must: a column down to a width. FILE first, as the middle of a path says least (and
+/// `history ID` gives it whole), then WHAT, then both further. The other columns are short
+/// and stay whole; past the last step, lines wrap.
+const NARROWING: [(usize, usize); 4] = [(FILE, 24), (WHAT, 24), (FILE, 10), (WHAT, 10)];
+
+/// The listing, aligned; with `fit_to` (a terminal's width), narrowed to fit it.
+fn print_table(
+    out: &mut dyn Write,
+    entries: &[EntrySummary],
+    fit_to: Option<usize>,
+) -> io::Result<()> {
     let rows: Vec<[String; 7]> = entries
         .iter()
         .map(|e| {
             [
                 e.id.clone(),
                 display_time(&e.at),
-                e.actor.clone().unwrap_or_else(|| "-".into()),
+                e.actor.short(),
                 e.kind.name().to_owned(),
                 e.status.clone(),
                 e.what.clone(),
@@ -282,24 +390,58 @@ fn print_table(out: &mut dyn Write, entries: &[EntrySummary]) -> io::Result<()> 
             ]
         })
         .collect();
-    let header = ["ID", "WHEN", "WHO", "KIND", "STATUS", "WHAT", "FILE"].map(str::to_owned);
-    let mut widths = header.clone().map(|h| h.chars().count());
+    let header = HEADER.map(str::to_owned);
+    let mut widths = HEADER.map(|h| h.chars().count());
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
+        }
+    }
+    if let Some(terminal) = fit_to {
+        let line = widths.iter().sum::<usize>() + GAP.len() * (widths.len() - 1);
+        let mut excess = line.saturating_sub(terminal);
+        for (column, floor) in NARROWING {
+            let cut = excess.min(widths[column].saturating_sub(floor));
+            widths[column] -= cut;
+            excess -= cut;
         }
     }
     for row in std::iter::once(&header).chain(&rows) {
         let line: Vec<String> = row
             .iter()
             .zip(widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
+            .enumerate()
+            .map(|(column, (cell, width))| {
+                let cell = match column {
+                    FILE => shorten_middle(cell, width),
+                    WHAT if cell.chars().count() > width => shorten(cell, width),
+                    _ => cell.clone(),
+                };
+                format!("{cell:<width$}")
+            })
             .collect();
-        writeln!(out, "{}", line.join("  ").trim_end())?;
+        writeln!(out, "{}", line.join(GAP).trim_end())?;
     }
     Ok(())
 }
 
+/// `/backups/bom…20261123T023000Z.zip`: a path's beginning and (more of) its end, which say
+/// the most, with `…` between.
+fn shorten_middle(text: &str, max: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= max {
+        return text.to_owned();
+    }
+    let kept = max.saturating_sub(1);
+    let head = kept / 3;
+    let tail = kept - head;
+    let start: String = chars[..head].iter().collect();
+    let end: String = chars[chars.len() - tail..].iter().collect();
+    format!("{start}…{end}")
+}
+
+/// `history ID` as text: a label and a value a line, in words rather than the log's keys
+/// (`--json` gives those).
 fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
     let s = &entry.summary;
     let d = &entry.detail;
@@ -307,84 +449,135 @@ fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
         ("id", s.id.clone()),
         ("kind", s.kind.name().to_owned()),
         ("when", display_time(&s.at)),
-        ("who", s.actor.clone().unwrap_or_else(|| "-".into())),
+        ("who", s.actor.long()),
         ("status", s.status.clone()),
         ("what", s.what.clone()),
     ];
     if let Some(file) = &s.file {
-        let state = match (entry.file_exists, Retention::of(d)) {
-            (_, Retention::Pruned { at, .. }) => format!(" (pruned {})", display_time(&at)),
-            (_, Retention::Deleting { prune_id, since }) => format!(
-                " (being deleted by {prune_id} since {})",
-                display_time(&since)
-            ),
-            (Some(true), _) => " (exists)".into(),
-            (Some(false), _) => " (missing)".into(),
-            (None, _) => String::new(),
-        };
-        lines.push(("file", format!("{file}{state}")));
+        lines.push(("file", format!("{file}{}", file_state(entry))));
     }
+    match s.kind {
+        LogKind::Export => export_lines(d, &mut lines),
+        LogKind::Import => import_lines(d, &mut lines),
+        LogKind::Prune => prune_lines(d, &mut lines),
+    }
+    let width = lines
+        .iter()
+        .map(|(label, _)| label.len())
+        .max()
+        .unwrap_or(0);
+    for (label, value) in lines {
+        writeln!(out, "{label:<width$}  {value}")?;
+    }
+    Ok(())
+}
+
+/// ` (exists)`, ` (missing)`, ` (pruned …)` and so on, after an export's file.
+fn file_state(entry: &EntryDetail) -> String {
+    match (entry.file_exists, Retention::of(&entry.detail)) {
+        (_, Retention::Pruned { at, .. }) => format!(" (pruned {})", display_time(&at)),
+        (_, Retention::Deleting { prune_id, since }) => format!(
+            " (being deleted by {prune_id} since {})",
+            display_time(&since)
+        ),
+        (Some(true), _) => match &entry.file_problem {
+            Some(problem) => format!(" (exists, but {problem})"),
+            None => " (exists)".into(),
+        },
+        (Some(false), _) => " (missing)".into(),
+        (None, _) => String::new(),
+    }
+}
+
+/// Size, checksum, format, sections, date range and the tickets' notes and history.
+fn export_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
     if d.get("bytes").is_some() {
         let bytes = number(d, "bytes");
         lines.push(("size", format!("{} ({bytes} bytes)", human_bytes(bytes))));
     }
-    for (key, label) in [
-        ("target", "target"),
-        ("sha256", "sha256"),
-        ("format", "format"),
-        ("policy", "policy"),
-    ] {
-        if let Some(value) = text(d, key) {
-            lines.push((label, value.to_owned()));
-        }
+    if let Some(target) = text(d, "target") {
+        lines.push(("meant for", target.to_owned()));
+    }
+    if let Some(sha256) = text(d, "sha256") {
+        lines.push(("SHA-256", sha256.to_owned()));
+    }
+    if let Some(format) = text(d, "format") {
+        let format = match format {
+            "zip" => "a ZIP archive".to_owned(),
+            "json" => "one JSON document".to_owned(),
+            other => other.to_owned(),
+        };
+        lines.push(("format", format));
     }
     if let Some(sections) = d.get("sections").and_then(Value::as_array) {
-        let names: Vec<&str> = sections.iter().filter_map(Value::as_str).collect();
+        let names: Vec<&str> = sections
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|key| match SECTIONS.iter().find(|(k, ..)| *k == key) {
+                Some((_, _, words)) => words,
+                None => key,
+            })
+            .collect();
         lines.push(("sections", names.join(", ")));
     }
-    if let Some(options) = d.get("options") {
-        let from = text(options, "dateFrom").unwrap_or("the beginning");
-        let to = text(options, "dateTo").unwrap_or("the end");
-        if is_set(options, "dateFrom") || is_set(options, "dateTo") {
-            lines.push(("tickets", format!("created from {from} to {to}")));
-        }
-    }
-    if s.kind == LogKind::Export && d.get("notes").is_some() {
+    if let Some(options) = d.get("options")
+        && (is_set(options, "dateFrom") || is_set(options, "dateTo"))
+    {
         lines.push((
-            "children",
+            "tickets",
             format!(
-                "{} notes, {} history entries",
-                number(d, "notes"),
-                number(d, "history")
+                "only those created from {} to {}",
+                text(options, "dateFrom").unwrap_or("the beginning"),
+                text(options, "dateTo").unwrap_or("the end")
             ),
         ));
     }
-    if let Some(source) = d.get("source") {
+    if d.get("notes").is_some() {
         lines.push((
-            "source",
+            "in the tickets",
             format!(
-                "{} of {} ({})",
-                text(source, "exportId").unwrap_or("-"),
-                text(source, "companyName").unwrap_or("-"),
-                text(source, "exportedAt").unwrap_or("-")
+                "{}, {}",
+                plural(number(d, "notes"), "note", "notes"),
+                plural(number(d, "history"), "history entry", "history entries")
             ),
         ));
     }
-    if let Some(outcomes) = d.get("outcomes").and_then(Value::as_object) {
+}
+
+/// Where the archive came from, what the policy did to existing records, each section's
+/// outcome, new users, warnings, conflicts and the error.
+fn import_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
+    if let Some(policy) = text(d, "policy") {
+        let policy = match policy {
+            "strict" => "each a conflict (no --skip-duplicates or --overwrite)".to_owned(),
+            "skip-duplicates" => "left as they were (--skip-duplicates)".to_owned(),
+            "overwrite" => "replaced with the archive's values (--overwrite)".to_owned(),
+            other => other.to_owned(),
+        };
+        lines.push(("existing records", policy));
+    }
+    if let Some(source) = d.get("source").and_then(archive_origin) {
+        lines.push(("from", source));
+    }
+    // A failed or cancelled import changed nothing: its counts would only be noise.
+    let changed_nothing = matches!(text(d, "status"), Some("failed" | "cancelled"));
+    if let Some(outcomes) = d.get("outcomes").and_then(Value::as_object)
+        && !changed_nothing
+    {
         // In the order the import works through the sections, not alphabetically.
         for (key, section) in [
             ("users", "users"),
             ("customFields", "custom fields"),
             ("tickets", "tickets"),
             ("notes", "notes"),
-            ("history", "history"),
+            ("history", "history entries"),
             ("attachments", "attachments"),
         ] {
             if let Some(t) = outcomes.get(key) {
                 lines.push((
-                    "outcome",
+                    section,
                     format!(
-                        "{section}: {} created, {} updated, {} skipped, {} linked",
+                        "{} created, {} updated, {} skipped, {} linked",
                         number(t, "created"),
                         number(t, "updated"),
                         number(t, "skipped"),
@@ -401,28 +594,45 @@ fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
         && new_users > 0
     {
         lines.push((
-            "passwords",
-            format!(
-                "{} without a password (must set one)",
-                plural(new_users, "new user", "new users")
-            ),
+            "new users",
+            format!("{new_users} without a password: each must set one before logging in"),
         ));
     }
     if let Some(warnings) = d.get("warnings").and_then(Value::as_object) {
         for (warning, times) in warnings {
-            let times = times.as_u64().unwrap_or(1);
-            let times = if times > 1 {
-                format!(" ({times} records)")
-            } else {
-                String::new()
+            let times = match times.as_u64().unwrap_or(1) {
+                1 => String::new(),
+                times => format!(" ({times} records)"),
             };
             lines.push(("warning", format!("{warning}{times}")));
         }
     }
+    // The web app's own rows list their errors; the tool's, the conflicts it found.
+    let tool_row = d.get("status").is_some();
+    error_lines(d, if tool_row { "conflict" } else { "error" }, lines);
+}
+
+/// `export_… of Acme Corp, made 2026-11-23 02:30:00 UTC`, from what an import recorded of
+/// its archive; None when it could not read that much.
+fn archive_origin(source: &Value) -> Option<String> {
+    let export_id = text(source, "exportId")?;
+    let mut origin = export_id.to_owned();
+    if let Some(company) = text(source, "companyName") {
+        origin.push_str(&format!(" of {company}"));
+    }
+    if let Some(at) = text(source, "exportedAt") {
+        origin.push_str(&format!(", made {}", display_time(at)));
+    }
+    Some(origin)
+}
+
+/// What a run listed under `errors` (as `listed`: a tool's import lists its conflicts
+/// there), and the error that ended it.
+fn error_lines(d: &Value, listed: &'static str, lines: &mut Vec<(&str, String)>) {
     // The tool's import rows keep the failure apart (`error`); `errors` is the web app's
     // list, which for the tool holds the conflicts and then that failure.
     let failure = text(d, "error");
-    for listed in d
+    for each in d
         .get("errors")
         .and_then(Value::as_array)
         .into_iter()
@@ -430,48 +640,47 @@ fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
         .filter_map(Value::as_str)
         .filter(|e| Some(*e) != failure)
     {
-        let label = if s.kind == LogKind::Import && d.get("status").is_some() {
-            "conflict"
-        } else {
-            "error"
-        };
-        lines.push((label, listed.to_owned()));
+        lines.push((listed, each.to_owned()));
     }
     if let Some(failure) = failure {
         lines.push(("error", failure.to_owned()));
     }
+}
+
+/// The policy, then each archive by what became of it.
+fn prune_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
     if let Some(older_than) = text(d, "olderThan") {
         lines.push((
             "retention",
             format!(
-                "older than {older_than}, keeping the newest {}",
+                "delete archives older than {older_than}, always keeping the newest {}",
                 number(d, "keepLast")
             ),
         ));
     }
-    if let Some(resumed_by) = text(d, "resumedBy") {
-        lines.push(("resumed by", resumed_by.to_owned()));
+    if let Some(dir) = text(d, "dir") {
+        lines.push(("folder", format!("only archives in {dir}")));
     }
-    for (key, label) in [
-        ("deleted", "deleted"),
-        ("deleting", "deleting"),
-        ("resumed", "finished"),
-        ("missing", "gone"),
-        ("changed", "changed"),
+    if let Some(resumed_by) = text(d, "resumedBy") {
+        lines.push(("finished by", resumed_by.to_owned()));
+    }
+    for (key, label, why) in [
+        ("deleted", "deleted", ""),
+        ("deleting", "deleting", ""),
+        ("resumed", "finished", ", for an interrupted prune"),
+        ("missing", "already gone", ""),
+        ("changed", "kept", ", changed since its export"),
     ] {
         for archive in d.get(key).and_then(Value::as_array).into_iter().flatten() {
             lines.push((
                 label,
                 format!(
-                    "{} {}",
+                    "{} {}{why}",
                     text(archive, "exportId").unwrap_or("-"),
                     text(archive, "file").unwrap_or("-")
                 ),
             ));
         }
     }
-    for (label, value) in lines {
-        writeln!(out, "{label:<10}  {value}")?;
-    }
-    Ok(())
+    error_lines(d, "error", lines);
 }

@@ -22,7 +22,7 @@ use crate::archive::records::{
 use crate::archive::validate::{Record, Validator, Warnings};
 use crate::cli::{GlobalOpts, ImportArgs};
 use crate::db::import_rows::{self, ImportDb};
-use crate::db::logs::{self, LogKind};
+use crate::db::logs::{self, FileState, LogKind, RecordedArchive, Retention};
 use crate::db::schema::ToolTable;
 use crate::db::{self, tenant};
 use crate::error::Failure;
@@ -40,6 +40,11 @@ const READ_ORDER: [&[Section]; 3] = [
     &[Section::Tickets],
     &[Section::Attachments],
 ];
+
+/// What to do when the database to import into is missing: it may be a restore onto a new
+/// machine.
+const RESTORE_HINT: &str = "to restore into a new database, create an empty one with \
+    `bomizzel-backup --db PATH init` and import with --create-company";
 
 /// The outcome of an import run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -122,7 +127,7 @@ pub fn run(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Resul
     interrupt::watch()?;
     run_import(global, args, reporter)
         .map_err(interrupt::explain)
-        .map_err(|err| super::explain_busy(err, global, "imported"))
+        .map_err(|err| super::explain_busy(err, global, Some("imported")))
 }
 
 fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Result<()> {
@@ -133,14 +138,20 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
     } else {
         Policy::Strict
     };
-    if args.validate_only && args.export_id.is_none() && !global.db.exists() {
+    if args.validate_only && args.export_id.is_none() && !global.db_path().exists() {
         let input = input_from(args.file.clone())?;
         return validate_file(&input, reporter).map_err(|err| naming_file(err, Some(&input)));
     }
 
     let started = std::time::Instant::now();
-    let mut conn = db::open(&global.db, super::open_options(global)?)?;
-    reporter.step(format!("opened the database {}", global.db.display()));
+    // An archive by its export id needs the database that logged it: no restore there.
+    let restoring = !args.validate_only && args.export_id.is_none();
+    let restore_hint = restoring.then_some(RESTORE_HINT);
+    let mut conn = super::open_database(global, restore_hint)?;
+    reporter.step(format!(
+        "opened the database {}",
+        global.db_path().display()
+    ));
     let import_id = new_import_id();
     let mut attempt = Attempt::default();
     let outcome = attempt_import(&mut conn, global, args, policy, reporter, &mut attempt)
@@ -682,7 +693,8 @@ fn conflict_failure(plan: &Plan) -> anyhow::Error {
     .into()
 }
 
-/// The archive file recorded for an export of this company.
+/// The archive file recorded for an export of this company, while it is still the file
+/// that export wrote: one changed since (overwritten, edited, damaged) is an invalid archive.
 fn exported_file(conn: &Connection, company: &tenant::Company, export_id: &str) -> Result<PathBuf> {
     let Some(entry) = logs::find_of(conn, &company.id, export_id, &[LogKind::Export])? else {
         return Err(Failure::NotFound(format!(
@@ -691,18 +703,23 @@ fn exported_file(conn: &Connection, company: &tenant::Company, export_id: &str) 
         ))
         .into());
     };
-    let detail = entry.detail;
-    let file = detail
-        .get("file")
-        .and_then(|f| f.as_str())
-        .filter(|f| *f != "-");
-    let pruned = matches!(logs::Retention::of(&detail), logs::Retention::Pruned { .. });
-    match file.map(PathBuf::from) {
-        Some(path) if !pruned && path.is_file() => Ok(path),
-        _ => Err(Failure::NotFound(format!(
+    let expired = || {
+        Failure::NotFound(format!(
             "Export file not found or has expired (export {export_id})"
         ))
+    };
+    let pruned = matches!(Retention::of(&entry.detail), Retention::Pruned { .. });
+    let Some(recorded) = RecordedArchive::of(&entry.detail).filter(|_| !pruned) else {
+        return Err(expired().into());
+    };
+    match recorded.state()? {
+        FileState::Unchanged => Ok(recorded.path().to_owned()),
+        FileState::Changed(change) => Err(Failure::InvalidArchive(format!(
+            "{}: changed since export {export_id}: {change}",
+            recorded.file
+        ))
         .into()),
+        FileState::Missing => Err(expired().into()),
     }
 }
 

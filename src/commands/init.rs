@@ -14,13 +14,14 @@ struct InitReport {
 }
 
 pub fn run(global: &GlobalOpts, reporter: &Reporter) -> Result<()> {
-    db::create(&global.db, super::open_options(global)?)?;
+    let path = global.db_path();
+    db::create(path, super::open_options(global)?)?;
     reporter.note(format!(
         "Created an empty Bomizzel database at {}",
-        global.db.display()
+        path.display()
     ));
     reporter.result(&InitReport {
-        database: global.db.display().to_string(),
+        database: path.display().to_string(),
     })?;
     Ok(())
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::Result;
 use rusqlite::Connection;
 
-use crate::cli::GlobalOpts;
+use crate::cli::{DEFAULT_DB, GlobalOpts};
 use crate::db::{self, tenant};
 use crate::error::Failure;
 
@@ -38,9 +38,37 @@ pub fn open_options(global: &GlobalOpts) -> Result<db::OpenOptions> {
     })
 }
 
+/// Opens the database that --db (or BOMIZZEL_DB) names, else the default one. A missing one
+/// is not found (exit 6); when none was named, the message says first how to name one, as
+/// the default is then only a guess. `missing_hint` adds what else to do about it, for a
+/// command that has something to add (import: how to make a database to restore into).
+pub fn open_database(global: &GlobalOpts, missing_hint: Option<&str>) -> Result<Connection> {
+    let path = global.db_path();
+    if !path.exists() {
+        let mut message = match &global.db {
+            Some(_) => format!("database not found: {}", path.display()),
+            None => {
+                let here = std::env::current_dir().map_or_else(
+                    |_| "the current directory".to_owned(),
+                    |dir| dir.display().to_string(),
+                );
+                format!(
+                    "database not found: pass --db PATH or set BOMIZZEL_DB (the default, ./{DEFAULT_DB}, does not exist in {here})"
+                )
+            }
+        };
+        if let Some(hint) = missing_hint {
+            message.push_str("; ");
+            message.push_str(hint);
+        }
+        return Err(Failure::NotFound(message).into());
+    }
+    db::open(path, open_options(global)?)
+}
+
 /// Opens the database, resolves `--company` and checks `--actor` is its admin.
 pub fn open_session(global: &GlobalOpts) -> Result<Session> {
-    let conn = db::open(&global.db, open_options(global)?)?;
+    let conn = open_database(global, None)?;
     let company = tenant::resolve_company(&conn, global.company.as_deref())?;
     let actor = tenant::authorize_actor(&conn, global.actor.as_deref(), &company)?;
     Ok(Session {
@@ -58,7 +86,7 @@ impl Session {
         if self.conn.is_readonly(rusqlite::MAIN_DB)? {
             anyhow::bail!(
                 "{} is read-only, so the {doing} could not be recorded in its log; nothing was done",
-                global.db.display()
+                global.db_path().display()
             );
         }
         Ok(())
@@ -71,18 +99,24 @@ impl Session {
 pub struct Unlogged(pub String);
 
 /// SQLite only says "database is locked": this says what that means, and what to do.
-/// `undone` names the work that did not happen ("exported", "imported").
-pub fn explain_busy(err: anyhow::Error, global: &GlobalOpts, undone: &str) -> anyhow::Error {
+/// `undone` names the work that did not happen ("exported", "imported"); a command that
+/// only reads has none.
+pub fn explain_busy(
+    err: anyhow::Error,
+    global: &GlobalOpts,
+    undone: Option<&str>,
+) -> anyhow::Error {
     if crate::error::classify(&err).0 != 7 {
         return err;
     }
-    let outcome = match err.downcast_ref::<Unlogged>() {
-        Some(_) => String::new(),
-        None => format!("; nothing was {undone}, try again later"),
+    let outcome = match (err.downcast_ref::<Unlogged>(), undone) {
+        (Some(_), _) => String::new(),
+        (None, Some(undone)) => format!("; nothing was {undone}, try again later"),
+        (None, None) => "; try again later".to_owned(),
     };
     err.context(format!(
         "another process held a lock on {} for longer than --busy-timeout ({}s){outcome}",
-        global.db.display(),
+        global.db_path().display(),
         global.busy_timeout
     ))
 }

@@ -6,7 +6,7 @@
 
 mod record;
 
-use std::fs::{self, File};
+use std::fs;
 use std::io;
 use std::path::Path;
 
@@ -14,12 +14,10 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::Connection;
 use serde::Serialize;
-use serde_json::Value;
 
 use super::Unlogged;
-use crate::archive::writer::DigestWriter;
 use crate::cli::{GlobalOpts, PruneArgs};
-use crate::db::logs::{self, LogKind, Retention};
+use crate::db::logs::{self, FileState, LogKind, RecordedArchive, Retention};
 use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::report::{Reporter, human_bytes};
@@ -59,7 +57,8 @@ pub struct PruneReport {
 }
 
 pub fn run(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Result<()> {
-    run_prune(global, args, reporter).map_err(|err| super::explain_busy(err, global, "deleted"))
+    run_prune(global, args, reporter)
+        .map_err(|err| super::explain_busy(err, global, Some("deleted")))
 }
 
 fn run_prune(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Result<()> {
@@ -150,28 +149,26 @@ fn plan(
     };
     let mut newest_kept = 0;
     for entry in logs::list(conn, &company.id, &[LogKind::Export], None)? {
-        let d = &entry.detail;
-        let file = match d.get("file").and_then(Value::as_str) {
-            Some(file) if file != "-" => file,
-            _ => continue,
+        let Some(recorded) = RecordedArchive::of(&entry.detail) else {
+            continue;
         };
+        let path = recorded.path();
         // Recorded paths are absolute and canonical (export records them so).
-        if within.is_some_and(|dir| !Path::new(file).starts_with(dir)) {
+        if within.is_some_and(|dir| !path.starts_with(dir)) {
             continue;
         }
         let archive = Archive {
             export_id: entry.id.clone(),
-            file: file.to_owned(),
+            file: recorded.file.clone(),
             exported_at: entry.created_at.clone(),
-            bytes: d.get("bytes").and_then(Value::as_u64).unwrap_or(0),
+            bytes: recorded.digest.as_ref().map_or(0, |d| d.bytes),
         };
-        let path = Path::new(file);
-        match Retention::of(d) {
+        match Retention::of(&entry.detail) {
             Retention::Pruned { .. } => continue,
             // An interrupted prune's: finished, whatever the policy, unless the file changed
             // since (then it is no longer the archive that prune meant to delete).
             Retention::Deleting { .. } => {
-                if path.is_file() && !matches_record(path, d)? {
+                if let FileState::Changed(_) = recorded.state()? {
                     report.changed.push(archive);
                 } else {
                     report.resumed.push(archive);
@@ -192,7 +189,7 @@ fn plan(
         // Only a file that is still this export counts towards the newest N: a path that a
         // later export (`--force`) or anything else has overwritten is not a second backup.
         let still_needed = newest_kept < args.keep_last;
-        let intact = (still_needed || old) && matches_record(path, d)?;
+        let intact = (still_needed || old) && recorded.state()? == FileState::Unchanged;
         if still_needed && intact {
             newest_kept += 1;
             report.kept.push(archive);
@@ -206,23 +203,6 @@ fn plan(
         }
     }
     Ok(report)
-}
-
-/// True when the file still has the length and SHA-256 the export recorded.
-fn matches_record(path: &Path, detail: &Value) -> Result<bool> {
-    let (Some(bytes), Some(sha256)) = (
-        detail.get("bytes").and_then(Value::as_u64),
-        detail.get("sha256").and_then(Value::as_str),
-    ) else {
-        return Ok(false);
-    };
-    if fs::metadata(path)?.len() != bytes {
-        return Ok(false);
-    }
-    let mut file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut digest = DigestWriter::new(io::sink());
-    io::copy(&mut file, &mut digest)?;
-    Ok(digest.finish().1.sha256 == sha256)
 }
 
 /// Records, deletes, records: nothing is deleted that the log does not say is being deleted.

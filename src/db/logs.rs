@@ -3,15 +3,21 @@
 //!
 //! Each row's JSON detail keeps the web app's summary keys beside the tool's own fields.
 //! Reading takes a log whose table is missing (a database the web app made has no prune
-//! log) as empty; writing needs the table, which the writing command creates first.
+//! log) as empty; writing needs the table, which the writing command creates first. An
+//! export's row records its archive file, which `RecordedArchive` checks is still the same.
 
-use anyhow::Result;
+use std::fmt;
+use std::path::Path;
+
+use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::has_table;
 use super::schema::ToolTable;
+use crate::archive::records::EntryDigest;
+use crate::archive::writer::digest_file;
 
 /// Which log an entry belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -233,6 +239,120 @@ impl Retention {
                     map.insert("pruneId".into(), Value::from(prune_id.as_str()));
                 }
             }
+        }
+    }
+}
+
+/// The archive file an export's log detail records (`file`), with the length and SHA-256
+/// it was written with (`bytes`, `sha256`). An export to stdout (`-`) and a row the web
+/// app wrote record no file here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedArchive {
+    /// The path as recorded: absolute and canonical when the tool wrote it.
+    pub file: String,
+    /// None when the row records no length or SHA-256: then no file is the one exported.
+    pub digest: Option<EntryDigest>,
+}
+
+/// Whether a recorded archive is still on disk as the export wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileState {
+    /// Not there: deleted, moved, or on a drive that is not mounted.
+    Missing,
+    /// The length and SHA-256 the export recorded.
+    Unchanged,
+    /// Something else is there now (overwritten by a later `export --force`, edited, or
+    /// damaged): import refuses it and prune keeps it.
+    Changed(Change),
+}
+
+/// How a recorded archive differs from the file now at its path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub recorded: Option<EntryDigest>,
+    /// The file's length now.
+    pub bytes: u64,
+    /// Its SHA-256 now; not read when the length already differs.
+    pub sha256: Option<String>,
+}
+
+impl RecordedArchive {
+    pub fn of(detail: &Value) -> Option<Self> {
+        let file = detail.get("file").and_then(Value::as_str)?;
+        if file == "-" {
+            return None;
+        }
+        let digest = match (
+            detail.get("bytes").and_then(Value::as_u64),
+            detail.get("sha256").and_then(Value::as_str),
+        ) {
+            (Some(bytes), Some(sha256)) => Some(EntryDigest {
+                bytes,
+                sha256: sha256.to_owned(),
+            }),
+            _ => None,
+        };
+        Some(Self {
+            file: file.to_owned(),
+            digest,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        Path::new(&self.file)
+    }
+
+    /// Compares the file with the record: its length first, then (only when that matches)
+    /// its SHA-256, which reads the whole file once.
+    pub fn state(&self) -> Result<FileState> {
+        let path = self.path();
+        if !path.is_file() {
+            return Ok(FileState::Missing);
+        }
+        let bytes = path
+            .metadata()
+            .with_context(|| format!("cannot read the size of {}", self.file))?
+            .len();
+        let changed = |sha256| {
+            FileState::Changed(Change {
+                recorded: self.digest.clone(),
+                bytes,
+                sha256,
+            })
+        };
+        let Some(recorded) = self.digest.as_ref().filter(|d| d.bytes == bytes) else {
+            return Ok(changed(None));
+        };
+        let found = digest_file(path).with_context(|| format!("cannot read {}", self.file))?;
+        Ok(if found == *recorded {
+            FileState::Unchanged
+        } else {
+            changed(Some(found.sha256))
+        })
+    }
+}
+
+impl fmt::Display for Change {
+    /// `expected 3990 bytes with SHA-256 …, found 4001 bytes`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(recorded) = &self.recorded else {
+            return write!(
+                f,
+                "the export recorded no size or SHA-256 to compare its {} bytes with",
+                self.bytes
+            );
+        };
+        match &self.sha256 {
+            Some(found) => write!(
+                f,
+                "expected SHA-256 {}, found {found} (the same {} bytes)",
+                recorded.sha256, self.bytes
+            ),
+            None => write!(
+                f,
+                "expected {} bytes with SHA-256 {}, found {} bytes",
+                recorded.bytes, recorded.sha256, self.bytes
+            ),
         }
     }
 }

@@ -30,11 +30,7 @@ pub struct OpenOptions {
 /// application's tables is refused with the names of what is missing.
 pub fn open(path: &Path, options: OpenOptions) -> Result<Connection> {
     if !path.exists() {
-        return Err(Failure::NotFound(format!(
-            "database not found: {} (create one with `bomizzel-backup init`)",
-            path.display()
-        ))
-        .into());
+        return Err(Failure::NotFound(format!("database not found: {}", path.display())).into());
     }
     if path.is_dir() {
         return Err(Failure::Usage(format!(

@@ -535,6 +535,11 @@ pub fn stderr_of(output: &std::process::Output) -> String {
 
 /// Runs a command that must succeed, and parses its `--json` stdout.
 pub fn json_ok(cmd: &mut Command) -> Value {
+    json(stdout_ok(cmd).as_bytes())
+}
+
+/// Runs a command that must succeed and returns its stdout as text.
+pub fn stdout_ok(cmd: &mut Command) -> String {
     let output = cmd.output().expect("run the binary");
     assert!(
         output.status.success(),
@@ -543,7 +548,7 @@ pub fn json_ok(cmd: &mut Command) -> Value {
         stderr_of(&output),
         String::from_utf8_lossy(&output.stdout)
     );
-    json(&output.stdout)
+    String::from_utf8(output.stdout).expect("UTF-8 output")
 }
 
 /// Runs the command, expecting exit status `code`, and returns its stderr.
@@ -557,6 +562,33 @@ pub fn fails_with(cmd: &mut Command, code: i32) -> String {
         String::from_utf8_lossy(&output.stdout)
     );
     stderr_of(&output)
+}
+
+/// The `label  value` lines of `history ID`, in order.
+pub fn detail_lines(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(|line| {
+            let (label, value) = line.split_once("  ").unwrap_or((line, ""));
+            (label.trim().to_owned(), value.trim().to_owned())
+        })
+        .collect()
+}
+
+/// The values of every `label` line of `detail_lines`.
+pub fn values<'a>(lines: &'a [(String, String)], label: &str) -> Vec<&'a str> {
+    lines
+        .iter()
+        .filter(|(l, _)| l == label)
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+/// The value of the one `label` line of `detail_lines`.
+pub fn value<'a>(lines: &'a [(String, String)], label: &str) -> &'a str {
+    match values(lines, label).as_slice() {
+        [one] => one,
+        other => panic!("expected one {label} line, got {other:?} in {lines:?}"),
+    }
 }
 
 /// How many cases a property runs: `PROPTEST_CASES` when set (for long runs), else

@@ -15,12 +15,23 @@ pub struct Session {
 
 /// Runs the binary with `args` on a pseudo-terminal, typing `typed` as the operator would.
 pub fn run(args: &[&str], typed: &str) -> Session {
+    run_in(String::new(), args, typed)
+}
+
+/// `run` on a terminal `columns` wide.
+pub fn run_with_width(args: &[&str], typed: &str, columns: u16) -> Session {
+    run_in(format!("stty cols {columns} rows 50 && "), args, typed)
+}
+
+/// Runs `setup` (shell commands that end in `&&`, or nothing), then the binary.
+fn run_in(setup: String, args: &[&str], typed: &str) -> Session {
     let binary = assert_cmd::cargo::cargo_bin(super::BINARY);
-    let line = std::iter::once(binary.to_string_lossy().into_owned())
-        .chain(args.iter().map(|a| a.to_string()))
-        .map(|word| quote(&word))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let line = setup
+        + &std::iter::once(binary.to_string_lossy().into_owned())
+            .chain(args.iter().map(|a| a.to_string()))
+            .map(|word| quote(&word))
+            .collect::<Vec<_>>()
+            .join(" ");
     let mut child = Command::new("script")
         .args(["--quiet", "--return", "--command", &line, "/dev/null"])
         .env_remove("BOMIZZEL_DB")
