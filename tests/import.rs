@@ -1216,6 +1216,17 @@ fn overwrite_puts_edited_fields_back() {
         OUTCOME_SECTIONS.map(|s| unchanged(&again, s)),
         [5, 4, 6, 5, 4, 3]
     );
+    // History says so too.
+    let shown = demo
+        .acme()
+        .args(["history", again["importId"].as_str().unwrap()])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        shown.contains("0 created, 0 updated, 5 unchanged, 0 skipped, 0 linked"),
+        "{shown}"
+    );
 
     let restored = dump(&conn);
     assert_eq!(

@@ -282,14 +282,7 @@ fn import_what(d: &Value) -> String {
         return failure;
     }
     if let Some(outcomes) = d.get("outcomes").and_then(Value::as_object) {
-        let total = |key: &str| -> u64 { outcomes.values().map(|t| number(t, key)).sum() };
-        let mut what = format!(
-            "{} created, {} updated, {} skipped, {} linked",
-            total("created"),
-            total("updated"),
-            total("skipped"),
-            total("linked")
-        );
+        let mut what = outcome_text(|key| outcomes.values().map(|t| number(t, key)).sum::<u64>());
         let conflicts = d
             .get("errors")
             .and_then(Value::as_array)
@@ -317,6 +310,22 @@ fn failure(d: &Value) -> Option<String> {
         Some("failed" | "interrupted") => text(d, "error").map(|error| shorten(error, 72)),
         _ => None,
     }
+}
+
+/// `1 created, 0 updated, 5 skipped, 0 linked`, from a count per outcome; `unchanged` (an
+/// overwrite's records that already held the archive's values) only where there are some.
+fn outcome_text(count: impl Fn(&str) -> u64) -> String {
+    let unchanged = match count("unchanged") {
+        0 => String::new(),
+        n => format!(", {n} unchanged"),
+    };
+    format!(
+        "{} created, {} updated{unchanged}, {} skipped, {} linked",
+        count("created"),
+        count("updated"),
+        count("skipped"),
+        count("linked")
+    )
 }
 
 /// `1 archive`, `2 archives`.
@@ -574,16 +583,7 @@ fn import_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
             ("attachments", "attachments"),
         ] {
             if let Some(t) = outcomes.get(key) {
-                lines.push((
-                    section,
-                    format!(
-                        "{} created, {} updated, {} skipped, {} linked",
-                        number(t, "created"),
-                        number(t, "updated"),
-                        number(t, "skipped"),
-                        number(t, "linked")
-                    ),
-                ));
+                lines.push((section, outcome_text(|key| number(t, key))));
             }
         }
     }
