@@ -2,7 +2,7 @@
 //! archive files. Exports are back-dated in the log (their recorded time is what prune
 //! goes by), then each test checks which files are left on disk and what the log says.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::fs;

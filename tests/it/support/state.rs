@@ -1,9 +1,6 @@
 //! Database state for the crash and concurrency tests: comparing whole-database dumps
 //! (`table_rows`), SQLite's own integrity check, the journal mode, and bulk ticket data
 //! written in SQL so that an import or export runs long enough to be interrupted.
-//!
-//! Each test binary uses a different subset of these, hence the `dead_code` allowance.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 

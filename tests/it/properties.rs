@@ -14,10 +14,10 @@
 //! characters, timestamps in several RFC 3339 forms, and NULL wherever a column allows it.
 //!
 //! `PROPTEST_CASES` sets the number of cases per property (default 16, a few seconds in a
-//! debug build); run it long with `PROPTEST_CASES=2000 cargo test --release --test properties`
+//! debug build); run it long with `PROPTEST_CASES=2000 cargo test --release --test it properties::`
 //! (some minutes).
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

@@ -1,8 +1,5 @@
 //! Shared helpers for the integration tests: a fresh demo database in a temporary directory,
 //! the real binary with a clean environment, and readers for archives and database state.
-//!
-//! Each test binary uses a different subset of these, hence the `dead_code` allowance.
-#![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -15,9 +12,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
-#[path = "../../fixtures/demo.rs"]
+#[path = "../../../fixtures/demo.rs"]
 mod demo;
 pub use demo::*;
+pub mod state;
 pub mod terminal;
 
 mod webapp;
@@ -362,11 +360,6 @@ impl Archive {
     /// The records of a section (json key); empty when the section is absent.
     pub fn records(&self, key: &str) -> &[Value] {
         self.sections.get(key).map_or(&[], Vec::as_slice)
-    }
-
-    /// The section keys present.
-    pub fn section_keys(&self) -> BTreeSet<String> {
-        self.sections.keys().cloned().collect()
     }
 }
 

@@ -4,9 +4,8 @@
 //! a message and changes nothing; `history`, which only reads, says the same when readers
 //! are locked out too.
 
-#[path = "support/state.rs"]
-mod state;
-mod support;
+use crate::support;
+use crate::support::state;
 
 use std::collections::BTreeSet;
 use std::path::Path;

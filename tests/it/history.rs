@@ -2,7 +2,7 @@
 //! it lists (exports, imports that succeed, fail or only validate, rows the web app wrote)
 //! and then reads it back as a table, as one entry in full, and as JSON.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::io::{BufRead, BufReader};

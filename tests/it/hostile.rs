@@ -6,7 +6,7 @@
 //! The files are built here from the demo's own exports, so each differs from a good
 //! archive by exactly the damage under test.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::fs;

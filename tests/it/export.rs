@@ -1,9 +1,8 @@
 //! `export` end to end: the real binary on a real demo database, checked against the
 //! archive it writes and the rows the database holds.
 
-#[path = "support/state.rs"]
-mod state;
-mod support;
+use crate::support;
+use crate::support::state;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

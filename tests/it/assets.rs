@@ -2,13 +2,13 @@
 //! definitions in `src/cli.rs`, and the shell completion scripts that `completions` prints.
 //!
 //! The man page test fails when the committed file differs from what the definitions give;
-//! `UPDATE_ASSETS=1 cargo test --test assets` rewrites it. The completion scripts are not
+//! `UPDATE_ASSETS=1 cargo test --test it assets::` rewrites it. The completion scripts are not
 //! committed: a real bash loads the script the binary prints and completes command lines
 //! with it. The README is checked too: its command lines may only use options that exist,
 //! its exit codes must match the table, and its quick start's demo builder never replaces a
 //! file unasked.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -21,7 +21,7 @@ use clap_mangen::Man;
 use roff::{Inline, Roff, bold, italic, roman};
 
 const BIN: &str = "bomizzel-backup";
-const REGENERATE: &str = "UPDATE_ASSETS=1 cargo test --test assets";
+const REGENERATE: &str = "UPDATE_ASSETS=1 cargo test --test it assets::";
 
 #[test]
 fn man_page_is_current() {

@@ -7,9 +7,9 @@
 //!
 //! `PROPTEST_CASES` sets the number of cases per test (default 500, a few seconds in a
 //! debug build); run it long with
-//! `PROPTEST_CASES=20000 cargo test --release --test fuzz`.
+//! `PROPTEST_CASES=20000 cargo test --release --test it fuzz::`.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::path::{Path, PathBuf};

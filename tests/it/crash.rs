@@ -11,9 +11,8 @@
 //! has already written some of them to the database file (rollback journal) or to the WAL
 //! when the kill lands: the test waits for that, then kills, so recovery has real work to do.
 
-#[path = "support/state.rs"]
-mod state;
-mod support;
+use crate::support;
+use crate::support::state;
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -8,7 +8,7 @@
 //! tmpfs. Where the machine does not allow those, the test says so on stderr and checks
 //! nothing else.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -3,7 +3,7 @@
 //! new disk) and checked against the rows the database holds afterwards, not only against
 //! what the tool prints.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
