@@ -12,6 +12,9 @@ pub mod report;
 
 use anyhow::Result;
 
+/// The program and its version, as archives and log rows name the tool that wrote them.
+pub const TOOL: &str = concat!("bomizzel-backup ", env!("CARGO_PKG_VERSION"));
+
 use cli::{Cli, Command};
 use report::Reporter;
 

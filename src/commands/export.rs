@@ -285,7 +285,7 @@ pub fn export(
     let manifest = Manifest {
         format: Some(FORMAT_NAME.into()),
         format_version: Some(FORMAT_VERSION),
-        export_id: new_export_id(exported_at),
+        export_id: LogKind::Export.new_entry_id(exported_at),
         company_id: company.id.clone(),
         company_name: company.name.clone(),
         company: None,
@@ -301,7 +301,7 @@ pub fn export(
             date_to: request.window.to_label.clone(),
         },
         counts: None,
-        tool: Some(concat!("bomizzel-backup ", env!("CARGO_PKG_VERSION")).into()),
+        tool: Some(crate::TOOL.into()),
         entries: None,
     };
     let scope = TicketScope {
@@ -349,12 +349,6 @@ pub fn export(
         ))
     })?;
     Ok(report)
-}
-
-/// `export_<UTC time>_<random>`: sortable, and unique even for exports in the same second.
-fn new_export_id(at: DateTime<Utc>) -> String {
-    let random = uuid::Uuid::new_v4().simple().to_string();
-    format!("export_{}_{}", at.format("%Y%m%dT%H%M%SZ"), &random[..8])
 }
 
 /// Streams the archive to stdout.
@@ -567,7 +561,7 @@ fn record_export(
         "sha256": report.sha256,
         "sections": report.sections,
         "options": options,
-        "tool": concat!("bomizzel-backup ", env!("CARGO_PKG_VERSION")),
+        "tool": crate::TOOL,
     });
     logs::insert(
         conn,

@@ -152,7 +152,7 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
         "opened the database {}",
         global.db_path().display()
     ));
-    let import_id = new_import_id();
+    let import_id = LogKind::Import.new_entry_id(chrono::Utc::now());
     let mut attempt = Attempt::default();
     let outcome = attempt_import(&mut conn, global, args, policy, reporter, &mut attempt)
         .map_err(|err| naming_file(err, attempt.input.as_ref()));
@@ -723,15 +723,6 @@ fn exported_file(conn: &Connection, company: &tenant::Company, export_id: &str) 
     }
 }
 
-fn new_import_id() -> String {
-    let random = uuid::Uuid::new_v4().simple().to_string();
-    format!(
-        "import_{}_{}",
-        chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
-        &random[..8]
-    )
-}
-
 fn source_of(archive: &ArchiveFile, manifest: &Manifest) -> Source {
     Source {
         file: archive.location(),
@@ -784,7 +775,7 @@ fn record_import(
         "warnings": report.plan.warnings,
         "passwordResetRequired": report.plan.password_reset_required,
         "error": error,
-        "tool": concat!("bomizzel-backup ", env!("CARGO_PKG_VERSION")),
+        "tool": crate::TOOL,
     });
     logs::insert(
         conn,

@@ -213,11 +213,7 @@ fn apply(
     report: &mut PruneReport,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let prune_id = format!(
-        "prune_{}_{}",
-        now.format("%Y%m%dT%H%M%SZ"),
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
+    let prune_id = LogKind::Prune.new_entry_id(now);
     let at = db::format_timestamp(now);
     record::deleting(conn, company, actor, report, &prune_id, &at)
         .context("cannot record the archives prune is about to delete")?;

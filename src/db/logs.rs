@@ -57,6 +57,18 @@ impl LogKind {
     }
 
     pub const ALL: [LogKind; 3] = [LogKind::Export, LogKind::Import, LogKind::Prune];
+
+    /// A new entry's id, `export_<UTC time>_<random>`: sortable, and unique even for runs
+    /// in the same second.
+    pub fn new_entry_id(self, at: chrono::DateTime<chrono::Utc>) -> String {
+        let random = uuid::Uuid::new_v4().simple().to_string();
+        format!(
+            "{}_{}_{}",
+            self.name(),
+            at.format("%Y%m%dT%H%M%SZ"),
+            &random[..8]
+        )
+    }
 }
 
 /// One log row, with the actor's email when the user still exists.
