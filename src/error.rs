@@ -25,8 +25,8 @@ pub enum Failure {
     /// An input file, company or export id does not exist.
     #[error("{0}")]
     NotFound(String),
-    /// The database stayed locked past the busy timeout.
-    #[error("database is busy: {0}; try again later")]
+    /// The database stayed locked past the busy timeout (see `explain_busy`).
+    #[error("{0}")]
     Busy(String),
     /// The operator declined a confirmation; nothing was changed.
     #[error("{0}")]
@@ -37,52 +37,135 @@ pub enum Failure {
 }
 
 impl Failure {
-    pub fn exit_code(&self) -> u8 {
+    /// What the failure means for the process.
+    pub fn class(&self) -> Class {
         match self {
-            Failure::Usage(_) | Failure::Cancelled(_) => 2,
-            Failure::InvalidArchive(_) => 3,
-            Failure::Conflict(_) => 4,
-            Failure::PermissionDenied(_) => 5,
-            Failure::NotFound(_) => 6,
-            Failure::Busy(_) => 7,
-            Failure::Interrupted(signal) => signal.exit_code(),
+            Failure::Usage(_) => Class::Usage,
+            Failure::InvalidArchive(_) => Class::InvalidArchive,
+            Failure::Conflict(_) => Class::Conflict,
+            Failure::PermissionDenied(_) => Class::PermissionDenied,
+            Failure::NotFound(_) => Class::NotFound,
+            Failure::Busy(_) => Class::Busy,
+            Failure::Cancelled(_) => Class::Cancelled,
+            Failure::Interrupted(signal) => Class::Interrupted(*signal),
+        }
+    }
+}
+
+/// What an error means for the process: the exit status and the `--json` kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// Anything without a status of its own: exit 1.
+    Unexpected,
+    Usage,
+    InvalidArchive,
+    Conflict,
+    PermissionDenied,
+    NotFound,
+    Busy,
+    Cancelled,
+    Interrupted(Signal),
+}
+
+impl Class {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Class::Unexpected => 1,
+            Class::Usage | Class::Cancelled => 2,
+            Class::InvalidArchive => 3,
+            Class::Conflict => 4,
+            Class::PermissionDenied => 5,
+            Class::NotFound => 6,
+            Class::Busy => 7,
+            Class::Interrupted(signal) => signal.exit_code(),
         }
     }
 
     /// A short stable name for the `--json` error object.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(self) -> &'static str {
         match self {
-            Failure::Usage(_) => "usage",
-            Failure::InvalidArchive(_) => "invalid-archive",
-            Failure::Conflict(_) => "conflict",
-            Failure::PermissionDenied(_) => "permission-denied",
-            Failure::NotFound(_) => "not-found",
-            Failure::Busy(_) => "busy",
-            Failure::Cancelled(_) => "cancelled",
-            Failure::Interrupted(_) => "interrupted",
+            Class::Unexpected => "failure",
+            Class::Usage => "usage",
+            Class::InvalidArchive => "invalid-archive",
+            Class::Conflict => "conflict",
+            Class::PermissionDenied => "permission-denied",
+            Class::NotFound => "not-found",
+            Class::Busy => "busy",
+            Class::Cancelled => "cancelled",
+            Class::Interrupted(_) => "interrupted",
         }
     }
 }
 
-/// What an error means for the process: its exit status and a stable kind name.
-pub fn classify(err: &anyhow::Error) -> (u8, &'static str) {
+/// What an error means: the first typed failure in its cause chain, or SQLite giving up on
+/// a lock, else unexpected.
+pub fn classify(err: &anyhow::Error) -> Class {
     for cause in err.chain() {
         if let Some(failure) = cause.downcast_ref::<Failure>() {
-            return (failure.exit_code(), failure.kind());
+            return failure.class();
         }
         if let Some(sql) = cause.downcast_ref::<rusqlite::Error>()
             && is_busy(sql)
         {
-            return (7, "busy");
+            return Class::Busy;
         }
     }
-    (1, "failure")
+    Class::Unexpected
 }
 
 /// The `--json` error object: `{"kind", "exitCode", "message"}`.
 pub fn json_error(err: &anyhow::Error) -> serde_json::Value {
-    let (code, kind) = classify(err);
-    serde_json::json!({ "kind": kind, "exitCode": code, "message": format!("{err:#}") })
+    let class = classify(err);
+    serde_json::json!({
+        "kind": class.kind(),
+        "exitCode": class.exit_code(),
+        "message": format!("{err:#}"),
+    })
+}
+
+/// A run that did its work but could not write its log row.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unlogged(pub String);
+
+/// SQLite only says "database is locked": this says what that means, and what to do, as a
+/// `Failure::Busy` over the original error. `undone` names the work that did not happen
+/// ("exported", "imported"); a command that only reads has none.
+pub fn explain_busy(
+    err: anyhow::Error,
+    db: &std::path::Path,
+    busy_timeout: f64,
+    undone: Option<&str>,
+) -> anyhow::Error {
+    if classify(&err) != Class::Busy {
+        return err;
+    }
+    let outcome = match (err.downcast_ref::<Unlogged>(), undone) {
+        (Some(_), _) => String::new(),
+        (None, Some(undone)) => format!("; nothing was {undone}, try again later"),
+        (None, None) => "; try again later".to_owned(),
+    };
+    err.context(Failure::Busy(format!(
+        "another process held a lock on {} for longer than --busy-timeout ({busy_timeout}s){outcome}",
+        db.display(),
+    )))
+}
+
+/// A message with its control characters escaped (`\n` for a line break): an archive's
+/// strings end up in error messages, which are printed as one line and must stay one.
+pub fn one_line(text: &str) -> String {
+    if !text.contains(char::is_control) {
+        return text.to_owned();
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
 }
 
 /// True when SQLite gave up waiting for a lock.

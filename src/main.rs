@@ -16,15 +16,9 @@ fn main() -> ExitCode {
     if error::is_broken_pipe(&err) {
         return ExitCode::SUCCESS;
     }
-    let (code, _) = error::classify(&err);
+    let code = error::classify(&err).exit_code();
     // One line, whatever an archive put into the message.
-    let message: String = format!("{err:#}")
-        .chars()
-        .flat_map(|c| match c.is_control() {
-            true => c.escape_default().collect::<Vec<_>>(),
-            false => vec![c],
-        })
-        .collect();
+    let message = error::one_line(&format!("{err:#}"));
     // Not eprintln!, which panics when stderr fails (a terminal that hung up: SIGHUP).
     let _ = writeln!(std::io::stderr(), "bomizzel-backup: {message}");
     // A report already written carries its error itself: stdout stays one JSON document.

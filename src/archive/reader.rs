@@ -27,9 +27,8 @@ use sha2::{Digest, Sha256};
 use super::records::{EntryDigest, Section};
 use super::split::{ArraySplitter, count_values, too_many_values};
 pub use super::split::{MAX_RECORD_BYTES, MAX_RECORD_VALUES};
-use super::validate::one_line;
 use super::writer::{MANIFEST_ENTRY, hex};
-use crate::error::Failure;
+use crate::error::{Failure, one_line};
 
 /// The largest manifest (`manifest.json`, or `exportInfo`) accepted: 1 MiB. Real ones are
 /// a few KiB.

@@ -21,7 +21,7 @@ use super::records::{
     Adjustment, AttachmentRecord, Counts, CustomFieldRecord, FORMAT_NAME, FORMAT_VERSION,
     FieldType, Manifest, NullFlag, PersonRef, Section, TicketRecord, UserRecord,
 };
-use crate::error::Failure;
+use crate::error::{Failure, one_line};
 
 /// The id kinds that `Validator::without_record_ids` leaves to the database.
 const RECORD_ID_KINDS: [&str; 4] = ["ticket id", "note id", "history id", "attachment id"];
@@ -777,23 +777,6 @@ fn check_value(rule: &FieldRule, value: &Value) -> Result<(), String> {
             short(&value.to_string())
         ))
     }
-}
-
-/// A message with its control characters escaped (`\n` for a line break): an archive's
-/// strings end up in error messages, which are printed as one line and must stay one.
-pub(crate) fn one_line(text: &str) -> String {
-    if !text.contains(char::is_control) {
-        return text.to_owned();
-    }
-    let mut escaped = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if c.is_control() {
-            escaped.extend(c.escape_default());
-        } else {
-            escaped.push(c);
-        }
-    }
-    escaped
 }
 
 /// At most 60 characters of a value, for messages.

@@ -26,7 +26,7 @@ use crate::error::Failure;
 use crate::interrupt;
 use crate::report::{Reporter, human_bytes};
 
-use super::Unlogged;
+use crate::error::Unlogged;
 
 /// Where the archive goes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -30,7 +30,7 @@ use crate::import::{ImportActor, Importer, Mode, Plan, Policy};
 use crate::interrupt;
 use crate::report::Reporter;
 
-use super::Unlogged;
+use crate::error::Unlogged;
 
 /// The sections read in each pass over the archive: people and field definitions first,
 /// so tickets can refer to them, and attachments after the tickets they belong to. (A json
@@ -158,7 +158,7 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
         .map_err(|err| naming_file(err, attempt.input.as_ref()));
     if outcome
         .as_ref()
-        .is_err_and(|err| crate::error::classify(err).0 == 7)
+        .is_err_and(|err| crate::error::classify(err) == crate::error::Class::Busy)
     {
         // The lock has outlasted the busy timeout once: logging the failure tries once more,
         // without making the caller wait as long again.

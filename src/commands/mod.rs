@@ -93,30 +93,11 @@ impl Session {
     }
 }
 
-/// A run that did its work but could not write its log row.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Unlogged(pub String);
-
-/// SQLite only says "database is locked": this says what that means, and what to do.
-/// `undone` names the work that did not happen ("exported", "imported"); a command that
-/// only reads has none.
+/// `error::explain_busy` for this command line's database.
 pub fn explain_busy(
     err: anyhow::Error,
     global: &GlobalOpts,
     undone: Option<&str>,
 ) -> anyhow::Error {
-    if crate::error::classify(&err).0 != 7 {
-        return err;
-    }
-    let outcome = match (err.downcast_ref::<Unlogged>(), undone) {
-        (Some(_), _) => String::new(),
-        (None, Some(undone)) => format!("; nothing was {undone}, try again later"),
-        (None, None) => "; try again later".to_owned(),
-    };
-    err.context(format!(
-        "another process held a lock on {} for longer than --busy-timeout ({}s){outcome}",
-        global.db_path().display(),
-        global.busy_timeout
-    ))
+    crate::error::explain_busy(err, global.db_path(), global.busy_timeout, undone)
 }

@@ -15,11 +15,11 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::Connection;
 use serde::Serialize;
 
-use super::Unlogged;
 use crate::cli::{GlobalOpts, PruneArgs};
 use crate::db::logs::{self, FileState, LogKind, RecordedArchive, Retention};
 use crate::db::{self, tenant};
 use crate::error::Failure;
+use crate::error::Unlogged;
 use crate::report::{Reporter, human_bytes};
 
 /// One recorded archive and what prune does with it.

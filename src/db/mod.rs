@@ -45,7 +45,7 @@ pub fn open(path: &Path, options: OpenOptions) -> Result<Connection> {
     configure(&conn, options)?;
     check_schema(&conn).map_err(|err| {
         // A locked file may be a fine database: say busy, not "not a Bomizzel database".
-        if crate::error::classify(&err).0 == 7 {
+        if crate::error::classify(&err) == crate::error::Class::Busy {
             err
         } else {
             err.context(format!("{} is not a Bomizzel database", path.display()))

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use bomizzel_backup::archive::reader::Input;
 use bomizzel_backup::commands::import::validate_archive;
-use bomizzel_backup::error::classify;
+use bomizzel_backup::error::{Class, classify};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::{Map, Value, json};
@@ -329,8 +329,12 @@ fn check(bytes: &[u8]) -> Result<(), TestCaseError> {
     let took = started.elapsed();
     prop_assert!(took < CASE_LIMIT, "took {took:?}");
     if let Err(err) = outcome {
-        let (code, _) = classify(&err);
-        prop_assert_eq!(code, 3, "not an invalid-archive error: {:#}", err);
+        prop_assert_eq!(
+            classify(&err),
+            Class::InvalidArchive,
+            "not an invalid-archive error: {:#}",
+            err
+        );
         let message = format!("{err:#}");
         prop_assert!(message.starts_with("Invalid import data: "), "{}", message);
         // The error is printed as one line, whatever the archive's strings hold.
