@@ -12,10 +12,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::archive::records::{
-    AttachmentRecord, CompanyRole, CustomFieldRecord, FieldType, PersonRef, TicketRecord,
-    UserRecord,
+    AttachmentRecord, CompanyRole, CustomFieldRecord, FieldRule, FieldType, PersonRef,
+    TicketRecord, UserRecord,
 };
-use crate::archive::validate::{FieldRule, Record, Warnings};
+use crate::archive::validate::{Record, Warnings};
 use crate::db::import_rows::{AttachmentRow, ImportDb, Kind, TicketChildren, TicketRow, Write};
 use crate::error::Failure;
 

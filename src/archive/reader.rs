@@ -24,10 +24,10 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use super::records::{EntryDigest, Section};
+use super::digest::hex;
+use super::records::{EntryDigest, MANIFEST_ENTRY, Section};
 use super::split::{ArraySplitter, count_values, too_many_values};
 pub use super::split::{MAX_RECORD_BYTES, MAX_RECORD_VALUES};
-use super::writer::{MANIFEST_ENTRY, hex};
 use crate::error::{Failure, one_line};
 
 /// The largest manifest (`manifest.json`, or `exportInfo`) accepted: 1 MiB. Real ones are
@@ -740,10 +740,11 @@ fn read_in_background<R: Read + Send>(
     })
 }
 
-/// The consumer stopped; the reading thread has nothing more to do.
+/// Reading stopped before the end on purpose: the consumer has what it wanted (it returns
+/// this from its callback), or it has gone and the reading thread has nothing more to do.
 #[derive(Debug, thiserror::Error)]
 #[error("reading stopped")]
-struct StopReading;
+pub struct StopReading;
 
 struct DocumentVisitor<'p, 'a>(&'p mut Pass<'a>);
 

@@ -9,10 +9,15 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::error::shortened;
+
 /// The `format` value of archives the tool writes.
 pub const FORMAT_NAME: &str = "bomizzel-export";
 /// The newest archive format version the tool reads and the one it writes.
 pub const FORMAT_VERSION: u32 = 1;
+
+/// The zip entry that describes the archive.
+pub const MANIFEST_ENTRY: &str = "manifest.json";
 
 /// The sections an archive may hold, in the order they are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -571,4 +576,68 @@ pub struct Manifest {
     pub tool: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<BTreeMap<String, EntryDigest>>,
+}
+
+/// A custom field definition as far as value checks need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldRule {
+    field_type: FieldType,
+    options: Vec<String>,
+}
+
+impl FieldRule {
+    /// The rule of a field of this type; a picklist's options are its array of strings
+    /// (`None` when `options` is not one).
+    pub fn new(field_type: FieldType, options: &Value) -> Option<FieldRule> {
+        let options = match (field_type, options.as_array()) {
+            (FieldType::Picklist, Some(items)) if items.iter().all(Value::is_string) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            (FieldType::Picklist, _) => return None,
+            _ => Vec::new(),
+        };
+        Some(FieldRule {
+            field_type,
+            options,
+        })
+    }
+
+    /// The rule of a field as the database stores it (its type as text); `None` for a type
+    /// the archive format does not know, or a picklist without options.
+    pub fn stored(field_type: &str, options: &Value) -> Option<FieldRule> {
+        FieldType::parse(field_type).and_then(|t| FieldRule::new(t, options))
+    }
+
+    /// Checks a value against the rule; `null` clears a field and is fine.
+    pub fn check(&self, value: &Value) -> Result<(), String> {
+        if value.is_null() {
+            return Ok(());
+        }
+        let fits = match self.field_type {
+            FieldType::String => value.is_string(),
+            FieldType::Integer => value.is_i64() || value.is_u64(),
+            FieldType::Number | FieldType::Decimal => value.is_number(),
+            FieldType::Picklist => match value.as_str() {
+                Some(choice) if self.options.iter().any(|o| o == choice) => true,
+                Some(choice) => {
+                    return Err(format!(
+                        "{:?} is not one of the picklist options ({})",
+                        shortened(choice),
+                        self.options.join(", ")
+                    ));
+                }
+                None => false,
+            },
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(format!(
+                "expected {}, got {}",
+                self.field_type.as_str(),
+                shortened(&value.to_string())
+            ))
+        }
+    }
 }

@@ -19,9 +19,9 @@ use serde_json::Value;
 
 use super::records::{
     Adjustment, AttachmentRecord, Counts, CustomFieldRecord, FORMAT_NAME, FORMAT_VERSION,
-    FieldType, Manifest, NullFlag, PersonRef, Section, TicketRecord, UserRecord,
+    FieldRule, Manifest, NullFlag, PersonRef, Section, TicketRecord, UserRecord,
 };
-use crate::error::{Failure, one_line};
+use crate::error::{Failure, one_line, shortened};
 
 /// The id kinds that `Validator::without_record_ids` leaves to the database.
 const RECORD_ID_KINDS: [&str; 4] = ["ticket id", "note id", "history id", "attachment id"];
@@ -120,43 +120,6 @@ pub enum Record {
     CustomField(CustomFieldRecord),
     Ticket(TicketRecord),
     Attachment(AttachmentRecord),
-}
-
-/// A custom field definition as far as value checks need it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FieldRule {
-    field_type: FieldType,
-    options: Vec<String>,
-}
-
-impl FieldRule {
-    /// The rule of a field of this type; a picklist's options are its array of strings
-    /// (`None` when `options` is not one).
-    pub fn new(field_type: FieldType, options: &Value) -> Option<FieldRule> {
-        let options = match (field_type, options.as_array()) {
-            (FieldType::Picklist, Some(items)) if items.iter().all(Value::is_string) => items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-            (FieldType::Picklist, _) => return None,
-            _ => Vec::new(),
-        };
-        Some(FieldRule {
-            field_type,
-            options,
-        })
-    }
-
-    /// The rule of a field as the database stores it (its type as text); `None` for a type
-    /// the archive format does not know, or a picklist without options.
-    pub fn stored(field_type: &str, options: &Value) -> Option<FieldRule> {
-        FieldType::parse(field_type).and_then(|t| FieldRule::new(t, options))
-    }
-
-    /// Checks a value against the rule; `null` clears a field and is fine.
-    pub fn check(&self, value: &Value) -> Result<(), String> {
-        check_value(self, value)
-    }
 }
 
 /// Checks records as they stream past; `finish` gives the verdict.
@@ -288,8 +251,8 @@ impl Validator {
             if company.id != manifest.company_id {
                 self.problems.push(format!(
                     "manifest.company.id: {:?} is not the archive's companyId {:?}",
-                    short(&company.id),
-                    short(&manifest.company_id)
+                    shortened(&company.id),
+                    shortened(&manifest.company_id)
                 ));
             }
             check_time(
@@ -432,7 +395,7 @@ impl Validator {
         }
         for (name, value) in &ticket.custom_fields {
             if let Some(rule) = self.fields.get(name)
-                && let Err(problem) = check_value(rule, value)
+                && let Err(problem) = rule.check(value)
             {
                 // The database held it (an option removed later, a type changed): kept.
                 self.warnings.add_example(
@@ -716,7 +679,7 @@ fn decode_record<T: DeserializeOwned>(text: &str) -> Result<T, String> {
 
 fn describe<E: std::fmt::Display>(err: serde_path_to_error::Error<E>) -> String {
     // A path 128 levels deep (the nesting limit) says no more than its first few.
-    let path = short(&err.path().to_string());
+    let path = shortened(&err.path().to_string());
     // The position serde_json adds is inside the record's own text; the path says more.
     let inner = err.into_inner().to_string();
     let inner = inner.split(" at line ").next().unwrap_or_default();
@@ -731,7 +694,7 @@ fn check_time(problems: &mut Vec<String>, place: impl fmt::Display, key: &str, t
     if chrono::DateTime::parse_from_rfc3339(text).is_err() {
         problems.push(format!(
             "{place}.{key}: not an RFC 3339 time: {:?}",
-            short(text)
+            shortened(text)
         ));
     }
 }
@@ -743,46 +706,7 @@ fn check_person(problems: &mut Vec<String>, place: Place, key: &str, person: Opt
     {
         problems.push(format!(
             "{place}.{key}.email: not an email address: {:?}",
-            short(email)
+            shortened(email)
         ));
-    }
-}
-
-fn check_value(rule: &FieldRule, value: &Value) -> Result<(), String> {
-    if value.is_null() {
-        return Ok(());
-    }
-    let fits = match rule.field_type {
-        FieldType::String => value.is_string(),
-        FieldType::Integer => value.is_i64() || value.is_u64(),
-        FieldType::Number | FieldType::Decimal => value.is_number(),
-        FieldType::Picklist => match value.as_str() {
-            Some(choice) if rule.options.iter().any(|o| o == choice) => true,
-            Some(choice) => {
-                return Err(format!(
-                    "{:?} is not one of the picklist options ({})",
-                    short(choice),
-                    rule.options.join(", ")
-                ));
-            }
-            None => false,
-        },
-    };
-    if fits {
-        Ok(())
-    } else {
-        Err(format!(
-            "expected {}, got {}",
-            rule.field_type.as_str(),
-            short(&value.to_string())
-        ))
-    }
-}
-
-/// At most 60 characters of a value, for messages.
-fn short(text: &str) -> String {
-    match text.char_indices().nth(60) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
     }
 }

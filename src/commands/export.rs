@@ -12,11 +12,12 @@ use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::archive::digest::DigestWriter;
 use crate::archive::output::PendingFile;
 use crate::archive::records::{
     Counts, EntryDigest, ExportOptionsInfo, FORMAT_NAME, FORMAT_VERSION, Manifest, Section,
 };
-use crate::archive::writer::{ArchiveWriter, Container, DigestWriter};
+use crate::archive::writer::{ArchiveWriter, Container};
 use crate::cli::{ExportArgs, FormatArg, GlobalOpts};
 use crate::db::export_rows::{self, TicketScope};
 use crate::db::logs::{self, LogKind};

@@ -15,7 +15,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::archive::reader::{ArchiveFile, Event, Input, Layout};
+use crate::archive::reader::{ArchiveFile, Event, Input, Layout, StopReading};
 use crate::archive::records::{
     CompanyRecord, CompanyRole, Counts, Manifest, NullFlag, Section, UserRole,
 };
@@ -440,11 +440,6 @@ fn read_pass(
     validator.finish(&present)?;
     Ok(present)
 }
-
-/// Signals that a reader may stop: what was wanted has been seen.
-#[derive(Debug, thiserror::Error)]
-#[error("stopped reading")]
-struct StopReading;
 
 fn read_manifest(archive: &mut ArchiveFile) -> Result<Manifest> {
     let mut found = None;

@@ -12,10 +12,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use crate::archive::records::{
-    AttachmentRecord, CompanyRecord, CompanyRole, CustomFieldRecord, FieldType, HistoryRecord,
-    NoteRecord, NullFlag, TicketRecord, UserRecord,
+    AttachmentRecord, CompanyRecord, CompanyRole, CustomFieldRecord, FieldRule, FieldType,
+    HistoryRecord, NoteRecord, NullFlag, TicketRecord, UserRecord,
 };
-use crate::archive::validate::FieldRule;
+
 use crate::db::has_table;
 use crate::db::schema::{self, ToolTable};
 use crate::error::Failure;

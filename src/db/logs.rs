@@ -16,8 +16,8 @@ use serde_json::Value;
 
 use super::has_table;
 use super::schema::ToolTable;
+use crate::archive::digest::digest_file;
 use crate::archive::records::EntryDigest;
-use crate::archive::writer::digest_file;
 
 /// Which log an entry belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
