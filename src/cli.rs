@@ -98,6 +98,7 @@ pub enum Command {
 Examples:
   bomizzel-backup --company Acme --actor ada@acme.example export -o /backups/
   bomizzel-backup export --no-users --since 2026-01-01 --until 2026-06-30 -o h1.zip
+  bomizzel-backup export --since 7d -o last-week.zip
   bomizzel-backup export -o - | ssh backup-host 'cat > acme.zip'")]
     Export(ExportArgs),
     /// Restore an archive into a company, all or nothing
@@ -164,12 +165,14 @@ pub struct ExportArgs {
     #[arg(long)]
     pub no_custom_fields: bool,
 
-    /// Only tickets created on or after this day (YYYY-MM-DD) or instant (RFC 3339)
+    /// Only tickets created on or after this day (YYYY-MM-DD), time (2026-01-31T12:00:00Z;
+    /// UTC when it has no zone, and a space may replace the T) or age back from now (24h,
+    /// 7d, 12w, 6m for months, 1y)
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
 
-    /// Only tickets created on or before this day (YYYY-MM-DD, the whole day) or instant
-    /// (RFC 3339)
+    /// Only tickets created on or before this day (YYYY-MM-DD, the whole day), time (UTC when
+    /// it has no zone) or age back from now (7d), as for --since
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
 
@@ -237,8 +240,8 @@ pub enum KindArg {
 /// The retention policy for `prune`.
 #[derive(Debug, Args)]
 pub struct PruneArgs {
-    /// Delete recorded archives older than this: a number and a unit, h (hours), d (days)
-    /// or w (weeks), e.g. 24h, 7d, 12w
+    /// Delete recorded archives older than this: a number and a unit, h (hours), d (days),
+    /// w (weeks), m (calendar months) or y (years), e.g. 24h, 7d, 12w, 6m
     #[arg(long, value_name = "DURATION", required = true)]
     pub older_than: String,
 

@@ -31,10 +31,23 @@ const ALL_ENTRIES: [&str; 5] = [
     "attachments.json",
 ];
 
+/// The test hook that sets the export's clock (for ages, and for exports in the same
+/// millisecond), and a time to set it to.
+const CLOCK: (&str, &str) = ("BOMIZZEL_TEST_EXPORTED_AT", "2026-12-01T14:22:53.123Z");
+
 /// Exports Acme as its admin to `out/<name>` with `args`, expecting success.
 fn export_acme(demo: &Demo, name: &str, args: &[&str]) -> Archive {
+    export_acme_at(demo, None, name, args)
+}
+
+/// `export_acme`, with the export's clock set to `now` (RFC 3339) when given.
+fn export_acme_at(demo: &Demo, now: Option<&str>, name: &str, args: &[&str]) -> Archive {
     let path = demo.out_path(name);
-    demo.acme()
+    let mut export = demo.acme();
+    if let Some(now) = now {
+        export.env(CLOCK.0, now);
+    }
+    export
         .arg("export")
         .arg("-o")
         .arg(&path)
@@ -242,8 +255,13 @@ fn ticket_custom_field_values_are_keyed_by_field_name() {
 /// Exports Acme with `args` and checks the archive holds exactly the tickets created at
 /// `times`, with their notes, history and attachments, and every user and field.
 fn assert_window(args: &[&str], times: &[&str]) -> Archive {
+    assert_window_at(None, args, times)
+}
+
+/// `assert_window` for an export made at the time `now` (RFC 3339), when given.
+fn assert_window_at(now: Option<&str>, args: &[&str], times: &[&str]) -> Archive {
     let demo = Demo::new();
-    let archive = export_acme(&demo, "window.zip", args);
+    let archive = export_acme_at(&demo, now, "window.zip", args);
     let tickets = acme_tickets_created_at(&demo, times);
     let expected = RecordIds::in_db(&demo.conn(), ids::ACME).only_tickets(&tickets);
     assert_eq!(RecordIds::in_archive(&archive), expected, "{args:?}");
@@ -320,6 +338,136 @@ fn rfc3339_bounds_are_inclusive_instants_in_any_offset() {
 }
 
 #[test]
+fn a_time_without_a_zone_is_utc() {
+    for since in [
+        "2026-01-15T14:30:00",
+        "2026-01-15 14:30:00",
+        "2026-01-15T14:30",
+    ] {
+        let archive = assert_window(
+            &["--since", since],
+            &[
+                JAN15_AFTERNOON,
+                JAN31_LAST_MS,
+                FEB01_MIDNIGHT,
+                MAR10_MORNING,
+            ],
+        );
+        assert_eq!(
+            archive.manifest["options"]["dateFrom"], "2026-01-15T14:30:00.000Z",
+            "{since}"
+        );
+    }
+    assert_window(
+        &["--until", "2026-01-15 14:29:59.999"],
+        &[DEC31_LAST_MS, JAN01_MIDNIGHT],
+    );
+}
+
+#[test]
+fn an_age_counts_back_from_the_time_of_the_export() {
+    // A calendar month before 15 February, 14:30 is Acme's ticket of 15 January, exactly.
+    let archive = assert_window_at(
+        Some("2026-02-15T14:30:00.000Z"),
+        &["--since", "1m"],
+        &[
+            JAN15_AFTERNOON,
+            JAN31_LAST_MS,
+            FEB01_MIDNIGHT,
+            MAR10_MORNING,
+        ],
+    );
+    assert_eq!(
+        archive.manifest["options"]["dateFrom"],
+        "2026-01-15T14:30:00.000Z"
+    );
+    // From 1 January, 14:30 to 1 February, 14:30.
+    let archive = assert_window_at(
+        Some("2026-02-15T14:30:00.000Z"),
+        &["--since", "45d", "--until", "2w"],
+        &[JAN15_AFTERNOON, JAN31_LAST_MS, FEB01_MIDNIGHT],
+    );
+    assert_eq!(
+        archive.manifest["options"]["dateTo"],
+        "2026-02-01T14:30:00.000Z"
+    );
+    // Both ends included: 24 hours before is the first instant in.
+    assert_window_at(
+        Some("2026-01-01T23:59:59.999Z"),
+        &["--since", "24h", "--until", "0h"],
+        &[DEC31_LAST_MS, JAN01_MIDNIGHT],
+    );
+    assert_window_at(
+        Some("2027-01-01T00:00:00.000Z"),
+        &["--since", "1y"],
+        &[
+            JAN01_MIDNIGHT,
+            JAN15_AFTERNOON,
+            JAN31_LAST_MS,
+            FEB01_MIDNIGHT,
+            MAR10_MORNING,
+        ],
+    );
+}
+
+#[test]
+fn a_window_without_tickets_is_a_warning() {
+    let demo = Demo::new();
+    let cases = [
+        (
+            vec!["--since", "2999-01-01"],
+            "warning: --since 2999-01-01 is in the future, so the archive holds no tickets",
+        ),
+        (
+            vec!["--until", "2020-01-01"],
+            "warning: no tickets were created from the beginning to 2020-01-01, so the archive \
+             holds none",
+        ),
+        (
+            vec!["--since", "7d"],
+            "warning: no tickets were created from 2026-11-24T14:22:53.123Z to now, so the \
+             archive holds none",
+        ),
+    ];
+    for (args, warning) in cases {
+        let path = demo.out_path("window.zip");
+        let output = demo
+            .acme()
+            .env(CLOCK.0, CLOCK.1)
+            .args(["export", "--force", "-o"])
+            .arg(&path)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}: {}", stderr_of(&output));
+        let said = stderr_of(&output);
+        let warnings: Vec<&str> = said.lines().filter(|l| l.contains("warning")).collect();
+        assert_eq!(warnings, [warning], "{args:?}");
+        assert_eq!(Archive::read(&path).records("tickets").len(), 0, "{args:?}");
+    }
+    // Not where tickets were left out anyway, nor under -q, nor for a window with tickets.
+    for args in [
+        vec!["--since", "2999-01-01", "--no-tickets"],
+        vec!["-q", "--since", "2999-01-01"],
+        vec!["--since", "2026-01-01"],
+    ] {
+        let output = demo
+            .acme()
+            .args(["export", "--force", "-o"])
+            .arg(demo.out_path("window.zip"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}: {}", stderr_of(&output));
+        assert!(
+            !stderr_of(&output).contains("warning"),
+            "{args:?}: {}",
+            stderr_of(&output)
+        );
+    }
+}
+
+#[test]
 fn window_without_tickets_gives_empty_sections() {
     let demo = Demo::new();
     let (entries, _) = export_acme_zip(&demo, &["--since", "2030-01-01"]);
@@ -338,6 +486,9 @@ fn a_bad_date_is_a_usage_error() {
         "31/01/2026",
         "yesterday",
         "2026-01-15T25:00:00Z",
+        "2026-01-15 25:00:00",
+        "7x",
+        "1.5d",
     ] {
         for flag in ["--since", "--until"] {
             demo.acme()

@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
 use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
@@ -25,6 +25,7 @@ use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::interrupt;
 use crate::report::{Reporter, human_bytes};
+use crate::when::DateWindow;
 
 use super::Unlogged;
 
@@ -56,82 +57,6 @@ impl Sections {
             })
             .collect()
     }
-}
-
-/// A creation-time window on tickets, as given and as database bounds.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DateWindow {
-    /// The bounds as recorded in the manifest (`dateFrom`, `dateTo`).
-    pub from_label: Option<String>,
-    pub to_label: Option<String>,
-    /// Inclusive lower and exclusive upper bound on `created_at`.
-    pub from: Option<String>,
-    pub before: Option<String>,
-}
-
-impl DateWindow {
-    /// Parses `--since` and `--until`: a day (`YYYY-MM-DD`, whole days, inclusive) or an
-    /// RFC 3339 instant (inclusive).
-    pub fn parse(since: Option<&str>, until: Option<&str>) -> Result<Self> {
-        let mut window = DateWindow::default();
-        if let Some(text) = since {
-            let bound = parse_bound("--since", text)?;
-            window.from = Some(match bound {
-                Bound::Day(day) => day.format("%Y-%m-%d").to_string(),
-                Bound::Instant(at) => db::format_timestamp(at),
-            });
-            window.from_label = Some(bound.label());
-        }
-        if let Some(text) = until {
-            let bound = parse_bound("--until", text)?;
-            window.before = Some(match bound {
-                Bound::Day(day) => day
-                    .succ_opt()
-                    .map(|next| next.format("%Y-%m-%d").to_string())
-                    .unwrap_or_else(|| "9999-99".into()),
-                Bound::Instant(at) => db::format_timestamp(at + chrono::Duration::milliseconds(1)),
-            });
-            window.to_label = Some(bound.label());
-        }
-        if let (Some(from), Some(before)) = (&window.from, &window.before)
-            && from >= before
-        {
-            return Err(Failure::Usage(format!(
-                "--since {} is after --until {}",
-                since.unwrap_or_default(),
-                until.unwrap_or_default()
-            ))
-            .into());
-        }
-        Ok(window)
-    }
-}
-
-enum Bound {
-    Day(NaiveDate),
-    Instant(DateTime<Utc>),
-}
-
-impl Bound {
-    fn label(&self) -> String {
-        match self {
-            Bound::Day(day) => day.format("%Y-%m-%d").to_string(),
-            Bound::Instant(at) => db::format_timestamp(*at),
-        }
-    }
-}
-
-fn parse_bound(flag: &str, text: &str) -> Result<Bound> {
-    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Ok(Bound::Day(day));
-    }
-    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
-        return Ok(Bound::Instant(at.with_timezone(&Utc)));
-    }
-    Err(Failure::Usage(format!(
-        "{flag} {text:?} is neither a day (YYYY-MM-DD) nor an RFC 3339 time (2026-11-25T14:30:00Z)"
-    ))
-    .into())
 }
 
 /// Everything `export` needs to know, in typed form.
@@ -179,13 +104,13 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
         )
         .into());
     }
+    let exported_at = export_time();
     // Checked before the database is opened: a bad date is a usage error whatever the db.
-    let window = DateWindow::parse(args.since.as_deref(), args.until.as_deref())?;
+    let window = DateWindow::parse(args.since.as_deref(), args.until.as_deref(), exported_at)?;
     let mut session = super::open_session(global)?;
     session.require_writable(global, "export")?;
     // Before the archive is written: an archive whose export cannot be logged must not appear.
     db::create_tool_tables_now(&session.conn, &[ToolTable::ExportLog])?;
-    let exported_at = Utc::now();
     let request = request_from_args(args, window, &session.company, exported_at)?;
     if !request.sections.attachments && !args.no_attachments {
         reporter
@@ -200,8 +125,23 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
         reporter,
     )?;
     print_summary(reporter, &report);
+    if let Some(warning) = window_warning(&request, &report, exported_at) {
+        reporter.note(format!("warning: {warning}"));
+    }
     reporter.result(&report)?;
     Ok(())
+}
+
+/// Test hook, read nowhere else: the export's time (RFC 3339) in place of the clock's, so
+/// that the tests can count ages back from a time they know.
+const CLOCK_FOR_TESTS: &str = "BOMIZZEL_TEST_EXPORTED_AT";
+
+/// Now, unless the tests say otherwise (`CLOCK_FOR_TESTS`).
+fn export_time() -> DateTime<Utc> {
+    std::env::var(CLOCK_FOR_TESTS)
+        .ok()
+        .and_then(|text| DateTime::parse_from_rfc3339(&text).ok())
+        .map_or_else(Utc::now, |at| at.with_timezone(&Utc))
 }
 
 /// Builds the typed request: the destination and container from `-o` and `--format`.
@@ -242,6 +182,30 @@ fn request_from_args(
         sections,
         window,
         force: args.force,
+    })
+}
+
+/// What to say when `--since`/`--until` left no ticket to export: a window that opens in the
+/// future, or one in which no ticket was created.
+fn window_warning(
+    request: &ExportRequest,
+    report: &ExportReport,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let window = &request.window;
+    if !request.sections.tickets || !window.is_set() || report.counts.tickets > 0 {
+        return None;
+    }
+    Some(if window.starts_after(now) {
+        format!(
+            "--since {} is in the future, so the archive holds no tickets",
+            window.from_label.as_deref().unwrap_or_default()
+        )
+    } else {
+        format!(
+            "no tickets were created {}, so the archive holds none",
+            window.describe()
+        )
     })
 }
 
