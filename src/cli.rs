@@ -140,8 +140,9 @@ Examples:
 /// What `export` writes, and where.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The archive file, a directory to put it in, or - for stdout
-    /// [default: ./bomizzel-<company>-<UTC time>.zip]
+    /// The archive file, a directory to put it in, or - for stdout [default:
+    /// ./bomizzel-<company>-<UTC time to the millisecond>.zip, with -2, -3, … added should
+    /// that name be taken]
     #[arg(short, long, value_name = "PATH|DIR|-")]
     pub output: Option<PathBuf>,
 
@@ -176,7 +177,7 @@ pub struct ExportArgs {
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
 
-    /// Replace the output file if it exists
+    /// Replace the file given with -o if it exists; a default name never replaces anything
     #[arg(long)]
     pub force: bool,
 }

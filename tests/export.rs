@@ -96,6 +96,21 @@ fn assert_nothing_exported(demo: &Demo) {
     assert_eq!(count_rows(&demo.conn(), "data_export_logs"), 0);
 }
 
+/// The export log's rows (export id, detail), oldest first.
+fn logged_exports(demo: &Demo) -> Vec<(String, Value)> {
+    let conn = demo.conn();
+    let mut stmt = conn
+        .prepare("SELECT export_id, exported_data FROM data_export_logs ORDER BY rowid")
+        .unwrap();
+    stmt.query_map([], |row| Ok((row.get(0)?, row.get::<_, String>(1)?)))
+        .unwrap()
+        .map(|row| {
+            let (id, detail) = row.unwrap();
+            (id, json(detail.as_bytes()))
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------------
 // Sections
 
@@ -971,19 +986,19 @@ fn json_report_and_archive_on_stdout_together_is_a_usage_error() {
 // ---------------------------------------------------------------------------------------
 // Output file names
 
-/// Checks `name` is `bomizzel-acme-corp-<yyyymmddThhmmssZ>.<ext>` and its time is the
-/// manifest's `exportedAt` to the second.
+/// Checks `name` is `bomizzel-acme-corp-<yyyymmddThhmmssSSSZ>.<ext>` and its time is the
+/// manifest's `exportedAt` to the millisecond.
 fn assert_default_name(name: &str, ext: &str, exported_at: &str) {
     let stamp = name
         .strip_prefix("bomizzel-acme-corp-")
         .and_then(|rest| rest.strip_suffix(&format!(".{ext}")))
         .unwrap_or_else(|| panic!("unexpected name {name}"));
-    assert_eq!(stamp.len(), 16, "{name}");
-    let expected: String = exported_at[..19]
+    assert_eq!(stamp.len(), 19, "{name}");
+    let expected: String = exported_at
         .chars()
-        .filter(|c| *c != '-' && *c != ':')
+        .filter(|c| !matches!(c, '-' | ':' | '.'))
         .collect();
-    assert_eq!(stamp, format!("{expected}Z"), "{name} vs {exported_at}");
+    assert_eq!(stamp, expected, "{name} vs {exported_at}");
 }
 
 /// The only file in `dir`.
@@ -1035,6 +1050,134 @@ fn directory_output_in_json_format_gets_a_json_name() {
     let name = only_file(&demo.out);
     let manifest = Archive::read(&demo.out_path(&name)).manifest;
     assert_default_name(&name, "json", manifest["exportedAt"].as_str().unwrap());
+}
+
+/// The default name at `CLOCK`, numbered from 2 on.
+fn name_at_clock(n: usize) -> String {
+    match n {
+        1 => "bomizzel-acme-corp-20261201T142253123Z.zip".to_owned(),
+        n => format!("bomizzel-acme-corp-20261201T142253123Z-{n}.zip"),
+    }
+}
+
+/// Checks that each file of `dir` is the archive its export logged, under its name.
+fn assert_each_archive_logged(demo: &Demo, dir: &Path) {
+    let logged = logged_exports(demo);
+    for name in files_under(dir) {
+        let path = fs::canonicalize(dir.join(&name)).unwrap();
+        let manifest = Archive::read(&path).manifest;
+        let (_, detail) = logged
+            .iter()
+            .find(|(id, _)| manifest["exportId"] == id.as_str())
+            .unwrap_or_else(|| panic!("{name} is not logged: {logged:?}"));
+        assert_eq!(detail["file"], path.display().to_string(), "{name}");
+        assert_eq!(
+            detail["sha256"],
+            sha256_hex(&fs::read(&path).unwrap()),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn exports_in_the_same_millisecond_get_numbered_names() {
+    let demo = Demo::new();
+    // One after another, each way of writing the file; --force does not make a default name
+    // replace the earlier backup.
+    let runs: [(TempFile, &[&str]); 4] = [
+        (TempFile::Unnamed, &[]),
+        (TempFile::Named, &[]),
+        (TempFile::Unnamed, &["--force"]),
+        (TempFile::Named, &["--force"]),
+    ];
+    for (temp, extra) in runs {
+        demo.acme()
+            .env(CLOCK.0, CLOCK.1)
+            .envs(temp.env())
+            .arg("export")
+            .args(extra)
+            .arg("-o")
+            .arg(&demo.out)
+            .assert()
+            .success();
+    }
+    let expected: BTreeSet<String> = (1..=4).map(name_at_clock).collect();
+    assert_eq!(files_under(&demo.out), expected);
+    assert_each_archive_logged(&demo, &demo.out);
+
+    // At the same time, into one folder: each takes a name no other has.
+    let together = demo.out_path("together");
+    fs::create_dir(&together).unwrap();
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin(BINARY));
+            cmd.arg("--db")
+                .arg(&demo.db)
+                .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN])
+                .args(["--busy-timeout", "30", "export", "-o"])
+                .arg(&together)
+                .env(CLOCK.0, CLOCK.1)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            if i % 2 == 1 {
+                cmd.envs(TempFile::Named.env());
+            }
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+    }
+    assert_eq!(files_under(&together), expected);
+    assert_each_archive_logged(&demo, &together);
+}
+
+#[test]
+fn an_earlier_backup_by_its_default_name_is_never_offered_to_force() {
+    let demo = Demo::new();
+    for name in [
+        name_at_clock(1),
+        name_at_clock(2),
+        // The names before they had milliseconds.
+        "bomizzel-acme-corp-20261123T023000Z.zip".to_owned(),
+    ] {
+        let target = demo.out_path(&name);
+        fs::write(&target, b"an earlier backup").unwrap();
+        let output = demo
+            .acme()
+            .args(["export", "-o"])
+            .arg(&target)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{name}");
+        let said = stderr_of(&output);
+        assert!(
+            said.contains(&format!("{} already exists", target.display()))
+                && said.contains("earlier backup")
+                && said.contains(&format!("-o {}/", demo.out.display()))
+                && !said.contains("--force"),
+            "{said}"
+        );
+        assert_eq!(fs::read(&target).unwrap(), b"an earlier backup");
+    }
+}
+
+#[test]
+fn default_names_transliterate_the_company() {
+    let demo = Demo::new();
+    demo.cmd()
+        .args(["--company", ids::GLOBEX, "--actor", ids::GLOBEX_ADMIN])
+        .args(["export", "-o"])
+        .arg(&demo.out)
+        .env(CLOCK.0, CLOCK.1)
+        .assert()
+        .success();
+    // Globex "Zürich" & Co
+    assert_eq!(
+        files_under(&demo.out),
+        set(&["bomizzel-globex-zurich-co-20261201T142253123Z.zip"])
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::archive::output::PendingFile;
+use crate::archive::name::default_file_name;
+use crate::archive::output::{NameTaken, PendingFile};
 use crate::archive::records::{
     Counts, EntryDigest, ExportOptionsInfo, FORMAT_NAME, FORMAT_VERSION, Manifest, Section,
 };
@@ -33,7 +34,11 @@ use super::Unlogged;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
     Stdout,
-    File(PathBuf),
+    /// A file, and what to do when its name is taken.
+    File {
+        path: PathBuf,
+        taken: NameTaken,
+    },
 }
 
 /// Which sections to write.
@@ -66,7 +71,6 @@ pub struct ExportRequest {
     pub container: Container,
     pub sections: Sections,
     pub window: DateWindow,
-    pub force: bool,
 }
 
 /// What an export did: the `--json` report and the summary's source.
@@ -111,7 +115,7 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
     session.require_writable(global, "export")?;
     // Before the archive is written: an archive whose export cannot be logged must not appear.
     db::create_tool_tables_now(&session.conn, &[ToolTable::ExportLog])?;
-    let request = request_from_args(args, window, &session.company, exported_at)?;
+    let request = request_from_args(args, window, &session.company, exported_at);
     if !request.sections.attachments && !args.no_attachments {
         reporter
             .note("note: --no-tickets leaves out attachments too, as they follow their tickets");
@@ -133,7 +137,8 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
 }
 
 /// Test hook, read nowhere else: the export's time (RFC 3339) in place of the clock's, so
-/// that the tests can count ages back from a time they know.
+/// that the tests can count ages back from a time they know, and make two exports in the
+/// same millisecond.
 const CLOCK_FOR_TESTS: &str = "BOMIZZEL_TEST_EXPORTED_AT";
 
 /// Now, unless the tests say otherwise (`CLOCK_FOR_TESTS`).
@@ -150,7 +155,7 @@ fn request_from_args(
     window: DateWindow,
     company: &tenant::Company,
     exported_at: DateTime<Utc>,
-) -> Result<ExportRequest> {
+) -> ExportRequest {
     let by_extension = |path: &Path| match path.extension().and_then(|e| e.to_str()) {
         Some(ext) if ext.eq_ignore_ascii_case("json") => Container::Json,
         _ => Container::Zip,
@@ -160,15 +165,26 @@ fn request_from_args(
         Some(FormatArg::Json) => Container::Json,
         None => args.output.as_deref().map_or(Container::Zip, by_extension),
     };
-    let default_name = || default_file_name(&company.name, exported_at, container);
+    // A default name never replaces anything, --force or not: it takes the next free number.
+    let default_name = |dir: &Path| Destination::File {
+        path: dir.join(default_file_name(&company.name, exported_at, container)),
+        taken: NameTaken::NextFree,
+    };
     let destination = match args.output.as_deref() {
         Some(path) if path == Path::new("-") => Destination::Stdout,
-        Some(path) if path.is_dir() => Destination::File(path.join(default_name())),
-        Some(path) if path.as_os_str().to_string_lossy().ends_with('/') => {
-            anyhow::bail!("cannot export into {}: no such directory", path.display());
+        // A folder that does not exist yet is found missing when the file is created.
+        Some(path) if path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/') => {
+            default_name(path)
         }
-        Some(path) => Destination::File(path.to_path_buf()),
-        None => Destination::File(PathBuf::from(default_name())),
+        Some(path) => Destination::File {
+            path: path.to_path_buf(),
+            taken: if args.force {
+                NameTaken::Replace
+            } else {
+                NameTaken::Refuse
+            },
+        },
+        None => default_name(Path::new("")),
     };
     let sections = Sections {
         users: !args.no_users,
@@ -176,13 +192,12 @@ fn request_from_args(
         tickets: !args.no_tickets,
         attachments: !args.no_attachments && !args.no_tickets,
     };
-    Ok(ExportRequest {
+    ExportRequest {
         destination,
         container,
         sections,
         window,
-        force: args.force,
-    })
+    }
 }
 
 /// What to say when `--since`/`--until` left no ticket to export: a window that opens in the
@@ -207,34 +222,6 @@ fn window_warning(
             window.describe()
         )
     })
-}
-
-/// `bomizzel-<company slug>-<UTC yyyymmddThhmmssZ>.<zip|json>`.
-pub fn default_file_name(company: &str, at: DateTime<Utc>, container: Container) -> String {
-    format!(
-        "bomizzel-{}-{}.{}",
-        slug(company),
-        at.format("%Y%m%dT%H%M%SZ"),
-        container.extension()
-    )
-}
-
-/// Lowercase ASCII letters and digits, runs of anything else as one `-`.
-fn slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    let trimmed = out.trim_end_matches('-');
-    if trimmed.is_empty() {
-        "company".into()
-    } else {
-        trimmed.into()
-    }
 }
 
 /// Writes the archive and records the export in the log.
@@ -276,10 +263,16 @@ pub fn export(
 
     let written = match &request.destination {
         Destination::Stdout => write_stdout(conn, &scope, request, manifest.clone(), reporter),
-        Destination::File(path) => {
-            write_file(conn, &scope, request, manifest.clone(), path, reporter)
-                .map(|(path, digest, manifest)| (path.display().to_string(), digest, manifest))
-        }
+        Destination::File { path, taken } => write_file(
+            conn,
+            &scope,
+            request,
+            manifest.clone(),
+            path,
+            *taken,
+            reporter,
+        )
+        .map(|(path, digest, manifest)| (path.display().to_string(), digest, manifest)),
     };
     let (file, digest, manifest) = match written {
         Ok(written) => written,
@@ -353,7 +346,7 @@ fn log_interruption(
     // No `file`: there is none, and prune and --export-id look for one there.
     let target = match &request.destination {
         Destination::Stdout => "-".to_owned(),
-        Destination::File(path) => std::path::absolute(path)
+        Destination::File { path, .. } => std::path::absolute(path)
             .unwrap_or_else(|_| path.clone())
             .display()
             .to_string(),
@@ -385,13 +378,14 @@ fn log_interruption(
 }
 
 /// Writes the archive to a file that takes the name `target` only once complete and synced
-/// (refusing to replace an existing file without `--force`).
+/// (what happens when that name is taken, `taken` says).
 fn write_file(
     conn: &mut Connection,
     scope: &TicketScope,
     request: &ExportRequest,
     manifest: Manifest,
     target: &Path,
+    taken: NameTaken,
     reporter: &Reporter,
 ) -> Result<(PathBuf, EntryDigest, Manifest)> {
     if is_database_file(conn, target) {
@@ -401,7 +395,7 @@ fn write_file(
         ))
         .into());
     }
-    let pending = PendingFile::create(target, request.force, reporter)?;
+    let pending = PendingFile::create(target, taken, reporter)?;
     let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, pending.writer()?));
     let (manifest, out) = write_snapshot(conn, scope, request, manifest, out, reporter)?;
     let (buffered, digest) = out.finish();
