@@ -111,6 +111,40 @@ fn logged_exports(demo: &Demo) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// The log holds `attempts` exports, each `failed` with an error that contains `error`, and
+/// no `file`, so that prune and `import --export-id` pass them by; `history` shows them
+/// `failed`, with their error. Returns their export ids, oldest first.
+fn assert_failed_exports(demo: &Demo, attempts: usize, error: &str) -> Vec<String> {
+    let logged = logged_exports(demo);
+    assert_eq!(logged.len(), attempts, "{logged:?}");
+    for (_, detail) in &logged {
+        assert_eq!(detail["status"], "failed", "{detail}");
+        let message = detail["error"].as_str().unwrap_or_default();
+        assert!(message.contains(error), "{error:?} in {detail}");
+        assert!(detail.get("file").is_none(), "{detail}");
+    }
+    let listed = json_ok(demo.acme().args(["--json", "history", "--kind", "export"]));
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), attempts, "{listed:?}");
+    for entry in listed {
+        assert_eq!(entry["status"], "failed", "{entry}");
+        assert!(entry["file"].is_null(), "{entry}");
+    }
+    let mut ids: Vec<String> = listed
+        .iter()
+        .map(|entry| entry["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.reverse();
+    for id in &ids {
+        demo.acme()
+            .args(["import", "--export-id", id])
+            .assert()
+            .code(6)
+            .stderr(predicate::str::contains("Export file not found"));
+    }
+    ids
+}
+
 // ---------------------------------------------------------------------------------------
 // Sections
 
@@ -1194,7 +1228,8 @@ fn output_in_a_missing_directory_fails_and_leaves_nothing() {
         .code(1)
         .stderr(predicate::str::contains("missing"));
     assert!(!target.exists());
-    assert_nothing_exported(&demo);
+    assert_eq!(files_under(&demo.out), BTreeSet::new(), "files left behind");
+    assert_failed_exports(&demo, 1, "missing");
 }
 
 #[test]
@@ -1210,7 +1245,7 @@ fn output_under_a_regular_file_fails_and_leaves_nothing() {
         .stderr(predicate::str::contains("not-a-dir"));
     assert_eq!(fs::read(&blocker).unwrap(), b"just a file");
     assert_eq!(files_under(&demo.out), set(&["not-a-dir"]));
-    assert_eq!(count_rows(&demo.conn(), "data_export_logs"), 0);
+    assert_failed_exports(&demo, 1, "not-a-dir");
 }
 
 #[test]
@@ -1235,8 +1270,13 @@ fn a_failure_while_writing_leaves_no_partial_file() {
             .assert()
             .code(1)
             .stderr(predicate::str::contains("critical"));
-        assert_nothing_exported(&demo);
+        assert_eq!(
+            files_under(&demo.out),
+            BTreeSet::new(),
+            "{temp:?}: files left"
+        );
     }
+    assert_failed_exports(&demo, TempFile::BOTH.len(), "critical");
 }
 
 #[test]
@@ -1261,7 +1301,7 @@ fn an_existing_file_is_refused_without_force() {
             "{temp:?}: no temporary file"
         );
     }
-    assert_eq!(count_rows(&demo.conn(), "data_export_logs"), 0);
+    assert_failed_exports(&demo, TempFile::BOTH.len(), "already exists");
 }
 
 #[test]
@@ -1836,9 +1876,10 @@ fn quiet_failure_still_prints_the_error() {
 }
 
 #[test]
-fn a_reader_that_stops_early_is_not_an_error() {
+fn a_reader_that_stops_early_fails_the_export_and_logs_it() {
     // `export -o - | head -c 1000`: stdout closes while the archive is still being written.
-    // The archive must be larger than a pipe's buffer for the close to be felt.
+    // The archive must be larger than a pipe's buffer for the close to be felt. That is an
+    // incomplete backup, unlike `history | head`, which stays a quiet success.
     let demo = Demo::new();
     state::fill_tickets(
         &demo.conn(),
@@ -1848,30 +1889,54 @@ fn a_reader_that_stops_early_is_not_an_error() {
         400,
         2000,
     );
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin(BINARY))
-        .args(["--db"])
-        .arg(&demo.db)
-        .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN, "-q"])
-        .args(["export", "--format", "zip", "-o", "-"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut first = [0u8; 1000];
-    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
-    drop(stdout);
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    for format in ["zip", "json"] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin(BINARY))
+            .args(["--db"])
+            .arg(&demo.db)
+            .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN, "-q"])
+            .args(["export", "--format", format, "-o", "-"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 1000];
+        std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+        drop(stdout);
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{format}: {output:?}");
+        assert_eq!(
+            stderr_of(&output),
+            "bomizzel-backup: the output closed before the archive was complete: whatever \
+             read standard output stopped early, so this backup is incomplete\n",
+            "{format}"
+        );
+    }
+    let failed = assert_failed_exports(
+        &demo,
+        2,
+        "the output closed before the archive was complete",
     );
+    for ((_, detail), format) in logged_exports(&demo).iter().zip(["zip", "json"]) {
+        assert_eq!(detail["target"], "-", "{detail}");
+        assert_eq!(detail["format"], format, "{detail}");
+    }
+    // Prune has nothing to do with them: they name no file.
+    let pruned = json_ok(demo.acme().args([
+        "--json",
+        "prune",
+        "--older-than",
+        "0h",
+        "--keep-last",
+        "0",
+        "--dry-run",
+    ]));
+    assert_eq!(pruned["deleted"], serde_json::json!([]), "{pruned}");
+    let shown = demo.acme().args(["history", &failed[0]]).output().unwrap();
+    let shown = String::from_utf8_lossy(&shown.stdout);
     assert!(
-        output.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        shown.contains("status      failed") && shown.contains("target      -"),
+        "{shown}"
     );
 }
 

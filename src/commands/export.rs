@@ -116,6 +116,16 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
     // Before the archive is written: an archive whose export cannot be logged must not appear.
     db::create_tool_tables_now(&session.conn, &[ToolTable::ExportLog])?;
     let request = request_from_args(args, window, &session.company, exported_at);
+    // A usage error, before the export begins (and so not logged): even --force may not.
+    if let Destination::File { path, .. } = &request.destination
+        && is_database_file(&session.conn, path)
+    {
+        return Err(Failure::Usage(format!(
+            "{} is the database being exported; choose another output file",
+            path.display()
+        ))
+        .into());
+    }
     if !request.sections.attachments && !args.no_attachments {
         reporter
             .note("note: --no-tickets leaves out attachments too, as they follow their tickets");
@@ -276,11 +286,7 @@ pub fn export(
     };
     let (file, digest, manifest) = match written {
         Ok(written) => written,
-        Err(err) => {
-            return Err(log_interruption(
-                conn, actor, request, &manifest, err, reporter,
-            ));
-        }
+        Err(err) => return Err(log_failure(conn, actor, request, &manifest, err, reporter)),
     };
 
     let counts = manifest.counts.unwrap_or_default();
@@ -314,7 +320,9 @@ fn new_export_id(at: DateTime<Utc>) -> String {
     format!("export_{}_{}", at.format("%Y%m%dT%H%M%SZ"), &random[..8])
 }
 
-/// Streams the archive to stdout.
+/// Streams the archive to stdout. A reader that stops before the end (`| head`, a consumer
+/// that died) leaves an incomplete backup: a failure, not the quiet end that a closed pipe
+/// is for a listing.
 fn write_stdout(
     conn: &mut Connection,
     scope: &TicketScope,
@@ -323,16 +331,28 @@ fn write_stdout(
     reporter: &Reporter,
 ) -> Result<(String, EntryDigest, Manifest)> {
     let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, io::stdout()));
-    let (manifest, out) = write_snapshot(conn, scope, request, manifest, out, reporter)?;
-    let (mut buffered, digest) = out.finish();
-    buffered.flush()?;
-    Ok(("-".to_string(), digest, manifest))
+    let streamed = write_snapshot(conn, scope, request, manifest, out, reporter).and_then(
+        |(manifest, out)| {
+            let (mut buffered, digest) = out.finish();
+            buffered.flush()?;
+            Ok(("-".to_string(), digest, manifest))
+        },
+    );
+    // A new error, without the broken pipe among its causes, which `main` takes for the
+    // quiet end of a listing.
+    streamed.map_err(|err| match crate::error::is_broken_pipe(&err) {
+        true => anyhow::anyhow!(
+            "the output closed before the archive was complete: whatever read standard output \
+             stopped early, so this backup is incomplete"
+        ),
+        false => err,
+    })
 }
 
-/// A failed export leaves nothing to record, except when a signal ended it: the log then
-/// says so (`interrupted`), for `history` and the web app's History tab. Returns the error
-/// that ends the run.
-fn log_interruption(
+/// Records a failed export in the log, where the database can still be written: `failed`
+/// with its error, or `interrupted` when a signal ended it, for `history` and the web app's
+/// History tab. Returns the error that ends the run.
+fn log_failure(
     conn: &Connection,
     actor: &tenant::Actor,
     request: &ExportRequest,
@@ -340,9 +360,16 @@ fn log_interruption(
     err: anyhow::Error,
     reporter: &Reporter,
 ) -> anyhow::Error {
-    let Some(signal) = interrupt::ended_by(&err) else {
-        return err;
+    let signal = interrupt::ended_by(&err);
+    let (status, error) = match signal {
+        Some(signal) => ("interrupted", signal.interruption()),
+        None => ("failed", format!("{err:#}")),
     };
+    // The lock has outlasted the busy timeout once: logging tries once more, without
+    // making the caller wait as long again.
+    if crate::error::classify(&err).0 == 7 {
+        let _ = conn.busy_timeout(std::time::Duration::ZERO);
+    }
     // No `file`: there is none, and prune and --export-id look for one there.
     let target = match &request.destination {
         Destination::Stdout => "-".to_owned(),
@@ -352,8 +379,8 @@ fn log_interruption(
             .to_string(),
     };
     let summary = json!({
-        "status": "interrupted",
-        "error": signal.interruption(),
+        "status": status,
+        "error": error,
         "target": target,
         "format": request.container,
         "sections": request.sections.included(),
@@ -371,10 +398,13 @@ fn log_interruption(
     );
     if let Err(log_err) = logged {
         reporter.note(format!(
-            "bomizzel-backup: the interrupted export could not be logged: {log_err:#}"
+            "bomizzel-backup: the {status} export could not be logged: {log_err:#}"
         ));
     }
-    Failure::Interrupted(signal).into()
+    match signal {
+        Some(signal) => Failure::Interrupted(signal).into(),
+        None => err,
+    }
 }
 
 /// Writes the archive to a file that takes the name `target` only once complete and synced
@@ -388,13 +418,6 @@ fn write_file(
     taken: NameTaken,
     reporter: &Reporter,
 ) -> Result<(PathBuf, EntryDigest, Manifest)> {
-    if is_database_file(conn, target) {
-        return Err(Failure::Usage(format!(
-            "{} is the database being exported; choose another output file",
-            target.display()
-        ))
-        .into());
-    }
     let pending = PendingFile::create(target, taken, reporter)?;
     let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, pending.writer()?));
     let (manifest, out) = write_snapshot(conn, scope, request, manifest, out, reporter)?;
