@@ -16,7 +16,8 @@ Exit status:
   3  the archive is unreadable, damaged, fails its checksums or fails validation
   4  records already exist; choose --skip-duplicates or --overwrite
   5  permission denied: the actor is unknown, inactive or not an admin of the company
-  6  not found: the archive, database, company or export id, or an export's file
+  6  not found: the archive, database, company or export id, an export's file, or the
+     folder an export is to be written in
   7  the database stayed locked past --busy-timeout; try again later
   128+N  stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP): an export leaves no
          file, an import changes nothing, and either is logged as interrupted";
@@ -140,9 +141,9 @@ Examples:
 /// What `export` writes, and where.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The archive file, a directory to put it in, or - for stdout [default:
-    /// ./bomizzel-<company>-<UTC time to the millisecond>.zip, with -2, -3, … added should
-    /// that name be taken]
+    /// The archive file, a directory to put it in (which must exist), or - for stdout
+    /// [default: ./bomizzel-<company>-<UTC time to the millisecond>.zip, with -2, -3, …
+    /// added should that name be taken]
     #[arg(short, long, value_name = "PATH|DIR|-")]
     pub output: Option<PathBuf>,
 

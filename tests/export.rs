@@ -1218,18 +1218,51 @@ fn default_names_transliterate_the_company() {
 // Failed exports leave nothing behind
 
 #[test]
-fn output_in_a_missing_directory_fails_and_leaves_nothing() {
+fn an_output_folder_that_does_not_exist_is_not_found() {
     let demo = Demo::new();
-    let target = demo.out.join("missing").join("acme.zip");
-    demo.acme()
-        .args(["export", "-o"])
-        .arg(&target)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("missing"));
-    assert!(!target.exists());
-    assert_eq!(files_under(&demo.out), BTreeSet::new(), "files left behind");
-    assert_failed_exports(&demo, 1, "missing");
+    let cases = [
+        ("missing/acme.zip", "missing"),
+        ("missing/sub/acme.zip", "missing/sub"),
+        // A folder (the trailing /) for the default name.
+        ("newdir/", "newdir"),
+    ];
+    let mut attempts = 0;
+    for temp in TempFile::BOTH {
+        for (output, folder) in cases {
+            let result = demo
+                .acme()
+                .current_dir(&demo.out)
+                .envs(temp.env())
+                .args(["export", "-o", output])
+                .output()
+                .unwrap();
+            attempts += 1;
+            let said = stderr_of(&result);
+            assert_eq!(result.status.code(), Some(6), "{temp:?} {output}: {said}");
+            assert_eq!(
+                said,
+                format!(
+                    "bomizzel-backup: the output folder {folder} does not exist; create it \
+                     first (mkdir -p {folder}) or choose another\n"
+                ),
+                "{temp:?} {output}"
+            );
+        }
+    }
+    assert_eq!(files_under(&demo.out), BTreeSet::new(), "nothing created");
+    assert_failed_exports(&demo, attempts, "does not exist");
+
+    // With --json, the error is the one document on stdout.
+    let result = demo
+        .acme()
+        .args(["--json", "export", "-o"])
+        .arg(demo.out_path("gone").join("acme.zip"))
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(6));
+    let report = json(&result.stdout);
+    assert_eq!(report["error"]["kind"], "not-found", "{report}");
+    assert_eq!(report["error"]["exitCode"], 6, "{report}");
 }
 
 #[test]

@@ -15,6 +15,7 @@ use anyhow::{Context, Result};
 use tempfile::NamedTempFile;
 
 use super::name;
+use crate::error::Failure;
 use crate::interrupt;
 use crate::report::Reporter;
 
@@ -55,7 +56,8 @@ enum Temp {
 
 impl PendingFile {
     /// Starts the file for `target`, readable by its owner only (it holds personal data).
-    /// An existing target is refused at once under `NameTaken::Refuse`.
+    /// An existing target is refused at once under `NameTaken::Refuse`; a missing folder is
+    /// "not found" (exit 6).
     pub fn create(target: &Path, taken: NameTaken, reporter: &Reporter) -> Result<Self> {
         if taken == NameTaken::Refuse && target.exists() {
             return Err(already_exists(target));
@@ -64,8 +66,10 @@ impl PendingFile {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let cannot_create = |err: io::Error| {
-            anyhow::Error::new(err).context(format!("cannot create a file in {}", dir.display()))
+        let cannot_create = |err: io::Error| match err.kind() {
+            io::ErrorKind::NotFound => missing_folder(&dir),
+            _ => anyhow::Error::new(err)
+                .context(format!("cannot create a file in {}", dir.display())),
         };
         let dir_handle = File::open(&dir).map_err(cannot_create)?;
         let stem = target
@@ -136,6 +140,10 @@ impl PendingFile {
                 // Without --force, a file that appeared there during the export is kept too.
                 Err((err, _)) if err.kind() == io::ErrorKind::AlreadyExists => {
                     return Err(already_exists(&path));
+                }
+                // The folder went away while the archive was written.
+                Err((err, _)) if err.kind() == io::ErrorKind::NotFound => {
+                    return Err(missing_folder(&self.dir));
                 }
                 Err((err, _)) => {
                     return Err(err)
@@ -218,6 +226,26 @@ fn already_exists(target: &Path) -> anyhow::Error {
             "{} already exists; pass --force to replace it, or give another name",
             target.display()
         )
+    }
+}
+
+/// The output folder does not exist: "not found", with the command that makes it.
+fn missing_folder(dir: &Path) -> anyhow::Error {
+    Failure::NotFound(format!(
+        "the output folder {} does not exist; create it first (mkdir -p {}) or choose another",
+        dir.display(),
+        shell_word(&dir.to_string_lossy())
+    ))
+    .into()
+}
+
+/// `word` as a shell reads it back: as it is when it is plain, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
 
