@@ -141,9 +141,9 @@ Examples:
 /// What `export` writes, and where.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The archive file, a directory to put it in (which must exist), or - for stdout
-    /// [default: ./bomizzel-<company>-<UTC time to the millisecond>.zip, with -2, -3, …
-    /// added should that name be taken]
+    /// The archive file, a directory to put it in (which must exist), or - for stdout (not a
+    /// terminal) [default: ./bomizzel-<company>-<UTC time to the millisecond>.zip, with -2,
+    /// -3, … added should that name be taken]
     #[arg(short, long, value_name = "PATH|DIR|-")]
     pub output: Option<PathBuf>,
 

@@ -1974,6 +1974,28 @@ fn a_reader_that_stops_early_fails_the_export_and_logs_it() {
 }
 
 #[test]
+fn an_archive_is_never_written_to_a_terminal() {
+    let demo = Demo::new();
+    for args in [
+        vec!["export", "-o", "-"],
+        vec!["export", "--format", "json", "-o", "-"],
+    ] {
+        let mut all = vec!["--company", "Acme Corp", "--actor", ids::ACME_ADMIN];
+        all.extend(args);
+        let session = terminal::run(&terminal::with_db(&demo.db, &all), "");
+        assert_eq!(session.code, Some(2), "{all:?}: {}", session.screen);
+        assert_eq!(
+            session.screen.trim_end(),
+            "bomizzel-backup: refusing to write the archive to a terminal; redirect it or use \
+             -o FILE",
+            "{all:?}"
+        );
+    }
+    // Refused before anything was done: nothing written, nothing logged.
+    assert_nothing_exported(&demo);
+}
+
+#[test]
 fn a_value_its_field_no_longer_allows_is_restored_as_it_was() {
     // "platinum" was taken out of the plan picklist after a ticket used it.
     let demo = Demo::new();

@@ -2,7 +2,7 @@
 //! or json archive that appears under its final name only once complete and synced.
 
 use std::fs;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -100,11 +100,19 @@ pub fn run(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Resul
 }
 
 fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {
+    let to_stdout = args.output.as_deref() == Some(Path::new("-"));
     // Both would go to stdout, and a report appended to the archive corrupts it.
-    if reporter.wants_json() && args.output.as_deref() == Some(Path::new("-")) {
+    if to_stdout && reporter.wants_json() {
         return Err(Failure::Usage(
             "--json and -o - both write to stdout; write the archive to a file, or leave out --json"
                 .into(),
+        )
+        .into());
+    }
+    // As gzip and restic do: binary on a terminal is no backup, and garbles the terminal.
+    if to_stdout && io::stdout().is_terminal() {
+        return Err(Failure::Usage(
+            "refusing to write the archive to a terminal; redirect it or use -o FILE".into(),
         )
         .into());
     }
