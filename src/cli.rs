@@ -16,7 +16,8 @@ Exit status:
   3  the archive is unreadable, damaged, fails its checksums or fails validation
   4  records already exist; choose --skip-duplicates or --overwrite
   5  permission denied: the actor is unknown, inactive or not an admin of the company
-  6  not found: the archive, database, company or export id, or an export's file
+  6  not found: the archive, database, company or export id, an export's file, or the
+     folder an export is to be written in
   7  the database stayed locked past --busy-timeout; try again later
   128+N  stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP): an export leaves no
          file, an import changes nothing, and either is logged as interrupted";
@@ -110,6 +111,7 @@ pub enum Command {
 Examples:
   bomizzel-backup --company \"Acme Corp\" --actor ada@acme.example export -o /backups/
   bomizzel-backup export --no-users --since 2026-01-01 --until 2026-06-30 -o h1.zip
+  bomizzel-backup export --since 7d -o last-week.zip
   bomizzel-backup export -o - | ssh backup-host 'cat > acme.zip'")]
     Export(ExportArgs),
     /// Restore an archive into a company, all or nothing
@@ -156,8 +158,9 @@ Examples:
 /// What `export` writes, and where.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The archive file, a directory to put it in, or - for stdout
-    /// [default: ./bomizzel-<company>-<UTC time>.zip]
+    /// The archive file, a directory to put it in (which must exist), or - for stdout (not a
+    /// terminal) [default: ./bomizzel-<company>-<UTC time to the millisecond>.zip, with -2,
+    /// -3, … added should that name be taken]
     #[arg(short, long, value_name = "PATH|DIR|-")]
     pub output: Option<PathBuf>,
 
@@ -181,16 +184,18 @@ pub struct ExportArgs {
     #[arg(long)]
     pub no_custom_fields: bool,
 
-    /// Only tickets created on or after this day (YYYY-MM-DD) or instant (RFC 3339)
+    /// Only tickets created on or after this day (YYYY-MM-DD), time (2026-01-31T12:00:00Z;
+    /// UTC when it has no zone, and a space may replace the T) or age back from now (24h,
+    /// 7d, 12w, 6m for months, 1y)
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
 
-    /// Only tickets created on or before this day (YYYY-MM-DD, the whole day) or instant
-    /// (RFC 3339)
+    /// Only tickets created on or before this day (YYYY-MM-DD, the whole day), time (UTC when
+    /// it has no zone) or age back from now (7d), as for --since
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
 
-    /// Replace the output file if it exists
+    /// Replace the file given with -o if it exists; a default name never replaces anything
     #[arg(long)]
     pub force: bool,
 }
@@ -254,8 +259,8 @@ pub enum KindArg {
 /// The retention policy for `prune`.
 #[derive(Debug, Args)]
 pub struct PruneArgs {
-    /// Delete recorded archives older than this: a number and a unit, h (hours), d (days)
-    /// or w (weeks), e.g. 24h, 7d, 12w
+    /// Delete recorded archives older than this: a number and a unit, h (hours), d (days),
+    /// w (weeks), m (calendar months) or y (years), e.g. 24h, 7d, 12w, 6m
     #[arg(long, value_name = "DURATION", required = true)]
     pub older_than: String,
 

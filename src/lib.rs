@@ -9,6 +9,7 @@ pub mod error;
 pub mod import;
 pub mod interrupt;
 pub mod report;
+pub mod when;
 
 use anyhow::Result;
 

@@ -1,7 +1,8 @@
 //! The archive: its record types, its two containers (zip and json), and the file it is
-//! written to.
+//! written to and its name.
 
 pub mod digest;
+pub mod name;
 pub mod output;
 pub mod reader;
 pub mod records;

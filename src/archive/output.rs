@@ -14,8 +14,25 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, Result};
 use tempfile::NamedTempFile;
 
+use super::name;
+use crate::error::Failure;
 use crate::interrupt;
 use crate::report::Reporter;
+
+/// What to do when the target's name is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameTaken {
+    /// Fail, naming the file (a name given without `--force`).
+    Refuse,
+    /// Put the archive in its place (`--force`).
+    Replace,
+    /// Take the next free name of the series `x.zip`, `x-2.zip`, `x-3.zip`, … (a default
+    /// name, which must never replace an earlier backup).
+    NextFree,
+}
+
+/// How far `NameTaken::NextFree` counts before it gives up.
+const MAX_NUMBERED: u32 = 9999;
 
 /// An archive file being written, not yet under its name.
 pub struct PendingFile {
@@ -25,7 +42,7 @@ pub struct PendingFile {
     dir_handle: File,
     /// `.<name>.`, the start of the temporary names beside the target.
     partial_prefix: String,
-    force: bool,
+    taken: NameTaken,
     temp: Temp,
 }
 
@@ -39,29 +56,34 @@ enum Temp {
 
 impl PendingFile {
     /// Starts the file for `target`, readable by its owner only (it holds personal data).
-    /// An existing target is refused without `force`.
-    pub fn create(target: &Path, force: bool, reporter: &Reporter) -> Result<Self> {
-        if target.exists() && !force {
+    /// An existing target is refused at once under `NameTaken::Refuse`; a missing folder is
+    /// "not found" (exit 6).
+    pub fn create(target: &Path, taken: NameTaken, reporter: &Reporter) -> Result<Self> {
+        if taken == NameTaken::Refuse && target.exists() {
             return Err(already_exists(target));
         }
         let dir = match target.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let cannot_create = || format!("cannot create a file in {}", dir.display());
-        let dir_handle = File::open(&dir).with_context(cannot_create)?;
+        let cannot_create = |err: io::Error| match err.kind() {
+            io::ErrorKind::NotFound => missing_folder(&dir),
+            _ => anyhow::Error::new(err)
+                .context(format!("cannot create a file in {}", dir.display())),
+        };
+        let dir_handle = File::open(&dir).map_err(cannot_create)?;
         let stem = target
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "export".into());
         let partial_prefix = format!(".{stem}.");
         remove_stale_partials(&dir, reporter);
-        let temp = match unnamed_temp(&dir_handle).with_context(cannot_create)? {
+        let temp = match unnamed_temp(&dir_handle).map_err(cannot_create)? {
             Some(temp) => temp,
             None => Temp::Named(
                 partial_names(&partial_prefix)
                     .tempfile_in(&dir)
-                    .with_context(cannot_create)?,
+                    .map_err(cannot_create)?,
             ),
         };
         Ok(Self {
@@ -69,7 +91,7 @@ impl PendingFile {
             dir,
             dir_handle,
             partial_prefix,
-            force,
+            taken,
             temp,
         })
     }
@@ -89,55 +111,91 @@ impl PendingFile {
         }
     }
 
-    /// Syncs the file, gives it the target's name, then syncs the directory, so that a crash
-    /// keeps both or neither. A signal that arrived before the name is given stops it there.
-    /// Returns the archive's canonical path.
+    /// Syncs the file, gives it the target's name (or, under `NameTaken::NextFree`, the
+    /// first free one of its series), then syncs the directory, so that a crash keeps both
+    /// or neither. A signal that arrived before the name is given stops it there. Returns
+    /// the archive's canonical path.
     pub fn persist(self) -> Result<PathBuf> {
-        let target = &self.target;
         self.file()
             .sync_all()
-            .with_context(|| format!("cannot write {}", target.display()))?;
+            .with_context(|| format!("cannot write {}", self.target.display()))?;
         interrupt::check()?;
-        let named = match self.temp {
-            #[cfg(target_os = "linux")]
-            Temp::Unnamed(file) => {
-                match unnamed::link(&file, target) {
-                    // A link never replaces a name: with --force the file gets a temporary
-                    // name first, which the rename then puts over the target.
-                    Err(err) if err.kind() == io::ErrorKind::AlreadyExists && self.force => {
-                        partial_names(&self.partial_prefix)
-                            .make_in(&self.dir, |path| unnamed::link(&file, path))
-                            .and_then(|linked| linked.persist(target).map_err(|e| e.error))
-                            .map(drop)
-                    }
-                    linked => linked,
+        let replace = self.taken == NameTaken::Replace;
+        let mut temp = self.temp;
+        let mut n = 1;
+        let named = loop {
+            let path = name::numbered(&self.target, n);
+            match temp.take_name(&path, replace, &self.dir, &self.partial_prefix) {
+                Ok(()) => break path,
+                // A link that finds the name taken is the check: no other export can take
+                // the same name between a look and the link.
+                Err((err, back))
+                    if err.kind() == io::ErrorKind::AlreadyExists
+                        && self.taken == NameTaken::NextFree
+                        && n < MAX_NUMBERED =>
+                {
+                    n += 1;
+                    temp = back;
+                }
+                // Without --force, a file that appeared there during the export is kept too.
+                Err((err, _)) if err.kind() == io::ErrorKind::AlreadyExists => {
+                    return Err(already_exists(&path));
+                }
+                // The folder went away while the archive was written.
+                Err((err, _)) if err.kind() == io::ErrorKind::NotFound => {
+                    return Err(missing_folder(&self.dir));
+                }
+                Err((err, _)) => {
+                    return Err(err)
+                        .with_context(|| format!("cannot move the archive to {}", path.display()));
                 }
             }
-            Temp::Named(temp) => {
-                let persisted = if self.force {
-                    temp.persist(target)
-                } else {
-                    temp.persist_noclobber(target)
-                };
-                persisted.map(drop).map_err(|e| e.error)
-            }
         };
-        match named {
-            Ok(()) => {}
-            // Without --force, a file that appeared there during the export is kept too.
-            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
-                return Err(already_exists(target));
-            }
-            Err(err) => {
-                return Err(err)
-                    .with_context(|| format!("cannot move the archive to {}", target.display()));
-            }
-        }
         // The name is durable only once the directory is synced.
         self.dir_handle
             .sync_all()
             .with_context(|| format!("cannot sync directory {}", self.dir.display()))?;
-        Ok(fs::canonicalize(target).unwrap_or_else(|_| target.clone()))
+        Ok(fs::canonicalize(&named).unwrap_or(named))
+    }
+}
+
+impl Temp {
+    /// Gives the file the name `path`, replacing a file there only when `replace`; on failure
+    /// hands the file back with the error, for another try under another name.
+    fn take_name(
+        self,
+        path: &Path,
+        replace: bool,
+        dir: &Path,
+        partial_prefix: &str,
+    ) -> Result<(), (io::Error, Temp)> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Temp::Unnamed(file) => {
+                let linked = match unnamed::link(&file, path) {
+                    // A link never replaces a name: with --force the file gets a temporary
+                    // name first, which the rename then puts over the target.
+                    Err(err) if err.kind() == io::ErrorKind::AlreadyExists && replace => {
+                        partial_names(partial_prefix)
+                            .make_in(dir, |temp| unnamed::link(&file, temp))
+                            .and_then(|linked| linked.persist(path).map_err(|e| e.error))
+                            .map(drop)
+                    }
+                    linked => linked,
+                };
+                linked.map_err(|err| (err, Temp::Unnamed(file)))
+            }
+            Temp::Named(temp) => {
+                let persisted = if replace {
+                    temp.persist(path)
+                } else {
+                    temp.persist_noclobber(path)
+                };
+                persisted
+                    .map(drop)
+                    .map_err(|e| (e.error, Temp::Named(e.file)))
+            }
+        }
     }
 }
 
@@ -152,11 +210,43 @@ fn unnamed_temp(_dir: &File) -> io::Result<Option<Temp>> {
     Ok(None)
 }
 
+/// A taken name. `--force` is offered only for a name that export does not give by itself:
+/// one that it does is most likely an earlier backup, which a new one must not replace.
 fn already_exists(target: &Path) -> anyhow::Error {
-    anyhow::anyhow!(
-        "{} already exists; pass --force to replace it",
-        target.display()
-    )
+    if name::is_default_name(target) {
+        let dir = target.parent().filter(|dir| !dir.as_os_str().is_empty());
+        anyhow::anyhow!(
+            "{} already exists, and its name says it is an earlier backup; give another file \
+             name, or only the folder (-o {}/), which gets a new name",
+            target.display(),
+            dir.map_or(".".into(), |dir| dir.display().to_string())
+        )
+    } else {
+        anyhow::anyhow!(
+            "{} already exists; pass --force to replace it, or give another name",
+            target.display()
+        )
+    }
+}
+
+/// The output folder does not exist: "not found", with the command that makes it.
+fn missing_folder(dir: &Path) -> anyhow::Error {
+    Failure::NotFound(format!(
+        "the output folder {} does not exist; create it first (mkdir -p {}) or choose another",
+        dir.display(),
+        shell_word(&dir.to_string_lossy())
+    ))
+    .into()
+}
+
+/// `word` as a shell reads it back: as it is when it is plain, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }
 
 /// `.<name>.<random>.partial`, the names of temporary files beside the target.

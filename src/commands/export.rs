@@ -2,18 +2,19 @@
 //! or json archive that appears under its final name only once complete and synced.
 
 use std::fs;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
 use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::archive::digest::DigestWriter;
-use crate::archive::output::PendingFile;
+use crate::archive::name::default_file_name;
+use crate::archive::output::{NameTaken, PendingFile};
 use crate::archive::records::{
     Counts, EntryDigest, ExportOptionsInfo, FORMAT_NAME, FORMAT_VERSION, Manifest, Section,
 };
@@ -26,6 +27,7 @@ use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::interrupt;
 use crate::report::{Reporter, human_bytes};
+use crate::when::DateWindow;
 
 use crate::error::Unlogged;
 
@@ -33,7 +35,11 @@ use crate::error::Unlogged;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
     Stdout,
-    File(PathBuf),
+    /// A file, and what to do when its name is taken.
+    File {
+        path: PathBuf,
+        taken: NameTaken,
+    },
 }
 
 /// Which sections to write.
@@ -59,82 +65,6 @@ impl Sections {
     }
 }
 
-/// A creation-time window on tickets, as given and as database bounds.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DateWindow {
-    /// The bounds as recorded in the manifest (`dateFrom`, `dateTo`).
-    pub from_label: Option<String>,
-    pub to_label: Option<String>,
-    /// Inclusive lower and exclusive upper bound on `created_at`.
-    pub from: Option<String>,
-    pub before: Option<String>,
-}
-
-impl DateWindow {
-    /// Parses `--since` and `--until`: a day (`YYYY-MM-DD`, whole days, inclusive) or an
-    /// RFC 3339 instant (inclusive).
-    pub fn parse(since: Option<&str>, until: Option<&str>) -> Result<Self> {
-        let mut window = DateWindow::default();
-        if let Some(text) = since {
-            let bound = parse_bound("--since", text)?;
-            window.from = Some(match bound {
-                Bound::Day(day) => day.format("%Y-%m-%d").to_string(),
-                Bound::Instant(at) => db::format_timestamp(at),
-            });
-            window.from_label = Some(bound.label());
-        }
-        if let Some(text) = until {
-            let bound = parse_bound("--until", text)?;
-            window.before = Some(match bound {
-                Bound::Day(day) => day
-                    .succ_opt()
-                    .map(|next| next.format("%Y-%m-%d").to_string())
-                    .unwrap_or_else(|| "9999-99".into()),
-                Bound::Instant(at) => db::format_timestamp(at + chrono::Duration::milliseconds(1)),
-            });
-            window.to_label = Some(bound.label());
-        }
-        if let (Some(from), Some(before)) = (&window.from, &window.before)
-            && from >= before
-        {
-            return Err(Failure::Usage(format!(
-                "--since {} is after --until {}",
-                since.unwrap_or_default(),
-                until.unwrap_or_default()
-            ))
-            .into());
-        }
-        Ok(window)
-    }
-}
-
-enum Bound {
-    Day(NaiveDate),
-    Instant(DateTime<Utc>),
-}
-
-impl Bound {
-    fn label(&self) -> String {
-        match self {
-            Bound::Day(day) => day.format("%Y-%m-%d").to_string(),
-            Bound::Instant(at) => db::format_timestamp(*at),
-        }
-    }
-}
-
-fn parse_bound(flag: &str, text: &str) -> Result<Bound> {
-    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Ok(Bound::Day(day));
-    }
-    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
-        return Ok(Bound::Instant(at.with_timezone(&Utc)));
-    }
-    Err(Failure::Usage(format!(
-        "{flag} {text:?} is neither a day (YYYY-MM-DD) nor an RFC 3339 time (2026-11-25T14:30:00Z)"
-    ))
-    .into())
-}
-
 /// Everything `export` needs to know, in typed form.
 #[derive(Debug, Clone)]
 pub struct ExportRequest {
@@ -142,7 +72,6 @@ pub struct ExportRequest {
     pub container: Container,
     pub sections: Sections,
     pub window: DateWindow,
-    pub force: bool,
 }
 
 /// What an export did: the `--json` report and the summary's source.
@@ -172,22 +101,40 @@ pub fn run(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Resul
 }
 
 fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {
+    let to_stdout = args.output.as_deref() == Some(Path::new("-"));
     // Both would go to stdout, and a report appended to the archive corrupts it.
-    if reporter.wants_json() && args.output.as_deref() == Some(Path::new("-")) {
+    if to_stdout && reporter.wants_json() {
         return Err(Failure::Usage(
             "--json and -o - both write to stdout; write the archive to a file, or leave out --json"
                 .into(),
         )
         .into());
     }
+    // As gzip and restic do: binary on a terminal is no backup, and garbles the terminal.
+    if to_stdout && io::stdout().is_terminal() {
+        return Err(Failure::Usage(
+            "refusing to write the archive to a terminal; redirect it or use -o FILE".into(),
+        )
+        .into());
+    }
+    let exported_at = export_time();
     // Checked before the database is opened: a bad date is a usage error whatever the db.
-    let window = DateWindow::parse(args.since.as_deref(), args.until.as_deref())?;
+    let window = DateWindow::parse(args.since.as_deref(), args.until.as_deref(), exported_at)?;
     let mut session = super::open_session(global)?;
     session.require_writable(global, "export")?;
     // Before the archive is written: an archive whose export cannot be logged must not appear.
     db::create_tool_tables_now(&session.conn, &[ToolTable::ExportLog])?;
-    let exported_at = Utc::now();
-    let request = request_from_args(args, window, &session.company, exported_at)?;
+    let request = request_from_args(args, window, &session.company, exported_at);
+    // A usage error, before the export begins (and so not logged): even --force may not.
+    if let Destination::File { path, .. } = &request.destination
+        && is_database_file(&session.conn, path)
+    {
+        return Err(Failure::Usage(format!(
+            "{} is the database being exported; choose another output file",
+            path.display()
+        ))
+        .into());
+    }
     if !request.sections.attachments && !args.no_attachments {
         reporter
             .note("note: --no-tickets leaves out attachments too, as they follow their tickets");
@@ -201,8 +148,24 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
         reporter,
     )?;
     print_summary(reporter, &report);
+    if let Some(warning) = window_warning(&request, &report, exported_at) {
+        reporter.note(format!("warning: {warning}"));
+    }
     reporter.result(&report)?;
     Ok(())
+}
+
+/// Test hook, read nowhere else: the export's time (RFC 3339) in place of the clock's, so
+/// that the tests can count ages back from a time they know, and make two exports in the
+/// same millisecond.
+const CLOCK_FOR_TESTS: &str = "BOMIZZEL_TEST_EXPORTED_AT";
+
+/// Now, unless the tests say otherwise (`CLOCK_FOR_TESTS`).
+fn export_time() -> DateTime<Utc> {
+    std::env::var(CLOCK_FOR_TESTS)
+        .ok()
+        .and_then(|text| DateTime::parse_from_rfc3339(&text).ok())
+        .map_or_else(Utc::now, |at| at.with_timezone(&Utc))
 }
 
 /// Builds the typed request: the destination and container from `-o` and `--format`.
@@ -211,7 +174,7 @@ fn request_from_args(
     window: DateWindow,
     company: &tenant::Company,
     exported_at: DateTime<Utc>,
-) -> Result<ExportRequest> {
+) -> ExportRequest {
     let by_extension = |path: &Path| match path.extension().and_then(|e| e.to_str()) {
         Some(ext) if ext.eq_ignore_ascii_case("json") => Container::Json,
         _ => Container::Zip,
@@ -221,15 +184,26 @@ fn request_from_args(
         Some(FormatArg::Json) => Container::Json,
         None => args.output.as_deref().map_or(Container::Zip, by_extension),
     };
-    let default_name = || default_file_name(&company.name, exported_at, container);
+    // A default name never replaces anything, --force or not: it takes the next free number.
+    let default_name = |dir: &Path| Destination::File {
+        path: dir.join(default_file_name(&company.name, exported_at, container)),
+        taken: NameTaken::NextFree,
+    };
     let destination = match args.output.as_deref() {
         Some(path) if path == Path::new("-") => Destination::Stdout,
-        Some(path) if path.is_dir() => Destination::File(path.join(default_name())),
-        Some(path) if path.as_os_str().to_string_lossy().ends_with('/') => {
-            anyhow::bail!("cannot export into {}: no such directory", path.display());
+        // A folder that does not exist yet is found missing when the file is created.
+        Some(path) if path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/') => {
+            default_name(path)
         }
-        Some(path) => Destination::File(path.to_path_buf()),
-        None => Destination::File(PathBuf::from(default_name())),
+        Some(path) => Destination::File {
+            path: path.to_path_buf(),
+            taken: if args.force {
+                NameTaken::Replace
+            } else {
+                NameTaken::Refuse
+            },
+        },
+        None => default_name(Path::new("")),
     };
     let sections = Sections {
         users: !args.no_users,
@@ -237,41 +211,36 @@ fn request_from_args(
         tickets: !args.no_tickets,
         attachments: !args.no_attachments && !args.no_tickets,
     };
-    Ok(ExportRequest {
+    ExportRequest {
         destination,
         container,
         sections,
         window,
-        force: args.force,
-    })
-}
-
-/// `bomizzel-<company slug>-<UTC yyyymmddThhmmssZ>.<zip|json>`.
-pub fn default_file_name(company: &str, at: DateTime<Utc>, container: Container) -> String {
-    format!(
-        "bomizzel-{}-{}.{}",
-        slug(company),
-        at.format("%Y%m%dT%H%M%SZ"),
-        container.extension()
-    )
-}
-
-/// Lowercase ASCII letters and digits, runs of anything else as one `-`.
-fn slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
     }
-    let trimmed = out.trim_end_matches('-');
-    if trimmed.is_empty() {
-        "company".into()
+}
+
+/// What to say when `--since`/`--until` left no ticket to export: a window that opens in the
+/// future, or one in which no ticket was created.
+fn window_warning(
+    request: &ExportRequest,
+    report: &ExportReport,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let window = &request.window;
+    if !request.sections.tickets || !window.is_set() || report.counts.tickets > 0 {
+        return None;
+    }
+    Some(if window.starts_after(now) {
+        format!(
+            "--since {} is in the future, so the archive holds no tickets",
+            window.from_label.as_deref().unwrap_or_default()
+        )
     } else {
-        trimmed.into()
-    }
+        format!(
+            "no tickets were created {}, so the archive holds none",
+            window.describe()
+        )
+    })
 }
 
 /// Writes the archive and records the export in the log.
@@ -313,18 +282,20 @@ pub fn export(
 
     let written = match &request.destination {
         Destination::Stdout => write_stdout(conn, &scope, request, manifest.clone(), reporter),
-        Destination::File(path) => {
-            write_file(conn, &scope, request, manifest.clone(), path, reporter)
-                .map(|(path, digest, manifest)| (path.display().to_string(), digest, manifest))
-        }
+        Destination::File { path, taken } => write_file(
+            conn,
+            &scope,
+            request,
+            manifest.clone(),
+            path,
+            *taken,
+            reporter,
+        )
+        .map(|(path, digest, manifest)| (path.display().to_string(), digest, manifest)),
     };
     let (file, digest, manifest) = match written {
         Ok(written) => written,
-        Err(err) => {
-            return Err(log_interruption(
-                conn, actor, request, &manifest, err, reporter,
-            ));
-        }
+        Err(err) => return Err(log_failure(conn, actor, request, &manifest, err, reporter)),
     };
 
     let counts = manifest.counts.unwrap_or_default();
@@ -352,7 +323,9 @@ pub fn export(
     Ok(report)
 }
 
-/// Streams the archive to stdout.
+/// Streams the archive to stdout. A reader that stops before the end (`| head`, a consumer
+/// that died) leaves an incomplete backup: a failure, not the quiet end that a closed pipe
+/// is for a listing.
 fn write_stdout(
     conn: &mut Connection,
     scope: &TicketScope,
@@ -361,16 +334,28 @@ fn write_stdout(
     reporter: &Reporter,
 ) -> Result<(String, EntryDigest, Manifest)> {
     let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, io::stdout()));
-    let (manifest, out) = write_snapshot(conn, scope, request, manifest, out, reporter)?;
-    let (mut buffered, digest) = out.finish();
-    buffered.flush()?;
-    Ok(("-".to_string(), digest, manifest))
+    let streamed = write_snapshot(conn, scope, request, manifest, out, reporter).and_then(
+        |(manifest, out)| {
+            let (mut buffered, digest) = out.finish();
+            buffered.flush()?;
+            Ok(("-".to_string(), digest, manifest))
+        },
+    );
+    // A new error, without the broken pipe among its causes, which `main` takes for the
+    // quiet end of a listing.
+    streamed.map_err(|err| match crate::error::is_broken_pipe(&err) {
+        true => anyhow::anyhow!(
+            "the output closed before the archive was complete: whatever read standard output \
+             stopped early, so this backup is incomplete"
+        ),
+        false => err,
+    })
 }
 
-/// A failed export leaves nothing to record, except when a signal ended it: the log then
-/// says so (`interrupted`), for `history` and the web app's History tab. Returns the error
-/// that ends the run.
-fn log_interruption(
+/// Records a failed export in the log, where the database can still be written: `failed`
+/// with its error, or `interrupted` when a signal ended it, for `history` and the web app's
+/// History tab. Returns the error that ends the run.
+fn log_failure(
     conn: &Connection,
     actor: &tenant::Actor,
     request: &ExportRequest,
@@ -378,20 +363,27 @@ fn log_interruption(
     err: anyhow::Error,
     reporter: &Reporter,
 ) -> anyhow::Error {
-    let Some(signal) = interrupt::ended_by(&err) else {
-        return err;
+    let signal = interrupt::ended_by(&err);
+    let (status, error) = match signal {
+        Some(signal) => ("interrupted", signal.interruption()),
+        None => ("failed", format!("{err:#}")),
     };
+    // The lock has outlasted the busy timeout once: logging tries once more, without
+    // making the caller wait as long again.
+    if crate::error::classify(&err) == crate::error::Class::Busy {
+        let _ = conn.busy_timeout(std::time::Duration::ZERO);
+    }
     // No `file`: there is none, and prune and --export-id look for one there.
     let target = match &request.destination {
         Destination::Stdout => "-".to_owned(),
-        Destination::File(path) => std::path::absolute(path)
+        Destination::File { path, .. } => std::path::absolute(path)
             .unwrap_or_else(|_| path.clone())
             .display()
             .to_string(),
     };
     let summary = json!({
-        "status": "interrupted",
-        "error": signal.interruption(),
+        "status": status,
+        "error": error,
         "target": target,
         "format": request.container,
         "sections": request.sections.included(),
@@ -409,30 +401,27 @@ fn log_interruption(
     );
     if let Err(log_err) = logged {
         reporter.note(format!(
-            "bomizzel-backup: the interrupted export could not be logged: {log_err:#}"
+            "bomizzel-backup: the {status} export could not be logged: {log_err:#}"
         ));
     }
-    Failure::Interrupted(signal).into()
+    match signal {
+        Some(signal) => Failure::Interrupted(signal).into(),
+        None => err,
+    }
 }
 
 /// Writes the archive to a file that takes the name `target` only once complete and synced
-/// (refusing to replace an existing file without `--force`).
+/// (what happens when that name is taken, `taken` says).
 fn write_file(
     conn: &mut Connection,
     scope: &TicketScope,
     request: &ExportRequest,
     manifest: Manifest,
     target: &Path,
+    taken: NameTaken,
     reporter: &Reporter,
 ) -> Result<(PathBuf, EntryDigest, Manifest)> {
-    if is_database_file(conn, target) {
-        return Err(Failure::Usage(format!(
-            "{} is the database being exported; choose another output file",
-            target.display()
-        ))
-        .into());
-    }
-    let pending = PendingFile::create(target, request.force, reporter)?;
+    let pending = PendingFile::create(target, taken, reporter)?;
     let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, pending.writer()?));
     let (manifest, out) = write_snapshot(conn, scope, request, manifest, out, reporter)?;
     let (buffered, digest) = out.finish();

@@ -505,6 +505,10 @@ fn export_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
         lines.push(("size", format!("{} ({bytes} bytes)", human_bytes(bytes))));
     }
     if let Some(target) = text(d, "target") {
+        let target = match target {
+            "-" => "standard output",
+            path => path,
+        };
         lines.push(("meant for", target.to_owned()));
     }
     if let Some(sha256) = text(d, "sha256") {

@@ -11,7 +11,7 @@ use std::io;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use serde::Serialize;
 
@@ -21,6 +21,7 @@ use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::error::Unlogged;
 use crate::report::{Reporter, human_bytes};
+use crate::when::Age;
 
 /// One recorded archive and what prune does with it.
 #[derive(Debug, Clone, Serialize)]
@@ -63,9 +64,9 @@ pub fn run(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Result
 
 fn run_prune(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Result<()> {
     // A bad policy is a usage error before anything else is looked at.
-    let age = parse_duration(&args.older_than)?;
+    let age = Age::parse("--older-than", &args.older_than)?;
     let now = Utc::now();
-    let cutoff = now.checked_sub_signed(age).ok_or_else(|| {
+    let cutoff = age.before(now).ok_or_else(|| {
         Failure::Usage(format!(
             "--older-than {}: reaches before any date there is",
             args.older_than
@@ -99,32 +100,6 @@ fn run_prune(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Resu
     print_summary(reporter, &report);
     reporter.result(&report)?;
     Ok(())
-}
-
-/// `24h`, `7d`, `12w`.
-pub fn parse_duration(text: &str) -> Result<Duration> {
-    let bad = || {
-        Failure::Usage(format!(
-            "--older-than {text:?}: expected a number and a unit h, d or w, like 24h, 7d or 12w"
-        ))
-    };
-    let split = text
-        .len()
-        .checked_sub(1)
-        .filter(|&i| text.is_char_boundary(i))
-        .ok_or_else(bad)?;
-    let (number, unit) = text.split_at(split);
-    let n: i64 = number.parse().map_err(|_| bad())?;
-    let hours = match unit {
-        "h" => Some(n),
-        "d" => n.checked_mul(24),
-        "w" => n.checked_mul(24 * 7),
-        _ => None,
-    };
-    hours
-        .filter(|h| *h >= 0)
-        .and_then(Duration::try_hours)
-        .ok_or_else(|| bad().into())
 }
 
 fn plan(

@@ -448,7 +448,20 @@ fn a_file_that_appears_during_the_export_is_never_replaced() {
         ["Named.zip", "Unnamed.zip"].map(String::from).into(),
         "temporary files left behind"
     );
-    assert_eq!(count_rows(&demo.conn(), "data_export_logs"), 0);
+    // Each logged as failed, naming no file: the file there is not theirs.
+    let logged = strings(
+        &demo.conn(),
+        "SELECT exported_data FROM data_export_logs",
+        [],
+    );
+    assert_eq!(logged.len(), TempFile::BOTH.len(), "{logged:?}");
+    for detail in logged {
+        let detail = support::json(detail.as_bytes());
+        assert_eq!(detail["status"], "failed", "{detail}");
+        assert!(detail.get("file").is_none(), "{detail}");
+        let error = detail["error"].as_str().unwrap_or_default();
+        assert!(error.contains("already exists"), "{detail}");
+    }
 }
 
 /// The one line an interrupted run prints under `-q`.

@@ -30,10 +30,23 @@ const ALL_ENTRIES: [&str; 5] = [
     "attachments.json",
 ];
 
+/// The test hook that sets the export's clock (for ages, and for exports in the same
+/// millisecond), and a time to set it to.
+const CLOCK: (&str, &str) = ("BOMIZZEL_TEST_EXPORTED_AT", "2026-12-01T14:22:53.123Z");
+
 /// Exports Acme as its admin to `out/<name>` with `args`, expecting success.
 fn export_acme(demo: &Demo, name: &str, args: &[&str]) -> Archive {
+    export_acme_at(demo, None, name, args)
+}
+
+/// `export_acme`, with the export's clock set to `now` (RFC 3339) when given.
+fn export_acme_at(demo: &Demo, now: Option<&str>, name: &str, args: &[&str]) -> Archive {
     let path = demo.out_path(name);
-    demo.acme()
+    let mut export = demo.acme();
+    if let Some(now) = now {
+        export.env(CLOCK.0, now);
+    }
+    export
         .arg("export")
         .arg("-o")
         .arg(&path)
@@ -80,6 +93,55 @@ fn acme_tickets_created_at(demo: &Demo, times: &[&str]) -> BTreeSet<String> {
 fn assert_nothing_exported(demo: &Demo) {
     assert_eq!(files_under(&demo.out), BTreeSet::new(), "files left behind");
     assert_eq!(count_rows(&demo.conn(), "data_export_logs"), 0);
+}
+
+/// The export log's rows (export id, detail), oldest first.
+fn logged_exports(demo: &Demo) -> Vec<(String, Value)> {
+    let conn = demo.conn();
+    let mut stmt = conn
+        .prepare("SELECT export_id, exported_data FROM data_export_logs ORDER BY rowid")
+        .unwrap();
+    stmt.query_map([], |row| Ok((row.get(0)?, row.get::<_, String>(1)?)))
+        .unwrap()
+        .map(|row| {
+            let (id, detail) = row.unwrap();
+            (id, json(detail.as_bytes()))
+        })
+        .collect()
+}
+
+/// The log holds `attempts` exports, each `failed` with an error that contains `error`, and
+/// no `file`, so that prune and `import --export-id` pass them by; `history` shows them
+/// `failed`, with their error. Returns their export ids, oldest first.
+fn assert_failed_exports(demo: &Demo, attempts: usize, error: &str) -> Vec<String> {
+    let logged = logged_exports(demo);
+    assert_eq!(logged.len(), attempts, "{logged:?}");
+    for (_, detail) in &logged {
+        assert_eq!(detail["status"], "failed", "{detail}");
+        let message = detail["error"].as_str().unwrap_or_default();
+        assert!(message.contains(error), "{error:?} in {detail}");
+        assert!(detail.get("file").is_none(), "{detail}");
+    }
+    let listed = json_ok(demo.acme().args(["--json", "history", "--kind", "export"]));
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), attempts, "{listed:?}");
+    for entry in listed {
+        assert_eq!(entry["status"], "failed", "{entry}");
+        assert!(entry["file"].is_null(), "{entry}");
+    }
+    let mut ids: Vec<String> = listed
+        .iter()
+        .map(|entry| entry["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.reverse();
+    for id in &ids {
+        demo.acme()
+            .args(["import", "--export-id", id])
+            .assert()
+            .code(6)
+            .stderr(predicate::str::contains("Export file not found"));
+    }
+    ids
 }
 
 // ---------------------------------------------------------------------------------------
@@ -241,8 +303,13 @@ fn ticket_custom_field_values_are_keyed_by_field_name() {
 /// Exports Acme with `args` and checks the archive holds exactly the tickets created at
 /// `times`, with their notes, history and attachments, and every user and field.
 fn assert_window(args: &[&str], times: &[&str]) -> Archive {
+    assert_window_at(None, args, times)
+}
+
+/// `assert_window` for an export made at the time `now` (RFC 3339), when given.
+fn assert_window_at(now: Option<&str>, args: &[&str], times: &[&str]) -> Archive {
     let demo = Demo::new();
-    let archive = export_acme(&demo, "window.zip", args);
+    let archive = export_acme_at(&demo, now, "window.zip", args);
     let tickets = acme_tickets_created_at(&demo, times);
     let expected = RecordIds::in_db(&demo.conn(), ids::ACME).only_tickets(&tickets);
     assert_eq!(RecordIds::in_archive(&archive), expected, "{args:?}");
@@ -319,6 +386,136 @@ fn rfc3339_bounds_are_inclusive_instants_in_any_offset() {
 }
 
 #[test]
+fn a_time_without_a_zone_is_utc() {
+    for since in [
+        "2026-01-15T14:30:00",
+        "2026-01-15 14:30:00",
+        "2026-01-15T14:30",
+    ] {
+        let archive = assert_window(
+            &["--since", since],
+            &[
+                JAN15_AFTERNOON,
+                JAN31_LAST_MS,
+                FEB01_MIDNIGHT,
+                MAR10_MORNING,
+            ],
+        );
+        assert_eq!(
+            archive.manifest["options"]["dateFrom"], "2026-01-15T14:30:00.000Z",
+            "{since}"
+        );
+    }
+    assert_window(
+        &["--until", "2026-01-15 14:29:59.999"],
+        &[DEC31_LAST_MS, JAN01_MIDNIGHT],
+    );
+}
+
+#[test]
+fn an_age_counts_back_from_the_time_of_the_export() {
+    // A calendar month before 15 February, 14:30 is Acme's ticket of 15 January, exactly.
+    let archive = assert_window_at(
+        Some("2026-02-15T14:30:00.000Z"),
+        &["--since", "1m"],
+        &[
+            JAN15_AFTERNOON,
+            JAN31_LAST_MS,
+            FEB01_MIDNIGHT,
+            MAR10_MORNING,
+        ],
+    );
+    assert_eq!(
+        archive.manifest["options"]["dateFrom"],
+        "2026-01-15T14:30:00.000Z"
+    );
+    // From 1 January, 14:30 to 1 February, 14:30.
+    let archive = assert_window_at(
+        Some("2026-02-15T14:30:00.000Z"),
+        &["--since", "45d", "--until", "2w"],
+        &[JAN15_AFTERNOON, JAN31_LAST_MS, FEB01_MIDNIGHT],
+    );
+    assert_eq!(
+        archive.manifest["options"]["dateTo"],
+        "2026-02-01T14:30:00.000Z"
+    );
+    // Both ends included: 24 hours before is the first instant in.
+    assert_window_at(
+        Some("2026-01-01T23:59:59.999Z"),
+        &["--since", "24h", "--until", "0h"],
+        &[DEC31_LAST_MS, JAN01_MIDNIGHT],
+    );
+    assert_window_at(
+        Some("2027-01-01T00:00:00.000Z"),
+        &["--since", "1y"],
+        &[
+            JAN01_MIDNIGHT,
+            JAN15_AFTERNOON,
+            JAN31_LAST_MS,
+            FEB01_MIDNIGHT,
+            MAR10_MORNING,
+        ],
+    );
+}
+
+#[test]
+fn a_window_without_tickets_is_a_warning() {
+    let demo = Demo::new();
+    let cases = [
+        (
+            vec!["--since", "2999-01-01"],
+            "warning: --since 2999-01-01 is in the future, so the archive holds no tickets",
+        ),
+        (
+            vec!["--until", "2020-01-01"],
+            "warning: no tickets were created from the beginning to 2020-01-01, so the archive \
+             holds none",
+        ),
+        (
+            vec!["--since", "7d"],
+            "warning: no tickets were created from 2026-11-24T14:22:53.123Z to now, so the \
+             archive holds none",
+        ),
+    ];
+    for (args, warning) in cases {
+        let path = demo.out_path("window.zip");
+        let output = demo
+            .acme()
+            .env(CLOCK.0, CLOCK.1)
+            .args(["export", "--force", "-o"])
+            .arg(&path)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}: {}", stderr_of(&output));
+        let said = stderr_of(&output);
+        let warnings: Vec<&str> = said.lines().filter(|l| l.contains("warning")).collect();
+        assert_eq!(warnings, [warning], "{args:?}");
+        assert_eq!(Archive::read(&path).records("tickets").len(), 0, "{args:?}");
+    }
+    // Not where tickets were left out anyway, nor under -q, nor for a window with tickets.
+    for args in [
+        vec!["--since", "2999-01-01", "--no-tickets"],
+        vec!["-q", "--since", "2999-01-01"],
+        vec!["--since", "2026-01-01"],
+    ] {
+        let output = demo
+            .acme()
+            .args(["export", "--force", "-o"])
+            .arg(demo.out_path("window.zip"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}: {}", stderr_of(&output));
+        assert!(
+            !stderr_of(&output).contains("warning"),
+            "{args:?}: {}",
+            stderr_of(&output)
+        );
+    }
+}
+
+#[test]
 fn window_without_tickets_gives_empty_sections() {
     let demo = Demo::new();
     let (entries, _) = export_acme_zip(&demo, &["--since", "2030-01-01"]);
@@ -337,6 +534,9 @@ fn a_bad_date_is_a_usage_error() {
         "31/01/2026",
         "yesterday",
         "2026-01-15T25:00:00Z",
+        "2026-01-15 25:00:00",
+        "7x",
+        "1.5d",
     ] {
         for flag in ["--since", "--until"] {
             demo.acme()
@@ -819,19 +1019,19 @@ fn json_report_and_archive_on_stdout_together_is_a_usage_error() {
 // ---------------------------------------------------------------------------------------
 // Output file names
 
-/// Checks `name` is `bomizzel-acme-corp-<yyyymmddThhmmssZ>.<ext>` and its time is the
-/// manifest's `exportedAt` to the second.
+/// Checks `name` is `bomizzel-acme-corp-<yyyymmddThhmmssSSSZ>.<ext>` and its time is the
+/// manifest's `exportedAt` to the millisecond.
 fn assert_default_name(name: &str, ext: &str, exported_at: &str) {
     let stamp = name
         .strip_prefix("bomizzel-acme-corp-")
         .and_then(|rest| rest.strip_suffix(&format!(".{ext}")))
         .unwrap_or_else(|| panic!("unexpected name {name}"));
-    assert_eq!(stamp.len(), 16, "{name}");
-    let expected: String = exported_at[..19]
+    assert_eq!(stamp.len(), 19, "{name}");
+    let expected: String = exported_at
         .chars()
-        .filter(|c| *c != '-' && *c != ':')
+        .filter(|c| !matches!(c, '-' | ':' | '.'))
         .collect();
-    assert_eq!(stamp, format!("{expected}Z"), "{name} vs {exported_at}");
+    assert_eq!(stamp, expected, "{name} vs {exported_at}");
 }
 
 /// The only file in `dir`.
@@ -885,21 +1085,183 @@ fn directory_output_in_json_format_gets_a_json_name() {
     assert_default_name(&name, "json", manifest["exportedAt"].as_str().unwrap());
 }
 
+/// The default name at `CLOCK`, numbered from 2 on.
+fn name_at_clock(n: usize) -> String {
+    match n {
+        1 => "bomizzel-acme-corp-20261201T142253123Z.zip".to_owned(),
+        n => format!("bomizzel-acme-corp-20261201T142253123Z-{n}.zip"),
+    }
+}
+
+/// Checks that each file of `dir` is the archive its export logged, under its name.
+fn assert_each_archive_logged(demo: &Demo, dir: &Path) {
+    let logged = logged_exports(demo);
+    for name in files_under(dir) {
+        let path = fs::canonicalize(dir.join(&name)).unwrap();
+        let manifest = Archive::read(&path).manifest;
+        let (_, detail) = logged
+            .iter()
+            .find(|(id, _)| manifest["exportId"] == id.as_str())
+            .unwrap_or_else(|| panic!("{name} is not logged: {logged:?}"));
+        assert_eq!(detail["file"], path.display().to_string(), "{name}");
+        assert_eq!(
+            detail["sha256"],
+            sha256_hex(&fs::read(&path).unwrap()),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn exports_in_the_same_millisecond_get_numbered_names() {
+    let demo = Demo::new();
+    // One after another, each way of writing the file; --force does not make a default name
+    // replace the earlier backup.
+    let runs: [(TempFile, &[&str]); 4] = [
+        (TempFile::Unnamed, &[]),
+        (TempFile::Named, &[]),
+        (TempFile::Unnamed, &["--force"]),
+        (TempFile::Named, &["--force"]),
+    ];
+    for (temp, extra) in runs {
+        demo.acme()
+            .env(CLOCK.0, CLOCK.1)
+            .envs(temp.env())
+            .arg("export")
+            .args(extra)
+            .arg("-o")
+            .arg(&demo.out)
+            .assert()
+            .success();
+    }
+    let expected: BTreeSet<String> = (1..=4).map(name_at_clock).collect();
+    assert_eq!(files_under(&demo.out), expected);
+    assert_each_archive_logged(&demo, &demo.out);
+
+    // At the same time, into one folder: each takes a name no other has.
+    let together = demo.out_path("together");
+    fs::create_dir(&together).unwrap();
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin(BINARY));
+            cmd.arg("--db")
+                .arg(&demo.db)
+                .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN])
+                .args(["--busy-timeout", "30", "export", "-o"])
+                .arg(&together)
+                .env(CLOCK.0, CLOCK.1)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            if i % 2 == 1 {
+                cmd.envs(TempFile::Named.env());
+            }
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+    }
+    assert_eq!(files_under(&together), expected);
+    assert_each_archive_logged(&demo, &together);
+}
+
+#[test]
+fn an_earlier_backup_by_its_default_name_is_never_offered_to_force() {
+    let demo = Demo::new();
+    for name in [
+        name_at_clock(1),
+        name_at_clock(2),
+        // The names before they had milliseconds.
+        "bomizzel-acme-corp-20261123T023000Z.zip".to_owned(),
+    ] {
+        let target = demo.out_path(&name);
+        fs::write(&target, b"an earlier backup").unwrap();
+        let output = demo
+            .acme()
+            .args(["export", "-o"])
+            .arg(&target)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{name}");
+        let said = stderr_of(&output);
+        assert!(
+            said.contains(&format!("{} already exists", target.display()))
+                && said.contains("earlier backup")
+                && said.contains(&format!("-o {}/", demo.out.display()))
+                && !said.contains("--force"),
+            "{said}"
+        );
+        assert_eq!(fs::read(&target).unwrap(), b"an earlier backup");
+    }
+}
+
+#[test]
+fn default_names_transliterate_the_company() {
+    let demo = Demo::new();
+    demo.cmd()
+        .args(["--company", ids::GLOBEX, "--actor", ids::GLOBEX_ADMIN])
+        .args(["export", "-o"])
+        .arg(&demo.out)
+        .env(CLOCK.0, CLOCK.1)
+        .assert()
+        .success();
+    // Globex "Zürich" & Co
+    assert_eq!(
+        files_under(&demo.out),
+        set(&["bomizzel-globex-zurich-co-20261201T142253123Z.zip"])
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Failed exports leave nothing behind
 
 #[test]
-fn output_in_a_missing_directory_fails_and_leaves_nothing() {
+fn an_output_folder_that_does_not_exist_is_not_found() {
     let demo = Demo::new();
-    let target = demo.out.join("missing").join("acme.zip");
-    demo.acme()
-        .args(["export", "-o"])
-        .arg(&target)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("missing"));
-    assert!(!target.exists());
-    assert_nothing_exported(&demo);
+    let cases = [
+        ("missing/acme.zip", "missing"),
+        ("missing/sub/acme.zip", "missing/sub"),
+        // A folder (the trailing /) for the default name.
+        ("newdir/", "newdir"),
+    ];
+    let mut attempts = 0;
+    for temp in TempFile::BOTH {
+        for (output, folder) in cases {
+            let result = demo
+                .acme()
+                .current_dir(&demo.out)
+                .envs(temp.env())
+                .args(["export", "-o", output])
+                .output()
+                .unwrap();
+            attempts += 1;
+            let said = stderr_of(&result);
+            assert_eq!(result.status.code(), Some(6), "{temp:?} {output}: {said}");
+            assert_eq!(
+                said,
+                format!(
+                    "bomizzel-backup: the output folder {folder} does not exist; create it \
+                     first (mkdir -p {folder}) or choose another\n"
+                ),
+                "{temp:?} {output}"
+            );
+        }
+    }
+    assert_eq!(files_under(&demo.out), BTreeSet::new(), "nothing created");
+    assert_failed_exports(&demo, attempts, "does not exist");
+
+    // With --json, the error is the one document on stdout.
+    let result = demo
+        .acme()
+        .args(["--json", "export", "-o"])
+        .arg(demo.out_path("gone").join("acme.zip"))
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(6));
+    let report = json(&result.stdout);
+    assert_eq!(report["error"]["kind"], "not-found", "{report}");
+    assert_eq!(report["error"]["exitCode"], 6, "{report}");
 }
 
 #[test]
@@ -915,7 +1277,7 @@ fn output_under_a_regular_file_fails_and_leaves_nothing() {
         .stderr(predicate::str::contains("not-a-dir"));
     assert_eq!(fs::read(&blocker).unwrap(), b"just a file");
     assert_eq!(files_under(&demo.out), set(&["not-a-dir"]));
-    assert_eq!(count_rows(&demo.conn(), "data_export_logs"), 0);
+    assert_failed_exports(&demo, 1, "not-a-dir");
 }
 
 #[test]
@@ -940,8 +1302,13 @@ fn a_failure_while_writing_leaves_no_partial_file() {
             .assert()
             .code(1)
             .stderr(predicate::str::contains("critical"));
-        assert_nothing_exported(&demo);
+        assert_eq!(
+            files_under(&demo.out),
+            BTreeSet::new(),
+            "{temp:?}: files left"
+        );
     }
+    assert_failed_exports(&demo, TempFile::BOTH.len(), "critical");
 }
 
 #[test]
@@ -966,7 +1333,7 @@ fn an_existing_file_is_refused_without_force() {
             "{temp:?}: no temporary file"
         );
     }
-    assert_eq!(count_rows(&demo.conn(), "data_export_logs"), 0);
+    assert_failed_exports(&demo, TempFile::BOTH.len(), "already exists");
 }
 
 #[test]
@@ -1541,9 +1908,10 @@ fn quiet_failure_still_prints_the_error() {
 }
 
 #[test]
-fn a_reader_that_stops_early_is_not_an_error() {
+fn a_reader_that_stops_early_fails_the_export_and_logs_it() {
     // `export -o - | head -c 1000`: stdout closes while the archive is still being written.
-    // The archive must be larger than a pipe's buffer for the close to be felt.
+    // The archive must be larger than a pipe's buffer for the close to be felt. That is an
+    // incomplete backup, unlike `history | head`, which stays a quiet success.
     let demo = Demo::new();
     state::fill_tickets(
         &demo.conn(),
@@ -1553,31 +1921,76 @@ fn a_reader_that_stops_early_is_not_an_error() {
         400,
         2000,
     );
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin(BINARY))
-        .args(["--db"])
-        .arg(&demo.db)
-        .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN, "-q"])
-        .args(["export", "--format", "zip", "-o", "-"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut first = [0u8; 1000];
-    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
-    drop(stdout);
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    for format in ["zip", "json"] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin(BINARY))
+            .args(["--db"])
+            .arg(&demo.db)
+            .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN, "-q"])
+            .args(["export", "--format", format, "-o", "-"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 1000];
+        std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+        drop(stdout);
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{format}: {output:?}");
+        assert_eq!(
+            stderr_of(&output),
+            "bomizzel-backup: the output closed before the archive was complete: whatever \
+             read standard output stopped early, so this backup is incomplete\n",
+            "{format}"
+        );
+    }
+    let failed = assert_failed_exports(
+        &demo,
+        2,
+        "the output closed before the archive was complete",
     );
-    assert!(
-        output.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    for ((_, detail), format) in logged_exports(&demo).iter().zip(["zip", "json"]) {
+        assert_eq!(detail["target"], "-", "{detail}");
+        assert_eq!(detail["format"], format, "{detail}");
+    }
+    // Prune has nothing to do with them: they name no file.
+    let pruned = json_ok(demo.acme().args([
+        "--json",
+        "prune",
+        "--older-than",
+        "0h",
+        "--keep-last",
+        "0",
+        "--dry-run",
+    ]));
+    assert_eq!(pruned["deleted"], serde_json::json!([]), "{pruned}");
+    let shown = demo.acme().args(["history", &failed[0]]).output().unwrap();
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    let lines = detail_lines(&shown);
+    assert_eq!(value(&lines, "status"), "failed", "{shown}");
+    assert_eq!(value(&lines, "meant for"), "standard output", "{shown}");
+}
+
+#[test]
+fn an_archive_is_never_written_to_a_terminal() {
+    let demo = Demo::new();
+    for args in [
+        vec!["export", "-o", "-"],
+        vec!["export", "--format", "json", "-o", "-"],
+    ] {
+        let mut all = vec!["--company", "Acme Corp", "--actor", ids::ACME_ADMIN];
+        all.extend(args);
+        let session = terminal::run(&terminal::with_db(&demo.db, &all), "");
+        assert_eq!(session.code, Some(2), "{all:?}: {}", session.screen);
+        assert_eq!(
+            session.screen.trim_end(),
+            "bomizzel-backup: refusing to write the archive to a terminal; redirect it or use \
+             -o FILE",
+            "{all:?}"
+        );
+    }
+    // Refused before anything was done: nothing written, nothing logged.
+    assert_nothing_exported(&demo);
 }
 
 #[test]

@@ -783,6 +783,12 @@ fn a_bad_duration_is_a_usage_error() {
     assert_eq!(log_rows(&demo), before);
 }
 
+/// What a dry run with `--older-than older_than` and no minimum to keep would delete.
+fn would_delete(demo: &Demo, older_than: &str) -> BTreeSet<String> {
+    let policy = ["--older-than", older_than, "--keep-last", "0", "--dry-run"];
+    listed(&prune(demo, &policy), "deleted")
+}
+
 #[test]
 fn durations_in_hours_days_and_weeks() {
     let demo = Demo::new();
@@ -792,15 +798,7 @@ fn durations_in_hours_days_and_weeks() {
     let d8 = old_export(&demo, "8d.zip", "-8 days");
     let w11 = old_export(&demo, "11w.zip", "-77 days");
     let w13 = old_export(&demo, "13w.zip", "-91 days");
-    let dry = |older_than: &str| {
-        listed(
-            &prune(
-                &demo,
-                &["--older-than", older_than, "--keep-last", "0", "--dry-run"],
-            ),
-            "deleted",
-        )
-    };
+    let dry = |older_than: &str| would_delete(&demo, older_than);
     assert_eq!(dry("24h"), set([&h25, &d6, &d8, &w11, &w13]));
     assert_eq!(dry("7d"), set([&d8, &w11, &w13]));
     assert_eq!(dry("12w"), set([&w13]));
@@ -814,6 +812,33 @@ fn durations_in_hours_days_and_weeks() {
     assert_eq!(listed(&report, "deleted"), set([&h25, &d6, &d8, &w11]));
     assert_eq!(listed(&report, "kept"), set([&h23]));
     assert_eq!(files_under(&demo.out), names(["23h.zip"]));
+}
+
+#[test]
+fn durations_in_calendar_months_and_years() {
+    let demo = Demo::new();
+    // Away from the length of any month or year, so the test holds on every day it runs.
+    let d27 = old_export(&demo, "27d.zip", "-27 days");
+    let d32 = old_export(&demo, "32d.zip", "-32 days");
+    let d170 = old_export(&demo, "170d.zip", "-170 days");
+    let d190 = old_export(&demo, "190d.zip", "-190 days");
+    let d360 = old_export(&demo, "360d.zip", "-360 days");
+    let d370 = old_export(&demo, "370d.zip", "-370 days");
+    let dry = |older_than: &str| would_delete(&demo, older_than);
+    assert_eq!(dry("1m"), set([&d32, &d170, &d190, &d360, &d370]));
+    assert_eq!(dry("6m"), set([&d190, &d360, &d370]));
+    assert_eq!(dry("1y"), set([&d370]));
+    assert_eq!(dry("12m"), dry("1y"), "a year is twelve months");
+    assert_eq!(dry("2y"), BTreeSet::new());
+    let report = prune(&demo, &["--older-than", "6m", "--keep-last", "0"]);
+    assert_eq!(listed(&report, "deleted"), set([&d190, &d360, &d370]));
+    assert_eq!(listed(&report, "kept"), set([&d27, &d32, &d170]));
+    // The message says which units there are.
+    demo.acme()
+        .args(["prune", "--older-than", "6M"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("m (months) or y (years)"));
 }
 
 // ---------------------------------------------------------------------------------------

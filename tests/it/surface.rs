@@ -23,6 +23,27 @@ fn exports_logged(db: &Path) -> i64 {
     count_rows(&open_db(db), "data_export_logs")
 }
 
+/// How many exports are logged `failed`; each must have an error that contains `cause`, and
+/// no file.
+fn failed_exports(db: &Path, cause: &str) -> usize {
+    let conn = open_db(db);
+    let mut stmt = conn
+        .prepare("SELECT exported_data FROM data_export_logs")
+        .unwrap();
+    let details: Vec<Value> = stmt
+        .query_map([], |row| row.get::<_, String>(0))
+        .unwrap()
+        .map(|text| json(text.unwrap().as_bytes()))
+        .filter(|detail| detail["status"] == "failed")
+        .collect();
+    for detail in &details {
+        let error = detail["error"].as_str().unwrap_or_default();
+        assert!(error.contains(cause), "{cause:?} in {detail}");
+        assert!(detail.get("file").is_none(), "{detail}");
+    }
+    details.len()
+}
+
 // ---------------------------------------------------------------------------------------
 // A read-only database
 
@@ -728,7 +749,7 @@ impl Drop for TinyDisk {
 }
 
 /// An export to a disk that fills up fails with the system's word for it, leaves no
-/// partial archive and no temporary file, and logs no export.
+/// partial archive and no temporary file, and is logged as failed.
 #[test]
 fn a_full_disk_fails_the_export_without_leaving_a_partial_archive() {
     let demo = Demo::new();
@@ -750,9 +771,11 @@ fn a_full_disk_fails_the_export_without_leaving_a_partial_archive() {
             "{name}: left behind"
         );
     }
-    assert_eq!(exports_logged(&demo.db), before, "an export was logged");
+    // Each logged as failed, with no file.
+    assert_eq!(exports_logged(&demo.db), before + 2);
+    assert_eq!(failed_exports(&demo.db, "No space left on device"), 2);
 
-    // Streaming to a full device: the same failure, and no log either.
+    // Streaming to a full device: the same failure, logged the same way.
     let full = fs::File::create("/dev/full").unwrap();
     let output = Process::new(assert_cmd::cargo::cargo_bin(BINARY))
         .arg("--db")
@@ -764,11 +787,8 @@ fn a_full_disk_fails_the_export_without_leaving_a_partial_archive() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
     assert!(stderr_of(&output).contains("No space left on device"));
-    assert_eq!(
-        exports_logged(&demo.db),
-        before,
-        "an export to stdout was logged"
-    );
+    assert_eq!(exports_logged(&demo.db), before + 3);
+    assert_eq!(failed_exports(&demo.db, "No space left on device"), 3);
 }
 
 /// An import into a database on a disk that fills up rolls back: the database is as it
