@@ -117,10 +117,18 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
         )
         .into());
     }
+    let started = std::time::Instant::now();
     let exported_at = export_time();
     // Checked before the database is opened: a bad date is a usage error whatever the db.
     let window = DateWindow::parse(args.since.as_deref(), args.until.as_deref(), exported_at)?;
     let mut session = super::open_session(global)?;
+    reporter.step(format!(
+        "opened the database {}; exporting {} ({}) as {}",
+        global.db_path().display(),
+        session.company.name,
+        session.company.id,
+        session.actor.email
+    ));
     session.require_writable(global, "export")?;
     // Before the archive is written: an archive whose export cannot be logged must not appear.
     db::create_tool_tables_now(&session.conn, &[ToolTable::ExportLog])?;
@@ -147,7 +155,7 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
         exported_at,
         reporter,
     )?;
-    print_summary(reporter, &report);
+    print_summary(reporter, &report, started.elapsed());
     if let Some(warning) = window_warning(&request, &report, exported_at) {
         reporter.note(format!("warning: {warning}"));
     }
@@ -451,6 +459,7 @@ fn write_snapshot<W: Write + Send + 'static>(
     reporter: &Reporter,
 ) -> Result<(Manifest, W)> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    reporter.step("reading every section from one read transaction (one snapshot)");
     let mut counts = export_rows::count_records(&tx, scope)?;
     let sections = request.sections;
     if !sections.users {
@@ -564,13 +573,14 @@ fn record_export(
     )
 }
 
-fn print_summary(reporter: &Reporter, report: &ExportReport) {
+fn print_summary(reporter: &Reporter, report: &ExportReport, took: std::time::Duration) {
     let c = &report.counts;
     reporter.note(format!(
-        "Exported {} to {} ({})",
+        "Exported {} to {} ({}) in {:.1} s",
         report.company_name,
         report.file,
-        human_bytes(report.bytes)
+        human_bytes(report.bytes),
+        took.as_secs_f64()
     ));
     reporter.note(format!("  export id      {}", report.export_id));
     for (section, line) in [

@@ -1908,6 +1908,36 @@ fn quiet_failure_still_prints_the_error() {
 }
 
 #[test]
+fn verbose_says_each_step_and_the_summary_how_long_it_took() {
+    let demo = Demo::new();
+    let path = demo.out_path("acme.zip");
+    let output = demo
+        .acme()
+        .args(["--verbose", "export", "-o"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let said = stderr_of(&output);
+    assert!(
+        said.contains("bomizzel-backup: opened the database")
+            && said.contains(
+                "exporting Acme Corp (c0000000-0000-4000-8000-000000000001) as ada@acme.example"
+            )
+            && said.contains("bomizzel-backup: reading every section from one read transaction"),
+        "{said}"
+    );
+    let summary = said
+        .lines()
+        .find(|l| l.starts_with("Exported Acme Corp to "))
+        .expect("the summary");
+    assert!(
+        summary.ends_with(" s") && summary.contains(") in "),
+        "{summary}"
+    );
+}
+
+#[test]
 fn a_reader_that_stops_early_fails_the_export_and_logs_it() {
     // `export -o - | head -c 1000`: stdout closes while the archive is still being written.
     // The archive must be larger than a pipe's buffer for the close to be felt. That is an
