@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use support::*;
 
-const ADA_ID: &str = "a0000000-0000-4000-8000-000000000001";
+use support::ids::ADA_ID;
 /// Carol is Acme's other active admin.
 const CAROL: &str = "carol@acme.example";
 

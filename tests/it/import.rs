@@ -21,25 +21,9 @@ use support::*;
 // ---------------------------------------------------------------------------------------
 // The demo's rows that the scenarios touch
 
-const ADA_ID: &str = "a0000000-0000-4000-8000-000000000001";
-const BOB_ID: &str = "a0000000-0000-4000-8000-000000000002";
-const CAROL: &str = "carol@acme.example";
-const CAROL_ID: &str = "a0000000-0000-4000-8000-000000000003";
-
-/// Printer ticket: two notes (one email-generated), two history entries, an attachment on
-/// a note, custom field values.
-const T1: &str = "b0000000-0000-4000-8000-000000000001";
-/// Invoice ticket: submitted by carol, a note whose author is gone, an attachment by carol.
-const T3: &str = "b0000000-0000-4000-8000-000000000003";
-/// Assigned to carol.
-const T4: &str = "b0000000-0000-4000-8000-000000000004";
-/// A ticket without a submitter.
-const T6: &str = "b0000000-0000-4000-8000-000000000006";
-const NOTE_D1: &str = "d0000000-0000-4000-8000-000000000001";
-/// A note by carol on a ticket that is not deleted.
-const NOTE_D5: &str = "d0000000-0000-4000-8000-000000000005";
-const FIELD_SEATS: &str = "f0000000-0000-4000-8000-000000000001";
-const FIELD_PLAN: &str = "f0000000-0000-4000-8000-000000000002";
+use support::ids::{
+    ADA_ID, BOB_ID, CAROL, CAROL_ID, FIELD_PLAN, FIELD_SEATS, NOTE_D1, NOTE_D5, T1, T3, T4, T6,
+};
 
 /// The empty company of the "moving to a new account" scenario, and its admin.
 const INITECH: &str = "c0000000-0000-4000-8000-000000000003";
