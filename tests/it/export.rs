@@ -617,10 +617,7 @@ fn manifest_names_the_company_the_actor_and_the_format() {
     assert_eq!(manifest["formatVersion"], 1);
     assert_eq!(manifest["companyId"], ids::ACME);
     assert_eq!(manifest["companyName"], "Acme Corp");
-    assert_eq!(
-        manifest["exportedBy"],
-        "a0000000-0000-4000-8000-000000000001"
-    );
+    assert_eq!(manifest["exportedBy"], ids::ADA_ID);
     assert_eq!(manifest["exportedByEmail"], ids::ACME_ADMIN);
 }
 
@@ -1499,10 +1496,7 @@ fn the_actor_email_ignores_case() {
         .arg(&path)
         .assert()
         .success();
-    assert_eq!(
-        Archive::read(&path).manifest["exportedBy"],
-        "a0000000-0000-4000-8000-000000000001"
-    );
+    assert_eq!(Archive::read(&path).manifest["exportedBy"], ids::ADA_ID);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1770,7 +1764,7 @@ fn the_export_log_row_describes_the_archive() {
     assert_eq!(company_id, ids::ACME);
     assert_eq!(export_id, manifest["exportId"].as_str().unwrap());
     assert_eq!(user_id, manifest["exportedBy"].as_str().unwrap());
-    assert_eq!(user_id, "a0000000-0000-4000-8000-000000000001");
+    assert_eq!(user_id, ids::ADA_ID);
     assert_eq!(created_at, manifest["exportedAt"].as_str().unwrap());
 
     let data = json(data.as_bytes());

@@ -2490,11 +2490,7 @@ fn an_overwrite_never_demotes_the_importing_admin() {
     // ada is a plain member of Globex, so Globex's archive says "member" for her.
     conn.execute(
         "INSERT INTO user_company_associations VALUES (?1, ?2, 'member', ?3, ?3)",
-        [
-            "a0000000-0000-4000-8000-000000000001",
-            ids::GLOBEX,
-            "2026-01-01T00:00:00.000Z",
-        ],
+        [ids::ADA_ID, ids::GLOBEX, "2026-01-01T00:00:00.000Z"],
     )
     .unwrap();
     let archive = demo.out_path("globex.zip");
@@ -2509,7 +2505,7 @@ fn an_overwrite_never_demotes_the_importing_admin() {
         strings(
             &conn,
             "SELECT role FROM user_company_associations WHERE user_id = ?1 AND company_id = ?2",
-            ["a0000000-0000-4000-8000-000000000001", ids::ACME]
+            [ids::ADA_ID, ids::ACME]
         ),
         BTreeSet::from(["admin".to_owned()]),
         "ada lost her admin rights to her own import"
