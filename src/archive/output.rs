@@ -326,7 +326,7 @@ mod unnamed {
 
     /// An unnamed file in `dir`, mode 0600; `None` where the file system (or an old kernel)
     /// refuses them.
-    pub fn create(dir: &File) -> io::Result<Option<File>> {
+    pub(super) fn create(dir: &File) -> io::Result<Option<File>> {
         if std::env::var_os(REFUSE_FOR_TESTS).is_some() {
             return Ok(None);
         }
@@ -343,7 +343,7 @@ mod unnamed {
     /// Gives `file` the name `path`; an existing name is an `AlreadyExists` error. Linked
     /// through /proc, which needs no privilege; without /proc, by `AT_EMPTY_PATH`, which some
     /// kernels allow only with CAP_DAC_READ_SEARCH.
-    pub fn link(file: &File, path: &Path) -> io::Result<()> {
+    pub(super) fn link(file: &File, path: &Path) -> io::Result<()> {
         let by_proc = format!("/proc/self/fd/{}", file.as_raw_fd());
         match rustix::fs::linkat(CWD, by_proc.as_str(), CWD, path, AtFlags::SYMLINK_FOLLOW) {
             Err(Errno::NOENT) if !Path::new("/proc/self/fd").is_dir() => {
