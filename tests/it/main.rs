@@ -2,6 +2,9 @@
 //! area. They run the real program on real SQLite files and real archives; `support` holds
 //! what they share.
 
+// Test code: a panic is how a test reports, and nothing here is anyone's public interface.
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 mod assets;

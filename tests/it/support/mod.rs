@@ -14,7 +14,7 @@ use tempfile::TempDir;
 
 #[path = "../../../fixtures/demo.rs"]
 mod demo;
-pub use demo::*;
+pub(crate) use demo::*;
 pub mod state;
 pub mod terminal;
 
