@@ -124,6 +124,8 @@ Examples:
 Examples:
   bomizzel-backup prune --older-than 12w --dry-run   # what would go
   bomizzel-backup prune --older-than 12w --keep-last 3
+  bomizzel-backup prune --keep-last 3 --keep-weekly 13   # one a week for three months
+  bomizzel-backup --company \"Acme Corp\" --actor ada@acme.example prune --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --dry-run
   bomizzel-backup prune --older-than 24h --keep-last 0   # download copies after a day")]
     Prune(PruneArgs),
     /// Print the shell completion script for bash, zsh, fish or PowerShell on stdout
@@ -242,13 +244,36 @@ pub enum KindArg {
 #[derive(Debug, Args)]
 pub struct PruneArgs {
     /// Delete recorded archives older than this: a number and a unit, h (hours), d (days)
-    /// or w (weeks), e.g. 24h, 7d, 12w
-    #[arg(long, value_name = "DURATION", required = true)]
-    pub older_than: String,
+    /// or w (weeks), e.g. 24h, 7d, 12w. Required unless a --keep-daily, --keep-weekly,
+    /// --keep-monthly or --keep-yearly rule is given
+    #[arg(
+        long,
+        value_name = "DURATION",
+        required_unless_present_any = CALENDAR_RULES
+    )]
+    pub older_than: Option<String>,
 
     /// Always keep this many of the newest archives that still exist, whatever their age
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub keep_last: u64,
+    /// [default: 3, or 0 with a calendar rule]
+    #[arg(long, value_name = "N")]
+    pub keep_last: Option<u64>,
+
+    /// Keep the newest archive of each of the last N days that have archives (UTC days)
+    #[arg(long, value_name = "N")]
+    pub keep_daily: Option<u64>,
+
+    /// Keep the newest archive of each of the last N weeks that have archives (ISO weeks,
+    /// Monday to Sunday, UTC)
+    #[arg(long, value_name = "N")]
+    pub keep_weekly: Option<u64>,
+
+    /// Keep the newest archive of each of the last N months that have archives (UTC)
+    #[arg(long, value_name = "N")]
+    pub keep_monthly: Option<u64>,
+
+    /// Keep the newest archive of each of the last N years that have archives (UTC)
+    #[arg(long, value_name = "N")]
+    pub keep_yearly: Option<u64>,
 
     /// Only archives in this directory (or below it): lets separate folders keep separate
     /// policies, e.g. weekly backups and short-lived download copies
@@ -259,6 +284,9 @@ pub struct PruneArgs {
     #[arg(long)]
     pub dry_run: bool,
 }
+
+/// The calendar rules of `prune`, any one of which makes `--older-than` optional.
+const CALENDAR_RULES: [&str; 4] = ["keep_daily", "keep_weekly", "keep_monthly", "keep_yearly"];
 
 /// Which shell `completions` writes a script for.
 #[derive(Debug, Args)]

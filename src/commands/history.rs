@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::{GlobalOpts, HistoryArgs, KindArg};
+use crate::commands::prune::Rules;
 use crate::db::logs::{self, LogEntry, LogKind, Retention};
 use crate::error::Failure;
 use crate::report::{Reporter, human_bytes};
@@ -440,14 +441,10 @@ fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
     if let Some(failure) = failure {
         lines.push(("error", failure.to_owned()));
     }
-    if let Some(older_than) = text(d, "olderThan") {
-        lines.push((
-            "retention",
-            format!(
-                "older than {older_than}, keeping the newest {}",
-                number(d, "keepLast")
-            ),
-        ));
+    if s.kind == LogKind::Prune
+        && let Some(retention) = Rules::of_detail(d)
+    {
+        lines.push(("retention", retention));
     }
     if let Some(resumed_by) = text(d, "resumedBy") {
         lines.push(("resumed by", resumed_by.to_owned()));

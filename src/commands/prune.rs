@@ -1,9 +1,10 @@
 //! `prune`: retention for the archives this company's export log records. Deletes only
-//! files the log names (and only while they still match their recorded checksum), always
-//! keeps the newest few that exist, and records each deletion before it makes it: an
-//! archive is marked `deleting` (committed), its file deleted, then it is marked pruned. A
-//! prune interrupted in between is finished by the next one.
+//! files the log names (and only while they still match their recorded checksum), keeps
+//! what any rule of the policy keeps (`policy`), and records each deletion before it makes
+//! it: an archive is marked `deleting` (committed), its file deleted, then it is marked
+//! pruned. A prune interrupted in between is finished by the next one.
 
+mod policy;
 mod record;
 
 use std::fs::{self, File};
@@ -23,6 +24,8 @@ use crate::db::logs::{self, LogKind, Retention};
 use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::report::{Reporter, human_bytes};
+use policy::Selection;
+pub use policy::{Keep, Rules};
 
 /// One recorded archive and what prune does with it.
 #[derive(Debug, Clone, Serialize)]
@@ -32,6 +35,9 @@ pub struct Archive {
     pub file: String,
     pub exported_at: String,
     pub bytes: u64,
+    /// For a kept archive, each rule that keeps it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept_by: Vec<Keep>,
 }
 
 /// The `--json` report.
@@ -40,8 +46,8 @@ pub struct Archive {
 pub struct PruneReport {
     pub prune_id: Option<String>,
     pub dry_run: bool,
-    pub older_than: String,
-    pub keep_last: u64,
+    #[serde(flatten)]
+    pub rules: Rules,
     /// The directory the policy was limited to (`--dir`), if any.
     pub dir: Option<String>,
     /// Deleted (or, in a dry run, to be deleted).
@@ -51,7 +57,7 @@ pub struct PruneReport {
     pub missing: Vec<Archive>,
     /// Old enough, but changed since the export; kept.
     pub changed: Vec<Archive>,
-    /// Kept as the newest, or as younger than the cutoff.
+    /// Kept by a rule of the policy (each says which).
     pub kept: Vec<Archive>,
     /// Marked `deleting` by a prune that was interrupted: deleted now (or found already
     /// gone) and marked pruned.
@@ -64,14 +70,19 @@ pub fn run(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Result
 
 fn run_prune(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Result<()> {
     // A bad policy is a usage error before anything else is looked at.
-    let age = parse_duration(&args.older_than)?;
+    let rules = rules_of(args);
+    let age = args.older_than.as_deref().map(parse_duration).transpose()?;
+    rules.check_keeps_something(age)?;
     let now = Utc::now();
-    let cutoff = now.checked_sub_signed(age).ok_or_else(|| {
-        Failure::Usage(format!(
-            "--older-than {}: reaches before any date there is",
-            args.older_than
-        ))
-    })?;
+    let cutoff = match age {
+        Some(age) => Some(now.checked_sub_signed(age).ok_or_else(|| {
+            Failure::Usage(format!(
+                "--older-than {}: reaches before any date there is",
+                rules.older_than.as_deref().unwrap_or_default()
+            ))
+        })?),
+        None => None,
+    };
     let within = match &args.dir {
         Some(dir) => Some(
             fs::canonicalize(dir)
@@ -83,9 +94,10 @@ fn run_prune(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Resu
     let mut report = plan(
         &session.conn,
         &session.company,
+        rules,
         cutoff,
         within.as_deref(),
-        args,
+        args.dry_run,
     )?;
     if !args.dry_run {
         session.require_writable(global, "prune")?;
@@ -100,6 +112,29 @@ fn run_prune(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Resu
     print_summary(reporter, &report);
     reporter.result(&report)?;
     Ok(())
+}
+
+/// The policy the options give: `--keep-last` is 3 unless a calendar rule is given, then 0.
+fn rules_of(args: &PruneArgs) -> Rules {
+    let calendar = [
+        args.keep_daily,
+        args.keep_weekly,
+        args.keep_monthly,
+        args.keep_yearly,
+    ];
+    let default_last = if calendar.iter().any(Option::is_some) {
+        0
+    } else {
+        3
+    };
+    Rules {
+        older_than: args.older_than.clone(),
+        keep_last: args.keep_last.unwrap_or(default_last),
+        keep_daily: args.keep_daily,
+        keep_weekly: args.keep_weekly,
+        keep_monthly: args.keep_monthly,
+        keep_yearly: args.keep_yearly,
+    }
 }
 
 /// `24h`, `7d`, `12w`.
@@ -128,18 +163,24 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
         .ok_or_else(|| bad().into())
 }
 
+/// Decides, newest archive first, what each rule keeps and what goes. Only a file that is
+/// still its export counts towards a count-limited rule (the newest N, a calendar period):
+/// a path that a later export (`--force`) or anything else has overwritten is not a
+/// second backup, and a missing one is none. Files are hashed only when that decides
+/// something.
 fn plan(
     conn: &rusqlite::Connection,
     company: &tenant::Company,
-    cutoff: DateTime<Utc>,
+    rules: Rules,
+    cutoff: Option<DateTime<Utc>>,
     within: Option<&Path>,
-    args: &PruneArgs,
+    dry_run: bool,
 ) -> Result<PruneReport> {
+    let mut selection = Selection::new(&rules, cutoff);
     let mut report = PruneReport {
         prune_id: None,
-        dry_run: args.dry_run,
-        older_than: args.older_than.clone(),
-        keep_last: args.keep_last,
+        dry_run,
+        rules,
         dir: within.map(|dir| dir.display().to_string()),
         deleted: Vec::new(),
         bytes_deleted: 0,
@@ -148,7 +189,6 @@ fn plan(
         kept: Vec::new(),
         resumed: Vec::new(),
     };
-    let mut newest_kept = 0;
     for entry in logs::list(conn, &company.id, &[LogKind::Export], None)? {
         let d = &entry.detail;
         let file = match d.get("file").and_then(Value::as_str) {
@@ -159,11 +199,12 @@ fn plan(
         if within.is_some_and(|dir| !Path::new(file).starts_with(dir)) {
             continue;
         }
-        let archive = Archive {
+        let mut archive = Archive {
             export_id: entry.id.clone(),
             file: file.to_owned(),
             exported_at: entry.created_at.clone(),
             bytes: d.get("bytes").and_then(Value::as_u64).unwrap_or(0),
+            kept_by: Vec::new(),
         };
         let path = Path::new(file);
         match Retention::of(d) {
@@ -180,25 +221,30 @@ fn plan(
             }
             Retention::Kept => {}
         }
-        // A time that does not parse is never old enough: prune deletes only on certainty.
-        let old = DateTime::parse_from_rfc3339(&entry.created_at)
-            .is_ok_and(|at| at.with_timezone(&Utc) < cutoff);
+        let at = DateTime::parse_from_rfc3339(&entry.created_at)
+            .ok()
+            .map(|at| at.with_timezone(&Utc));
+        let unconditional = selection.unconditional(at);
         if !path.is_file() {
-            if old {
+            if unconditional.is_none() {
                 report.missing.push(archive);
             }
             continue;
         }
-        // Only a file that is still this export counts towards the newest N: a path that a
-        // later export (`--force`) or anything else has overwritten is not a second backup.
-        let still_needed = newest_kept < args.keep_last;
-        let intact = (still_needed || old) && matches_record(path, d)?;
-        if still_needed && intact {
-            newest_kept += 1;
+        let candidates = selection.candidates(at);
+        let intact = match (candidates.is_empty(), &unconditional) {
+            // Kept whatever its state, and counted by no rule: no need to read it.
+            (true, Some(_)) => None,
+            _ => Some(matches_record(path, d)?),
+        };
+        if intact == Some(true) {
+            selection.count(&candidates);
+            archive.kept_by = candidates;
+        }
+        archive.kept_by.extend(unconditional);
+        if !archive.kept_by.is_empty() {
             report.kept.push(archive);
-        } else if !old {
-            report.kept.push(archive);
-        } else if intact {
+        } else if intact == Some(true) {
             report.bytes_deleted += archive.bytes;
             report.deleted.push(archive);
         } else {
@@ -286,13 +332,12 @@ fn print_summary(reporter: &Reporter, report: &PruneReport) {
         "Deleted"
     };
     reporter.note(format!(
-        "{verb} {} archive{} ({}); kept {} (the newest {} and any younger than {}).",
+        "{verb} {} archive{} ({}); kept {} ({}).",
         report.deleted.len(),
         if report.deleted.len() == 1 { "" } else { "s" },
         human_bytes(report.bytes_deleted),
         report.kept.len(),
-        report.keep_last,
-        report.older_than
+        report.rules.describe()
     ));
     for archive in &report.deleted {
         reporter.note(format!("  {} {}", archive.export_id, archive.file));
@@ -317,6 +362,19 @@ fn print_summary(reporter: &Reporter, report: &PruneReport) {
             } else {
                 "finished"
             },
+            archive.export_id,
+            archive.file
+        ));
+    }
+    for archive in &report.kept {
+        let reasons: Vec<String> = archive
+            .kept_by
+            .iter()
+            .map(|keep| keep.describe(&report.rules))
+            .collect();
+        reporter.note(format!(
+            "  kept ({}): {} {}",
+            reasons.join(", "),
             archive.export_id,
             archive.file
         ));
