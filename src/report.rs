@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
+use crate::archive::validate::Warnings;
+
 /// How much to say, and in which form.
 #[derive(Debug, Clone, Copy)]
 pub struct Reporter {
@@ -39,6 +41,23 @@ impl Reporter {
     pub fn note(&self, line: impl AsRef<str>) {
         if !self.quiet {
             eprintln!("{}", line.as_ref());
+        }
+    }
+
+    /// What an archive held that had to be translated, each with how many records, on
+    /// stderr; silent under `--quiet`.
+    pub fn warnings(&self, warnings: &Warnings) {
+        if warnings.is_empty() {
+            return;
+        }
+        self.note("Warnings:");
+        for (warning, count) in warnings.iter() {
+            let times = if *count > 1 {
+                format!(" ({count} records)")
+            } else {
+                String::new()
+            };
+            self.note(format!("  {warning}{times}"));
         }
     }
 
