@@ -98,6 +98,111 @@ impl Reporter {
     }
 }
 
+/// A `--json` result too long to hold, written as it is made: one object whose members, and
+/// the elements of one array member, go to stdout one by one (each element on a line of
+/// its own). An error part-way ends the document with an `error` member, so stdout still
+/// holds one valid JSON document.
+pub struct JsonStream<W: Write> {
+    out: W,
+    members: usize,
+    /// The elements written so far to the array member that is open, if one is.
+    elements: Option<usize>,
+}
+
+impl JsonStream<io::BufWriter<io::StdoutLock<'static>>> {
+    /// Starts the result on stdout: it is the one document there (see `result_written`).
+    pub fn stdout() -> io::Result<Self> {
+        RESULT_WRITTEN.store(true, Ordering::Relaxed);
+        Self::new(io::BufWriter::new(io::stdout().lock()))
+    }
+}
+
+impl<W: Write> JsonStream<W> {
+    pub fn new(mut out: W) -> io::Result<Self> {
+        out.write_all(b"{")?;
+        Ok(Self {
+            out,
+            members: 0,
+            elements: None,
+        })
+    }
+
+    fn key(&mut self, key: &str) -> io::Result<()> {
+        let comma = if self.members == 0 { "" } else { "," };
+        self.members += 1;
+        write!(self.out, "{comma}\n  ")?;
+        serde_json::to_writer(&mut self.out, key)?;
+        self.out.write_all(b": ")
+    }
+
+    /// One member.
+    pub fn member<T: Serialize>(&mut self, key: &str, value: &T) -> io::Result<()> {
+        self.key(key)?;
+        serde_json::to_writer(&mut self.out, value)?;
+        Ok(())
+    }
+
+    /// Every member of `value`, which serializes to an object, in its own order.
+    pub fn members<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
+        let text = serde_json::to_string_pretty(value)?;
+        let Some(inner) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) else {
+            return Err(io::Error::other(
+                "a JSON stream's members must come from an object",
+            ));
+        };
+        let inner = inner.trim_end();
+        if inner.is_empty() {
+            return Ok(());
+        }
+        if self.members > 0 {
+            self.out.write_all(b",")?;
+        }
+        self.members += 1;
+        self.out.write_all(inner.as_bytes())
+    }
+
+    /// Opens an array member; `element` adds to it, `close_array` ends it.
+    pub fn open_array(&mut self, key: &str) -> io::Result<()> {
+        self.key(key)?;
+        self.out.write_all(b"[")?;
+        self.elements = Some(0);
+        Ok(())
+    }
+
+    pub fn element<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
+        let written = self.elements.get_or_insert(0);
+        let comma = if *written == 0 { "" } else { "," };
+        *written += 1;
+        write!(self.out, "{comma}\n    ")?;
+        serde_json::to_writer(&mut self.out, value)?;
+        Ok(())
+    }
+
+    pub fn close_array(&mut self) -> io::Result<()> {
+        if let Some(written) = self.elements.take() {
+            let indent = if written == 0 { "" } else { "\n  " };
+            write!(self.out, "{indent}]")?;
+        }
+        Ok(())
+    }
+
+    /// Ends the document.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.out.write_all(b"\n}\n")?;
+        self.out.flush()
+    }
+
+    /// Ends the document with an `error` member (the `--json` error object) after whatever
+    /// was written; an array left open is closed first. Writing may fail too (a closed
+    /// pipe): the error itself is what the caller reports, so that is not an error again.
+    pub fn fail(mut self, err: &anyhow::Error) {
+        let _ = self
+            .close_array()
+            .and_then(|()| self.member("error", &crate::error::json_error(err)))
+            .and_then(|()| self.finish());
+    }
+}
+
 static RESULT_WRITTEN: AtomicBool = AtomicBool::new(false);
 
 /// Whether a `--json` result has been written to stdout.

@@ -1048,7 +1048,7 @@ fn limits() -> String {
 
 fn examples_section(roff: &mut Roff) {
     roff.control("SH", ["EXAMPLES"]);
-    let examples: [(&str, &[&str]); 8] = [
+    let examples: [(&str, &[&str]); 9] = [
         (
             "Back up Acme Corp into /backups, under the default file name:",
             &[
@@ -1101,6 +1101,11 @@ fn examples_section(roff: &mut Roff) {
         (
             "Check a backup file on its own, without a database:",
             &["bomizzel-backup import --validate-only backup.zip"],
+        ),
+        (
+            "What a backup holds, and which of its tickets mention a printer, without a \
+             database:",
+            &["bomizzel-backup list --grep printer backup.zip"],
         ),
         (
             "Restore a company onto a new, empty database:",
