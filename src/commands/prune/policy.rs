@@ -2,15 +2,15 @@
 //! `--older-than`, and the calendar rules (`--keep-daily/weekly/monthly/yearly`). An archive
 //! is kept when any rule keeps it.
 //!
-//! The calendar rules are restic's `forget` as its documentation (doc/060_forget.rst)
-//! describes them: "--keep-daily n: for the last n days which have one or more snapshots,
-//! keep only the most recent one for each day" (weeks, months and years alike); the rules
-//! "work on natural time boundaries and not relative to when you run forget. Weeks are
-//! Monday 00:00 to Sunday 23:59"; and "a snapshot only need to match a single option to be
-//! kept (the results are ORed)". Here days, weeks (ISO 8601) and months are UTC, and the
-//! periods are counted back from the newest archive that counts. restic's later addition,
-//! keeping the oldest snapshot as well when there are fewer than N periods, is not done: a
-//! rule with more periods than there are archives keeps each period's newest, no more.
+//! The calendar rules follow restic's documentation of `forget` (restic/restic,
+//! doc/060_forget.rst, "Removing snapshots according to a policy"): a rule of N periods
+//! looks at the last N days (weeks, months, years) that have at least one snapshot and keeps
+//! the most recent snapshot of each; periods are whole calendar ones (weeks Monday to
+//! Sunday), not counted back from the moment forget runs; and a snapshot that any one rule
+//! keeps is kept (the rules are ORed). Here days, weeks (ISO 8601) and months are UTC, and
+//! the periods are counted back from the newest archive that counts. restic's later
+//! addition (0.17), keeping the oldest snapshot as well when there are fewer periods than a
+//! rule asks for, is not made: such a rule keeps each period's newest, no more (SPEC §9).
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use serde::{Deserialize, Serialize};
