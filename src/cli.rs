@@ -139,8 +139,27 @@ Examples:
 Examples:
   bomizzel-backup prune --older-than 12w --dry-run   # what would go
   bomizzel-backup prune --older-than 12w --keep-last 3
+  bomizzel-backup prune --keep-last 3 --keep-weekly 13   # one a week for three months
+  bomizzel-backup prune --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --dry-run
+  bomizzel-backup --company \"Acme Corp\" --actor ada@acme.example prune --keep-weekly 4 --dry-run
   bomizzel-backup prune --older-than 24h --keep-last 0   # download copies after a day")]
     Prune(PruneArgs),
+    /// Show what an archive holds, and its tickets, without a database
+    #[command(
+        long_about = "Show what an archive holds without restoring it: the company, the export \
+            (id, time, who), the sections and counts, the tickets' date window, the format and \
+            the tool that wrote it. With --tickets (or any ticket filter), one line per ticket: \
+            id, creation time, status, priority, counts of notes, history entries and \
+            attachments, and title. Reads every archive this tool writes and the web app's \
+            files, from a file or stdin; needs no database, company or actor.",
+        after_help = "\
+Examples:
+  bomizzel-backup list backup.zip
+  bomizzel-backup list --tickets --status open --since 2026-11-01 backup.zip
+  bomizzel-backup list --grep printer /backups/bomizzel-acme-corp-20261123T023000Z.zip
+  bomizzel-backup --json list --tickets - < backup.json"
+    )]
+    List(ListArgs),
     /// Print the shell completion script for bash, zsh, fish or PowerShell on stdout
     #[command(
         long_about = "Print the shell completion script for bash, zsh, fish or PowerShell on \
@@ -260,13 +279,36 @@ pub enum KindArg {
 #[derive(Debug, Args)]
 pub struct PruneArgs {
     /// Delete recorded archives older than this: a number and a unit, h (hours), d (days),
-    /// w (weeks), m (calendar months) or y (years), e.g. 24h, 7d, 12w, 6m
-    #[arg(long, value_name = "DURATION", required = true)]
-    pub older_than: String,
+    /// w (weeks), m (calendar months) or y (years), e.g. 24h, 7d, 12w, 6m. Required unless a
+    /// --keep-daily, --keep-weekly, --keep-monthly or --keep-yearly rule is given
+    #[arg(
+        long,
+        value_name = "DURATION",
+        required_unless_present_any = CALENDAR_RULES
+    )]
+    pub older_than: Option<String>,
 
     /// Always keep this many of the newest archives that still exist, whatever their age
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub keep_last: u64,
+    /// [default: 3, or 0 with a calendar rule]
+    #[arg(long, value_name = "N")]
+    pub keep_last: Option<u64>,
+
+    /// Keep the newest archive of each of the last N days that have archives (UTC days)
+    #[arg(long, value_name = "N")]
+    pub keep_daily: Option<u64>,
+
+    /// Keep the newest archive of each of the last N weeks that have archives (ISO weeks,
+    /// Monday to Sunday, UTC)
+    #[arg(long, value_name = "N")]
+    pub keep_weekly: Option<u64>,
+
+    /// Keep the newest archive of each of the last N months that have archives (UTC)
+    #[arg(long, value_name = "N")]
+    pub keep_monthly: Option<u64>,
+
+    /// Keep the newest archive of each of the last N years that have archives (UTC)
+    #[arg(long, value_name = "N")]
+    pub keep_yearly: Option<u64>,
 
     /// Only archives in this directory (or below it): lets separate folders keep separate
     /// policies, e.g. weekly backups and short-lived download copies
@@ -276,6 +318,39 @@ pub struct PruneArgs {
     /// Say what would be deleted, and delete nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// The calendar rules of `prune`, any one of which makes `--older-than` optional.
+const CALENDAR_RULES: [&str; 4] = ["keep_daily", "keep_weekly", "keep_monthly", "keep_yearly"];
+
+/// What `list` shows of an archive. The ticket filters imply `--tickets`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The archive: a zip or json file written by this tool or the Bomizzel web app; - reads
+    /// stdin
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Also list the tickets, one line each
+    #[arg(long)]
+    pub tickets: bool,
+
+    /// Only tickets created on or after this day (YYYY-MM-DD) or instant (RFC 3339)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+
+    /// Only tickets created on or before this day (YYYY-MM-DD, the whole day) or instant
+    /// (RFC 3339)
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+
+    /// Only tickets with this status (case does not matter); repeat it for several
+    #[arg(long, value_name = "STATUS")]
+    pub status: Vec<String>,
+
+    /// Only tickets whose title or description contains TEXT (case does not matter)
+    #[arg(long, value_name = "TEXT")]
+    pub grep: Option<String>,
 }
 
 /// Which shell `completions` writes a script for.

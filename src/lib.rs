@@ -28,6 +28,8 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Import(args) => commands::import::run(&cli.global, args, &reporter),
         Command::History(args) => commands::history::run(&cli.global, args, &reporter),
         Command::Prune(args) => commands::prune::run(&cli.global, args, &reporter),
+        // No global options but the output's: `list` never opens a database.
+        Command::List(args) => commands::list::run(args, &reporter),
         Command::Completions(args) => commands::completions::run(args.shell),
     }
 }

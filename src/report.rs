@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
+use crate::archive::validate::Warnings;
+
 /// How much to say, and in which form.
 #[derive(Debug, Clone, Copy)]
 pub struct Reporter {
@@ -39,6 +41,23 @@ impl Reporter {
     pub fn note(&self, line: impl AsRef<str>) {
         if !self.quiet {
             eprintln!("{}", line.as_ref());
+        }
+    }
+
+    /// What an archive held that had to be translated, each with how many records, on
+    /// stderr; silent under `--quiet`.
+    pub fn warnings(&self, warnings: &Warnings) {
+        if warnings.is_empty() {
+            return;
+        }
+        self.note("Warnings:");
+        for (warning, count) in warnings.iter() {
+            let times = if *count > 1 {
+                format!(" ({count} records)")
+            } else {
+                String::new()
+            };
+            self.note(format!("  {warning}{times}"));
         }
     }
 
@@ -76,6 +95,111 @@ impl Reporter {
         }
         bar.set_message(message);
         bar
+    }
+}
+
+/// A `--json` result too long to hold, written as it is made: one object whose members, and
+/// the elements of one array member, go to stdout one by one (each element on a line of
+/// its own). An error part-way ends the document with an `error` member, so stdout still
+/// holds one valid JSON document.
+pub struct JsonStream<W: Write> {
+    out: W,
+    members: usize,
+    /// The elements written so far to the array member that is open, if one is.
+    elements: Option<usize>,
+}
+
+impl JsonStream<io::BufWriter<io::StdoutLock<'static>>> {
+    /// Starts the result on stdout: it is the one document there (see `result_written`).
+    pub fn stdout() -> io::Result<Self> {
+        RESULT_WRITTEN.store(true, Ordering::Relaxed);
+        Self::new(io::BufWriter::new(io::stdout().lock()))
+    }
+}
+
+impl<W: Write> JsonStream<W> {
+    pub fn new(mut out: W) -> io::Result<Self> {
+        out.write_all(b"{")?;
+        Ok(Self {
+            out,
+            members: 0,
+            elements: None,
+        })
+    }
+
+    fn key(&mut self, key: &str) -> io::Result<()> {
+        let comma = if self.members == 0 { "" } else { "," };
+        self.members += 1;
+        write!(self.out, "{comma}\n  ")?;
+        serde_json::to_writer(&mut self.out, key)?;
+        self.out.write_all(b": ")
+    }
+
+    /// One member.
+    pub fn member<T: Serialize>(&mut self, key: &str, value: &T) -> io::Result<()> {
+        self.key(key)?;
+        serde_json::to_writer(&mut self.out, value)?;
+        Ok(())
+    }
+
+    /// Every member of `value`, which serializes to an object, in its own order.
+    pub fn members<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
+        let text = serde_json::to_string_pretty(value)?;
+        let Some(inner) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) else {
+            return Err(io::Error::other(
+                "a JSON stream's members must come from an object",
+            ));
+        };
+        let inner = inner.trim_end();
+        if inner.is_empty() {
+            return Ok(());
+        }
+        if self.members > 0 {
+            self.out.write_all(b",")?;
+        }
+        self.members += 1;
+        self.out.write_all(inner.as_bytes())
+    }
+
+    /// Opens an array member; `element` adds to it, `close_array` ends it.
+    pub fn open_array(&mut self, key: &str) -> io::Result<()> {
+        self.key(key)?;
+        self.out.write_all(b"[")?;
+        self.elements = Some(0);
+        Ok(())
+    }
+
+    pub fn element<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
+        let written = self.elements.get_or_insert(0);
+        let comma = if *written == 0 { "" } else { "," };
+        *written += 1;
+        write!(self.out, "{comma}\n    ")?;
+        serde_json::to_writer(&mut self.out, value)?;
+        Ok(())
+    }
+
+    pub fn close_array(&mut self) -> io::Result<()> {
+        if let Some(written) = self.elements.take() {
+            let indent = if written == 0 { "" } else { "\n  " };
+            write!(self.out, "{indent}]")?;
+        }
+        Ok(())
+    }
+
+    /// Ends the document.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.out.write_all(b"\n}\n")?;
+        self.out.flush()
+    }
+
+    /// Ends the document with an `error` member (the `--json` error object) after whatever
+    /// was written; an array left open is closed first. Writing may fail too (a closed
+    /// pipe): the error itself is what the caller reports, so that is not an error again.
+    pub fn fail(mut self, err: &anyhow::Error) {
+        let _ = self
+            .close_array()
+            .and_then(|()| self.member("error", &crate::error::json_error(err)))
+            .and_then(|()| self.finish());
     }
 }
 

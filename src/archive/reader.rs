@@ -51,6 +51,29 @@ pub enum Input {
     File(PathBuf),
 }
 
+impl Input {
+    /// The input a command line names: `-` is stdin, anything else a file.
+    pub fn from_arg(path: PathBuf) -> Self {
+        if path.as_os_str() == "-" {
+            Input::Stdin
+        } else {
+            Input::File(path)
+        }
+    }
+
+    /// An invalid-archive error that names this input, whichever check found the problem
+    /// (the validator's messages name only the place inside the archive).
+    pub fn named_in(&self, err: anyhow::Error) -> anyhow::Error {
+        let label = self.to_string();
+        match err.downcast_ref::<Failure>() {
+            Some(Failure::InvalidArchive(message)) if !message.starts_with(&label) => {
+                Failure::InvalidArchive(format!("{label}: {message}")).into()
+            }
+            _ => err,
+        }
+    }
+}
+
 impl fmt::Display for Input {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

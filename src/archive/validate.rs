@@ -17,11 +17,39 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::reader::{ArchiveFile, Event};
 use super::records::{
     Adjustment, AttachmentRecord, Counts, CustomFieldRecord, FORMAT_NAME, FORMAT_VERSION,
     FieldRule, Manifest, NullFlag, PersonRef, Section, TicketRecord, UserRecord,
 };
 use crate::error::{Failure, one_line, shortened};
+
+/// Reads an archive's manifest alone, checked (a newer format version is refused), and
+/// stops there: a look at what the archive is before any record is read.
+pub fn read_manifest(archive: &mut ArchiveFile) -> Result<Manifest> {
+    /// Stops the reader once the manifest has been seen.
+    #[derive(Debug, thiserror::Error)]
+    #[error("stopped reading")]
+    struct StopReading;
+
+    let mut found = None;
+    let read = archive.read(&[], &mut |event| {
+        if let Event::Manifest(value) = event {
+            found = Some(value);
+            return Err(StopReading.into());
+        }
+        Ok(())
+    });
+    match read {
+        Err(err) if !err.is::<StopReading>() => return Err(err),
+        _ => {}
+    }
+    let mut validator = Validator::new();
+    if let Some(value) = found {
+        validator.check_manifest(value)?;
+    }
+    Ok(validator.require_manifest()?.clone())
+}
 
 /// The id kinds that `Validator::without_record_ids` leaves to the database.
 const RECORD_ID_KINDS: [&str; 4] = ["ticket id", "note id", "history id", "attachment id"];
@@ -656,7 +684,8 @@ impl Validator {
     }
 }
 
-fn fingerprint(value: &str) -> u64 {
+/// A 64-bit hash of an id: sets of these find repeats without holding the id strings.
+pub(crate) fn fingerprint(value: &str) -> u64 {
     let mut hasher = DefaultHasher::new();
     value.hash(&mut hasher);
     hasher.finish()

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::{GlobalOpts, HistoryArgs, KindArg};
+use crate::commands::prune::Rules;
 use crate::db::logs::{self, FileState, LogEntry, LogKind, RecordedArchive, Retention};
 use crate::error::Failure;
 use crate::report::{Reporter, human_bytes};
@@ -653,14 +654,8 @@ fn error_lines(d: &Value, listed: &'static str, lines: &mut Vec<(&str, String)>)
 
 /// The policy, then each archive by what became of it.
 fn prune_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
-    if let Some(older_than) = text(d, "olderThan") {
-        lines.push((
-            "retention",
-            format!(
-                "delete archives older than {older_than}, always keeping the newest {}",
-                number(d, "keepLast")
-            ),
-        ));
+    if let Some(retention) = Rules::of_detail(d) {
+        lines.push(("retention", retention));
     }
     if let Some(dir) = text(d, "dir") {
         lines.push(("folder", format!("only archives in {dir}")));

@@ -15,11 +15,11 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::archive::reader::{ArchiveFile, Event, Input, Layout, StopReading};
+use crate::archive::reader::{ArchiveFile, Event, Input, Layout};
 use crate::archive::records::{
     CompanyRecord, CompanyRole, Counts, Manifest, NullFlag, Section, UserRole,
 };
-use crate::archive::validate::{Record, Validator, Warnings};
+use crate::archive::validate::{self, Record, Validator, Warnings};
 use crate::cli::{GlobalOpts, ImportArgs};
 use crate::db::import_rows::{self, ImportDb};
 use crate::db::logs::{self, FileState, LogKind, RecordedArchive, Retention};
@@ -244,15 +244,9 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
 
 /// An invalid archive's message names the file, whichever check found the problem.
 fn naming_file(err: anyhow::Error, input: Option<&Input>) -> anyhow::Error {
-    let Some(input) = input else {
-        return err;
-    };
-    let label = input.to_string();
-    match err.downcast_ref::<Failure>() {
-        Some(Failure::InvalidArchive(message)) if !message.starts_with(&label) => {
-            Failure::InvalidArchive(format!("{label}: {message}")).into()
-        }
-        _ => err,
+    match input {
+        Some(input) => input.named_in(err),
+        None => err,
     }
 }
 
@@ -295,7 +289,8 @@ fn attempt_import(
     };
     attempt.input = Some(input.clone());
     let mut archive = ArchiveFile::open(&input)?;
-    let manifest = read_manifest(&mut archive)?;
+    // A full validation follows; here only what choosing the target needs.
+    let manifest = validate::read_manifest(&mut archive)?;
     attempt.source = Some(source_of(&archive, &manifest));
     reporter.step(format!(
         "read {input}: {:?} archive {} of {} ({}), exported {}",
@@ -362,8 +357,7 @@ fn attempt_import(
 
 fn input_from(file: Option<PathBuf>) -> Result<Input> {
     match file {
-        Some(path) if path.as_os_str() == "-" => Ok(Input::Stdin),
-        Some(path) => Ok(Input::File(path)),
+        Some(path) => Ok(Input::from_arg(path)),
         None => {
             Err(Failure::Usage("no archive given: pass FILE, `-` or --export-id".into()).into())
         }
@@ -403,7 +397,7 @@ fn validate_file(input: &Input, reporter: &Reporter) -> Result<()> {
         "  {} users, {} custom fields, {} tickets ({} notes, {} history entries), {} attachments",
         c.users, c.custom_fields, c.tickets, c.notes, c.history, c.attachments
     ));
-    print_warnings(reporter, &report.warnings);
+    reporter.warnings(&report.warnings);
     reporter.result(&report)?;
     Ok(())
 }
@@ -439,27 +433,6 @@ fn read_pass(
     }
     validator.finish(&present)?;
     Ok(present)
-}
-
-fn read_manifest(archive: &mut ArchiveFile) -> Result<Manifest> {
-    let mut found = None;
-    let read = archive.read(&[], &mut |event| {
-        if let Event::Manifest(value) = event {
-            found = Some(value);
-            return Err(StopReading.into());
-        }
-        Ok(())
-    });
-    match read {
-        Err(err) if !err.is::<StopReading>() => return Err(err),
-        _ => {}
-    }
-    // A full validation follows; here only what choosing the target needs.
-    let mut validator = Validator::new();
-    if let Some(value) = found {
-        validator.check_manifest(value)?;
-    }
-    Ok(validator.require_manifest()?.clone())
 }
 
 /// Chooses the company to import into: `--company`, else the archive's own company when
@@ -800,22 +773,7 @@ fn print_plan(reporter: &Reporter, plan: &Plan) {
             reporter.note(format!("  {conflict}"));
         }
     }
-    print_warnings(reporter, &plan.warnings);
-}
-
-fn print_warnings(reporter: &Reporter, warnings: &Warnings) {
-    if warnings.is_empty() {
-        return;
-    }
-    reporter.note("Warnings:");
-    for (warning, count) in warnings.iter() {
-        let times = if *count > 1 {
-            format!(" ({count} records)")
-        } else {
-            String::new()
-        };
-        reporter.note(format!("  {warning}{times}"));
-    }
+    reporter.warnings(&plan.warnings);
 }
 
 fn print_summary(reporter: &Reporter, report: &ImportReport, took: std::time::Duration) {

@@ -6,6 +6,7 @@ pub mod export;
 pub mod history;
 pub mod import;
 pub mod init;
+pub mod list;
 pub mod prune;
 
 use std::time::Duration;

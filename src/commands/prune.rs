@@ -1,9 +1,10 @@
 //! `prune`: retention for the archives this company's export log records. Deletes only
-//! files the log names (and only while they still match their recorded checksum), always
-//! keeps the newest few that exist, and records each deletion before it makes it: an
-//! archive is marked `deleting` (committed), its file deleted, then it is marked pruned. A
-//! prune interrupted in between is finished by the next one.
+//! files the log names (and only while they still match their recorded checksum), keeps
+//! what any rule of the policy keeps (`policy`), and records each deletion before it makes
+//! it: an archive is marked `deleting` (committed), its file deleted, then it is marked
+//! pruned. A prune interrupted in between is finished by the next one.
 
+mod policy;
 mod record;
 
 use std::fs;
@@ -22,6 +23,8 @@ use crate::error::Failure;
 use crate::error::Unlogged;
 use crate::report::{Reporter, human_bytes};
 use crate::when::Age;
+use policy::Selection;
+pub use policy::{Keep, Rules};
 
 /// One recorded archive and what prune does with it.
 #[derive(Debug, Clone, Serialize)]
@@ -31,6 +34,9 @@ pub struct Archive {
     pub file: String,
     pub exported_at: String,
     pub bytes: u64,
+    /// For a kept archive, each rule that keeps it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept_by: Vec<Keep>,
 }
 
 /// The `--json` report.
@@ -39,8 +45,8 @@ pub struct Archive {
 pub struct PruneReport {
     pub prune_id: Option<String>,
     pub dry_run: bool,
-    pub older_than: String,
-    pub keep_last: u64,
+    #[serde(flatten)]
+    pub rules: Rules,
     /// The directory the policy was limited to (`--dir`), if any.
     pub dir: Option<String>,
     /// Deleted (or, in a dry run, to be deleted).
@@ -50,7 +56,7 @@ pub struct PruneReport {
     pub missing: Vec<Archive>,
     /// Old enough, but changed since the export; kept.
     pub changed: Vec<Archive>,
-    /// Kept as the newest, or as younger than the cutoff.
+    /// Kept by a rule of the policy (each says which).
     pub kept: Vec<Archive>,
     /// Marked `deleting` by a prune that was interrupted: deleted now (or found already
     /// gone) and marked pruned.
@@ -64,14 +70,21 @@ pub fn run(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Result
 
 fn run_prune(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Result<()> {
     // A bad policy is a usage error before anything else is looked at.
-    let age = Age::parse("--older-than", &args.older_than)?;
+    let rules = rules_of(args);
     let now = Utc::now();
-    let cutoff = age.before(now).ok_or_else(|| {
-        Failure::Usage(format!(
-            "--older-than {}: reaches before any date there is",
-            args.older_than
-        ))
-    })?;
+    let cutoff = match &args.older_than {
+        Some(text) => Some(
+            Age::parse("--older-than", text)?
+                .before(now)
+                .ok_or_else(|| {
+                    Failure::Usage(format!(
+                        "--older-than {text}: reaches before any date there is"
+                    ))
+                })?,
+        ),
+        None => None,
+    };
+    rules.check_keeps_something(cutoff.is_some_and(|cutoff| cutoff < now))?;
     let within = match &args.dir {
         Some(dir) => Some(
             fs::canonicalize(dir)
@@ -83,9 +96,10 @@ fn run_prune(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Resu
     let mut report = plan(
         &session.conn,
         &session.company,
+        rules,
         cutoff,
         within.as_deref(),
-        args,
+        args.dry_run,
     )?;
     if !args.dry_run {
         session.require_writable(global, "prune")?;
@@ -102,18 +116,47 @@ fn run_prune(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Resu
     Ok(())
 }
 
+/// The policy the options give: `--keep-last` is 3 unless a calendar rule is given, then 0.
+fn rules_of(args: &PruneArgs) -> Rules {
+    let calendar = [
+        args.keep_daily,
+        args.keep_weekly,
+        args.keep_monthly,
+        args.keep_yearly,
+    ];
+    let default_last = if calendar.iter().any(Option::is_some) {
+        0
+    } else {
+        3
+    };
+    Rules {
+        older_than: args.older_than.clone(),
+        keep_last: args.keep_last.unwrap_or(default_last),
+        keep_daily: args.keep_daily,
+        keep_weekly: args.keep_weekly,
+        keep_monthly: args.keep_monthly,
+        keep_yearly: args.keep_yearly,
+    }
+}
+
+/// Decides, newest archive first, what each rule keeps and what goes. Only a file that is
+/// still its export counts towards a count-limited rule (the newest N, a calendar period):
+/// a path that a later export (`--force`) or anything else has overwritten is not a
+/// second backup, and a missing one is none. Files are hashed only when that decides
+/// something.
 fn plan(
     conn: &rusqlite::Connection,
     company: &tenant::Company,
-    cutoff: DateTime<Utc>,
+    rules: Rules,
+    cutoff: Option<DateTime<Utc>>,
     within: Option<&Path>,
-    args: &PruneArgs,
+    dry_run: bool,
 ) -> Result<PruneReport> {
+    let mut selection = Selection::new(&rules, cutoff);
     let mut report = PruneReport {
         prune_id: None,
-        dry_run: args.dry_run,
-        older_than: args.older_than.clone(),
-        keep_last: args.keep_last,
+        dry_run,
+        rules,
         dir: within.map(|dir| dir.display().to_string()),
         deleted: Vec::new(),
         bytes_deleted: 0,
@@ -122,7 +165,6 @@ fn plan(
         kept: Vec::new(),
         resumed: Vec::new(),
     };
-    let mut newest_kept = 0;
     for entry in logs::list(conn, &company.id, &[LogKind::Export], None)? {
         let Some(recorded) = RecordedArchive::of(&entry.detail) else {
             continue;
@@ -132,11 +174,12 @@ fn plan(
         if within.is_some_and(|dir| !path.starts_with(dir)) {
             continue;
         }
-        let archive = Archive {
+        let mut archive = Archive {
             export_id: entry.id.clone(),
             file: recorded.file.clone(),
             exported_at: entry.created_at.clone(),
             bytes: recorded.digest.as_ref().map_or(0, |d| d.bytes),
+            kept_by: Vec::new(),
         };
         match Retention::of(&entry.detail) {
             Retention::Pruned { .. } => continue,
@@ -152,25 +195,30 @@ fn plan(
             }
             Retention::Kept => {}
         }
-        // A time that does not parse is never old enough: prune deletes only on certainty.
-        let old = DateTime::parse_from_rfc3339(&entry.created_at)
-            .is_ok_and(|at| at.with_timezone(&Utc) < cutoff);
+        let at = DateTime::parse_from_rfc3339(&entry.created_at)
+            .ok()
+            .map(|at| at.with_timezone(&Utc));
+        let unconditional = selection.unconditional(at);
         if !path.is_file() {
-            if old {
+            if unconditional.is_none() {
                 report.missing.push(archive);
             }
             continue;
         }
-        // Only a file that is still this export counts towards the newest N: a path that a
-        // later export (`--force`) or anything else has overwritten is not a second backup.
-        let still_needed = newest_kept < args.keep_last;
-        let intact = (still_needed || old) && recorded.state()? == FileState::Unchanged;
-        if still_needed && intact {
-            newest_kept += 1;
+        let candidates = selection.candidates(at);
+        let intact = match (candidates.is_empty(), &unconditional) {
+            // Kept whatever its state, and counted by no rule: no need to read it.
+            (true, Some(_)) => None,
+            _ => Some(recorded.state()? == FileState::Unchanged),
+        };
+        if intact == Some(true) {
+            selection.count(&candidates);
+            archive.kept_by = candidates;
+        }
+        archive.kept_by.extend(unconditional);
+        if !archive.kept_by.is_empty() {
             report.kept.push(archive);
-        } else if !old {
-            report.kept.push(archive);
-        } else if intact {
+        } else if intact == Some(true) {
             report.bytes_deleted += archive.bytes;
             report.deleted.push(archive);
         } else {
@@ -237,13 +285,12 @@ fn print_summary(reporter: &Reporter, report: &PruneReport) {
         "Deleted"
     };
     reporter.note(format!(
-        "{verb} {} archive{} ({}); kept {} (the newest {} and any younger than {}).",
+        "{verb} {} archive{} ({}); kept {} ({}).",
         report.deleted.len(),
         if report.deleted.len() == 1 { "" } else { "s" },
         human_bytes(report.bytes_deleted),
         report.kept.len(),
-        report.keep_last,
-        report.older_than
+        report.rules.describe()
     ));
     for archive in &report.deleted {
         reporter.note(format!("  {} {}", archive.export_id, archive.file));
@@ -268,6 +315,19 @@ fn print_summary(reporter: &Reporter, report: &PruneReport) {
             } else {
                 "finished"
             },
+            archive.export_id,
+            archive.file
+        ));
+    }
+    for archive in &report.kept {
+        let reasons: Vec<String> = archive
+            .kept_by
+            .iter()
+            .map(|keep| keep.describe(&report.rules))
+            .collect();
+        reporter.note(format!(
+            "  kept ({}): {} {}",
+            reasons.join(", "),
             archive.export_id,
             archive.file
         ));

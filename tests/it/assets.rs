@@ -1042,7 +1042,7 @@ fn limits() -> String {
 
 fn examples_section(roff: &mut Roff) {
     roff.control("SH", ["EXAMPLES"]);
-    let examples: [(&str, &[&str]); 7] = [
+    let examples: [(&str, &[&str]); 9] = [
         (
             "Back up Acme Corp into /backups, under the default file name:",
             &[
@@ -1053,14 +1053,22 @@ fn examples_section(roff: &mut Roff) {
         (
             "Retention: a backup every Monday at 02:30 from cron into /backups (a folder that \
              must exist: mkdir -p /backups once), silent unless it fails; once it is safe, \
-             delete the archives older than three months (twelve weeks) but always keep at \
-             least the three most recent. In a crontab, the variables go on lines of their own \
-             and the job is one line:",
+             keep the newest archive of each of the last 13 weeks that have one (three \
+             months) and always at least the three most recent, and delete the rest. In a \
+             crontab, the variables go on lines of their own and the job is one line:",
             &[
                 "BOMIZZEL_DB=/srv/bomizzel/bomizzel.db",
                 "BOMIZZEL_COMPANY=Acme Corp",
                 "BOMIZZEL_ACTOR=ada@acme.example",
-                "30 2 * * 1  bomizzel-backup -q export -o /backups/ && bomizzel-backup -q prune --older-than 12w --keep-last 3 --dir /backups",
+                "30 2 * * 1  bomizzel-backup -q export -o /backups/ && bomizzel-backup -q prune --keep-last 3 --keep-weekly 13 --dir /backups",
+            ],
+        ),
+        (
+            "Calendar retention for daily backups, tried out first: the newest archive of each \
+             of the last 7 days, 4 weeks, 12 months and 5 years that have archives, each with \
+             the rules that keep it:",
+            &[
+                "bomizzel-backup prune --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --keep-yearly 5 --dry-run",
             ],
         ),
         (
@@ -1087,6 +1095,11 @@ fn examples_section(roff: &mut Roff) {
         (
             "Check a backup file on its own, without a database:",
             &["bomizzel-backup import --validate-only backup.zip"],
+        ),
+        (
+            "What a backup holds, and which of its tickets mention a printer, without a \
+             database:",
+            &["bomizzel-backup list --grep printer backup.zip"],
         ),
         (
             "Restore a company onto a new, empty database:",

@@ -11,7 +11,6 @@ use crate::support;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -544,29 +543,6 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
         entries.insert("tickets.json".into(), "[".repeat(100_000).into_bytes());
     });
     refused(&demo, "open.zip", &bytes, &["tickets.json"]);
-}
-
-/// The peak resident memory (KiB) and the output of running the binary with `args`.
-fn peak_memory(args: &[&std::ffi::OsStr]) -> (u64, Output) {
-    const SCRIPT: &str = "
-import resource, subprocess, sys
-done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-sys.stdout.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
-sys.stderr.buffer.write(done.stderr)
-sys.exit(done.returncode)
-";
-    let binary = assert_cmd::cargo::cargo_bin(BINARY);
-    let output = std::process::Command::new("python3")
-        .args(["-c", SCRIPT])
-        .arg(binary)
-        .args(args)
-        .output()
-        .expect("python3 runs");
-    let kib = String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse()
-        .unwrap();
-    (kib, output)
 }
 
 /// One 100 MB string value: refused as an oversized record, without holding it.

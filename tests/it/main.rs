@@ -15,6 +15,7 @@ mod fuzz;
 mod history;
 mod hostile;
 mod import;
+mod list;
 mod properties;
 mod prune;
 mod surface;

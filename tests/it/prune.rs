@@ -1030,3 +1030,417 @@ fn dir_limits_the_policy_to_one_folder() {
         .assert()
         .code(2);
 }
+
+// ---------------------------------------------------------------------------------------
+// Calendar rules: --keep-daily, --keep-weekly, --keep-monthly, --keep-yearly
+
+/// A real export's file, outside `out` and out of the log, to copy as recorded archives.
+fn template(demo: &Demo) -> std::path::PathBuf {
+    let path = demo.dir.path().join("template.zip");
+    let report = json_ok(demo.acme().args(["--json", "export", "-o"]).arg(&path));
+    demo.conn()
+        .execute(
+            "DELETE FROM data_export_logs WHERE export_id = ?1",
+            [report["exportId"].as_str().expect("exportId")],
+        )
+        .expect("forget the template's export");
+    path
+}
+
+/// Records `out/<name>` as an Acme export made at `at` (RFC 3339): a copy of `template`
+/// with the log row an export writes (its file, size and SHA-256). Returns the export id.
+fn recorded_at(demo: &Demo, template: &Path, name: &str, at: &str) -> String {
+    let file = fs::canonicalize(&demo.out).expect("out").join(name);
+    fs::copy(template, &file).expect("copy the template");
+    let bytes = fs::read(&file).expect("read");
+    let export_id = format!("export_{name}");
+    let detail = serde_json::json!({
+        "file": file, "bytes": bytes.len(), "sha256": sha256_hex(&bytes),
+    });
+    demo.conn()
+        .execute(
+            "INSERT INTO data_export_logs (id, company_id, user_id, export_id, exported_data, created_at)
+             SELECT ?1, ?2, id, ?1, ?3, ?4 FROM users WHERE email = ?5",
+            params![export_id, ids::ACME, detail.to_string(), at, ids::ACME_ADMIN],
+        )
+        .expect("record the export");
+    export_id
+}
+
+/// The time `modifier` (SQLite's, e.g. `-2 days`) from now, as the log records times.
+fn ago(demo: &Demo, modifier: &str) -> String {
+    demo.conn()
+        .query_row(
+            "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?1)",
+            [modifier],
+            |row| row.get(0),
+        )
+        .expect("a time")
+}
+
+/// Each kept archive's reasons from a prune report, as `daily 2026-02-01, last`: the rule
+/// without its `keep` and the period it stands for. A deleted archive is absent.
+fn kept_by(report: &Value) -> std::collections::BTreeMap<String, String> {
+    let archives = report["kept"].as_array().expect("kept");
+    archives
+        .iter()
+        .map(|archive| {
+            let reasons: Vec<String> = archive["keptBy"]
+                .as_array()
+                .unwrap_or_else(|| panic!("keptBy in {archive}"))
+                .iter()
+                .map(|keep| {
+                    let rule = keep["rule"].as_str().expect("rule");
+                    let rule = rule.strip_prefix("keep").unwrap_or(rule).to_lowercase();
+                    match keep["period"].as_str() {
+                        Some(period) => format!("{rule} {period}"),
+                        None => rule,
+                    }
+                })
+                .collect();
+            let id = archive["exportId"].as_str().expect("exportId");
+            (id.to_owned(), reasons.join(", "))
+        })
+        .collect()
+}
+
+/// Archive dates against the rules, as restic's documentation of `forget` describes them
+/// (doc/060_forget.rst): for the last N days, weeks (ISO, Monday to Sunday), months or years
+/// that have archives, the newest archive of each is kept; an archive matching any rule is
+/// kept. Unlike restic since 0.17, the oldest archive is not kept as well when a rule has
+/// more periods than there are archives (SPEC §9).
+#[test]
+fn calendar_rules_keep_the_newest_archive_of_each_period() {
+    let demo = Demo::new();
+    let template = template(&demo);
+    // Newest first. `b` is 1 ms before `a` but on another day; `c` and `d` share a day;
+    // `e` (Sunday 2026-01-04) and `f` (Monday 2025-12-29) share ISO week 2026-W01 across
+    // the year boundary; `i` and `j` share a day, `j` is the oldest archive.
+    let archives = [
+        ("a", "2026-02-01T00:00:00.000Z"),
+        ("b", "2026-01-31T23:59:59.999Z"),
+        ("c", "2026-01-05T20:00:00.000Z"),
+        ("d", "2026-01-05T08:00:00.000Z"),
+        ("e", "2026-01-04T12:00:00.000Z"),
+        ("f", "2025-12-29T09:00:00.000Z"),
+        ("g", "2025-12-28T09:00:00.000Z"),
+        ("h", "2025-11-30T09:00:00.000Z"),
+        ("i", "2024-06-15T09:00:00.000Z"),
+        ("j", "2024-06-15T08:00:00.000Z"),
+    ];
+    for (name, at) in archives {
+        recorded_at(&demo, &template, &format!("{name}.zip"), at);
+    }
+    // The policy, then each archive it keeps with the rules that keep it; the rest goes.
+    let table: [(&[&str], &str); 9] = [
+        (
+            &["--keep-daily", "3"],
+            "a: daily 2026-02-01 | b: daily 2026-01-31 | c: daily 2026-01-05",
+        ),
+        // `f` is in the same ISO week as `e`, though in another year.
+        (
+            &["--keep-weekly", "3"],
+            "a: weekly 2026-W05 | c: weekly 2026-W02 | e: weekly 2026-W01",
+        ),
+        (
+            &["--keep-weekly", "5"],
+            "a: weekly 2026-W05 | c: weekly 2026-W02 | e: weekly 2026-W01 | \
+             g: weekly 2025-W52 | h: weekly 2025-W48",
+        ),
+        (
+            &["--keep-monthly", "3"],
+            "a: monthly 2026-02 | b: monthly 2026-01 | f: monthly 2025-12",
+        ),
+        // More periods than there are: each period's newest, and not the oldest besides.
+        (
+            &["--keep-yearly", "10"],
+            "a: yearly 2026 | f: yearly 2025 | i: yearly 2024",
+        ),
+        (
+            &["--keep-daily", "20"],
+            "a: daily 2026-02-01 | b: daily 2026-01-31 | c: daily 2026-01-05 | \
+             e: daily 2026-01-04 | f: daily 2025-12-29 | g: daily 2025-12-28 | \
+             h: daily 2025-11-30 | i: daily 2024-06-15",
+        ),
+        (
+            &["--keep-last", "2", "--keep-weekly", "2"],
+            "a: last, weekly 2026-W05 | b: last | c: weekly 2026-W02",
+        ),
+        (
+            &[
+                "--keep-daily",
+                "1",
+                "--keep-weekly",
+                "2",
+                "--keep-monthly",
+                "3",
+                "--keep-yearly",
+                "2",
+            ],
+            "a: daily 2026-02-01, weekly 2026-W05, monthly 2026-02, yearly 2026 | \
+             b: monthly 2026-01 | c: weekly 2026-W02 | f: monthly 2025-12, yearly 2025",
+        ),
+        // A rule of zero keeps nothing; the others still do.
+        (
+            &["--keep-daily", "0", "--keep-monthly", "1"],
+            "a: monthly 2026-02",
+        ),
+    ];
+    for (policy, expected) in table {
+        let report = prune(&demo, &[policy, &["--dry-run"][..]].concat());
+        let kept = kept_by(&report);
+        let actual: Vec<String> = archives
+            .iter()
+            .filter_map(|(name, _)| {
+                let why = kept.get(&format!("export_{name}.zip"))?;
+                Some(format!("{name}: {why}"))
+            })
+            .collect();
+        assert_eq!(actual.join(" | "), expected, "{policy:?}");
+        // What is not kept goes, and only that.
+        let deleted = listed(&report, "deleted");
+        assert_eq!(deleted.len() + kept.len(), archives.len(), "{policy:?}");
+        let keep_last = if policy.contains(&"--keep-last") {
+            2
+        } else {
+            0
+        };
+        assert_eq!(
+            report["keepLast"], keep_last,
+            "the default beside a calendar rule"
+        );
+        assert_eq!(report["olderThan"], Value::Null);
+    }
+    assert_eq!(
+        files_under(&demo.out).len(),
+        archives.len(),
+        "dry runs only"
+    );
+}
+
+/// restic's own example (doc/060_forget.rst): a backup every Sunday for 12 weeks, then
+/// `forget --keep-daily 4` keeps the last four Sundays and removes the other eight.
+#[test]
+fn restics_documented_example_of_twelve_sundays() {
+    let demo = Demo::new();
+    let template = template(&demo);
+    let sundays = [
+        "2019-09-01",
+        "2019-09-08",
+        "2019-09-15",
+        "2019-09-22",
+        "2019-09-29",
+        "2019-10-06",
+        "2019-10-13",
+        "2019-10-20",
+        "2019-10-27",
+        "2019-11-03",
+        "2019-11-10",
+        "2019-11-17",
+    ];
+    let ids: Vec<String> = sundays
+        .iter()
+        .map(|day| {
+            recorded_at(
+                &demo,
+                &template,
+                &format!("{day}.zip"),
+                &format!("{day}T11:00:00.000Z"),
+            )
+        })
+        .collect();
+    let report = prune(&demo, &["--keep-daily", "4"]);
+    assert_eq!(listed(&report, "kept"), ids[8..].iter().cloned().collect());
+    assert_eq!(
+        listed(&report, "deleted"),
+        ids[..8].iter().cloned().collect()
+    );
+    assert_eq!(
+        files_under(&demo.out),
+        names([
+            "2019-10-27.zip",
+            "2019-11-03.zip",
+            "2019-11-10.zip",
+            "2019-11-17.zip"
+        ])
+    );
+}
+
+#[test]
+fn only_archives_that_exist_unchanged_count_for_a_period() {
+    let demo = Demo::new();
+    let template = template(&demo);
+    let changed = recorded_at(&demo, &template, "changed.zip", "2026-03-02T10:00:00.000Z");
+    let same_day = recorded_at(&demo, &template, "same-day.zip", "2026-03-02T08:00:00.000Z");
+    let gone = recorded_at(&demo, &template, "gone.zip", "2026-03-01T10:00:00.000Z");
+    let day_before = recorded_at(
+        &demo,
+        &template,
+        "day-before.zip",
+        "2026-02-28T10:00:00.000Z",
+    );
+    let oldest = recorded_at(&demo, &template, "oldest.zip", "2026-02-27T10:00:00.000Z");
+    // Same length, another byte: no longer the archive its export wrote.
+    let path = demo.out_path("changed.zip");
+    let mut bytes = fs::read(&path).expect("read");
+    bytes[0] ^= 0xff;
+    fs::write(&path, &bytes).expect("write");
+    fs::remove_file(demo.out_path("gone.zip")).expect("remove");
+
+    // The newest of 2 March is changed: that day's newest intact archive stands for it; 1
+    // March has none left, so the two days are 2 March and 28 February.
+    let out = demo
+        .acme()
+        .args(["--json", "prune", "--keep-daily", "2"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let report = json(&out.stdout);
+    let kept = kept_by(&report);
+    assert_eq!(
+        kept.get(&same_day).map(String::as_str),
+        Some("daily 2026-03-02")
+    );
+    assert_eq!(
+        kept.get(&day_before).map(String::as_str),
+        Some("daily 2026-02-28")
+    );
+    assert_eq!(kept.len(), 2, "{report}");
+    assert_eq!(listed(&report, "changed"), set([&changed]));
+    assert_eq!(listed(&report, "missing"), set([&gone]));
+    assert_eq!(listed(&report, "deleted"), set([&oldest]));
+    assert_eq!(
+        files_under(&demo.out),
+        names(["changed.zip", "day-before.zip", "same-day.zip"])
+    );
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.starts_with("Deleted 1 archive (") && stderr.contains("; kept 2 (2 daily)."),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("  kept (daily 2026-03-02): {same_day} ")),
+        "{stderr}"
+    );
+
+    // The prune's entry in the history says what policy it applied.
+    let prune_id = report["pruneId"].as_str().expect("pruneId");
+    let text = stdout_ok(demo.acme().args(["history", prune_id]));
+    let lines = detail_lines(&text);
+    assert_eq!(
+        value(&lines, "retention"),
+        "keep 2 daily; delete the rest",
+        "{text}"
+    );
+
+    // Nothing that still counts is left to go: a run that keeps what it finds is fine.
+    let again = prune(&demo, &["--keep-daily", "2"]);
+    assert!(listed(&again, "deleted").is_empty(), "{again}");
+}
+
+#[test]
+fn calendar_rules_combine_with_keep_last_and_older_than() {
+    let demo = Demo::new();
+    let template = template(&demo);
+    let hour = ago(&demo, "-1 hours");
+    let now = recorded_at(&demo, &template, "now.zip", &hour);
+    let d2 = recorded_at(&demo, &template, "2d.zip", &ago(&demo, "-2 days"));
+    let d10 = recorded_at(&demo, &template, "10d.zip", &ago(&demo, "-10 days"));
+    let d40 = recorded_at(&demo, &template, "40d.zip", &ago(&demo, "-40 days"));
+    let d80 = recorded_at(&demo, &template, "80d.zip", &ago(&demo, "-80 days"));
+    let day = |id: &String| {
+        let at = demo
+            .conn()
+            .query_row(
+                "SELECT created_at FROM data_export_logs WHERE export_id = ?1",
+                [id],
+                |row| row.get::<_, String>(0),
+            )
+            .expect("the export");
+        format!("daily {}", &at[..10])
+    };
+
+    // Archives two days apart are on two days; the newest is also within 24 hours.
+    let report = prune(
+        &demo,
+        &["--older-than", "24h", "--keep-daily", "2", "--dry-run"],
+    );
+    let kept = kept_by(&report);
+    assert_eq!(kept[&now], format!("{}, olderthan", day(&now)));
+    assert_eq!(kept[&d2], day(&d2));
+    assert_eq!(listed(&report, "deleted"), set([&d10, &d40, &d80]));
+
+    // Any rule keeps: the newest three, the newest of one year, and all within 7 days.
+    let report = prune(
+        &demo,
+        &[
+            "--older-than",
+            "7d",
+            "--keep-last",
+            "3",
+            "--keep-yearly",
+            "1",
+        ],
+    );
+    let kept = kept_by(&report);
+    assert_eq!(
+        kept[&now],
+        format!("last, yearly {}, olderthan", &hour[..4])
+    );
+    assert_eq!(kept[&d2], "last, olderthan");
+    assert_eq!(kept[&d10], "last");
+    assert_eq!(listed(&report, "deleted"), set([&d40, &d80]));
+    assert_eq!(report["olderThan"], "7d");
+    assert_eq!(report["keepLast"], 3);
+    assert_eq!(report["keepYearly"], 1);
+    assert_eq!(report["keepDaily"], Value::Null);
+    assert_eq!(
+        files_under(&demo.out),
+        names(["10d.zip", "2d.zip", "now.zip"])
+    );
+}
+
+#[test]
+fn a_policy_that_can_keep_nothing_is_refused() {
+    let demo = Demo::new();
+    let template = template(&demo);
+    recorded_at(&demo, &template, "old.zip", "2025-01-01T00:00:00.000Z");
+    let before = log_rows(&demo);
+    for policy in [
+        &["--keep-daily", "0"][..],
+        &[
+            "--keep-weekly",
+            "0",
+            "--keep-monthly",
+            "0",
+            "--keep-last",
+            "0",
+        ],
+        &["--keep-yearly", "0", "--older-than", "0h"],
+        &["--keep-daily", "0", "--dry-run"],
+    ] {
+        let stderr = fails_with(demo.acme().arg("prune").args(policy), 2);
+        assert!(stderr.contains("keeps no archive"), "{policy:?}: {stderr}");
+        // Refused before the database is opened.
+        fails_with(
+            cmd(&demo.dir.path().join("nowhere.db"))
+                .arg("prune")
+                .args(policy),
+            2,
+        );
+    }
+    assert_eq!(files_under(&demo.out), names(["old.zip"]));
+    assert_eq!(log_rows(&demo), before);
+
+    // A rule of zero beside one that can keep is fine, and so is a run that keeps nothing
+    // because nothing it finds counts.
+    let report = prune(
+        &demo,
+        &["--keep-daily", "0", "--older-than", "7d", "--dry-run"],
+    );
+    assert_eq!(listed(&report, "deleted").len(), 1);
+    fs::remove_file(demo.out_path("old.zip")).expect("remove");
+    let report = prune(&demo, &["--keep-weekly", "4"]);
+    assert!(listed(&report, "kept").is_empty(), "{report}");
+    assert_eq!(listed(&report, "missing").len(), 1, "{report}");
+}

@@ -169,8 +169,6 @@ fn marked_by(state: &Retention) -> Option<String> {
 /// then what it deleted, what it finished for an interrupted prune, and what it could not.
 fn prune_detail(report: &PruneReport, errors: Option<&[&str]>) -> Value {
     let mut detail = json!({
-        "olderThan": report.older_than,
-        "keepLast": report.keep_last,
         "dir": report.dir,
         "missing": report.missing,
         "changed": report.changed,
@@ -196,6 +194,10 @@ fn prune_detail(report: &PruneReport, errors: Option<&[&str]>) -> Value {
         ],
     };
     if let Value::Object(map) = &mut detail {
+        // The policy's keys (`olderThan`, `keepLast`, `keepDaily`, …), as the report has them.
+        if let Ok(Value::Object(rules)) = serde_json::to_value(&report.rules) {
+            map.extend(rules);
+        }
         map.extend(
             entries
                 .into_iter()

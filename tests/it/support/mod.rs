@@ -89,6 +89,13 @@ impl Demo {
     }
 }
 
+/// A sample archive kept as a file under `fixtures/archives/` (`webapp/…`, `bad/…`).
+pub fn fixture_archive(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/archives")
+        .join(relative)
+}
+
 /// The binary with every `BOMIZZEL_*` variable removed from its environment, so the
 /// developer's own settings never leak into a test.
 pub fn bin() -> Command {
@@ -591,6 +598,31 @@ pub fn proptest_cases(default: u32) -> u32 {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(default)
+}
+
+/// The peak resident memory (KiB) and the output of running the binary with `args`, its
+/// stdout thrown away: measured by the kernel (`getrusage` of the child), as `/usr/bin/time`
+/// reports it.
+pub fn peak_memory(args: &[&std::ffi::OsStr]) -> (u64, std::process::Output) {
+    const SCRIPT: &str = "
+import resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+sys.stdout.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.stderr.buffer.write(done.stderr)
+sys.exit(done.returncode)
+";
+    let binary = assert_cmd::cargo::cargo_bin(BINARY);
+    let output = std::process::Command::new("python3")
+        .args(["-c", SCRIPT])
+        .arg(binary)
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    let kib = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .expect("python3 prints the peak memory in KiB");
+    (kib, output)
 }
 
 /// Runs a program (as root, in CI), true when it worked.
