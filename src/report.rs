@@ -209,19 +209,3 @@ static RESULT_WRITTEN: AtomicBool = AtomicBool::new(false);
 pub fn result_written() -> bool {
     RESULT_WRITTEN.load(Ordering::Relaxed)
 }
-
-/// A byte count for people: `12.3 KiB`.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} bytes")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}

@@ -26,8 +26,9 @@ use crate::db::schema::ToolTable;
 use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::interrupt;
-use crate::report::{Reporter, human_bytes};
+use crate::report::Reporter;
 use crate::when::DateWindow;
+use indicatif::HumanBytes;
 
 use crate::error::Unlogged;
 
@@ -579,7 +580,7 @@ fn print_summary(reporter: &Reporter, report: &ExportReport, took: std::time::Du
         "Exported {} to {} ({}) in {:.1} s",
         report.company_name,
         report.file,
-        human_bytes(report.bytes),
+        HumanBytes(report.bytes),
         took.as_secs_f64()
     ));
     reporter.note(format!("  export id      {}", report.export_id));

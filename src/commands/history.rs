@@ -10,7 +10,8 @@ use crate::cli::{GlobalOpts, HistoryArgs, KindArg};
 use crate::commands::prune::Rules;
 use crate::db::logs::{self, FileState, LogEntry, LogKind, RecordedArchive, Retention};
 use crate::error::Failure;
-use crate::report::{Reporter, human_bytes};
+use crate::report::Reporter;
+use indicatif::HumanBytes;
 
 /// One line of the listing (and the head of a full entry).
 #[derive(Debug, Clone, Serialize)]
@@ -256,7 +257,7 @@ fn prune_what(d: &Value) -> String {
             let deleted = format!(
                 "{} deleted ({})",
                 archives("deleted"),
-                human_bytes(number(d, "bytesDeleted"))
+                HumanBytes(number(d, "bytesDeleted"))
             );
             match count("resumed") {
                 0 => deleted,
@@ -503,7 +504,7 @@ fn file_state(entry: &EntryDetail) -> String {
 fn export_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
     if d.get("bytes").is_some() {
         let bytes = number(d, "bytes");
-        lines.push(("size", format!("{} ({bytes} bytes)", human_bytes(bytes))));
+        lines.push(("size", format!("{} ({bytes} bytes)", HumanBytes(bytes))));
     }
     if let Some(target) = text(d, "target") {
         let target = match target {

@@ -21,8 +21,9 @@ use crate::db::logs::{self, FileState, LogKind, RecordedArchive, Retention};
 use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::error::Unlogged;
-use crate::report::{Reporter, human_bytes};
+use crate::report::Reporter;
 use crate::when::Age;
+use indicatif::HumanBytes;
 use policy::Selection;
 pub use policy::{Keep, Rules};
 
@@ -288,7 +289,7 @@ fn print_summary(reporter: &Reporter, report: &PruneReport) {
         "{verb} {} archive{} ({}); kept {} ({}).",
         report.deleted.len(),
         if report.deleted.len() == 1 { "" } else { "s" },
-        human_bytes(report.bytes_deleted),
+        HumanBytes(report.bytes_deleted),
         report.kept.len(),
         report.rules.describe()
     ));
