@@ -545,6 +545,23 @@ pub struct Counts {
     pub attachments: u64,
 }
 
+/// `5 users, 4 custom fields, 6 tickets (5 notes, 4 history entries), 3 attachments`: the
+/// words every report uses for them.
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} users, {} custom fields, {} tickets ({} notes, {} history entries), {} attachments",
+            self.users,
+            self.custom_fields,
+            self.tickets,
+            self.notes,
+            self.history,
+            self.attachments
+        )
+    }
+}
+
 /// Length and SHA-256 of one zip entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryDigest {

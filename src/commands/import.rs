@@ -388,15 +388,11 @@ fn validate_file(input: &Input, reporter: &Reporter) -> Result<()> {
         counts,
         warnings,
     };
-    let c = &report.counts;
     reporter.note(format!(
         "{}: a valid archive of {} exported {}",
         report.source.file, manifest.company_name, manifest.exported_at
     ));
-    reporter.note(format!(
-        "  {} users, {} custom fields, {} tickets ({} notes, {} history entries), {} attachments",
-        c.users, c.custom_fields, c.tickets, c.notes, c.history, c.attachments
-    ));
+    reporter.note(format!("  {}", report.counts));
     reporter.warnings(&report.warnings);
     reporter.result(&report)?;
     Ok(())
