@@ -876,7 +876,8 @@ fn prose(roff: &mut Roff, text: &str) {
 }
 
 /// Help text such as "Examples:\n  cmd one\n  cmd two": unindented lines as paragraphs,
-/// indented lines kept as they are, in an indented block.
+/// indented lines kept as they are, in an indented block (a continued command's next line
+/// keeps its indent beyond the block's).
 fn indented_blocks(roff: &mut Roff, text: &str) {
     let mut in_block = false;
     for line in text.lines() {
@@ -888,7 +889,7 @@ fn indented_blocks(roff: &mut Roff, text: &str) {
         }
         in_block = indented;
         if indented {
-            roff.text([roman(line.trim_start())]);
+            roff.text([roman(line.strip_prefix("  ").unwrap_or(line).trim_end())]);
         } else if !line.trim().is_empty() {
             roff.control("PP", []).text([roman(line)]);
         }
