@@ -549,15 +549,17 @@ pub struct Counts {
 /// words every report uses for them.
 impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         write!(
             f,
-            "{} users, {} custom fields, {} tickets ({} notes, {} history entries), {} attachments",
-            self.users,
-            self.custom_fields,
-            self.tickets,
-            self.notes,
-            self.history,
-            self.attachments
+            "{}, {}, {} ({}, {}), {}",
+            count(self.users, "user", "users"),
+            count(self.custom_fields, "custom field", "custom fields"),
+            count(self.tickets, "ticket", "tickets"),
+            count(self.notes, "note", "notes"),
+            count(self.history, "history entry", "history entries"),
+            count(self.attachments, "attachment", "attachments"),
         )
     }
 }
