@@ -1043,7 +1043,7 @@ fn limits() -> String {
 
 fn examples_section(roff: &mut Roff) {
     roff.control("SH", ["EXAMPLES"]);
-    let examples: [(&str, &[&str]); 9] = [
+    let examples: [(&str, &[&str]); 10] = [
         (
             "Back up Acme Corp into /backups, under the default file name:",
             &[
@@ -1101,6 +1101,14 @@ fn examples_section(roff: &mut Roff) {
             "What a backup holds, and which of its tickets mention a printer, without a \
              database:",
             &["bomizzel-backup list --grep printer backup.zip"],
+        ),
+        (
+            "Restore one ticket deleted by mistake, with its notes, history and attachments, \
+             and nothing else (its id from list --tickets):",
+            &[
+                "bomizzel-backup --company \"Acme Corp\" --actor ada@acme.example import \\",
+                "    --skip-duplicates --ticket b0000000-0000-4000-8000-000000000001 backup.zip",
+            ],
         ),
         (
             "Restore a company onto a new, empty database:",
