@@ -133,7 +133,7 @@ fn without_comment(line: &str) -> &str {
 
 /// What a restore of chosen tickets takes from the archive: those tickets (with their notes
 /// and history), their attachments, and the users and custom fields they refer to.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Selection {
     chosen: ChosenTickets,
     tickets: HashSet<String>,
