@@ -120,7 +120,10 @@ Examples:
   bomizzel-backup import --validate-only backup.zip          # check the file alone
   bomizzel-backup --actor ada@acme.example import --validate-only backup.zip   # and plan
   bomizzel-backup --actor ada@acme.example import --skip-duplicates backup.zip
-  bomizzel-backup --db new.db --actor ada@acme.example import --create-company backup.zip")]
+  bomizzel-backup --db new.db --actor ada@acme.example import --create-company backup.zip
+  bomizzel-backup --company \"Acme Corp\" --actor ada@acme.example import --skip-duplicates \\
+      --ticket b0000000-0000-4000-8000-000000000001 backup.zip   # one deleted ticket back
+  bomizzel-backup import --skip-duplicates --tickets-from ids.txt backup.zip   # one id a line")]
     Import(ImportArgs),
     /// List the company's recent exports, imports and prunes, or show one in full
     ///
@@ -247,6 +250,17 @@ pub struct ImportArgs {
     /// Create the archive's company when the database lacks it (a restore onto a new database)
     #[arg(long)]
     pub create_company: bool,
+
+    /// Restore only this ticket, by its id in the archive (as `list --tickets` shows it),
+    /// with its notes, history and attachments and the users and custom fields it refers
+    /// to; repeatable
+    #[arg(long, value_name = "ID")]
+    pub ticket: Vec<String>,
+
+    /// Restore only the tickets whose ids this file lists, one a line (blank lines and #
+    /// comments allowed; - reads stdin), as --ticket does
+    #[arg(long, value_name = "FILE")]
+    pub tickets_from: Option<PathBuf>,
 
     #[command(flatten)]
     pub confirmation: Confirmation,

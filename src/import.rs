@@ -4,6 +4,11 @@
 //! `Plan` only counts and collects conflicts and warnings; `Apply` also writes. So the plan
 //! that `--validate-only` prints is, by construction, what the import then does. After a
 //! conflict an applying run only counts: its transaction is going to be rolled back.
+//!
+//! Given a [`Selection`] (a restore of chosen tickets), it takes only the records the
+//! selection takes; the others are counted as not chosen and left alone.
+
+pub mod selection;
 
 use std::collections::{HashMap, HashSet};
 
@@ -12,12 +17,13 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::archive::records::{
-    AttachmentRecord, CompanyRole, CustomFieldRecord, FieldRule, FieldType, PersonRef,
+    AttachmentRecord, CompanyRole, Counts, CustomFieldRecord, FieldRule, FieldType, PersonRef,
     TicketRecord, UserRecord,
 };
 use crate::archive::validate::{Record, Warnings};
 use crate::db::import_rows::{AttachmentRow, ImportDb, Kind, TicketChildren, TicketRow, Write};
 use crate::error::Failure;
+pub use selection::{ChosenTickets, Selection};
 
 /// What to do with records that already exist in the target company.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -125,6 +131,11 @@ pub struct Plan {
     pub password_reset_required: u64,
     /// People of other companies whom the import makes admins of this one.
     pub admin_grants: Vec<String>,
+    /// For a restore of chosen tickets, the archive's records it leaves out: the other
+    /// tickets (their notes and history counted with them) and their attachments, and the
+    /// users and custom fields that no chosen ticket refers to. Absent for a whole import.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_chosen: Option<Counts>,
 }
 
 /// The actor of an import: by email, and by id once the user exists in the target.
@@ -158,6 +169,8 @@ pub struct Importer<'c> {
     /// attachment's originalName, which then is its fileName. In the tool's own archives a
     /// null originalName is a NULL one, and stays so.
     web_app_file: bool,
+    /// Restoring chosen tickets: only what the selection takes.
+    selection: Option<&'c Selection>,
     plan: Plan,
 }
 
@@ -193,8 +206,17 @@ impl<'c> Importer<'c> {
             archive_rules: HashMap::new(),
             archive_has_tickets,
             web_app_file,
+            selection: None,
             plan: Plan::default(),
         })
+    }
+
+    /// Restricts the import to what `selection` takes (none: the whole archive). What it
+    /// leaves out is counted in the plan as not chosen, never as skipped.
+    pub fn choosing(mut self, selection: Option<&'c Selection>) -> Self {
+        self.plan.not_chosen = selection.map(|_| Counts::default());
+        self.selection = selection;
+        self
     }
 
     /// Whether the target company had no tickets when the import began.
@@ -213,6 +235,13 @@ impl<'c> Importer<'c> {
     }
 
     pub fn record(&mut self, record: &Record) -> Result<()> {
+        if let Some(selection) = self.selection
+            && !selection.takes(record)
+        {
+            let left_out = self.plan.not_chosen.get_or_insert_default();
+            selection::count_left_out(left_out, record);
+            return Ok(());
+        }
         match record {
             Record::User(user) => self.user(user),
             Record::CustomField(field) => self.custom_field(field),

@@ -545,6 +545,25 @@ pub struct Counts {
     pub attachments: u64,
 }
 
+/// `5 users, 4 custom fields, 6 tickets (5 notes, 4 history entries), 3 attachments`: the
+/// words every report uses for them.
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        write!(
+            f,
+            "{}, {}, {} ({}, {}), {}",
+            count(self.users, "user", "users"),
+            count(self.custom_fields, "custom field", "custom fields"),
+            count(self.tickets, "ticket", "tickets"),
+            count(self.notes, "note", "notes"),
+            count(self.history, "history entry", "history entries"),
+            count(self.attachments, "attachment", "attachments"),
+        )
+    }
+}
+
 /// Length and SHA-256 of one zip entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryDigest {

@@ -6,6 +6,7 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::archive::records::Counts;
 use crate::cli::{GlobalOpts, HistoryArgs, KindArg};
 use crate::commands::prune::Rules;
 use crate::db::logs::{self, FileState, LogEntry, LogKind, RecordedArchive, Retention};
@@ -295,6 +296,13 @@ fn import_what(d: &Value) -> String {
                 plural(conflicts as u64, "conflict", "conflicts")
             ));
         }
+        if let Some(chosen) = chosen_tickets(d) {
+            let chosen = chosen.len() as u64;
+            what.push_str(&format!(
+                "; only {}",
+                plural(chosen, "chosen ticket", "chosen tickets")
+            ));
+        }
         return what;
     }
     format!(
@@ -574,6 +582,15 @@ fn import_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
     if let Some(source) = d.get("source").and_then(archive_origin) {
         lines.push(("from", source));
     }
+    if let Some(chosen) = chosen_tickets(d) {
+        lines.push((
+            "tickets asked for",
+            format!(
+                "{} (only these, with the users and custom fields they refer to)",
+                chosen.join(", ")
+            ),
+        ));
+    }
     // A failed or cancelled import changed nothing: its counts would only be noise.
     let changed_nothing = matches!(text(d, "status"), Some("failed" | "cancelled"));
     if let Some(outcomes) = d.get("outcomes").and_then(Value::as_object)
@@ -591,6 +608,13 @@ fn import_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
             if let Some(t) = outcomes.get(key) {
                 lines.push((section, outcome_text(|key| number(t, key))));
             }
+        }
+        let left_out = d
+            .get("notChosen")
+            .cloned()
+            .map(serde_json::from_value::<Counts>);
+        if let Some(Ok(left_out)) = left_out {
+            lines.push(("not chosen", format!("{left_out}, left in the archive")));
         }
     }
     if d.get("companyCreated").and_then(Value::as_bool) == Some(true) {
@@ -616,6 +640,12 @@ fn import_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
     // The web app's own rows list their errors; the tool's, the conflicts it found.
     let tool_row = d.get("status").is_some();
     error_lines(d, if tool_row { "conflict" } else { "error" }, lines);
+}
+
+/// The tickets a restore of chosen tickets was asked for; `None` for a whole import.
+fn chosen_tickets(d: &Value) -> Option<Vec<&str>> {
+    let chosen = d.get("chosenTickets")?.as_array()?;
+    Some(chosen.iter().filter_map(Value::as_str).collect())
 }
 
 /// `export_… of Acme Corp, made 2026-11-23 02:30:00 UTC`, from what an import recorded of

@@ -4,6 +4,10 @@
 //! decided on and written. A conflict (under the strict policy) or an invalid record
 //! anywhere rolls the whole import back. `--validate-only` runs the same pass without
 //! writing, so its plan is what the import does.
+//!
+//! Restoring chosen tickets (`--ticket`, `--tickets-from`) adds a first pass, which checks
+//! the whole archive and finds what those tickets refer to (`survey`); the import's pass
+//! then takes only that.
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
@@ -26,7 +30,7 @@ use crate::db::logs::{self, FileState, LogKind, RecordedArchive, Retention};
 use crate::db::schema::ToolTable;
 use crate::db::{self, tenant};
 use crate::error::Failure;
-use crate::import::{ImportActor, Importer, Mode, Plan, Policy};
+use crate::import::{ChosenTickets, ImportActor, Importer, Mode, Plan, Policy, Selection};
 use crate::interrupt;
 use crate::report::Reporter;
 
@@ -105,6 +109,9 @@ pub struct ImportReport {
     pub source: Source,
     /// The archive is another company's: its people and roles come into this one.
     pub cross_company: bool,
+    /// The tickets asked for (`--ticket`, `--tickets-from`); absent for a whole import.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chosen_tickets: Option<Vec<String>>,
     #[serde(flatten)]
     pub plan: Plan,
     /// Why a validation fails (its conflicts), so that `--json` stays one document.
@@ -119,6 +126,9 @@ pub struct FileReport {
     pub valid: bool,
     pub source: Source,
     pub counts: Counts,
+    /// The tickets asked for, every one of them in the archive; absent when none were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chosen_tickets: Option<Vec<String>>,
     /// What the archive holds that an import would translate, each with its count.
     pub warnings: Warnings,
 }
@@ -138,9 +148,11 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
     } else {
         Policy::Strict
     };
+    let chosen = chosen_tickets(args)?;
     if args.validate_only && args.export_id.is_none() && !global.db_path().exists() {
         let input = input_from(args.file.clone())?;
-        return validate_file(&input, reporter).map_err(|err| naming_file(err, Some(&input)));
+        return validate_file(&input, chosen, reporter)
+            .map_err(|err| naming_file(err, Some(&input)));
     }
 
     let started = std::time::Instant::now();
@@ -153,7 +165,10 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
         global.db_path().display()
     ));
     let import_id = LogKind::Import.new_entry_id(chrono::Utc::now());
-    let mut attempt = Attempt::default();
+    let mut attempt = Attempt {
+        chosen,
+        ..Attempt::default()
+    };
     let outcome = attempt_import(&mut conn, global, args, policy, reporter, &mut attempt)
         .map_err(|err| naming_file(err, attempt.input.as_ref()));
     if outcome
@@ -183,6 +198,7 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
             .company_id
             .as_ref()
             .is_some_and(|id| *id != company.id),
+        chosen_tickets: attempt.chosen.map(|chosen| chosen.ids().to_vec()),
         company_id: company.id,
         company_name: company.name,
         company_created: false,
@@ -253,6 +269,8 @@ fn naming_file(err: anyhow::Error, input: Option<&Input>) -> anyhow::Error {
 /// What is known of an import as it goes, so that a failure is logged against its company.
 #[derive(Default)]
 struct Attempt {
+    /// The tickets asked for; `None` imports the whole archive.
+    chosen: Option<ChosenTickets>,
     input: Option<Input>,
     company: Option<tenant::Company>,
     source: Option<Source>,
@@ -331,12 +349,25 @@ fn attempt_import(
         ),
         None => ProgressBar::hidden(),
     };
+    let selection = match attempt.chosen.clone() {
+        Some(chosen) => {
+            reporter.step("a first pass: checking the archive, finding the chosen tickets");
+            let mut selection = Selection::new(chosen);
+            if create {
+                selection.include_person(&actor.email);
+            }
+            survey(&mut archive, &mut selection, &progress)?;
+            Some(selection)
+        }
+        None => None,
+    };
     let mut job = Job {
         archive: &mut archive,
         manifest: &manifest,
         company: &company,
         create,
         policy,
+        selection: selection.as_ref(),
         actor,
         progress,
     };
@@ -379,34 +410,54 @@ pub fn validate_archive(input: &Input) -> Result<(ArchiveFile, Manifest, Counts,
     ))
 }
 
-/// `--validate-only` with no database: the file alone.
-fn validate_file(input: &Input, reporter: &Reporter) -> Result<()> {
-    let (archive, manifest, counts, warnings) = validate_archive(input)?;
+/// `--validate-only` with no database: the file alone, and the chosen tickets in it.
+fn validate_file(input: &Input, chosen: Option<ChosenTickets>, reporter: &Reporter) -> Result<()> {
+    let (archive, manifest, counts, warnings) = match chosen.clone() {
+        None => validate_archive(input)?,
+        Some(chosen) => {
+            let mut archive = ArchiveFile::open(input)?;
+            let mut validator = survey(
+                &mut archive,
+                &mut Selection::new(chosen),
+                &ProgressBar::hidden(),
+            )?;
+            let manifest = validator.require_manifest()?.clone();
+            (
+                archive,
+                manifest,
+                validator.counts(),
+                validator.take_warnings(),
+            )
+        }
+    };
     let report = FileReport {
         valid: true,
         source: source_of(&archive, &manifest),
         counts,
+        chosen_tickets: chosen.map(|chosen| chosen.ids().to_vec()),
         warnings,
     };
-    let c = &report.counts;
     reporter.note(format!(
         "{}: a valid archive of {} exported {}",
         report.source.file, manifest.company_name, manifest.exported_at
     ));
-    reporter.note(format!(
-        "  {} users, {} custom fields, {} tickets ({} notes, {} history entries), {} attachments",
-        c.users, c.custom_fields, c.tickets, c.notes, c.history, c.attachments
-    ));
+    reporter.note(format!("  {}", report.counts));
+    if let Some(chosen) = &report.chosen_tickets {
+        reporter.note(format!("  holding the chosen tickets: {}", named(chosen)));
+    }
     reporter.warnings(&report.warnings);
     reporter.result(&report)?;
     Ok(())
 }
 
-/// Reads every section once, validating each record and handing valid ones to `importer`.
-fn read_pass(
+/// What a pass over the archive hands each valid record to.
+pub(crate) type TakeRecord<'t> = dyn FnMut(&Record) -> Result<()> + 't;
+
+/// Reads every section once, validating each record and handing valid ones to `take`.
+pub(crate) fn read_pass(
     archive: &mut ArchiveFile,
     validator: &mut Validator,
-    mut importer: Option<&mut Importer<'_>>,
+    mut take: Option<&mut TakeRecord<'_>>,
     progress: &ProgressBar,
 ) -> Result<BTreeSet<Section>> {
     let mut present = BTreeSet::new();
@@ -422,9 +473,9 @@ fn read_pass(
                     // ticket) does not hide it.
                     if let Some(record) = validator.check_record(section, index, value)?
                         && !validator.has_problems()
-                        && let Some(importer) = importer.as_deref_mut()
+                        && let Some(take) = take.as_deref_mut()
                     {
-                        importer.record(&record)?;
+                        take(&record)?;
                     }
                     Ok(())
                 }
@@ -433,6 +484,39 @@ fn read_pass(
     }
     validator.finish(&present)?;
     Ok(present)
+}
+
+/// The first pass of a restore of chosen tickets: validates the whole archive (an invalid
+/// archive is refused whichever record is bad, as a whole import would be) and notes what
+/// the chosen tickets refer to; a chosen ticket it lacks is exit status 6. Returns the
+/// validator, with the archive's counts and warnings.
+fn survey(
+    archive: &mut ArchiveFile,
+    selection: &mut Selection,
+    progress: &ProgressBar,
+) -> Result<Validator> {
+    let mut validator = Validator::new();
+    let mut note = |record: &Record| {
+        selection.survey(record);
+        Ok(())
+    };
+    read_pass(archive, &mut validator, Some(&mut note), progress)?;
+    selection.check_found(&archive.location())?;
+    Ok(validator)
+}
+
+/// The tickets `--ticket` and `--tickets-from` choose, if any. Only one of the list and the
+/// archive can come from stdin.
+fn chosen_tickets(args: &ImportArgs) -> Result<Option<ChosenTickets>> {
+    let list = args.tickets_from.clone().map(Input::from_arg);
+    let archive_on_stdin = args.file.as_deref() == Some(std::path::Path::new("-"));
+    if list == Some(Input::Stdin) && archive_on_stdin {
+        return Err(Failure::Usage(
+            "--tickets-from - and the archive - cannot both be read from stdin; put the ticket ids in a file".into(),
+        )
+        .into());
+    }
+    ChosenTickets::from_command_line(&args.ticket, list.as_ref())
 }
 
 /// Chooses the company to import into: `--company`, else the archive's own company when
@@ -519,6 +603,8 @@ struct Job<'a> {
     company: &'a tenant::Company,
     create: bool,
     policy: Policy,
+    /// Restoring chosen tickets: what the first pass found they take.
+    selection: Option<&'a Selection>,
     actor: ImportActor,
     /// Records read, on a terminal.
     progress: ProgressBar,
@@ -619,19 +705,23 @@ impl Job<'_> {
             self.actor.clone(),
             self.manifest.options.include_tickets,
             self.manifest.format.is_none(),
-        )?;
+        )?
+        .choosing(self.selection);
         // Into an empty company the database refuses repeated ids itself; elsewhere the
-        // validator must remember them.
-        let mut validator = if mode == Mode::Apply && importer.started_empty() {
-            Validator::without_record_ids()
-        } else {
-            Validator::new()
-        };
+        // validator must remember them. A restore of chosen tickets checked them in its
+        // first pass, over the records it does not write as well.
+        let mut validator =
+            if (mode == Mode::Apply && importer.started_empty()) || self.selection.is_some() {
+                Validator::without_record_ids()
+            } else {
+                Validator::new()
+            };
         self.progress.reset();
+        let mut take = |record: &Record| importer.record(record);
         read_pass(
             self.archive,
             &mut validator,
-            Some(&mut importer),
+            Some(&mut take),
             &self.progress,
         )?;
         self.progress.finish_and_clear();
@@ -641,20 +731,7 @@ impl Job<'_> {
 
 /// Exit status 4, naming the first few conflicts (the report lists them all).
 fn conflict_failure(plan: &Plan) -> anyhow::Error {
-    const NAMED: usize = 5;
-    let mut named = plan
-        .conflicts
-        .iter()
-        .take(NAMED)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("; ");
-    let more = plan
-        .conflict_count
-        .saturating_sub(NAMED.min(plan.conflicts.len()) as u64);
-    if more > 0 {
-        named.push_str(&format!("; and {more} more"));
-    }
+    let named = first_few(&plan.conflicts, plan.conflict_count, 5, "; ");
     Failure::Conflict(format!(
         "{named} (nothing was imported: use --skip-duplicates to keep existing records or --overwrite to replace them)"
     ))
@@ -726,7 +803,7 @@ fn record_import(
     if let Some(err) = error {
         errors.push(err.to_owned());
     }
-    let summary = json!({
+    let mut summary = json!({
         "usersImported": o.users.created + o.users.linked + o.users.updated,
         "usersSkipped": o.users.skipped,
         "ticketsImported": o.tickets.created + o.tickets.updated,
@@ -745,6 +822,13 @@ fn record_import(
         "error": error,
         "tool": crate::TOOL,
     });
+    // Only a restore of chosen tickets has these, so whole imports' rows stay as they were.
+    if let Some(chosen) = &report.chosen_tickets {
+        summary["chosenTickets"] = json!(chosen);
+    }
+    if let Some(left_out) = &report.plan.not_chosen {
+        summary["notChosen"] = json!(left_out);
+    }
     logs::insert(
         conn,
         LogKind::Import,
@@ -766,6 +850,9 @@ fn print_plan(reporter: &Reporter, plan: &Plan) {
             "  {name:<15}{:>9}{:>9}{:>10}{:>9}{:>9}",
             t.created, t.updated, t.unchanged, t.skipped, t.linked
         ));
+    }
+    if let Some(left_out) = &plan.not_chosen {
+        reporter.note(format!("  not chosen, left in the archive: {left_out}"));
     }
     if !plan.conflicts.is_empty() {
         reporter.note(format!("Conflicts ({}):", plan.conflict_count));
@@ -801,6 +888,12 @@ fn print_summary(reporter: &Reporter, report: &ImportReport, took: std::time::Du
         ),
     };
     reporter.note(headline);
+    if let Some(chosen) = &report.chosen_tickets {
+        reporter.note(format!(
+            "Only the chosen tickets, with the users and custom fields they refer to: {}",
+            named(chosen)
+        ));
+    }
     print_plan(reporter, &report.plan);
     if !report.plan.admin_grants.is_empty() {
         let verb = match report.status {
@@ -825,6 +918,27 @@ fn print_summary(reporter: &Reporter, report: &ImportReport, took: std::time::Du
             "{new_users} {someone} {verb} no password and must set one before logging in."
         ));
     }
+}
+
+/// Up to ten of the chosen tickets' ids, and how many more there are.
+fn named(ids: &[String]) -> String {
+    first_few(ids, ids.len() as u64, 10, ", ")
+}
+
+/// The first `shown` of `items` (of `total` in all, some perhaps not listed), joined by
+/// `separator`, and how many more there are.
+fn first_few(items: &[String], total: u64, shown: usize, separator: &str) -> String {
+    let mut text = items
+        .iter()
+        .take(shown)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(separator);
+    let more = total.saturating_sub(shown.min(items.len()) as u64);
+    if more > 0 {
+        text.push_str(&format!("{separator}and {more} more"));
+    }
+    text
 }
 
 fn policy_name(policy: Policy) -> &'static str {

@@ -876,7 +876,8 @@ fn prose(roff: &mut Roff, text: &str) {
 }
 
 /// Help text such as "Examples:\n  cmd one\n  cmd two": unindented lines as paragraphs,
-/// indented lines kept as they are, in an indented block.
+/// indented lines kept as they are, in an indented block (a continued command's next line
+/// keeps its indent beyond the block's).
 fn indented_blocks(roff: &mut Roff, text: &str) {
     let mut in_block = false;
     for line in text.lines() {
@@ -888,7 +889,7 @@ fn indented_blocks(roff: &mut Roff, text: &str) {
         }
         in_block = indented;
         if indented {
-            roff.text([roman(line.trim_start())]);
+            roff.text([roman(line.strip_prefix("  ").unwrap_or(line).trim_end())]);
         } else if !line.trim().is_empty() {
             roff.control("PP", []).text([roman(line)]);
         }
@@ -1042,7 +1043,7 @@ fn limits() -> String {
 
 fn examples_section(roff: &mut Roff) {
     roff.control("SH", ["EXAMPLES"]);
-    let examples: [(&str, &[&str]); 9] = [
+    let examples: [(&str, &[&str]); 10] = [
         (
             "Back up Acme Corp into /backups, under the default file name:",
             &[
@@ -1100,6 +1101,14 @@ fn examples_section(roff: &mut Roff) {
             "What a backup holds, and which of its tickets mention a printer, without a \
              database:",
             &["bomizzel-backup list --grep printer backup.zip"],
+        ),
+        (
+            "Restore one ticket deleted by mistake, with its notes, history and attachments, \
+             and nothing else (its id from list --tickets):",
+            &[
+                "bomizzel-backup --company \"Acme Corp\" --actor ada@acme.example import \\",
+                "    --skip-duplicates --ticket b0000000-0000-4000-8000-000000000001 backup.zip",
+            ],
         ),
         (
             "Restore a company onto a new, empty database:",

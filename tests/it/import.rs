@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 
 use support::*;
 
+mod tickets;
+
 // ---------------------------------------------------------------------------------------
 // The demo's rows that the scenarios touch
 

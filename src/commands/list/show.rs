@@ -201,12 +201,7 @@ fn print_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
     };
     let counts = s.counts.map_or_else(
         || "not recorded in the archive".to_owned(),
-        |c| {
-            format!(
-                "{} users, {} custom fields, {} tickets ({} notes, {} history entries), {} attachments",
-                c.users, c.custom_fields, c.tickets, c.notes, c.history, c.attachments
-            )
-        },
+        |c| c.to_string(),
     );
     let lines = [
         ("file", s.file.clone()),
