@@ -7,6 +7,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The environment variable that holds the passphrase of `export --passphrase` and of the
+/// passphrase archives that `import` and `verify` read. Not an option: a passphrase on the
+/// command line would show in `ps` and the shell's history.
+pub const PASSPHRASE_ENV: &str = "BOMIZZEL_PASSPHRASE";
+
 /// The exit status table, shown by `--help` and in the man page.
 pub const EXIT_STATUS: &str = "\
 Exit status:
@@ -18,6 +23,8 @@ Exit status:
   5  permission denied: the actor is unknown, inactive or not an admin of the company
   6  not found: the archive, database, company or export id, or an export's file
   7  the database stayed locked past --busy-timeout; try again later
+  8  the archive is encrypted and nothing given opens it: no --identity, a wrong one, or a
+     wrong passphrase
   128+N  stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP): an export leaves no
          file, an import changes nothing, and either is logged as interrupted";
 
@@ -28,9 +35,9 @@ Exit status:
     about = "Back up and restore one company's data in a Bomizzel helpdesk database",
     long_about = "Back up and restore one company's data in a Bomizzel helpdesk SQLite database.\n\n\
         `export` writes a company's users, custom fields, tickets (with their notes and history) \
-        and attachment metadata to a ZIP or JSON archive as one consistent snapshot. `import` \
-        restores such an archive, or a file exported by the Bomizzel web app, all or nothing. \
-        Passwords never leave the database.",
+        and attachment metadata to a ZIP or JSON archive as one consistent snapshot, encrypted \
+        with age when asked. `import` restores such an archive, or a file exported by the \
+        Bomizzel web app, all or nothing. Passwords never leave the database.",
     after_help = EXIT_STATUS,
     propagate_version = true
 )]
@@ -98,7 +105,9 @@ pub enum Command {
 Examples:
   bomizzel-backup --company Acme --actor ada@acme.example export -o /backups/
   bomizzel-backup export --no-users --since 2026-01-01 --until 2026-06-30 -o h1.zip
-  bomizzel-backup export -o - | ssh backup-host 'cat > acme.zip'")]
+  bomizzel-backup export -o - | ssh backup-host 'cat > acme.zip'
+  bomizzel-backup export -o /backups/ -r age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+  bomizzel-backup export -o /backups/ --recipients-file /etc/bomizzel/operators.txt")]
     Export(ExportArgs),
     /// Restore an archive into a company, all or nothing
     #[command(after_help = "\
@@ -106,7 +115,8 @@ Examples:
   bomizzel-backup import --validate-only backup.zip          # check the file alone
   bomizzel-backup --actor ada@acme.example import --validate-only backup.zip   # and plan
   bomizzel-backup --actor ada@acme.example import --skip-duplicates backup.zip
-  bomizzel-backup --db new.db --actor ada@acme.example import --create-company backup.zip")]
+  bomizzel-backup --db new.db --actor ada@acme.example import --create-company backup.zip
+  bomizzel-backup --actor ada@acme.example import -i ~/.ssh/id_ed25519 backup.zip.age")]
     Import(ImportArgs),
     /// List the company's recent exports, imports and prunes, or show one in full
     #[command(after_help = "\
@@ -140,11 +150,11 @@ Examples:
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// The archive file, a directory to put it in, or - for stdout
-    /// [default: ./bomizzel-<company>-<UTC time>.zip]
+    /// [default: ./bomizzel-<company>-<UTC time>.zip, .zip.age when encrypted]
     #[arg(short, long, value_name = "PATH|DIR|-")]
     pub output: Option<PathBuf>,
 
-    /// The container; by default taken from the file extension, else zip
+    /// The container; by default taken from the file extension (before any .age), else zip
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
 
@@ -176,6 +186,41 @@ pub struct ExportArgs {
     /// Replace the output file if it exists
     #[arg(long)]
     pub force: bool,
+
+    #[command(flatten)]
+    pub encryption: EncryptionArgs,
+}
+
+/// Encrypting an archive with age (age-encryption.org/v1): to public keys, or to a
+/// passphrase.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Encryption (age)")]
+pub struct EncryptionArgs {
+    /// Encrypt the archive to this public key: an age key (age1…) or an SSH public key line
+    /// (ssh-ed25519 …, ssh-rsa …); repeatable, and any one of the keys opens it
+    #[arg(short = 'r', long, value_name = "KEY")]
+    pub recipient: Vec<String>,
+
+    /// Encrypt to every public key in this file, one a line, # comments and blank lines
+    /// allowed (as age -R reads it); repeatable
+    #[arg(short = 'R', long, value_name = "PATH")]
+    pub recipients_file: Vec<PathBuf>,
+
+    /// Encrypt with a passphrase instead, taken from BOMIZZEL_PASSPHRASE or asked twice on
+    /// a terminal
+    #[arg(long, conflicts_with_all = ["recipient", "recipients_file"])]
+    pub passphrase: bool,
+}
+
+/// Opening encrypted archives.
+#[derive(Debug, Args)]
+pub struct DecryptionArgs {
+    /// A key that opens encrypted archives: an age identity file (AGE-SECRET-KEY-1…, as
+    /// age-keygen writes it) or an unencrypted OpenSSH private key; repeatable. Read only
+    /// when the archive is encrypted. A passphrase archive takes BOMIZZEL_PASSPHRASE, or asks
+    /// on a terminal
+    #[arg(short = 'i', long, env = "BOMIZZEL_IDENTITY", value_name = "PATH")]
+    pub identity: Vec<PathBuf>,
 }
 
 /// What `import` reads and how it treats records that already exist.
@@ -209,6 +254,9 @@ pub struct ImportArgs {
 
     #[command(flatten)]
     pub confirmation: Confirmation,
+
+    #[command(flatten)]
+    pub decryption: DecryptionArgs,
 }
 
 /// What `history` shows.

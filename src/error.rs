@@ -34,6 +34,10 @@ pub enum Failure {
     /// A signal (Ctrl-C, SIGTERM, SIGHUP) stopped the run; nothing was left behind.
     #[error("interrupted")]
     Interrupted(Signal),
+    /// The archive is encrypted and nothing given opens it: no identity, a wrong identity,
+    /// a wrong passphrase.
+    #[error("{0}")]
+    CannotDecrypt(String),
 }
 
 impl Failure {
@@ -46,6 +50,7 @@ impl Failure {
             Failure::NotFound(_) => 6,
             Failure::Busy(_) => 7,
             Failure::Interrupted(signal) => signal.exit_code(),
+            Failure::CannotDecrypt(_) => 8,
         }
     }
 
@@ -60,6 +65,7 @@ impl Failure {
             Failure::Busy(_) => "busy",
             Failure::Cancelled(_) => "cancelled",
             Failure::Interrupted(_) => "interrupted",
+            Failure::CannotDecrypt(_) => "cannot-decrypt",
         }
     }
 }

@@ -1,6 +1,7 @@
-//! The archive: its record types, its two containers (zip and json), and the file it is
-//! written to.
+//! The archive: its record types, its two containers (zip and json), the age envelope that
+//! may wrap them, and the file it is written to.
 
+pub mod envelope;
 pub mod output;
 pub mod reader;
 pub mod records;

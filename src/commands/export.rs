@@ -12,6 +12,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::archive::envelope::{Encryption, Sealed, Sealing};
 use crate::archive::output::PendingFile;
 use crate::archive::records::{
     Counts, EntryDigest, ExportOptionsInfo, FORMAT_NAME, FORMAT_VERSION, Manifest, Section,
@@ -142,7 +143,12 @@ pub struct ExportRequest {
     pub sections: Sections,
     pub window: DateWindow,
     pub force: bool,
+    /// How the archive is encrypted, if it is.
+    pub encryption: Option<Encryption>,
 }
+
+/// What an encrypted archive's name ends with.
+const AGE_SUFFIX: &str = ".age";
 
 /// What an export did: the `--json` report and the summary's source.
 #[derive(Debug, Clone, Serialize)]
@@ -161,6 +167,9 @@ pub struct ExportReport {
     pub date_from: Option<String>,
     pub date_to: Option<String>,
     pub counts: Counts,
+    /// age, to which public keys or with a passphrase; absent when not encrypted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
 }
 
 pub fn run(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {
@@ -181,12 +190,24 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
     }
     // Checked before the database is opened: a bad date is a usage error whatever the db.
     let window = DateWindow::parse(args.since.as_deref(), args.until.as_deref())?;
+    let keys = &args.encryption;
+    let sealing = Sealing::from_options(&keys.recipient, &keys.recipients_file, keys.passphrase)?;
+    if sealing.is_none()
+        && let Some(path) = args.output.as_deref().filter(|p| is_age_name(p))
+    {
+        return Err(Failure::Usage(format!(
+            "{} is named as an encrypted archive; give --recipient, --recipients-file or --passphrase, or another name",
+            path.display()
+        ))
+        .into());
+    }
     let mut session = super::open_session(global)?;
     session.require_writable(global, "export")?;
     // Before the archive is written: an archive whose export cannot be logged must not appear.
     db::create_tool_tables_now(&session.conn, &[ToolTable::ExportLog])?;
     let exported_at = Utc::now();
-    let request = request_from_args(args, window, &session.company, exported_at)?;
+    let encryption = sealing.as_ref().map(|s| s.encryption.clone());
+    let request = request_from_args(args, window, encryption, &session.company, exported_at)?;
     if !request.sections.attachments && !args.no_attachments {
         reporter
             .note("note: --no-tickets leaves out attachments too, as they follow their tickets");
@@ -196,6 +217,7 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
         &session.company,
         &session.actor,
         &request,
+        sealing,
         exported_at,
         reporter,
     )?;
@@ -208,19 +230,28 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
 fn request_from_args(
     args: &ExportArgs,
     window: DateWindow,
+    encryption: Option<Encryption>,
     company: &tenant::Company,
     exported_at: DateTime<Utc>,
 ) -> Result<ExportRequest> {
-    let by_extension = |path: &Path| match path.extension().and_then(|e| e.to_str()) {
-        Some(ext) if ext.eq_ignore_ascii_case("json") => Container::Json,
-        _ => Container::Zip,
+    // The container is named before any `.age`: `acme.json.age` is json, encrypted.
+    let by_extension = |path: &Path| {
+        let inner = match is_age_name(path) {
+            true => path.with_extension(""),
+            false => path.to_path_buf(),
+        };
+        match inner.extension().and_then(|e| e.to_str()) {
+            Some(ext) if ext.eq_ignore_ascii_case("json") => Container::Json,
+            _ => Container::Zip,
+        }
     };
     let container = match args.format {
         Some(FormatArg::Zip) => Container::Zip,
         Some(FormatArg::Json) => Container::Json,
         None => args.output.as_deref().map_or(Container::Zip, by_extension),
     };
-    let default_name = || default_file_name(&company.name, exported_at, container);
+    let suffix = if encryption.is_some() { AGE_SUFFIX } else { "" };
+    let default_name = || default_file_name(&company.name, exported_at, container) + suffix;
     let destination = match args.output.as_deref() {
         Some(path) if path == Path::new("-") => Destination::Stdout,
         Some(path) if path.is_dir() => Destination::File(path.join(default_name())),
@@ -242,7 +273,15 @@ fn request_from_args(
         sections,
         window,
         force: args.force,
+        encryption,
     })
+}
+
+/// Whether a file name says it is age-encrypted (`….age`).
+fn is_age_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|ext| ext.eq_ignore_ascii_case(&AGE_SUFFIX[1..]))
 }
 
 /// `bomizzel-<company slug>-<UTC yyyymmddThhmmssZ>.<zip|json>`.
@@ -273,12 +312,14 @@ fn slug(name: &str) -> String {
     }
 }
 
-/// Writes the archive and records the export in the log.
+/// Writes the archive (through `sealing` when it is encrypted) and records the export in
+/// the log.
 pub fn export(
     conn: &mut Connection,
     company: &tenant::Company,
     actor: &tenant::Actor,
     request: &ExportRequest,
+    sealing: Option<Sealing>,
     exported_at: DateTime<Utc>,
     reporter: &Reporter,
 ) -> Result<ExportReport> {
@@ -310,12 +351,16 @@ pub fn export(
         created_before: request.window.before.clone(),
     };
 
+    let archive = Snapshot {
+        scope: &scope,
+        request,
+        manifest: manifest.clone(),
+        sealing,
+    };
     let written = match &request.destination {
-        Destination::Stdout => write_stdout(conn, &scope, request, manifest.clone(), reporter),
-        Destination::File(path) => {
-            write_file(conn, &scope, request, manifest.clone(), path, reporter)
-                .map(|(path, digest, manifest)| (path.display().to_string(), digest, manifest))
-        }
+        Destination::Stdout => write_stdout(conn, archive, reporter),
+        Destination::File(path) => write_file(conn, archive, path, reporter)
+            .map(|(path, digest, manifest)| (path.display().to_string(), digest, manifest)),
     };
     let (file, digest, manifest) = match written {
         Ok(written) => written,
@@ -341,6 +386,7 @@ pub fn export(
         date_from: request.window.from_label.clone(),
         date_to: request.window.to_label.clone(),
         counts,
+        encryption: request.encryption.clone(),
     };
     record_export(conn, actor, &report, &manifest.options).with_context(|| {
         Unlogged(format!(
@@ -357,17 +403,40 @@ fn new_export_id(at: DateTime<Utc>) -> String {
     format!("export_{}_{}", at.format("%Y%m%dT%H%M%SZ"), &random[..8])
 }
 
+/// What one export writes: the chosen records, described by `manifest`, through
+/// `sealing` when encrypted.
+struct Snapshot<'a> {
+    scope: &'a TicketScope,
+    request: &'a ExportRequest,
+    manifest: Manifest,
+    sealing: Option<Sealing>,
+}
+
+impl Snapshot<'_> {
+    /// Writes the archive into `out` (encrypting it on the way when asked) and hands `out`
+    /// back with the length and SHA-256 of what reached it: the file as written.
+    fn write_to<W: Write + Send + 'static>(
+        self,
+        conn: &mut Connection,
+        out: W,
+        reporter: &Reporter,
+    ) -> Result<(Manifest, W, EntryDigest)> {
+        let out = Sealed::new(DigestWriter::new(out), self.sealing)?;
+        let (manifest, out) =
+            write_snapshot(conn, self.scope, self.request, self.manifest, out, reporter)?;
+        let (out, digest) = out.finish()?.finish();
+        Ok((manifest, out, digest))
+    }
+}
+
 /// Streams the archive to stdout.
 fn write_stdout(
     conn: &mut Connection,
-    scope: &TicketScope,
-    request: &ExportRequest,
-    manifest: Manifest,
+    archive: Snapshot<'_>,
     reporter: &Reporter,
 ) -> Result<(String, EntryDigest, Manifest)> {
-    let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, io::stdout()));
-    let (manifest, out) = write_snapshot(conn, scope, request, manifest, out, reporter)?;
-    let (mut buffered, digest) = out.finish();
+    let out = BufWriter::with_capacity(1 << 20, io::stdout());
+    let (manifest, mut buffered, digest) = archive.write_to(conn, out, reporter)?;
     buffered.flush()?;
     Ok(("-".to_string(), digest, manifest))
 }
@@ -394,7 +463,7 @@ fn log_interruption(
             .display()
             .to_string(),
     };
-    let summary = json!({
+    let mut summary = json!({
         "status": "interrupted",
         "error": signal.interruption(),
         "target": target,
@@ -403,6 +472,9 @@ fn log_interruption(
         "options": manifest.options,
         "tool": manifest.tool,
     });
+    if let Some(encryption) = &request.encryption {
+        summary["encryption"] = json!(encryption);
+    }
     let logged = logs::insert(
         conn,
         LogKind::Export,
@@ -424,9 +496,7 @@ fn log_interruption(
 /// (refusing to replace an existing file without `--force`).
 fn write_file(
     conn: &mut Connection,
-    scope: &TicketScope,
-    request: &ExportRequest,
-    manifest: Manifest,
+    archive: Snapshot<'_>,
     target: &Path,
     reporter: &Reporter,
 ) -> Result<(PathBuf, EntryDigest, Manifest)> {
@@ -437,10 +507,9 @@ fn write_file(
         ))
         .into());
     }
-    let pending = PendingFile::create(target, request.force, reporter)?;
-    let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, pending.writer()?));
-    let (manifest, out) = write_snapshot(conn, scope, request, manifest, out, reporter)?;
-    let (buffered, digest) = out.finish();
+    let pending = PendingFile::create(target, archive.request.force, reporter)?;
+    let out = BufWriter::with_capacity(1 << 20, pending.writer()?);
+    let (manifest, buffered, digest) = archive.write_to(conn, out, reporter)?;
     buffered
         .into_inner()
         .map_err(|e| e.into_error())
@@ -554,7 +623,7 @@ fn record_export(
     options: &ExportOptionsInfo,
 ) -> Result<()> {
     let c = &report.counts;
-    let summary = json!({
+    let mut summary = json!({
         "users": c.users,
         "tickets": c.tickets,
         "attachments": c.attachments,
@@ -569,6 +638,9 @@ fn record_export(
         "options": options,
         "tool": concat!("bomizzel-backup ", env!("CARGO_PKG_VERSION")),
     });
+    if let Some(encryption) = &report.encryption {
+        summary["encryption"] = json!(encryption);
+    }
     logs::insert(
         conn,
         LogKind::Export,
@@ -617,6 +689,14 @@ fn print_summary(reporter: &Reporter, report: &ExportReport) {
             report.date_from.as_deref().unwrap_or("the beginning"),
             report.date_to.as_deref().unwrap_or("now")
         ));
+    }
+    if let Some(encryption) = &report.encryption {
+        let to = match encryption.recipients.len() {
+            _ if encryption.passphrase => "with a passphrase".to_owned(),
+            1 => "to 1 public key".to_owned(),
+            n => format!("to {n} public keys"),
+        };
+        reporter.note(format!("  encrypted      age, {to}"));
     }
     reporter.note(format!("  sha256         {}", report.sha256));
 }

@@ -15,6 +15,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::archive::envelope::Keys;
 use crate::archive::reader::{ArchiveFile, Event, Input, Layout};
 use crate::archive::records::{
     CompanyRecord, CompanyRole, Counts, Manifest, NullFlag, Section, UserRole,
@@ -133,17 +134,27 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
     } else {
         Policy::Strict
     };
+    let keys = Keys::new(args.decryption.identity.clone());
     if args.validate_only && args.export_id.is_none() && !global.db.exists() {
         let input = input_from(args.file.clone())?;
-        return validate_file(&input, reporter).map_err(|err| naming_file(err, Some(&input)));
+        return validate_file(&input, &keys, reporter)
+            .map_err(|err| naming_file(err, Some(&input)));
     }
 
     let started = std::time::Instant::now();
     let mut conn = db::open(&global.db, super::open_options(global)?)?;
     let import_id = new_import_id();
     let mut attempt = Attempt::default();
-    let outcome = attempt_import(&mut conn, global, args, policy, reporter, &mut attempt)
-        .map_err(|err| naming_file(err, attempt.input.as_ref()));
+    let outcome = attempt_import(
+        &mut conn,
+        global,
+        args,
+        &keys,
+        policy,
+        reporter,
+        &mut attempt,
+    )
+    .map_err(|err| naming_file(err, attempt.input.as_ref()));
     if outcome
         .as_ref()
         .is_err_and(|err| crate::error::classify(err).0 == 7)
@@ -258,6 +269,7 @@ fn attempt_import(
     conn: &mut Connection,
     global: &GlobalOpts,
     args: &ImportArgs,
+    keys: &Keys,
     policy: Policy,
     reporter: &Reporter,
     attempt: &mut Attempt,
@@ -282,7 +294,7 @@ fn attempt_import(
         None => input_from(args.file.clone())?,
     };
     attempt.input = Some(input.clone());
-    let mut archive = ArchiveFile::open(&input)?;
+    let mut archive = ArchiveFile::open(&input, keys)?;
     let manifest = read_manifest(&mut archive)?;
     attempt.source = Some(source_of(&archive, &manifest));
     let (company, create) = target_company(
@@ -346,8 +358,12 @@ fn input_from(file: Option<PathBuf>) -> Result<Input> {
 
 /// Reads and validates an archive on its own, as `--validate-only` does without a
 /// database: the archive, its manifest and its counts, or why it is invalid (exit status 3).
-pub fn validate_archive(input: &Input) -> Result<(ArchiveFile, Manifest, Counts, Warnings)> {
-    let mut archive = ArchiveFile::open(input)?;
+/// `keys` open an encrypted archive.
+pub fn validate_archive(
+    input: &Input,
+    keys: &Keys,
+) -> Result<(ArchiveFile, Manifest, Counts, Warnings)> {
+    let mut archive = ArchiveFile::open(input, keys)?;
     let mut validator = Validator::new();
     read_pass(&mut archive, &mut validator, None, &ProgressBar::hidden())?;
     let manifest = validator.require_manifest()?.clone();
@@ -360,8 +376,8 @@ pub fn validate_archive(input: &Input) -> Result<(ArchiveFile, Manifest, Counts,
 }
 
 /// `--validate-only` with no database: the file alone.
-fn validate_file(input: &Input, reporter: &Reporter) -> Result<()> {
-    let (archive, manifest, counts, warnings) = validate_archive(input)?;
+fn validate_file(input: &Input, keys: &Keys, reporter: &Reporter) -> Result<()> {
+    let (archive, manifest, counts, warnings) = validate_archive(input, keys)?;
     let report = FileReport {
         valid: true,
         source: source_of(&archive, &manifest),
