@@ -18,7 +18,8 @@ Exit status:
   0  done; for import --validate-only: a valid archive whose plan has no conflicts
   1  something unexpected failed (reading or writing a file, the database)
   2  the command line asks for something impossible
-  3  the archive is unreadable, damaged, fails its checksums or fails validation
+  3  the archive is unreadable, damaged, fails its checksums or fails validation; for
+     verify: it does not restore to the same records
   4  records already exist; choose --skip-duplicates or --overwrite
   5  permission denied: the actor is unknown, inactive or not an admin of the company
   6  not found: the archive, database, company or export id, or an export's file
@@ -37,7 +38,8 @@ Exit status:
         `export` writes a company's users, custom fields, tickets (with their notes and history) \
         and attachment metadata to a ZIP or JSON archive as one consistent snapshot, encrypted \
         with age when asked. `import` restores such an archive, or a file exported by the \
-        Bomizzel web app, all or nothing. Passwords never leave the database.",
+        Bomizzel web app, all or nothing. `verify` proves that an archive restores, without \
+        touching any database. Passwords never leave the database.",
     after_help = EXIT_STATUS,
     propagate_version = true
 )]
@@ -118,6 +120,29 @@ Examples:
   bomizzel-backup --db new.db --actor ada@acme.example import --create-company backup.zip
   bomizzel-backup --actor ada@acme.example import -i ~/.ssh/id_ed25519 backup.zip.age")]
     Import(ImportArgs),
+    /// Prove that an archive restores: restore it into a scratch database, export it again
+    /// and compare
+    #[command(
+        long_about = "Prove that an archive restores. `verify` restores the archive as `import \
+            --create-company` would, into a temporary database that it makes the way `init` \
+            does and that goes when it ends, exports that company again and compares the \
+            records with the archive's (ids and export metadata aside). It needs no database, \
+            company or actor, ignores --db, and changes nothing anywhere. It prints what it \
+            restored per section and `restorable`, or the first differences; exit status 0 \
+            when the archive restores completely and identically, 3 when it does not, 8 when \
+            it cannot be decrypted.\n\n\
+            It runs as the archive's exporter when that user is among the archive's users, \
+            else as no one. A person the archive names but does not hold (a --no-users \
+            archive, someone no longer a member) cannot be restored as such: those \
+            references are reported as adjusted and left out of the comparison. Files from \
+            the web app restore with the translations import reports as warnings.",
+        after_help = "\
+Examples:
+  bomizzel-backup verify /backups/bomizzel-acme-corp-20261123T023000123Z.zip
+  bomizzel-backup verify -i /root/keys/backup.key /backups/bomizzel-acme-corp-20261123T023000123Z.zip.age
+  ssh backup-host 'cat acme.zip.age' | bomizzel-backup verify -i backup.key -"
+    )]
+    Verify(VerifyArgs),
     /// List the company's recent exports, imports and prunes, or show one in full
     #[command(after_help = "\
 Examples:
@@ -254,6 +279,18 @@ pub struct ImportArgs {
 
     #[command(flatten)]
     pub confirmation: Confirmation,
+
+    #[command(flatten)]
+    pub decryption: DecryptionArgs,
+}
+
+/// What `verify` reads.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The archive: a file this tool or the Bomizzel web app wrote, encrypted or not; - reads
+    /// stdin
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 
     #[command(flatten)]
     pub decryption: DecryptionArgs,

@@ -38,13 +38,16 @@ pub enum Failure {
     /// a wrong passphrase.
     #[error("{0}")]
     CannotDecrypt(String),
+    /// `verify`: the archive reads, but restoring it does not give its records back.
+    #[error("{0}")]
+    NotRestorable(String),
 }
 
 impl Failure {
     pub fn exit_code(&self) -> u8 {
         match self {
             Failure::Usage(_) | Failure::Cancelled(_) => 2,
-            Failure::InvalidArchive(_) => 3,
+            Failure::InvalidArchive(_) | Failure::NotRestorable(_) => 3,
             Failure::Conflict(_) => 4,
             Failure::PermissionDenied(_) => 5,
             Failure::NotFound(_) => 6,
@@ -66,6 +69,7 @@ impl Failure {
             Failure::Cancelled(_) => "cancelled",
             Failure::Interrupted(_) => "interrupted",
             Failure::CannotDecrypt(_) => "cannot-decrypt",
+            Failure::NotRestorable(_) => "not-restorable",
         }
     }
 }

@@ -134,6 +134,58 @@ pub struct ImportActor {
     pub id: Option<String>,
 }
 
+impl ImportActor {
+    /// No one: whom `verify` restores as when the archive's exporter is not among its
+    /// users. It is no user, and what would fall back to the importing admin is left empty,
+    /// so it is written nowhere.
+    pub fn nobody() -> Self {
+        Self {
+            email: String::new(),
+            id: None,
+        }
+    }
+
+    fn is_nobody(&self) -> bool {
+        self.email.is_empty()
+    }
+}
+
+/// Whom a person reference of an archive names in the target company.
+pub enum PersonTarget<'a, T> {
+    /// A member of the target, found by the reference's email.
+    Member(T),
+    /// No one: the archive says nobody (a null in the tool's own archive; an unassigned
+    /// ticket).
+    Nobody,
+    /// Someone the target does not hold, by this email (or a null the web app writes for
+    /// anyone it could not name): the importing admin stands in, or nobody for an assignee.
+    Stranger(Option<&'a str>),
+}
+
+/// Where a person reference points: the one rule for an import and for what `verify`
+/// expects of it. `member` finds a member of the target by email.
+pub fn place_person<'a, T>(
+    person: Option<&'a PersonRef>,
+    web_app_file: bool,
+    actor_fallback: bool,
+    member: impl FnOnce(&str) -> Option<T>,
+) -> PersonTarget<'a, T> {
+    let email = person
+        .and_then(|p| p.email.as_deref())
+        .filter(|e| !e.is_empty());
+    if let Some(found) = email.and_then(member) {
+        return PersonTarget::Member(found);
+    }
+    // The tool writes null only for a record that has nobody there (the user was deleted);
+    // keeping it null is what makes a restore lossless. The web app writes null people for
+    // anyone it could not name: those take the fallback, but its null assignee is simply an
+    // unassigned ticket.
+    if email.is_none() && (!web_app_file || !actor_fallback) {
+        return PersonTarget::Nobody;
+    }
+    PersonTarget::Stranger(email)
+}
+
 /// Placeholder id for records that a plan would create.
 const PLANNED: &str = "";
 
@@ -456,32 +508,31 @@ impl<'c> Importer<'c> {
         what: &str,
         actor_fallback: bool,
     ) -> Option<String> {
-        let email = person
-            .and_then(|p| p.email.as_deref())
-            .filter(|e| !e.is_empty());
-        if let Some(id) = email.and_then(|e| self.members.get(&e.to_ascii_lowercase())) {
-            return Some(id.clone());
-        }
-        if email.is_none() && (!self.web_app_file || !actor_fallback) {
-            // The tool writes null only for a record that has nobody there (the user was
-            // deleted); keeping it null is what makes a restore lossless. The web app writes
-            // null people for anyone it could not name: those take the fallback below, but
-            // its null assignee is simply an unassigned ticket.
-            return None;
-        }
+        let members = &self.members;
+        let member = |email: &str| members.get(&email.to_ascii_lowercase()).cloned();
+        let email = match place_person(person, self.web_app_file, actor_fallback, member) {
+            PersonTarget::Member(id) => return Some(id),
+            PersonTarget::Nobody => return None,
+            PersonTarget::Stranger(email) => email,
+        };
         let who = match email {
             Some(email) => format!("{email}, not a member of {}", self.company_name),
             None => "missing".to_owned(),
         };
-        if actor_fallback {
+        if !actor_fallback {
+            self.warn(format!("{what} {who}: left unassigned"));
+            None
+        } else if self.actor.is_nobody() {
+            self.warn(format!(
+                "{what} {who}: left empty, as no user runs this restore"
+            ));
+            None
+        } else {
             self.warn(format!(
                 "{what} {who}: recorded as the importing admin {}",
                 self.actor.email
             ));
             Some(self.actor.id.clone().unwrap_or_default())
-        } else {
-            self.warn(format!("{what} {who}: left unassigned"));
-            None
         }
     }
 

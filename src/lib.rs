@@ -9,6 +9,7 @@ pub mod error;
 pub mod import;
 pub mod interrupt;
 pub mod report;
+pub mod verify;
 
 use anyhow::Result;
 
@@ -24,6 +25,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Import(args) => commands::import::run(&cli.global, args, &reporter),
         Command::History(args) => commands::history::run(&cli.global, args, &reporter),
         Command::Prune(args) => commands::prune::run(&cli.global, args, &reporter),
+        Command::Verify(args) => commands::verify::run(&cli.global, args, &reporter),
         Command::Completions(args) => commands::completions::run(args.shell),
     }
 }

@@ -890,8 +890,8 @@ fn environment_section(roff: &mut Roff, root: &Command) {
     roff.control("B", [cli::PASSPHRASE_ENV]);
     roff.text([roman(
         "The passphrase that export --passphrase encrypts with, and that opens passphrase \
-         archives for import. Without it they ask on a terminal; off a terminal export \
-         refuses (status 2) and import cannot open the archive (status 8). \
+         archives for import and verify. Without it they ask on a terminal; off a terminal \
+         export refuses (status 2) and import and verify cannot open the archive (status 8). \
          There is no option for it, so that it never shows in a process listing.",
     )]);
 }
@@ -958,7 +958,7 @@ fn archive_section(roff: &mut Roff) {
         "An encrypted archive (export --recipient, --recipients-file or --passphrase) is the \
          same zip or json archive inside an age file (age-encryption.org/v1, the binary \
          format), written and read as a stream: no plaintext touches the disk. Any age or \
-         rage decrypts it (age -d -i KEY), and import reads files that age \
+         rage decrypts it (age -d -i KEY), and import and verify read files that age \
          encrypted, recognised by their first bytes whatever their name. Each 64 KiB of an \
          age file is authenticated, so a changed or truncated file is refused (status 3); \
          the export log records the public keys it was encrypted to, never a passphrase, and \
@@ -1031,7 +1031,7 @@ fn limits() -> String {
 
 fn examples_section(roff: &mut Roff) {
     roff.control("SH", ["EXAMPLES"]);
-    let examples: [(&str, &[&str]); 9] = [
+    let examples: [(&str, &[&str]); 10] = [
         (
             "Back up Acme Corp into /backups, under the default file name:",
             &[
@@ -1067,6 +1067,13 @@ fn examples_section(roff: &mut Roff) {
             &[
                 "bomizzel-backup --db /srv/bomizzel/new.db --actor ada@acme.example \\",
                 "    import --create-company -i ~/keys/backup.key backup.zip.age",
+            ],
+        ),
+        (
+            "A monthly proof that the newest backup restores, from cron on a machine that \
+             holds the key (exit status 3 mails the differences, 8 a key that does not fit):",
+            &[
+                "0 6 1 * *  bomizzel-backup -q verify -i /root/keys/backup.key \"$(ls -t /backups/*.age | head -1)\"",
             ],
         ),
         (

@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::archive::envelope::Keys;
 use crate::archive::reader::{ArchiveFile, Event, Input, Layout};
 use crate::archive::records::{
-    CompanyRecord, CompanyRole, Counts, Manifest, NullFlag, Section, UserRole,
+    CompanyRecord, CompanyRole, Counts, Manifest, NullFlag, Section, UserRecord, UserRole,
 };
 use crate::archive::validate::{Record, Validator, Warnings};
 use crate::cli::{GlobalOpts, ImportArgs};
@@ -316,13 +316,6 @@ fn attempt_import(
             id: Some(actor.id),
         }
     };
-    let progress = match manifest.counts {
-        Some(c) => reporter.progress(
-            c.users + c.custom_fields + c.tickets + c.attachments,
-            "importing",
-        ),
-        None => ProgressBar::hidden(),
-    };
     let mut job = Job {
         archive: &mut archive,
         manifest: &manifest,
@@ -330,7 +323,8 @@ fn attempt_import(
         create,
         policy,
         actor,
-        progress,
+        progress: import_progress(reporter, &manifest),
+        witness: None,
     };
     if args.validate_only {
         let plan = job.plan_only(conn)?;
@@ -346,7 +340,7 @@ fn attempt_import(
     Ok((Status::Ok, plan, create))
 }
 
-fn input_from(file: Option<PathBuf>) -> Result<Input> {
+pub(crate) fn input_from(file: Option<PathBuf>) -> Result<Input> {
     match file {
         Some(path) if path.as_os_str() == "-" => Ok(Input::Stdin),
         Some(path) => Ok(Input::File(path)),
@@ -398,11 +392,14 @@ fn validate_file(input: &Input, keys: &Keys, reporter: &Reporter) -> Result<()> 
     Ok(())
 }
 
-/// Reads every section once, validating each record and handing valid ones to `importer`.
-fn read_pass(
+/// What a pass over the archive hands each valid record to.
+pub(crate) type TakeRecord<'t> = dyn FnMut(&Record) -> Result<()> + 't;
+
+/// Reads every section once, validating each record and handing valid ones to `take`.
+pub(crate) fn read_pass(
     archive: &mut ArchiveFile,
     validator: &mut Validator,
-    mut importer: Option<&mut Importer<'_>>,
+    mut take: Option<&mut TakeRecord<'_>>,
     progress: &ProgressBar,
 ) -> Result<BTreeSet<Section>> {
     let mut present = BTreeSet::new();
@@ -418,9 +415,9 @@ fn read_pass(
                     // ticket) does not hide it.
                     if let Some(record) = validator.check_record(section, index, value)?
                         && !validator.has_problems()
-                        && let Some(importer) = importer.as_deref_mut()
+                        && let Some(take) = take.as_deref_mut()
                     {
-                        importer.record(&record)?;
+                        take(&record)?;
                     }
                     Ok(())
                 }
@@ -436,7 +433,7 @@ fn read_pass(
 #[error("stopped reading")]
 struct StopReading;
 
-fn read_manifest(archive: &mut ArchiveFile) -> Result<Manifest> {
+pub(crate) fn read_manifest(archive: &mut ArchiveFile) -> Result<Manifest> {
     let mut found = None;
     let read = archive.read(&[], &mut |event| {
         if let Event::Manifest(value) = event {
@@ -506,22 +503,12 @@ fn archive_admin(archive: &mut ArchiveFile, email: Option<&str>) -> Result<Impor
         )
         .into());
     };
-    let mut validator = Validator::new();
-    let mut admin = false;
-    archive.read(&[Section::Users], &mut |event| {
-        if let Event::Record(section, index, value) = event
-            && let Some(Record::User(user)) = validator.check_record(section, index, value)?
-            && user.email.eq_ignore_ascii_case(email)
-        {
-            admin = NullFlag::UserActive.read(user.is_active)
-                && (user.role.value == UserRole::Admin
-                    || user.company_role.map(|r| r.value) == Some(CompanyRole::Admin));
-        }
-        Ok(())
-    })?;
-    // A broken user record may be the actor's own: the archive is invalid (exit status
-    // 3), whatever the permission check would say.
-    validator.check_clean()?;
+    let user = archive_user(archive, |user| user.email.eq_ignore_ascii_case(email))?;
+    let admin = user.is_some_and(|user| {
+        NullFlag::UserActive.read(user.is_active)
+            && (user.role.value == UserRole::Admin
+                || user.company_role.map(|r| r.value) == Some(CompanyRole::Admin))
+    });
     if !admin {
         return Err(Failure::PermissionDenied(format!(
             "{email} is not an active admin among the archive's users, so it cannot create the company"
@@ -534,6 +521,70 @@ fn archive_admin(archive: &mut ArchiveFile, email: Option<&str>) -> Result<Impor
     })
 }
 
+/// The last of the archive's users that `wanted` picks (emails are unique but for case, and
+/// a case twin is dropped). A broken user record may be the one wanted: the archive is then
+/// invalid (exit status 3), whatever the caller would make of the answer.
+pub(crate) fn archive_user(
+    archive: &mut ArchiveFile,
+    wanted: impl Fn(&UserRecord) -> bool,
+) -> Result<Option<UserRecord>> {
+    let mut validator = Validator::new();
+    let mut found = None;
+    archive.read(&[Section::Users], &mut |event| {
+        if let Event::Record(section, index, value) = event
+            && let Some(Record::User(user)) = validator.check_record(section, index, value)?
+            && wanted(&user)
+        {
+            found = Some(user);
+        }
+        Ok(())
+    })?;
+    validator.check_clean()?;
+    Ok(found)
+}
+
+/// Restores an archive into an empty database as `--create-company` does, in one
+/// transaction, with `witness` seeing every record it takes (inside that transaction):
+/// `verify`'s restore. Returns the plan it carried out.
+pub(crate) fn restore_company(
+    conn: &mut Connection,
+    archive: &mut ArchiveFile,
+    manifest: &Manifest,
+    actor: ImportActor,
+    reporter: &Reporter,
+    witness: &mut Witness<'_>,
+) -> Result<Plan> {
+    let company = tenant::Company {
+        id: manifest.company_id.clone(),
+        name: manifest.company_name.clone(),
+    };
+    let mut job = Job {
+        archive,
+        manifest,
+        company: &company,
+        create: true,
+        policy: Policy::Strict,
+        progress: import_progress(reporter, manifest),
+        actor,
+        witness: Some(witness),
+    };
+    job.import(conn, false, reporter)
+}
+
+/// Records read, counted against the manifest's counts (a web app file has none: no bar).
+fn import_progress(reporter: &Reporter, manifest: &Manifest) -> ProgressBar {
+    match manifest.counts {
+        Some(c) => reporter.progress(
+            c.users + c.custom_fields + c.tickets + c.attachments,
+            "importing",
+        ),
+        None => ProgressBar::hidden(),
+    }
+}
+
+/// What else sees each record an import takes, with the connection of its transaction.
+pub(crate) type Witness<'w> = dyn FnMut(&Connection, &Record) -> Result<()> + 'w;
+
 /// One import of one archive into one company.
 struct Job<'a> {
     archive: &'a mut ArchiveFile,
@@ -544,6 +595,7 @@ struct Job<'a> {
     actor: ImportActor,
     /// Records read, on a terminal.
     progress: ProgressBar,
+    witness: Option<&'a mut Witness<'a>>,
 }
 
 impl Job<'_> {
@@ -648,10 +700,18 @@ impl Job<'_> {
             Validator::new()
         };
         self.progress.reset();
+        let mut witness = self.witness.as_deref_mut();
+        let mut take = |record: &Record| -> Result<()> {
+            importer.record(record)?;
+            match witness.as_deref_mut() {
+                Some(witness) => witness(conn, record),
+                None => Ok(()),
+            }
+        };
         read_pass(
             self.archive,
             &mut validator,
-            Some(&mut importer),
+            Some(&mut take),
             &self.progress,
         )?;
         self.progress.finish_and_clear();
@@ -714,7 +774,7 @@ fn new_import_id() -> String {
     )
 }
 
-fn source_of(archive: &ArchiveFile, manifest: &Manifest) -> Source {
+pub(crate) fn source_of(archive: &ArchiveFile, manifest: &Manifest) -> Source {
     Source {
         file: archive.location(),
         layout: Some(archive.layout()),
@@ -799,7 +859,7 @@ fn print_plan(reporter: &Reporter, plan: &Plan) {
     print_warnings(reporter, &plan.warnings);
 }
 
-fn print_warnings(reporter: &Reporter, warnings: &Warnings) {
+pub(crate) fn print_warnings(reporter: &Reporter, warnings: &Warnings) {
     if warnings.is_empty() {
         return;
     }

@@ -7,6 +7,7 @@ pub mod history;
 pub mod import;
 pub mod init;
 pub mod prune;
+pub mod verify;
 
 use std::time::Duration;
 
