@@ -30,6 +30,15 @@ const FORMAT: &str = "age-encryption.org/v1";
 /// longer one is refused before it is parsed (age's parser goes back to the start for each
 /// line it needs).
 pub const MAX_AGE_HEADER_BYTES: u64 = 16 << 10;
+/// The scrypt work factor (log2 of N) of the passphrase archives export writes: 18, as the
+/// reference `age` writes them (about a second's work), rather than one calibrated to this
+/// machine, which a slower one could then refuse.
+const PASSPHRASE_WORK_FACTOR: u8 = 18;
+/// The highest scrypt work factor a passphrase archive may ask for: 20, which takes 1 GiB of
+/// memory; `age` writes 18, `rage` about a second's worth of its machine. Higher is refused
+/// before any work, so a hostile file cannot ask for more.
+pub const MAX_SCRYPT_WORK_FACTOR: u8 = 20;
+
 /// The largest identity or recipients file read: 1 MiB (a key is a few KiB at most).
 const MAX_KEY_FILE_BYTES: u64 = 1 << 20;
 
@@ -61,7 +70,7 @@ impl Sealing {
         passphrase: bool,
     ) -> Result<Option<Self>> {
         if passphrase {
-            return Ok(Some(Self::with_passphrase(new_passphrase()?)));
+            return Self::with_passphrase(new_passphrase()?).map(Some);
         }
         let mut keys = Vec::new();
         for text in recipients {
@@ -90,15 +99,20 @@ impl Sealing {
         }))
     }
 
-    fn with_passphrase(passphrase: SecretString) -> Self {
-        Self {
-            encryptor: age::Encryptor::with_user_passphrase(passphrase),
+    fn with_passphrase(passphrase: SecretString) -> Result<Self> {
+        let mut recipient = age::scrypt::Recipient::new(passphrase);
+        recipient.set_work_factor(PASSPHRASE_WORK_FACTOR);
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+                .map_err(|err| anyhow::anyhow!("cannot encrypt with the passphrase: {err}"))?;
+        Ok(Self {
+            encryptor,
             encryption: Encryption {
                 format: FORMAT,
                 recipients: Vec::new(),
                 passphrase: true,
             },
-        }
+        })
     }
 }
 
@@ -350,7 +364,8 @@ pub fn open(mut file: File, label: &str, keys: &Keys) -> Result<Plaintext> {
         .map_err(|err| invalid(format!("an age file whose header is damaged ({err})")))?;
     let decrypted = if decryptor.is_scrypt() {
         let passphrase = archive_passphrase(label)?;
-        let identity = age::scrypt::Identity::new(passphrase.secret);
+        let mut identity = age::scrypt::Identity::new(passphrase.secret);
+        identity.set_max_work_factor(MAX_SCRYPT_WORK_FACTOR);
         decryptor
             .decrypt(std::iter::once(&identity as &dyn age::Identity))
             .map_err(|err| match err {
@@ -408,8 +423,8 @@ fn check_header_length(file: &mut File) -> Result<(), String> {
 /// Everything but "nothing opens it": the file is damaged (exit status 3).
 fn decrypt_error(err: age::DecryptError, label: &str) -> anyhow::Error {
     let problem = match err {
-        age::DecryptError::ExcessiveWork { required, target } => format!(
-            "its passphrase asks for scrypt work factor {required}, far beyond this machine's {target}; decrypt it with age on a faster machine"
+        age::DecryptError::ExcessiveWork { required, .. } => format!(
+            "its passphrase asks for scrypt work factor {required}, more than the {MAX_SCRYPT_WORK_FACTOR} accepted (which takes 1 GiB of memory); decrypt it with age"
         ),
         other => format!("an age file whose header is damaged ({other})"),
     };
