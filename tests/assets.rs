@@ -1007,7 +1007,7 @@ fn web_app_section(roff: &mut Roff) {
 
 /// The reader's caps on hostile archives, from the constants that enforce them.
 fn limits() -> String {
-    use bomizzel_backup::archive::envelope::MAX_AGE_HEADER_BYTES;
+    use bomizzel_backup::archive::envelope::{MAX_AGE_HEADER_BYTES, MAX_SCRYPT_WORK_FACTOR};
     use bomizzel_backup::archive::reader::{
         MAX_COMPRESSION_RATIO, MAX_ENTRY_BYTES, MAX_MANIFEST_BYTES, MAX_RECORD_BYTES,
         MAX_RECORD_VALUES,
@@ -1020,8 +1020,8 @@ fn limits() -> String {
          cut off at the length its header (or the manifest) gives; the manifest may be at \
          most {} MiB; one record (a ticket with all its notes and history) at most {} MiB \
          of JSON text holding at most {MAX_RECORD_VALUES} values, nested at most 128 deep; \
-         an age header at most {} KiB. Validation lists up to {MAX_PROBLEMS} problems, then \
-         stops.",
+         an age header at most {} KiB, and a passphrase's scrypt work factor at most \
+         {MAX_SCRYPT_WORK_FACTOR}. Validation lists up to {MAX_PROBLEMS} problems, then stops.",
         MAX_ENTRY_BYTES >> 30,
         MAX_MANIFEST_BYTES >> 20,
         MAX_RECORD_BYTES >> 20,
