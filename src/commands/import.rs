@@ -393,7 +393,7 @@ fn validate_file(input: &Input, keys: &Keys, reporter: &Reporter) -> Result<()> 
 }
 
 /// What a pass over the archive hands each valid record to.
-pub(crate) type TakeRecord<'t> = dyn FnMut(&Record) -> Result<()> + 't;
+pub(crate) type TakeRecord<'t> = dyn FnMut(Record) -> Result<()> + 't;
 
 /// Reads every section once, validating each record and handing valid ones to `take`.
 pub(crate) fn read_pass(
@@ -417,7 +417,7 @@ pub(crate) fn read_pass(
                         && !validator.has_problems()
                         && let Some(take) = take.as_deref_mut()
                     {
-                        take(&record)?;
+                        take(record)?;
                     }
                     Ok(())
                 }
@@ -544,15 +544,15 @@ pub(crate) fn archive_user(
 }
 
 /// Restores an archive into an empty database as `--create-company` does, in one
-/// transaction, with `witness` seeing every record it takes (inside that transaction):
-/// `verify`'s restore. Returns the plan it carried out.
+/// transaction, with `witness` seeing every record it takes: `verify`'s restore. Returns the
+/// plan it carried out.
 pub(crate) fn restore_company(
     conn: &mut Connection,
     archive: &mut ArchiveFile,
     manifest: &Manifest,
     actor: ImportActor,
     reporter: &Reporter,
-    witness: &mut Witness<'_>,
+    witness: &mut TakeRecord<'_>,
 ) -> Result<Plan> {
     let company = tenant::Company {
         id: manifest.company_id.clone(),
@@ -582,9 +582,6 @@ fn import_progress(reporter: &Reporter, manifest: &Manifest) -> ProgressBar {
     }
 }
 
-/// What else sees each record an import takes, with the connection of its transaction.
-pub(crate) type Witness<'w> = dyn FnMut(&Connection, &Record) -> Result<()> + 'w;
-
 /// One import of one archive into one company.
 struct Job<'a> {
     archive: &'a mut ArchiveFile,
@@ -595,7 +592,8 @@ struct Job<'a> {
     actor: ImportActor,
     /// Records read, on a terminal.
     progress: ProgressBar,
-    witness: Option<&'a mut Witness<'a>>,
+    /// Sees each record the import takes, after the importer.
+    witness: Option<&'a mut TakeRecord<'a>>,
 }
 
 impl Job<'_> {
@@ -701,10 +699,10 @@ impl Job<'_> {
         };
         self.progress.reset();
         let mut witness = self.witness.as_deref_mut();
-        let mut take = |record: &Record| -> Result<()> {
-            importer.record(record)?;
+        let mut take = |record: Record| -> Result<()> {
+            importer.record(&record)?;
             match witness.as_deref_mut() {
-                Some(witness) => witness(conn, record),
+                Some(witness) => witness(record),
                 None => Ok(()),
             }
         };
