@@ -80,20 +80,21 @@ impl Tally {
     }
 }
 
-/// Tallies for every kind of record.
+/// One value for every kind of record, listed (and serialized) in the reports' order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Outcomes {
-    pub users: Tally,
-    pub custom_fields: Tally,
-    pub tickets: Tally,
-    pub notes: Tally,
-    pub history: Tally,
-    pub attachments: Tally,
+pub struct PerKind<T> {
+    pub users: T,
+    pub custom_fields: T,
+    pub tickets: T,
+    pub notes: T,
+    pub history: T,
+    pub attachments: T,
 }
 
-impl Outcomes {
-    pub fn rows(&self) -> [(&'static str, &Tally); 6] {
+impl<T> PerKind<T> {
+    /// Each kind with its name in a report's table.
+    pub fn rows(&self) -> [(&'static str, &T); 6] {
         [
             ("users", &self.users),
             ("custom fields", &self.custom_fields),
@@ -103,7 +104,12 @@ impl Outcomes {
             ("attachments", &self.attachments),
         ]
     }
+}
 
+/// Tallies for every kind of record.
+pub type Outcomes = PerKind<Tally>;
+
+impl Outcomes {
     pub fn writes(&self) -> u64 {
         self.rows().iter().map(|(_, t)| t.writes()).sum()
     }

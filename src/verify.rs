@@ -32,7 +32,7 @@ use crate::archive::records::{
 };
 use crate::archive::validate::Record;
 use crate::db::export_rows::{self, TicketScope};
-use crate::import::{PersonTarget, place_person};
+use crate::import::{PerKind, PersonTarget, place_person};
 use crate::interrupt;
 
 /// How many differing or missing records are described; the count goes on.
@@ -63,36 +63,15 @@ pub struct SectionCheck {
 }
 
 /// Every section's check; notes and history are compared as part of their tickets.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SectionChecks {
-    pub users: SectionCheck,
-    pub custom_fields: SectionCheck,
-    pub tickets: SectionCheck,
-    pub notes: SectionCheck,
-    pub history: SectionCheck,
-    pub attachments: SectionCheck,
-}
+pub type SectionChecks = PerKind<SectionCheck>;
 
-impl SectionChecks {
-    pub fn rows(&self) -> [(&'static str, &SectionCheck); 6] {
-        [
-            ("users", &self.users),
-            ("custom fields", &self.custom_fields),
-            ("tickets", &self.tickets),
-            ("notes", &self.notes),
-            ("history", &self.history),
-            ("attachments", &self.attachments),
-        ]
-    }
-
-    fn compared(&mut self, section: Section) -> &mut SectionCheck {
-        match section {
-            Section::Users => &mut self.users,
-            Section::CustomFields => &mut self.custom_fields,
-            Section::Tickets => &mut self.tickets,
-            Section::Attachments => &mut self.attachments,
-        }
+/// The check of a section whose records are compared one by one.
+fn compared(checks: &mut SectionChecks, section: Section) -> &mut SectionCheck {
+    match section {
+        Section::Users => &mut checks.users,
+        Section::CustomFields => &mut checks.custom_fields,
+        Section::Tickets => &mut checks.tickets,
+        Section::Attachments => &mut checks.attachments,
     }
 }
 
@@ -238,7 +217,7 @@ impl Expectations {
         checks.history.archive = self.noted.history;
         checks.attachments.archive = self.noted.attachments;
         for section in Section::ALL {
-            comparison.sections.compared(section).identical = Some(0);
+            compared(&mut comparison.sections, section).identical = Some(0);
         }
         let scope = TicketScope {
             company_id: company_id.to_owned(),
@@ -361,7 +340,7 @@ impl Comparison {
             Record::Ticket(_) | Record::Attachment(_) => {}
         }
         let (section, name) = identity(&record);
-        self.sections.compared(section).restored += 1;
+        compared(&mut self.sections, section).restored += 1;
         let key = key_digest(&record);
         let Some(expected) = self.expected.remove(&key) else {
             self.difference_count += 1;
@@ -372,7 +351,7 @@ impl Comparison {
             return Ok(());
         };
         if digest(&record, &mut self.scratch)? == expected {
-            if let Some(identical) = &mut self.sections.compared(section).identical {
+            if let Some(identical) = &mut compared(&mut self.sections, section).identical {
                 *identical += 1;
             }
             return Ok(());
