@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Prints bench/run.sh's table: the median of each figure per size, the ratios next to the
-targets of SPEC section 5, and the machine it ran on.
+targets of SPEC section 5 and issue 12, and the machine it ran on.
 
     report.py RESULTS BIN RUNS
 
@@ -117,6 +117,11 @@ def main(argv):
     # (label, values per size, format, target text, test of the value at the largest size)
     rows = [
         ("export to zip (s)", per_size(lambda s: wall("export", s)), seconds, "", None),
+        ("  encrypted to an age key (X25519) (s)", per_size(lambda s: wall("export-age", s)),
+         seconds, "", None),
+        ("  encrypted / plain", per_size(lambda s: ratio(wall("export-age", s),
+                                                          wall("export", s))),
+         times, "<= 1.15x", lambda v: v <= 1.15),
         ("  baseline: sqlite3 -json + zip -6 (s)",
          per_size(lambda s: wall("export-baseline", s)), seconds, "", None),
         ("  export / baseline", per_size(lambda s: ratio(wall("export", s),
@@ -129,6 +134,14 @@ def main(argv):
         ("  import / baseline", per_size(lambda s: ratio(wall("import", s),
                                                           wall("import-baseline", s))),
          times, "<= 1.00x", lambda v: v <= 1.0),
+        ("  of the encrypted archive, -i KEY (s)", per_size(lambda s: wall("import-age", s)),
+         seconds, "", None),
+        ("  encrypted / plain", per_size(lambda s: ratio(wall("import-age", s),
+                                                          wall("import", s))),
+         times, "", None),
+        ("verify (s)", per_size(lambda s: wall("verify", s)), seconds, "", None),
+        ("  verify / import", per_size(lambda s: ratio(wall("verify", s), wall("import", s))),
+         times, "<= 1.50x", lambda v: v <= 1.5),
         ("no-op re-import --skip-duplicates (s)", per_size(lambda s: wall("noop", s)), seconds,
          "", None),
         ("  no-op / import", per_size(lambda s: ratio(wall("noop", s), wall("import", s))),
@@ -143,6 +156,11 @@ def main(argv):
         ("import peak RSS (MiB)", per_size(lambda s: rss("import", s)), mibs, "<= 100",
          lambda v: v <= 100),
         *growth("import"),
+        ("encrypted export peak RSS (MiB)", per_size(lambda s: rss("export-age", s)), mibs, "",
+         None),
+        ("encrypted import peak RSS (MiB)", per_size(lambda s: rss("import-age", s)), mibs, "",
+         None),
+        ("verify peak RSS (MiB)", per_size(lambda s: rss("verify", s)), mibs, "", None),
         ("no-op re-import peak RSS (MiB)", per_size(lambda s: rss("noop", s)), mibs, "", None),
         ("validate-only peak RSS (MiB)", per_size(lambda s: rss("validate-file", s)), mibs, "",
          None),
@@ -158,6 +176,7 @@ def main(argv):
                                                                values.get(("baseline-zip-bytes",
                                                                            s)))),
          times, "", None),
+        ("  encrypted archive (MiB)", mib("sealed-bytes"), mibs, "", None),
         ("benchmark database (MiB)", mib("db-bytes"), mibs, "", None),
         ("  its sqlite3 .dump (MiB)", mib("dump-bytes"), mibs, "", None),
     ]

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The benchmark of issue 5 / SPEC section 5: bomizzel-backup against the tools an operator
 # would use instead, at 10k and 100k tickets, each figure the median of several runs, all in
-# one run on one machine. Not part of CI. See docs/PERFORMANCE.md.
+# one run on one machine; and issue 12's: the export encrypted to an age (X25519) key against
+# the same export unencrypted, and verify against the import. Not part of CI. See
+# docs/PERFORMANCE.md.
 #
 #   bash bench/run.sh                     # 10k and 100k tickets, 5 runs each
 #   BENCH_RUNS=3 bash bench/run.sh        # fewer runs
 #   BENCH_SIZES="10000" bash bench/run.sh # one size
 #   BENCH_DIR=/fast/disk bash bench/run.sh  # where the databases are cached (default target/bench)
 #
-# Needs cargo, python3, sqlite3, zip and /usr/bin/time (GNU time). Exits non-zero only when a
-# command fails, never because a target is missed.
+# Needs cargo, python3, sqlite3, zip, age-keygen (Debian package age) and /usr/bin/time (GNU
+# time). Exits non-zero only when a command fails, never because a target is missed.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -29,7 +31,7 @@ die() {
 for size in $SIZES; do
     [[ $size =~ ^[1-9][0-9]*$ ]] || die "BENCH_SIZES must be ticket counts, not '$size'"
 done
-for tool in cargo python3 sqlite3 zip /usr/bin/time; do
+for tool in cargo python3 sqlite3 zip age-keygen /usr/bin/time; do
     command -v "$tool" >/dev/null || die "$tool is needed and not installed"
 done
 
@@ -81,39 +83,52 @@ prepare() {
 "$BIN" --db "$WORK/fresh.db" -q init
 sync "$WORK/fresh.db"
 ABSENT=$WORK/absent.db
+# The operator's key that the encrypted exports go to, and that opens them for the import.
+KEY=$WORK/operator.key
+age-keygen -o "$KEY" 2>/dev/null
+RECIPIENT=$(age-keygen -y "$KEY")
 
 for size in $SIZES; do
     prepare "$size"
     dump=$CACHE/bench-$size.sql
     live=$WORK/live.db # exports append a log row, so they run on a copy
     archive=$WORK/bench-corp.zip
+    sealed=$WORK/bench-corp.zip.age
     baseline_zip=$WORK/baseline.zip
     record db-bytes "$size" "$(bytes "$CACHE/bench-$size.db")"
     record dump-bytes "$size" "$(bytes "$dump")"
     fresh_copy "$CACHE/bench-$size.db" "$live"
     cat "$dump" >/dev/null # the page cache holds both inputs, for both sides alike
 
-    say "$size tickets: export, and sqlite3 -json + zip -6 ($RUNS runs each)"
+    say "$size tickets: export, encrypted export, and sqlite3 -json + zip -6 ($RUNS runs each)"
     for _ in $(seq "$RUNS"); do
-        rm -f "$archive" "$baseline_zip"
+        rm -f "$archive" "$sealed" "$baseline_zip"
         measure export "$size" -- "$BIN" --db "$live" --company "$COMPANY" --actor "$ACTOR" \
             -q export -o "$archive" --force
+        measure export-age "$size" -- "$BIN" --db "$live" --company "$COMPANY" --actor "$ACTOR" \
+            -q export -o "$sealed" --force -r "$RECIPIENT"
         measure export-baseline "$size" -- \
             bash "$BENCH/baseline-export.sh" "$live" "$COMPANY" "$baseline_zip"
     done
     record archive-bytes "$size" "$(bytes "$archive")"
+    record sealed-bytes "$size" "$(bytes "$sealed")"
     record baseline-zip-bytes "$size" "$(bytes "$baseline_zip")"
 
-    say "$size tickets: import into a fresh database, and sqlite3 < .dump ($RUNS runs each)"
+    say "$size tickets: import into a fresh database, verify, the encrypted import, and sqlite3 < .dump ($RUNS runs each)"
     for _ in $(seq "$RUNS"); do
         fresh_copy "$WORK/fresh.db" "$WORK/restored.db"
         rm -f "$WORK/dump-restored.db"
         measure import "$size" -- "$BIN" --db "$WORK/restored.db" --actor "$ACTOR" \
             -q import --create-company "$archive"
+        # verify restores into SQLite's temporary database, in TMPDIR: the same disk.
+        TMPDIR=$WORK measure verify "$size" -- "$BIN" -q verify "$archive"
+        fresh_copy "$WORK/fresh.db" "$WORK/sealed-restored.db"
+        measure import-age "$size" -- "$BIN" --db "$WORK/sealed-restored.db" --actor "$ACTOR" \
+            -q import --create-company -i "$KEY" "$sealed"
         measure import-baseline "$size" -- \
             bash -c 'sqlite3 "$1" <"$2"' sqlite3-restore "$WORK/dump-restored.db" "$dump"
     done
-    rm -f "$WORK/dump-restored.db" "$live"
+    rm -f "$WORK/dump-restored.db" "$WORK/sealed-restored.db" "$live"
     sync "$WORK/restored.db"
 
     say "$size tickets: no-op re-import, validate-only without and with a database ($RUNS runs each)"
@@ -127,7 +142,7 @@ for size in $SIZES; do
         measure validate-plan "$size" -- "$BIN" --db "$WORK/again.db" --actor "$ACTOR" \
             -q import --validate-only --skip-duplicates "$archive"
     done
-    rm -f "$WORK/restored.db" "$WORK/again.db" "$archive" "$baseline_zip"
+    rm -f "$WORK/restored.db" "$WORK/again.db" "$archive" "$sealed" "$baseline_zip"
 done
 
 echo

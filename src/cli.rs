@@ -7,18 +7,26 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The environment variable that holds the passphrase of `export --passphrase` and of the
+/// passphrase archives that `import` and `verify` read. Not an option: a passphrase on the
+/// command line would show in `ps` and the shell's history.
+pub const PASSPHRASE_ENV: &str = "BOMIZZEL_PASSPHRASE";
+
 /// The exit status table, shown by `--help` and in the man page.
 pub const EXIT_STATUS: &str = "\
 Exit status:
   0  done; for import --validate-only: a valid archive whose plan has no conflicts
   1  something unexpected failed (reading or writing a file, the database)
   2  the command line asks for something impossible
-  3  the archive is unreadable, damaged, fails its checksums or fails validation
+  3  the archive is unreadable, damaged, fails its checksums or fails validation; for
+     verify: it does not restore to the same records
   4  records already exist; choose --skip-duplicates or --overwrite
   5  permission denied: the actor is unknown, inactive or not an admin of the company
   6  not found: the archive, database, company or export id, an export's file, or the
      folder an export is to be written in
   7  the database stayed locked past --busy-timeout; try again later
+  8  the archive is encrypted and nothing given opens it: no --identity, a wrong one, or a
+     wrong passphrase
   128+N  stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP): an export leaves no
          file, an import changes nothing, and either is logged as interrupted";
 
@@ -29,9 +37,10 @@ Exit status:
     about = "Back up and restore one company's data in a Bomizzel helpdesk database",
     long_about = "Back up and restore one company's data in a Bomizzel helpdesk SQLite database.\n\n\
         `export` writes a company's users, custom fields, tickets (with their notes and history) \
-        and attachment metadata to a ZIP or JSON archive as one consistent snapshot. `import` \
-        restores such an archive, or a file exported by the Bomizzel web app, all or nothing. \
-        Passwords never leave the database.",
+        and attachment metadata to a ZIP or JSON archive as one consistent snapshot, encrypted \
+        with age when asked. `import` restores such an archive, or a file exported by the \
+        Bomizzel web app, all or nothing. `verify` proves that an archive restores, without \
+        touching any database. Passwords never leave the database.",
     after_help = EXIT_STATUS,
     propagate_version = true
 )]
@@ -112,7 +121,9 @@ Examples:
   bomizzel-backup --company \"Acme Corp\" --actor ada@acme.example export -o /backups/
   bomizzel-backup export --no-users --since 2026-01-01 --until 2026-06-30 -o h1.zip
   bomizzel-backup export --since 7d -o last-week.zip
-  bomizzel-backup export -o - | ssh backup-host 'cat > acme.zip'")]
+  bomizzel-backup export -o - | ssh backup-host 'cat > acme.zip'
+  bomizzel-backup export -o /backups/ -r age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+  bomizzel-backup export -o /backups/ --recipients-file /etc/bomizzel/operators.txt")]
     Export(ExportArgs),
     /// Restore an archive into a company, all or nothing
     #[command(after_help = "\
@@ -123,8 +134,32 @@ Examples:
   bomizzel-backup --db new.db --actor ada@acme.example import --create-company backup.zip
   bomizzel-backup --company \"Acme Corp\" --actor ada@acme.example import --skip-duplicates \\
       --ticket b0000000-0000-4000-8000-000000000001 backup.zip   # one deleted ticket back
-  bomizzel-backup import --skip-duplicates --tickets-from ids.txt backup.zip   # one id a line")]
+  bomizzel-backup import --skip-duplicates --tickets-from ids.txt backup.zip   # one id a line
+  bomizzel-backup --actor ada@acme.example import -i ~/.ssh/id_ed25519 backup.zip.age")]
     Import(ImportArgs),
+    /// Prove that an archive restores: restore it into a scratch database, export it again
+    /// and compare
+    #[command(
+        long_about = "Prove that an archive restores. `verify` restores the archive as `import \
+            --create-company` would, into a temporary database that it makes the way `init` \
+            does and that goes when it ends, exports that company again and compares the \
+            records with the archive's (ids and export metadata aside). It needs no database, \
+            company or actor, ignores --db, and changes nothing anywhere. It prints what it \
+            restored per section and `restorable`, or the first differences; exit status 0 \
+            when the archive restores completely and identically, 3 when it does not, 8 when \
+            it cannot be decrypted.\n\n\
+            It runs as the archive's exporter when that user is among the archive's users, \
+            else as no one. A person the archive names but does not hold (a --no-users \
+            archive, someone no longer a member) cannot be restored as such: those \
+            references are reported as adjusted and left out of the comparison. Files from \
+            the web app restore with the translations import reports as warnings.",
+        after_help = "\
+Examples:
+  bomizzel-backup verify /backups/bomizzel-acme-corp-20261123T023000123Z.zip
+  bomizzel-backup verify -i /root/keys/backup.key /backups/bomizzel-acme-corp-20261123T023000123Z.zip.age
+  ssh backup-host 'cat acme.zip.age' | bomizzel-backup verify -i backup.key -"
+    )]
+    Verify(VerifyArgs),
     /// List the company's recent exports, imports and prunes, or show one in full
     ///
     /// On a terminal the listing fits its width: long file paths are shortened in the
@@ -181,12 +216,12 @@ Examples:
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// The archive file, a directory to put it in (which must exist), or - for stdout (not a
-    /// terminal) [default: ./bomizzel-<company>-<UTC time to the millisecond>.zip, with -2,
-    /// -3, … added should that name be taken]
+    /// terminal) [default: ./bomizzel-<company>-<UTC time to the millisecond>.zip, .zip.age
+    /// when encrypted, with -2, -3, … added should that name be taken]
     #[arg(short, long, value_name = "PATH|DIR|-")]
     pub output: Option<PathBuf>,
 
-    /// The container; by default taken from the file extension, else zip
+    /// The container; by default taken from the file extension (before any .age), else zip
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
 
@@ -220,6 +255,41 @@ pub struct ExportArgs {
     /// Replace the file given with -o if it exists; a default name never replaces anything
     #[arg(long)]
     pub force: bool,
+
+    #[command(flatten)]
+    pub encryption: EncryptionArgs,
+}
+
+/// Encrypting an archive with age (age-encryption.org/v1): to public keys, or to a
+/// passphrase.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Encryption (age)")]
+pub struct EncryptionArgs {
+    /// Encrypt the archive to this public key: an age key (age1…) or an SSH public key line
+    /// (ssh-ed25519 …, ssh-rsa …); repeatable, and any one of the keys opens it
+    #[arg(short = 'r', long, value_name = "KEY")]
+    pub recipient: Vec<String>,
+
+    /// Encrypt to every public key in this file, one a line, # comments and blank lines
+    /// allowed (as age -R reads it); repeatable
+    #[arg(short = 'R', long, value_name = "PATH")]
+    pub recipients_file: Vec<PathBuf>,
+
+    /// Encrypt with a passphrase instead, taken from BOMIZZEL_PASSPHRASE or asked twice on
+    /// a terminal
+    #[arg(long, conflicts_with_all = ["recipient", "recipients_file"])]
+    pub passphrase: bool,
+}
+
+/// Opening encrypted archives.
+#[derive(Debug, Args)]
+pub struct DecryptionArgs {
+    /// A key that opens encrypted archives: an age identity file (AGE-SECRET-KEY-1…, as
+    /// age-keygen writes it) or an unencrypted OpenSSH private key; repeatable. Read only
+    /// when the archive is encrypted. A passphrase archive takes BOMIZZEL_PASSPHRASE, or asks
+    /// on a terminal
+    #[arg(short = 'i', long, env = "BOMIZZEL_IDENTITY", value_name = "PATH")]
+    pub identity: Vec<PathBuf>,
 }
 
 /// What `import` reads and how it treats records that already exist.
@@ -264,6 +334,21 @@ pub struct ImportArgs {
 
     #[command(flatten)]
     pub confirmation: Confirmation,
+
+    #[command(flatten)]
+    pub decryption: DecryptionArgs,
+}
+
+/// What `verify` reads.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The archive: a file this tool or the Bomizzel web app wrote, encrypted or not; - reads
+    /// stdin
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    #[command(flatten)]
+    pub decryption: DecryptionArgs,
 }
 
 /// What `history` shows.
@@ -365,6 +450,9 @@ pub struct ListArgs {
     /// Only tickets whose title or description contains TEXT (case does not matter)
     #[arg(long, value_name = "TEXT")]
     pub grep: Option<String>,
+
+    #[command(flatten)]
+    pub decryption: DecryptionArgs,
 }
 
 /// Which shell `completions` writes a script for.

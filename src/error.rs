@@ -34,6 +34,13 @@ pub enum Failure {
     /// A signal (Ctrl-C, SIGTERM, SIGHUP) stopped the run; nothing was left behind.
     #[error("interrupted")]
     Interrupted(Signal),
+    /// The archive is encrypted and nothing given opens it: no identity, a wrong identity,
+    /// a wrong passphrase.
+    #[error("{0}")]
+    CannotDecrypt(String),
+    /// `verify`: the archive reads, but restoring it does not give its records back.
+    #[error("{0}")]
+    NotRestorable(String),
 }
 
 impl Failure {
@@ -48,6 +55,8 @@ impl Failure {
             Failure::Busy(_) => Class::Busy,
             Failure::Cancelled(_) => Class::Cancelled,
             Failure::Interrupted(signal) => Class::Interrupted(*signal),
+            Failure::CannotDecrypt(_) => Class::CannotDecrypt,
+            Failure::NotRestorable(_) => Class::NotRestorable,
         }
     }
 }
@@ -65,6 +74,10 @@ pub enum Class {
     Busy,
     Cancelled,
     Interrupted(Signal),
+    /// `verify`: the archive reads, but does not restore to the same records.
+    NotRestorable,
+    /// An encrypted archive that nothing given opens.
+    CannotDecrypt,
 }
 
 impl Class {
@@ -72,12 +85,13 @@ impl Class {
         match self {
             Class::Unexpected => 1,
             Class::Usage | Class::Cancelled => 2,
-            Class::InvalidArchive => 3,
+            Class::InvalidArchive | Class::NotRestorable => 3,
             Class::Conflict => 4,
             Class::PermissionDenied => 5,
             Class::NotFound => 6,
             Class::Busy => 7,
             Class::Interrupted(signal) => signal.exit_code(),
+            Class::CannotDecrypt => 8,
         }
     }
 
@@ -93,6 +107,8 @@ impl Class {
             Class::Busy => "busy",
             Class::Cancelled => "cancelled",
             Class::Interrupted(_) => "interrupted",
+            Class::CannotDecrypt => "cannot-decrypt",
+            Class::NotRestorable => "not-restorable",
         }
     }
 }

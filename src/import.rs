@@ -86,20 +86,21 @@ impl Tally {
     }
 }
 
-/// Tallies for every kind of record.
+/// One value for every kind of record, listed (and serialized) in the reports' order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Outcomes {
-    pub users: Tally,
-    pub custom_fields: Tally,
-    pub tickets: Tally,
-    pub notes: Tally,
-    pub history: Tally,
-    pub attachments: Tally,
+pub struct PerKind<T> {
+    pub users: T,
+    pub custom_fields: T,
+    pub tickets: T,
+    pub notes: T,
+    pub history: T,
+    pub attachments: T,
 }
 
-impl Outcomes {
-    pub fn rows(&self) -> [(&'static str, &Tally); 6] {
+impl<T> PerKind<T> {
+    /// Each kind with its name in a report's table.
+    pub fn rows(&self) -> [(&'static str, &T); 6] {
         [
             ("users", &self.users),
             ("custom fields", &self.custom_fields),
@@ -109,7 +110,12 @@ impl Outcomes {
             ("attachments", &self.attachments),
         ]
     }
+}
 
+/// Tallies for every kind of record.
+pub type Outcomes = PerKind<Tally>;
+
+impl Outcomes {
     pub fn writes(&self) -> u64 {
         self.rows().iter().map(|(_, t)| t.writes()).sum()
     }
@@ -143,6 +149,58 @@ pub struct Plan {
 pub struct ImportActor {
     pub email: String,
     pub id: Option<String>,
+}
+
+impl ImportActor {
+    /// No one: whom `verify` restores as when the archive's exporter is not among its
+    /// users. It is no user, and what would fall back to the importing admin is left empty,
+    /// so it is written nowhere.
+    pub fn nobody() -> Self {
+        Self {
+            email: String::new(),
+            id: None,
+        }
+    }
+
+    fn is_nobody(&self) -> bool {
+        self.email.is_empty()
+    }
+}
+
+/// Whom a person reference of an archive names in the target company.
+pub enum PersonTarget<'a, T> {
+    /// A member of the target, found by the reference's email.
+    Member(T),
+    /// No one: the archive says nobody (a null in the tool's own archive; an unassigned
+    /// ticket).
+    Nobody,
+    /// Someone the target does not hold, by this email (or a null the web app writes for
+    /// anyone it could not name): the importing admin stands in, or nobody for an assignee.
+    Stranger(Option<&'a str>),
+}
+
+/// Where a person reference points: the one rule for an import and for what `verify`
+/// expects of it. `member` finds a member of the target by email.
+pub fn place_person<'a, T>(
+    person: Option<&'a PersonRef>,
+    web_app_file: bool,
+    actor_fallback: bool,
+    member: impl FnOnce(&str) -> Option<T>,
+) -> PersonTarget<'a, T> {
+    let email = person
+        .and_then(|p| p.email.as_deref())
+        .filter(|e| !e.is_empty());
+    if let Some(found) = email.and_then(member) {
+        return PersonTarget::Member(found);
+    }
+    // The tool writes null only for a record that has nobody there (the user was deleted);
+    // keeping it null is what makes a restore lossless. The web app writes null people for
+    // anyone it could not name: those take the fallback, but its null assignee is simply an
+    // unassigned ticket.
+    if email.is_none() && (!web_app_file || !actor_fallback) {
+        return PersonTarget::Nobody;
+    }
+    PersonTarget::Stranger(email)
 }
 
 /// Placeholder id for records that a plan would create.
@@ -485,32 +543,31 @@ impl<'c> Importer<'c> {
         what: &str,
         actor_fallback: bool,
     ) -> Option<String> {
-        let email = person
-            .and_then(|p| p.email.as_deref())
-            .filter(|e| !e.is_empty());
-        if let Some(id) = email.and_then(|e| self.members.get(&e.to_ascii_lowercase())) {
-            return Some(id.clone());
-        }
-        if email.is_none() && (!self.web_app_file || !actor_fallback) {
-            // The tool writes null only for a record that has nobody there (the user was
-            // deleted); keeping it null is what makes a restore lossless. The web app writes
-            // null people for anyone it could not name: those take the fallback below, but
-            // its null assignee is simply an unassigned ticket.
-            return None;
-        }
+        let members = &self.members;
+        let member = |email: &str| members.get(&email.to_ascii_lowercase()).cloned();
+        let email = match place_person(person, self.web_app_file, actor_fallback, member) {
+            PersonTarget::Member(id) => return Some(id),
+            PersonTarget::Nobody => return None,
+            PersonTarget::Stranger(email) => email,
+        };
         let who = match email {
             Some(email) => format!("{email}, not a member of {}", self.company_name),
             None => "missing".to_owned(),
         };
-        if actor_fallback {
+        if !actor_fallback {
+            self.warn(format!("{what} {who}: left unassigned"));
+            None
+        } else if self.actor.is_nobody() {
+            self.warn(format!(
+                "{what} {who}: left empty, as no user runs this restore"
+            ));
+            None
+        } else {
             self.warn(format!(
                 "{what} {who}: recorded as the importing admin {}",
                 self.actor.email
             ));
             Some(self.actor.id.clone().unwrap_or_default())
-        } else {
-            self.warn(format!("{what} {who}: left unassigned"));
-            None
         }
     }
 

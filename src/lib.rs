@@ -9,6 +9,7 @@ pub mod error;
 pub mod import;
 pub mod interrupt;
 pub mod report;
+pub mod verify;
 pub mod when;
 
 use anyhow::Result;
@@ -30,6 +31,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Prune(args) => commands::prune::run(&cli.global, args, &reporter),
         // No global options but the output's: `list` never opens a database.
         Command::List(args) => commands::list::run(args, &reporter),
+        Command::Verify(args) => commands::verify::run(&cli.global, args, &reporter),
         Command::Completions(args) => commands::completions::run(args.shell),
     }
 }

@@ -25,6 +25,7 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use super::digest::hex;
+use super::envelope::{self, Envelope, Keys, Plaintext};
 use super::records::{EntryDigest, MANIFEST_ENTRY, Section};
 use super::split::{ArraySplitter, count_values, too_many_values};
 pub use super::split::{MAX_RECORD_BYTES, MAX_RECORD_VALUES};
@@ -110,28 +111,64 @@ pub struct ArchiveFile {
     label: String,
     /// The absolute path of a file input, for logs that outlive the working directory.
     path: Option<PathBuf>,
-    file: File,
+    source: Source,
     layout: Layout,
-    /// Keeps a spooled copy of stdin alive.
-    _spool: Option<tempfile::NamedTempFile>,
+}
+
+/// An archive's bytes: the file itself, or the plaintext of an age-encrypted one.
+enum Source {
+    Plain(File),
+    Age(Box<Plaintext>),
+}
+
+impl Read for Source {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Source::Plain(file) => file.read(buf),
+            Source::Age(plaintext) => plaintext.read(buf),
+        }
+    }
+}
+
+impl Seek for Source {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        match self {
+            Source::Plain(file) => file.seek(pos),
+            Source::Age(plaintext) => plaintext.seek(pos),
+        }
+    }
 }
 
 impl ArchiveFile {
-    /// Opens a file (or spools stdin to a private temporary file) and identifies its layout.
-    pub fn open(input: &Input) -> Result<Self> {
-        let (file, spool) = match input {
-            Input::File(path) => (open_input(path)?, None),
+    /// Opens a file (or copies stdin to an unnamed temporary file: the readers make several
+    /// passes), decrypts it when it is age-encrypted (with `keys`), and identifies its
+    /// layout. An encrypted stdin is copied as it comes, still encrypted.
+    pub fn open(input: &Input, keys: &Keys) -> Result<Self> {
+        let mut file = match input {
+            Input::File(path) => open_input(path)?,
             Input::Stdin => {
-                let mut spool = tempfile::NamedTempFile::new()
-                    .context("cannot create a temporary file for stdin")?;
-                io::copy(&mut io::stdin().lock(), spool.as_file_mut())
+                let mut spool =
+                    tempfile::tempfile().context("cannot create a temporary file for stdin")?;
+                io::copy(&mut io::stdin().lock(), &mut spool)
                     .context("cannot read the archive from stdin")?;
-                (spool.reopen()?, Some(spool))
+                spool.seek(SeekFrom::Start(0))?;
+                spool
             }
         };
         let label = input.to_string();
-        let mut layout = sniff(&file, &label)?;
-        if layout == Layout::Zip && is_web_app_zip(&file) {
+        let mut head = Vec::with_capacity(64);
+        (&mut file)
+            .take(64)
+            .read_to_end(&mut head)
+            .and_then(|_| file.seek(SeekFrom::Start(0)))
+            .with_context(|| format!("cannot read {label}"))?;
+        let mut source = match Envelope::of(&head) {
+            Envelope::None => Source::Plain(file),
+            Envelope::Age => Source::Age(Box::new(envelope::open(file, &label, keys)?)),
+            Envelope::Armored => return Err(invalid(&label, ARMORED_PROBLEM)),
+        };
+        let mut layout = sniff(&mut source, &label)?;
+        if layout == Layout::Zip && is_web_app_zip(&mut source) {
             layout = Layout::WebAppZip;
         }
         let path = match input {
@@ -141,10 +178,14 @@ impl ArchiveFile {
         Ok(Self {
             label,
             path,
-            file,
+            source,
             layout,
-            _spool: spool,
         })
+    }
+
+    /// Whether the archive came age-encrypted.
+    pub fn encrypted(&self) -> bool {
+        matches!(self.source, Source::Age(_))
     }
 
     pub fn label(&self) -> &str {
@@ -169,11 +210,13 @@ impl ArchiveFile {
         wanted: &[Section],
         consume: &mut dyn FnMut(Event<'_>) -> Result<()>,
     ) -> Result<BTreeSet<Section>> {
-        self.file.seek(SeekFrom::Start(0))?;
+        self.source
+            .seek(SeekFrom::Start(0))
+            .map_err(|err| read_failure(&self.label, err))?;
         match self.layout {
-            Layout::Json => read_document(&self.file, &self.label, wanted, consume),
+            Layout::Json => read_document(&mut self.source, &self.label, wanted, consume),
             Layout::Zip | Layout::WebAppZip => {
-                read_zip(&self.file, self.layout, &self.label, wanted, consume)
+                read_zip(&mut self.source, self.layout, &self.label, wanted, consume)
             }
         }
     }
@@ -198,10 +241,21 @@ fn invalid(label: &str, problem: impl fmt::Display) -> anyhow::Error {
     Failure::InvalidArchive(one_line(&format!("{label}: {problem}"))).into()
 }
 
+/// A read that failed: bytes that are not what they should be (a damaged encrypted
+/// archive) make the archive invalid; anything else is the system's failure.
+fn read_failure(label: &str, err: io::Error) -> anyhow::Error {
+    match err.kind() {
+        io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => invalid(label, err),
+        _ => anyhow::Error::new(err).context(format!("cannot read {label}")),
+    }
+}
+
+const ARMORED_PROBLEM: &str = "an ASCII-armored age file (age -a); archives are read in age's binary format: decrypt it with age -d, or encrypt without -a";
+
 /// Tells a zip from a json document by its first bytes.
-fn sniff(file: &File, label: &str) -> Result<Layout> {
-    let mut reader = BufReader::with_capacity(1 << 13, file);
-    let head = reader.fill_buf()?;
+fn sniff(source: &mut Source, label: &str) -> Result<Layout> {
+    let mut reader = BufReader::with_capacity(1 << 13, source);
+    let head = reader.fill_buf().map_err(|err| read_failure(label, err))?;
     if head.is_empty() {
         return Err(invalid(label, "the file is empty"));
     }
@@ -212,7 +266,7 @@ fn sniff(file: &File, label: &str) -> Result<Layout> {
         return Err(invalid(label, BOM_PROBLEM));
     }
     loop {
-        let chunk = reader.fill_buf()?;
+        let chunk = reader.fill_buf().map_err(|err| read_failure(label, err))?;
         match chunk.iter().position(|b| !b.is_ascii_whitespace()) {
             Some(at) if chunk[at] == b'{' => return Ok(Layout::Json),
             Some(_) => {
@@ -237,18 +291,21 @@ const BOM_PROBLEM: &str =
     "it starts with a UTF-8 byte order mark; archives are plain UTF-8 JSON without one";
 
 /// A zip without a manifest is the web app's (a broken zip is reported when read).
-fn is_web_app_zip(file: &File) -> bool {
-    zip::ZipArchive::new(file).is_ok_and(|zip| zip.index_for_name(MANIFEST_ENTRY).is_none())
+fn is_web_app_zip(source: &mut Source) -> bool {
+    zip::ZipArchive::new(source).is_ok_and(|zip| zip.index_for_name(MANIFEST_ENTRY).is_none())
 }
 
+/// A zip archive being read.
+type Zip<'a> = zip::ZipArchive<&'a mut Source>;
+
 fn read_zip(
-    file: &File,
+    source: &mut Source,
     layout: Layout,
     label: &str,
     wanted: &[Section],
     consume: &mut dyn FnMut(Event<'_>) -> Result<()>,
 ) -> Result<BTreeSet<Section>> {
-    let mut zip = zip::ZipArchive::new(file)
+    let mut zip = zip::ZipArchive::new(source)
         .map_err(|err| invalid(label, format!("unreadable zip archive: {err}")))?;
     if zip.is_empty() {
         return Err(invalid(label, "the zip archive has no entries"));
@@ -340,7 +397,7 @@ fn read_zip(
 
 /// The web app's zip: exactly one json document.
 fn read_web_app_zip(
-    zip: &mut zip::ZipArchive<&File>,
+    zip: &mut Zip<'_>,
     names: &[String],
     label: &str,
     wanted: &[Section],
@@ -375,7 +432,7 @@ fn read_web_app_zip(
     Ok(present)
 }
 
-fn read_small_entry(zip: &mut zip::ZipArchive<&File>, name: &str, label: &str) -> Result<Vec<u8>> {
+fn read_small_entry(zip: &mut Zip<'_>, name: &str, label: &str) -> Result<Vec<u8>> {
     let entry = zip
         .by_name(name)
         .map_err(|err| invalid(label, format!("{name}: {err}")))?;
@@ -395,7 +452,7 @@ fn read_small_entry(zip: &mut zip::ZipArchive<&File>, name: &str, label: &str) -
 
 /// Refuses, before anything is inflated, an entry that declares more than
 /// [`MAX_ENTRY_BYTES`] or more than [`MAX_COMPRESSION_RATIO`] bytes per compressed byte.
-fn check_entry_sizes(zip: &mut zip::ZipArchive<&File>, label: &str) -> Result<()> {
+fn check_entry_sizes(zip: &mut Zip<'_>, label: &str) -> Result<()> {
     for index in 0..zip.len() {
         let entry = zip
             .by_index_raw(index)

@@ -141,8 +141,9 @@ impl Serialize for Warnings {
     }
 }
 
-/// One decoded record, checked.
-#[derive(Debug, Clone)]
+/// One decoded record, checked. It serializes as the record alone.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
 pub enum Record {
     User(UserRecord),
     CustomField(CustomFieldRecord),

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::archive::digest::DigestWriter;
+use crate::archive::envelope::{Encryption, Sealed, Sealing};
 use crate::archive::name::default_file_name;
 use crate::archive::output::{NameTaken, PendingFile};
 use crate::archive::records::{
@@ -73,7 +74,12 @@ pub struct ExportRequest {
     pub container: Container,
     pub sections: Sections,
     pub window: DateWindow,
+    /// How the archive is encrypted, if it is.
+    pub encryption: Option<Encryption>,
 }
+
+/// What an encrypted archive's name ends with.
+const AGE_SUFFIX: &str = ".age";
 
 /// What an export did: the `--json` report and the summary's source.
 #[derive(Debug, Clone, Serialize)]
@@ -92,6 +98,9 @@ pub struct ExportReport {
     pub date_from: Option<String>,
     pub date_to: Option<String>,
     pub counts: Counts,
+    /// age, to which public keys or with a passphrase; absent when not encrypted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
 }
 
 pub fn run(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {
@@ -122,6 +131,17 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
     let exported_at = export_time();
     // Checked before the database is opened: a bad date is a usage error whatever the db.
     let window = DateWindow::parse(args.since.as_deref(), args.until.as_deref(), exported_at)?;
+    let keys = &args.encryption;
+    let sealing = Sealing::from_options(&keys.recipient, &keys.recipients_file, keys.passphrase)?;
+    if sealing.is_none()
+        && let Some(path) = args.output.as_deref().filter(|p| is_age_name(p))
+    {
+        return Err(Failure::Usage(format!(
+            "{} is named as an encrypted archive; give --recipient, --recipients-file or --passphrase, or another name",
+            path.display()
+        ))
+        .into());
+    }
     let mut session = super::open_session(global)?;
     reporter.step(format!(
         "opened the database {}; exporting {} ({}) as {}",
@@ -133,7 +153,8 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
     session.require_writable(global, "export")?;
     // Before the archive is written: an archive whose export cannot be logged must not appear.
     db::create_tool_tables_now(&session.conn, &[ToolTable::ExportLog])?;
-    let request = request_from_args(args, window, &session.company, exported_at);
+    let encryption = sealing.as_ref().map(|s| s.encryption.clone());
+    let request = request_from_args(args, window, encryption, &session.company, exported_at);
     // A usage error, before the export begins (and so not logged): even --force may not.
     if let Destination::File { path, .. } = &request.destination
         && is_database_file(&session.conn, path)
@@ -153,6 +174,7 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
         &session.company,
         &session.actor,
         &request,
+        sealing,
         exported_at,
         reporter,
     )?;
@@ -181,21 +203,30 @@ fn export_time() -> DateTime<Utc> {
 fn request_from_args(
     args: &ExportArgs,
     window: DateWindow,
+    encryption: Option<Encryption>,
     company: &tenant::Company,
     exported_at: DateTime<Utc>,
 ) -> ExportRequest {
-    let by_extension = |path: &Path| match path.extension().and_then(|e| e.to_str()) {
-        Some(ext) if ext.eq_ignore_ascii_case("json") => Container::Json,
-        _ => Container::Zip,
+    // The container is named before any `.age`: `acme.json.age` is json, encrypted.
+    let by_extension = |path: &Path| {
+        let inner = match is_age_name(path) {
+            true => path.with_extension(""),
+            false => path.to_path_buf(),
+        };
+        match inner.extension().and_then(|e| e.to_str()) {
+            Some(ext) if ext.eq_ignore_ascii_case("json") => Container::Json,
+            _ => Container::Zip,
+        }
     };
     let container = match args.format {
         Some(FormatArg::Zip) => Container::Zip,
         Some(FormatArg::Json) => Container::Json,
         None => args.output.as_deref().map_or(Container::Zip, by_extension),
     };
+    let suffix = if encryption.is_some() { AGE_SUFFIX } else { "" };
     // A default name never replaces anything, --force or not: it takes the next free number.
     let default_name = |dir: &Path| Destination::File {
-        path: dir.join(default_file_name(&company.name, exported_at, container)),
+        path: dir.join(default_file_name(&company.name, exported_at, container) + suffix),
         taken: NameTaken::NextFree,
     };
     let destination = match args.output.as_deref() {
@@ -225,7 +256,15 @@ fn request_from_args(
         container,
         sections,
         window,
+        encryption,
     }
+}
+
+/// Whether a file name says it is age-encrypted (`….age`).
+fn is_age_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|ext| ext.eq_ignore_ascii_case(&AGE_SUFFIX[1..]))
 }
 
 /// What to say when `--since`/`--until` left no ticket to export: a window that opens in the
@@ -252,12 +291,14 @@ fn window_warning(
     })
 }
 
-/// Writes the archive and records the export in the log.
+/// Writes the archive (through `sealing` when it is encrypted) and records the export in
+/// the log.
 pub fn export(
     conn: &mut Connection,
     company: &tenant::Company,
     actor: &tenant::Actor,
     request: &ExportRequest,
+    sealing: Option<Sealing>,
     exported_at: DateTime<Utc>,
     reporter: &Reporter,
 ) -> Result<ExportReport> {
@@ -289,18 +330,16 @@ pub fn export(
         created_before: request.window.before.clone(),
     };
 
+    let archive = Snapshot {
+        scope: &scope,
+        request,
+        manifest: manifest.clone(),
+        sealing,
+    };
     let written = match &request.destination {
-        Destination::Stdout => write_stdout(conn, &scope, request, manifest.clone(), reporter),
-        Destination::File { path, taken } => write_file(
-            conn,
-            &scope,
-            request,
-            manifest.clone(),
-            path,
-            *taken,
-            reporter,
-        )
-        .map(|(path, digest, manifest)| (path.display().to_string(), digest, manifest)),
+        Destination::Stdout => write_stdout(conn, archive, reporter),
+        Destination::File { path, taken } => write_file(conn, archive, path, *taken, reporter)
+            .map(|(path, digest, manifest)| (path.display().to_string(), digest, manifest)),
     };
     let (file, digest, manifest) = match written {
         Ok(written) => written,
@@ -322,6 +361,7 @@ pub fn export(
         date_from: request.window.from_label.clone(),
         date_to: request.window.to_label.clone(),
         counts,
+        encryption: request.encryption.clone(),
     };
     record_export(conn, actor, &report, &manifest.options).with_context(|| {
         Unlogged(format!(
@@ -332,24 +372,48 @@ pub fn export(
     Ok(report)
 }
 
+/// What one export writes: the chosen records, described by `manifest`, through
+/// `sealing` when encrypted.
+struct Snapshot<'a> {
+    scope: &'a TicketScope,
+    request: &'a ExportRequest,
+    manifest: Manifest,
+    sealing: Option<Sealing>,
+}
+
+impl Snapshot<'_> {
+    /// Writes the archive into `out` (encrypting it on the way when asked) and hands `out`
+    /// back with the length and SHA-256 of what reached it: the file as written.
+    fn write_to<W: Write + Send + 'static>(
+        self,
+        conn: &mut Connection,
+        out: W,
+        reporter: &Reporter,
+    ) -> Result<(Manifest, W, EntryDigest)> {
+        let out = Sealed::new(DigestWriter::new(out), self.sealing)?;
+        let (manifest, out) =
+            write_snapshot(conn, self.scope, self.request, self.manifest, out, reporter)?;
+        let (out, digest) = out.finish()?.finish();
+        Ok((manifest, out, digest))
+    }
+}
+
 /// Streams the archive to stdout. A reader that stops before the end (`| head`, a consumer
 /// that died) leaves an incomplete backup: a failure, not the quiet end that a closed pipe
 /// is for a listing.
 fn write_stdout(
     conn: &mut Connection,
-    scope: &TicketScope,
-    request: &ExportRequest,
-    manifest: Manifest,
+    archive: Snapshot<'_>,
     reporter: &Reporter,
 ) -> Result<(String, EntryDigest, Manifest)> {
-    let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, io::stdout()));
-    let streamed = write_snapshot(conn, scope, request, manifest, out, reporter).and_then(
-        |(manifest, out)| {
-            let (mut buffered, digest) = out.finish();
-            buffered.flush()?;
-            Ok(("-".to_string(), digest, manifest))
-        },
-    );
+    let out = BufWriter::with_capacity(1 << 20, io::stdout());
+    let streamed =
+        archive
+            .write_to(conn, out, reporter)
+            .and_then(|(manifest, mut buffered, digest)| {
+                buffered.flush()?;
+                Ok(("-".to_string(), digest, manifest))
+            });
     // A new error, without the broken pipe among its causes, which `main` takes for the
     // quiet end of a listing.
     streamed.map_err(|err| match crate::error::is_broken_pipe(&err) {
@@ -390,7 +454,7 @@ fn log_failure(
             .display()
             .to_string(),
     };
-    let summary = json!({
+    let mut summary = json!({
         "status": status,
         "error": error,
         "target": target,
@@ -399,6 +463,9 @@ fn log_failure(
         "options": manifest.options,
         "tool": manifest.tool,
     });
+    if let Some(encryption) = &request.encryption {
+        summary["encryption"] = json!(encryption);
+    }
     let logged = logs::insert(
         conn,
         LogKind::Export,
@@ -423,17 +490,14 @@ fn log_failure(
 /// (what happens when that name is taken, `taken` says).
 fn write_file(
     conn: &mut Connection,
-    scope: &TicketScope,
-    request: &ExportRequest,
-    manifest: Manifest,
+    archive: Snapshot<'_>,
     target: &Path,
     taken: NameTaken,
     reporter: &Reporter,
 ) -> Result<(PathBuf, EntryDigest, Manifest)> {
     let pending = PendingFile::create(target, taken, reporter)?;
-    let out = DigestWriter::new(BufWriter::with_capacity(1 << 20, pending.writer()?));
-    let (manifest, out) = write_snapshot(conn, scope, request, manifest, out, reporter)?;
-    let (buffered, digest) = out.finish();
+    let out = BufWriter::with_capacity(1 << 20, pending.writer()?);
+    let (manifest, buffered, digest) = archive.write_to(conn, out, reporter)?;
     buffered
         .into_inner()
         .map_err(|e| e.into_error())
@@ -548,7 +612,7 @@ fn record_export(
     options: &ExportOptionsInfo,
 ) -> Result<()> {
     let c = &report.counts;
-    let summary = json!({
+    let mut summary = json!({
         "users": c.users,
         "tickets": c.tickets,
         "attachments": c.attachments,
@@ -563,6 +627,9 @@ fn record_export(
         "options": options,
         "tool": crate::TOOL,
     });
+    if let Some(encryption) = &report.encryption {
+        summary["encryption"] = json!(encryption);
+    }
     logs::insert(
         conn,
         LogKind::Export,
@@ -612,6 +679,14 @@ fn print_summary(reporter: &Reporter, report: &ExportReport, took: std::time::Du
             report.date_from.as_deref().unwrap_or("the beginning"),
             report.date_to.as_deref().unwrap_or("now")
         ));
+    }
+    if let Some(encryption) = &report.encryption {
+        let to = match encryption.recipients.len() {
+            _ if encryption.passphrase => "with a passphrase".to_owned(),
+            1 => "to 1 public key".to_owned(),
+            n => format!("to {n} public keys"),
+        };
+        reporter.note(format!("  encrypted      age, {to}"));
     }
     reporter.note(format!("  sha256         {}", report.sha256));
 }

@@ -19,9 +19,10 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::archive::envelope::Keys;
 use crate::archive::reader::{ArchiveFile, Event, Input, Layout};
 use crate::archive::records::{
-    CompanyRecord, CompanyRole, Counts, Manifest, NullFlag, Section, UserRole,
+    CompanyRecord, CompanyRole, Counts, Manifest, NullFlag, Section, UserRecord, UserRole,
 };
 use crate::archive::validate::{self, Record, Validator, Warnings};
 use crate::cli::{GlobalOpts, ImportArgs};
@@ -149,9 +150,10 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
         Policy::Strict
     };
     let chosen = chosen_tickets(args)?;
+    let keys = Keys::new(args.decryption.identity.clone());
     if args.validate_only && args.export_id.is_none() && !global.db_path().exists() {
         let input = input_from(args.file.clone())?;
-        return validate_file(&input, chosen, reporter)
+        return validate_file(&input, &keys, chosen, reporter)
             .map_err(|err| naming_file(err, Some(&input)));
     }
 
@@ -169,8 +171,16 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
         chosen,
         ..Attempt::default()
     };
-    let outcome = attempt_import(&mut conn, global, args, policy, reporter, &mut attempt)
-        .map_err(|err| naming_file(err, attempt.input.as_ref()));
+    let outcome = attempt_import(
+        &mut conn,
+        global,
+        args,
+        &keys,
+        policy,
+        reporter,
+        &mut attempt,
+    )
+    .map_err(|err| naming_file(err, attempt.input.as_ref()));
     if outcome
         .as_ref()
         .is_err_and(|err| crate::error::classify(err) == crate::error::Class::Busy)
@@ -282,6 +292,7 @@ fn attempt_import(
     conn: &mut Connection,
     global: &GlobalOpts,
     args: &ImportArgs,
+    keys: &Keys,
     policy: Policy,
     reporter: &Reporter,
     attempt: &mut Attempt,
@@ -306,7 +317,7 @@ fn attempt_import(
         None => input_from(args.file.clone())?,
     };
     attempt.input = Some(input.clone());
-    let mut archive = ArchiveFile::open(&input)?;
+    let mut archive = ArchiveFile::open(&input, keys)?;
     // A full validation follows; here only what choosing the target needs.
     let manifest = validate::read_manifest(&mut archive)?;
     attempt.source = Some(source_of(&archive, &manifest));
@@ -342,13 +353,7 @@ fn attempt_import(
         }
     };
     reporter.step(format!("acting as {}", actor.email));
-    let progress = match manifest.counts {
-        Some(c) => reporter.progress(
-            c.users + c.custom_fields + c.tickets + c.attachments,
-            "importing",
-        ),
-        None => ProgressBar::hidden(),
-    };
+    let progress = import_progress(reporter, &manifest);
     let selection = match attempt.chosen.clone() {
         Some(chosen) => {
             reporter.step("a first pass: checking the archive, finding the chosen tickets");
@@ -370,6 +375,7 @@ fn attempt_import(
         selection: selection.as_ref(),
         actor,
         progress,
+        witness: None,
     };
     if args.validate_only {
         reporter.step("planning in a read transaction; nothing will be written");
@@ -386,7 +392,7 @@ fn attempt_import(
     Ok((Status::Ok, plan, create))
 }
 
-fn input_from(file: Option<PathBuf>) -> Result<Input> {
+pub(crate) fn input_from(file: Option<PathBuf>) -> Result<Input> {
     match file {
         Some(path) => Ok(Input::from_arg(path)),
         None => {
@@ -397,8 +403,12 @@ fn input_from(file: Option<PathBuf>) -> Result<Input> {
 
 /// Reads and validates an archive on its own, as `--validate-only` does without a
 /// database: the archive, its manifest and its counts, or why it is invalid (exit status 3).
-pub fn validate_archive(input: &Input) -> Result<(ArchiveFile, Manifest, Counts, Warnings)> {
-    let mut archive = ArchiveFile::open(input)?;
+/// `keys` open an encrypted archive.
+pub fn validate_archive(
+    input: &Input,
+    keys: &Keys,
+) -> Result<(ArchiveFile, Manifest, Counts, Warnings)> {
+    let mut archive = ArchiveFile::open(input, keys)?;
     let mut validator = Validator::new();
     read_pass(&mut archive, &mut validator, None, &ProgressBar::hidden())?;
     let manifest = validator.require_manifest()?.clone();
@@ -411,11 +421,16 @@ pub fn validate_archive(input: &Input) -> Result<(ArchiveFile, Manifest, Counts,
 }
 
 /// `--validate-only` with no database: the file alone, and the chosen tickets in it.
-fn validate_file(input: &Input, chosen: Option<ChosenTickets>, reporter: &Reporter) -> Result<()> {
+fn validate_file(
+    input: &Input,
+    keys: &Keys,
+    chosen: Option<ChosenTickets>,
+    reporter: &Reporter,
+) -> Result<()> {
     let (archive, manifest, counts, warnings) = match chosen.clone() {
-        None => validate_archive(input)?,
+        None => validate_archive(input, keys)?,
         Some(chosen) => {
-            let mut archive = ArchiveFile::open(input)?;
+            let mut archive = ArchiveFile::open(input, keys)?;
             let mut validator = survey(
                 &mut archive,
                 &mut Selection::new(chosen),
@@ -451,7 +466,7 @@ fn validate_file(input: &Input, chosen: Option<ChosenTickets>, reporter: &Report
 }
 
 /// What a pass over the archive hands each valid record to.
-pub(crate) type TakeRecord<'t> = dyn FnMut(&Record) -> Result<()> + 't;
+pub(crate) type TakeRecord<'t> = dyn FnMut(Record) -> Result<()> + 't;
 
 /// Reads every section once, validating each record and handing valid ones to `take`.
 pub(crate) fn read_pass(
@@ -475,7 +490,7 @@ pub(crate) fn read_pass(
                         && !validator.has_problems()
                         && let Some(take) = take.as_deref_mut()
                     {
-                        take(&record)?;
+                        take(record)?;
                     }
                     Ok(())
                 }
@@ -496,8 +511,8 @@ fn survey(
     progress: &ProgressBar,
 ) -> Result<Validator> {
     let mut validator = Validator::new();
-    let mut note = |record: &Record| {
-        selection.survey(record);
+    let mut note = |record: Record| {
+        selection.survey(&record);
         Ok(())
     };
     read_pass(archive, &mut validator, Some(&mut note), progress)?;
@@ -568,22 +583,12 @@ fn archive_admin(archive: &mut ArchiveFile, email: Option<&str>) -> Result<Impor
         )
         .into());
     };
-    let mut validator = Validator::new();
-    let mut admin = false;
-    archive.read(&[Section::Users], &mut |event| {
-        if let Event::Record(section, index, value) = event
-            && let Some(Record::User(user)) = validator.check_record(section, index, value)?
-            && user.email.eq_ignore_ascii_case(email)
-        {
-            admin = NullFlag::UserActive.read(user.is_active)
-                && (user.role.value == UserRole::Admin
-                    || user.company_role.map(|r| r.value) == Some(CompanyRole::Admin));
-        }
-        Ok(())
-    })?;
-    // A broken user record may be the actor's own: the archive is invalid (exit status
-    // 3), whatever the permission check would say.
-    validator.check_clean()?;
+    let user = archive_user(archive, |user| user.email.eq_ignore_ascii_case(email))?;
+    let admin = user.is_some_and(|user| {
+        NullFlag::UserActive.read(user.is_active)
+            && (user.role.value == UserRole::Admin
+                || user.company_role.map(|r| r.value) == Some(CompanyRole::Admin))
+    });
     if !admin {
         return Err(Failure::PermissionDenied(format!(
             "{email} is not an active admin among the archive's users, so it cannot create the company"
@@ -594,6 +599,68 @@ fn archive_admin(archive: &mut ArchiveFile, email: Option<&str>) -> Result<Impor
         email: email.to_owned(),
         id: None,
     })
+}
+
+/// The last of the archive's users that `wanted` picks (emails are unique but for case, and
+/// a case twin is dropped). A broken user record may be the one wanted: the archive is then
+/// invalid (exit status 3), whatever the caller would make of the answer.
+pub(crate) fn archive_user(
+    archive: &mut ArchiveFile,
+    wanted: impl Fn(&UserRecord) -> bool,
+) -> Result<Option<UserRecord>> {
+    let mut validator = Validator::new();
+    let mut found = None;
+    archive.read(&[Section::Users], &mut |event| {
+        if let Event::Record(section, index, value) = event
+            && let Some(Record::User(user)) = validator.check_record(section, index, value)?
+            && wanted(&user)
+        {
+            found = Some(user);
+        }
+        Ok(())
+    })?;
+    validator.check_clean()?;
+    Ok(found)
+}
+
+/// Restores an archive into an empty database as `--create-company` does, in one
+/// transaction, with `witness` seeing every record it takes: `verify`'s restore. Returns the
+/// plan it carried out.
+pub(crate) fn restore_company(
+    conn: &mut Connection,
+    archive: &mut ArchiveFile,
+    manifest: &Manifest,
+    actor: ImportActor,
+    reporter: &Reporter,
+    witness: &mut TakeRecord<'_>,
+) -> Result<Plan> {
+    let company = tenant::Company {
+        id: manifest.company_id.clone(),
+        name: manifest.company_name.clone(),
+    };
+    let mut job = Job {
+        archive,
+        manifest,
+        company: &company,
+        create: true,
+        policy: Policy::Strict,
+        selection: None,
+        progress: import_progress(reporter, manifest),
+        actor,
+        witness: Some(witness),
+    };
+    job.import(conn, false, reporter)
+}
+
+/// Records read, counted against the manifest's counts (a web app file has none: no bar).
+fn import_progress(reporter: &Reporter, manifest: &Manifest) -> ProgressBar {
+    match manifest.counts {
+        Some(c) => reporter.progress(
+            c.users + c.custom_fields + c.tickets + c.attachments,
+            "importing",
+        ),
+        None => ProgressBar::hidden(),
+    }
 }
 
 /// One import of one archive into one company.
@@ -608,6 +675,8 @@ struct Job<'a> {
     actor: ImportActor,
     /// Records read, on a terminal.
     progress: ProgressBar,
+    /// Sees each record the import takes, after the importer.
+    witness: Option<&'a mut TakeRecord<'a>>,
 }
 
 impl Job<'_> {
@@ -717,7 +786,14 @@ impl Job<'_> {
                 Validator::new()
             };
         self.progress.reset();
-        let mut take = |record: &Record| importer.record(record);
+        let mut witness = self.witness.as_deref_mut();
+        let mut take = |record: Record| -> Result<()> {
+            importer.record(&record)?;
+            match witness.as_deref_mut() {
+                Some(witness) => witness(record),
+                None => Ok(()),
+            }
+        };
         read_pass(
             self.archive,
             &mut validator,
@@ -768,7 +844,7 @@ fn exported_file(conn: &Connection, company: &tenant::Company, export_id: &str) 
     }
 }
 
-fn source_of(archive: &ArchiveFile, manifest: &Manifest) -> Source {
+pub(crate) fn source_of(archive: &ArchiveFile, manifest: &Manifest) -> Source {
     Source {
         file: archive.location(),
         layout: Some(archive.layout()),

@@ -15,6 +15,7 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::archive::envelope::Keys;
 use crate::archive::reader::{ArchiveFile, Event, Input, Layout};
 use crate::archive::records::{Counts, Manifest, Section, TicketRecord};
 use crate::archive::validate::{self, Record, Validator, fingerprint};
@@ -70,6 +71,8 @@ impl TicketFilter {
 #[derive(Debug, Clone)]
 pub struct ListRequest {
     pub input: Input,
+    /// What opens an encrypted archive.
+    pub keys: Keys,
     /// `None` lists no tickets.
     pub tickets: Option<TicketFilter>,
 }
@@ -95,6 +98,7 @@ impl ListRequest {
         };
         Ok(Self {
             input: Input::from_arg(args.file.clone()),
+            keys: Keys::new(args.decryption.identity.clone()),
             tickets,
         })
     }
@@ -143,8 +147,7 @@ impl Summary {
         Self {
             file: archive.location(),
             layout: archive.layout(),
-            // The reader opens no encrypted archive yet: one that can be listed is plain.
-            encrypted: false,
+            encrypted: archive.encrypted(),
             format: manifest.format.clone(),
             format_version: manifest.format_version,
             tool: manifest.tool.clone(),
@@ -184,9 +187,7 @@ pub fn run(args: &ListArgs, reporter: &Reporter) -> Result<()> {
 }
 
 fn list(request: &ListRequest, reporter: &Reporter) -> Result<()> {
-    // The one place an archive is opened: a decryption identity, when archives have one,
-    // goes here.
-    let mut archive = ArchiveFile::open(&request.input)?;
+    let mut archive = ArchiveFile::open(&request.input, &request.keys)?;
     let manifest = validate::read_manifest(&mut archive)?;
     reporter.step(format!(
         "read {}: {:?} archive {} of {}",

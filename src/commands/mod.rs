@@ -8,6 +8,7 @@ pub mod import;
 pub mod init;
 pub mod list;
 pub mod prune;
+pub mod verify;
 
 use std::time::Duration;
 

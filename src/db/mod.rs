@@ -66,13 +66,34 @@ pub fn create(path: &Path, options: OpenOptions) -> Result<Connection> {
     let conn = Connection::open(path)
         .with_context(|| format!("cannot create database {}", path.display()))?;
     configure(&conn, options)?;
+    write_schema(&conn)
+        .with_context(|| format!("cannot write the schema to {}", path.display()))?;
+    Ok(conn)
+}
+
+/// A scratch database with the schema `init` writes, for `verify` to restore into: SQLite's
+/// temporary database (an empty file name). Its pages stay in memory until they outgrow the
+/// page cache, then go to a private file that has no name and goes when the connection
+/// closes, so memory stays flat however large the archive.
+pub fn scratch() -> Result<Connection> {
+    let conn = Connection::open("").context("cannot create a temporary database")?;
+    configure(
+        &conn,
+        OpenOptions {
+            busy_timeout: Duration::ZERO,
+        },
+    )?;
+    write_schema(&conn).context("cannot write the schema to a temporary database")?;
+    Ok(conn)
+}
+
+/// The application's schema and the tool's tables, in one transaction.
+fn write_schema(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(&format!(
         "BEGIN; {} {} COMMIT;",
         schema::APP_SCHEMA,
         schema::tool_schema()
     ))
-    .with_context(|| format!("cannot write the schema to {}", path.display()))?;
-    Ok(conn)
 }
 
 fn configure(conn: &Connection, options: OpenOptions) -> Result<()> {

@@ -911,13 +911,22 @@ fn exit_status_section(roff: &mut Roff) {
     }
 }
 
-/// The environment variables, from the options that read them.
+/// The environment variables, from the options that read them (each once, though several
+/// commands take it), and the passphrase, which no option reads.
 fn environment_section(roff: &mut Roff, root: &Command) {
     roff.control("SH", ["ENVIRONMENT"]);
-    for arg in root.get_arguments().filter(|a| !a.is_hide_set()) {
+    let mut shown = BTreeSet::new();
+    let args = std::iter::once(root)
+        .chain(subcommands(root))
+        .flat_map(|cmd| cmd.get_arguments())
+        .filter(|a| !a.is_hide_set());
+    for arg in args {
         let (Some(env), Some(long)) = (arg.get_env(), arg.get_long()) else {
             continue;
         };
+        if !shown.insert(env.to_os_string()) {
+            continue;
+        }
         let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
         roff.control("TP", []);
         roff.control("B", [env.to_string_lossy().as_ref()]);
@@ -927,6 +936,14 @@ fn environment_section(roff: &mut Roff, root: &Command) {
             roman(" is not given."),
         ]);
     }
+    roff.control("TP", []);
+    roff.control("B", [cli::PASSPHRASE_ENV]);
+    roff.text([roman(
+        "The passphrase that export --passphrase encrypts with, and that opens passphrase \
+         archives for import and verify. Without it they ask on a terminal; off a terminal \
+         export refuses (status 2) and import and verify cannot open the archive (status 8). \
+         There is no option for it, so that it never shows in a process listing.",
+    )]);
 }
 
 fn files_section(roff: &mut Roff) {
@@ -942,7 +959,8 @@ fn files_section(roff: &mut Roff) {
     roff.text([italic("./bomizzel-COMPANY-YYYYMMDDTHHMMSSZ.zip")]);
     roff.text([roman(
         "The archive export writes when -o is not given (or names a directory): the company's \
-         name in lower case with dashes, and the UTC time of the export. It appears under its \
+         name in lower case with dashes, and the UTC time of the export; an encrypted one \
+         gets .age after it (.zip.age). It appears under its \
          name only once it is complete and synced, so an interrupted export leaves no partial \
          archive: on Linux it is written as a file without a name in the same directory \
          (O_TMPFILE), which leaves nothing behind even when the export is killed outright. \
@@ -978,6 +996,17 @@ fn archive_section(roff: &mut Roff) {
     roff.text([roman(
         "The last line must print the sha256 the manifest gives for tickets.json. \
          docs/ARCHIVE.md in the source tree describes every record and field.",
+    )]);
+    roff.control("PP", []);
+    roff.text([roman(
+        "An encrypted archive (export --recipient, --recipients-file or --passphrase) is the \
+         same zip or json archive inside an age file (age-encryption.org/v1, the binary \
+         format), written and read as a stream: no plaintext touches the disk. Any age or \
+         rage decrypts it (age -d -i KEY), and import and verify read files that age \
+         encrypted, recognised by their first bytes whatever their name. Each 64 KiB of an \
+         age file is authenticated, so a changed or truncated file is refused (status 3); \
+         the export log records the public keys it was encrypted to, never a passphrase, and \
+         the size and SHA-256 of the file as written.",
     )]);
     roff.control("PP", []);
     roff.text([roman(limits())]);
@@ -1022,6 +1051,7 @@ fn web_app_section(roff: &mut Roff) {
 
 /// The reader's caps on hostile archives, from the constants that enforce them.
 fn limits() -> String {
+    use bomizzel_backup::archive::envelope::{MAX_AGE_HEADER_BYTES, MAX_SCRYPT_WORK_FACTOR};
     use bomizzel_backup::archive::reader::{
         MAX_COMPRESSION_RATIO, MAX_ENTRY_BYTES, MAX_MANIFEST_BYTES, MAX_RECORD_BYTES,
         MAX_RECORD_VALUES,
@@ -1033,17 +1063,19 @@ fn limits() -> String {
          {} GiB and inflate at most {MAX_COMPRESSION_RATIO} times its compressed size, and is \
          cut off at the length its header (or the manifest) gives; the manifest may be at \
          most {} MiB; one record (a ticket with all its notes and history) at most {} MiB \
-         of JSON text holding at most {MAX_RECORD_VALUES} values, nested at most 128 deep. \
-         Validation lists up to {MAX_PROBLEMS} problems, then stops.",
+         of JSON text holding at most {MAX_RECORD_VALUES} values, nested at most 128 deep; \
+         an age header at most {} KiB, and a passphrase's scrypt work factor at most \
+         {MAX_SCRYPT_WORK_FACTOR}. Validation lists up to {MAX_PROBLEMS} problems, then stops.",
         MAX_ENTRY_BYTES >> 30,
         MAX_MANIFEST_BYTES >> 20,
         MAX_RECORD_BYTES >> 20,
+        MAX_AGE_HEADER_BYTES >> 10,
     )
 }
 
 fn examples_section(roff: &mut Roff) {
     roff.control("SH", ["EXAMPLES"]);
-    let examples: [(&str, &[&str]); 10] = [
+    let examples: [(&str, &[&str]); 13] = [
         (
             "Back up Acme Corp into /backups, under the default file name:",
             &[
@@ -1070,6 +1102,30 @@ fn examples_section(roff: &mut Roff) {
              the rules that keep it:",
             &[
                 "bomizzel-backup prune --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --keep-yearly 5 --dry-run",
+            ],
+        ),
+        (
+            "The same weekly backup encrypted to an operator's age public key, so that the \
+             server cannot read its own backups: the private key (made with age-keygen on the \
+             operator's machine) never comes near it. Several -r options, or a file of keys \
+             given with --recipients-file, let any one of several people restore:",
+            &[
+                "30 2 * * 1  bomizzel-backup -q export -o /backups/ -r age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p && bomizzel-backup -q prune --older-than 12w --keep-last 3 --dir /backups",
+            ],
+        ),
+        (
+            "Restore an encrypted archive with the private key (an age identity file, or an \
+             unencrypted OpenSSH private key), on the machine where it is kept:",
+            &[
+                "bomizzel-backup --db /srv/bomizzel/new.db --actor ada@acme.example \\",
+                "    import --create-company -i ~/keys/backup.key backup.zip.age",
+            ],
+        ),
+        (
+            "A monthly proof that the newest backup restores, from cron on a machine that \
+             holds the key (exit status 3 mails the differences, 8 a key that does not fit):",
+            &[
+                "0 6 1 * *  bomizzel-backup -q verify -i /root/keys/backup.key \"$(ls -t /backups/*.age | head -1)\"",
             ],
         ),
         (

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use bomizzel_backup::archive::envelope::Keys;
 use bomizzel_backup::archive::reader::Input;
 use bomizzel_backup::commands::import::validate_archive;
 use bomizzel_backup::error::{Class, classify};
@@ -325,7 +326,7 @@ fn check(bytes: &[u8]) -> Result<(), TestCaseError> {
     let path = case_file();
     fs::write(&path, bytes).unwrap();
     let started = Instant::now();
-    let outcome = validate_archive(&Input::File(path));
+    let outcome = validate_archive(&Input::File(path), &Keys::default());
     let took = started.elapsed();
     prop_assert!(took < CASE_LIMIT, "took {took:?}");
     if let Err(err) = outcome {
@@ -396,7 +397,8 @@ fn every_seed_is_a_valid_archive() {
     for layout in LAYOUTS {
         let path = case_file();
         fs::write(&path, &seed(layout).bytes).unwrap();
-        validate_archive(&Input::File(path)).unwrap_or_else(|e| panic!("{layout:?}: {e:#}"));
+        validate_archive(&Input::File(path), &Keys::default())
+            .unwrap_or_else(|e| panic!("{layout:?}: {e:#}"));
         let seed = seed(layout);
         let sections = seed
             .archive
@@ -406,7 +408,7 @@ fn every_seed_is_a_valid_archive() {
             .collect();
         let rewritten = write(layout, &seed.archive.manifest, &sections);
         fs::write(case_file(), rewritten).unwrap();
-        validate_archive(&Input::File(case_file()))
+        validate_archive(&Input::File(case_file()), &Keys::default())
             .unwrap_or_else(|e| panic!("{layout:?} rewritten: {e:#}"));
     }
 }

@@ -18,4 +18,5 @@ mod import;
 mod list;
 mod properties;
 mod prune;
+mod safekeeping;
 mod surface;
