@@ -96,19 +96,6 @@ fn log_rows(demo: &Demo) -> Vec<String> {
     rows
 }
 
-/// The export's log detail.
-fn export_detail(demo: &Demo, export_id: &str) -> Value {
-    let text: String = demo
-        .conn()
-        .query_row(
-            "SELECT exported_data FROM data_export_logs WHERE export_id = ?1",
-            [export_id],
-            |row| row.get(0),
-        )
-        .expect("the export's row");
-    json(text.as_bytes())
-}
-
 /// The export's status in Acme's history listing.
 fn status_in_history(demo: &Demo, export_id: &str) -> String {
     let entries = json_ok(demo.acme().args(["--json", "history", "--kind", "export"]));
@@ -396,7 +383,7 @@ fn a_recorded_file_that_changed_is_kept_and_reported() {
         names(["other-size.zip", "same-size.zip"])
     );
     assert_eq!(fs::read(&path).expect("read"), bytes, "left as it was");
-    assert!(export_detail(&demo, &same_size).get("prunedAt").is_none());
+    assert!(demo.export_detail(&same_size).get("prunedAt").is_none());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -416,7 +403,7 @@ fn pruned_entries_show_in_history_and_the_prune_itself_too() {
 
     assert_eq!(status_in_history(&demo, &old), "pruned");
     assert_eq!(status_in_history(&demo, &kept), "ok");
-    let detail = export_detail(&demo, &old);
+    let detail = demo.export_detail(&old);
     assert_eq!(detail["pruneId"], prune_id.as_str());
     assert!(detail["prunedAt"].is_string(), "{detail}");
     // The web app's summary keys are still there.
@@ -477,7 +464,7 @@ fn pruned_entries_show_in_history_and_the_prune_itself_too() {
 
 /// The export's prune state in its log detail: (`deletingSince`, `pruneId`, `prunedAt`).
 fn prune_marks(demo: &Demo, export_id: &str) -> [Value; 3] {
-    let detail = export_detail(demo, export_id);
+    let detail = demo.export_detail(export_id);
     ["deletingSince", "pruneId", "prunedAt"].map(|key| detail.get(key).cloned().unwrap_or_default())
 }
 
@@ -557,7 +544,7 @@ fn a_prune_that_cannot_record_first_deletes_nothing() {
     let demo = Demo::web_app();
     let old = old_export(&demo, "old.zip", "-30 days");
     let schema = schema_objects(&demo.conn());
-    let detail = export_detail(&demo, &old);
+    let detail = demo.export_detail(&old);
     {
         let _lock = LockHolder::take(&demo.db, "IMMEDIATE");
         let stderr = fails_with(
@@ -569,7 +556,7 @@ fn a_prune_that_cannot_record_first_deletes_nothing() {
         assert!(stderr.contains("nothing was deleted"), "{stderr}");
     }
     assert_eq!(files_under(&demo.out), names(["old.zip"]));
-    assert_eq!(export_detail(&demo, &old), detail);
+    assert_eq!(demo.export_detail(&old), detail);
     assert_eq!(schema_objects(&demo.conn()), schema, "no prune log created");
 
     // Once the lock is gone, the same prune goes through.
@@ -921,13 +908,13 @@ fn an_export_to_stdout_is_recorded_as_dash_and_never_pruned() {
         .next()
         .expect("the export's row");
     back_date(&demo, &id, "-365 days");
-    assert_eq!(export_detail(&demo, &id)["file"], "-");
+    assert_eq!(demo.export_detail(&id)["file"], "-");
 
     let report = prune(&demo, &["--older-than", "1h", "--keep-last", "0"]);
     for list in ["deleted", "kept", "missing", "changed"] {
         assert!(listed(&report, list).is_empty(), "{list}: {report}");
     }
-    assert!(export_detail(&demo, &id).get("prunedAt").is_none());
+    assert!(demo.export_detail(&id).get("prunedAt").is_none());
     assert_eq!(status_in_history(&demo, &id), "ok");
     demo.acme()
         .args(["import", "--skip-duplicates", "--export-id", &id])

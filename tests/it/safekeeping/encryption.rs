@@ -62,19 +62,6 @@ fn to_keys<'a>(keys: &[&'a str]) -> Vec<&'a OsStr> {
         .collect()
 }
 
-/// The export log's row for `export_id`.
-fn export_log(demo: &Demo, export_id: &str) -> Value {
-    let text: String = demo
-        .conn()
-        .query_row(
-            "SELECT exported_data FROM data_export_logs WHERE export_id = ?1",
-            [export_id],
-            |row| row.get(0),
-        )
-        .expect("the export is logged");
-    support::json(text.as_bytes())
-}
-
 /// Acme's personal data, which no encrypted archive may show: an email and a ticket title.
 fn assert_ciphertext_only(bytes: &[u8]) {
     assert!(bytes.starts_with(AGE_HEADER), "not a binary age file");
@@ -118,7 +105,7 @@ fn an_x25519_archive_is_ciphertext_named_age_logged_and_restores_with_its_identi
         serde_json::json!({"format": "age-encryption.org/v1", "recipients": [key.recipient], "passphrase": false})
     );
     // The log row is what prune and history go by: the file as written, and the key.
-    let logged = export_log(&demo, report["exportId"].as_str().unwrap());
+    let logged = demo.export_detail(report["exportId"].as_str().unwrap());
     assert_eq!(logged["sha256"], sha256_hex(&bytes));
     assert_eq!(logged["bytes"], bytes.len());
     assert_eq!(logged["file"], file.display().to_string());

@@ -83,6 +83,19 @@ impl Demo {
         path
     }
 
+    /// The detail an export's log row records (`exported_data`).
+    pub fn export_detail(&self, export_id: &str) -> Value {
+        let text: String = self
+            .conn()
+            .query_row(
+                "SELECT exported_data FROM data_export_logs WHERE export_id = ?1",
+                [export_id],
+                |row| row.get(0),
+            )
+            .expect("the export's log row");
+        json(text.as_bytes())
+    }
+
     /// A connection for assertions and for arranging database state.
     pub fn conn(&self) -> Connection {
         open_db(&self.db)
