@@ -8,7 +8,7 @@
 //! Given a [`Selection`] (a restore of chosen tickets), it takes only the records the
 //! selection takes; the others are counted as not chosen and left alone.
 
-pub mod selection;
+pub(crate) mod selection;
 
 use std::collections::{HashMap, HashSet};
 
@@ -23,12 +23,12 @@ use crate::archive::records::{
 use crate::archive::validate::{Record, Warnings};
 use crate::db::import_rows::{AttachmentRow, ImportDb, Kind, TicketChildren, TicketRow, Write};
 use crate::error::Failure;
-pub use selection::{ChosenTickets, Selection};
+pub(crate) use selection::{ChosenTickets, Selection};
 
 /// What to do with records that already exist in the target company.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Policy {
+pub(crate) enum Policy {
     /// Any existing record is a conflict; nothing is written.
     Strict,
     /// Existing records are left untouched.
@@ -38,14 +38,14 @@ pub enum Policy {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     Plan,
     Apply,
 }
 
 /// What happened (or would happen) to one section's records.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Tally {
+pub(crate) struct Tally {
     pub created: u64,
     pub updated: u64,
     /// Existing records that `--overwrite` found already holding the archive's values.
@@ -80,16 +80,10 @@ impl Decision {
     }
 }
 
-impl Tally {
-    pub fn writes(&self) -> u64 {
-        self.created + self.updated + self.linked
-    }
-}
-
 /// One value for every kind of record, listed (and serialized) in the reports' order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PerKind<T> {
+pub(crate) struct PerKind<T> {
     pub users: T,
     pub custom_fields: T,
     pub tickets: T,
@@ -100,7 +94,7 @@ pub struct PerKind<T> {
 
 impl<T> PerKind<T> {
     /// Each kind with its name in a report's table.
-    pub fn rows(&self) -> [(&'static str, &T); 6] {
+    pub(crate) fn rows(&self) -> [(&'static str, &T); 6] {
         [
             ("users", &self.users),
             ("custom fields", &self.custom_fields),
@@ -113,13 +107,7 @@ impl<T> PerKind<T> {
 }
 
 /// Tallies for every kind of record.
-pub type Outcomes = PerKind<Tally>;
-
-impl Outcomes {
-    pub fn writes(&self) -> u64 {
-        self.rows().iter().map(|(_, t)| t.writes()).sum()
-    }
-}
+pub(crate) type Outcomes = PerKind<Tally>;
 
 /// How many conflicts are kept for the report; the count goes on.
 const MAX_LISTED: usize = 50;
@@ -127,7 +115,7 @@ const MAX_LISTED: usize = 50;
 /// What an import run found and did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Plan {
+pub(crate) struct Plan {
     pub outcomes: Outcomes,
     pub conflict_count: u64,
     pub conflicts: Vec<String>,
@@ -146,7 +134,7 @@ pub struct Plan {
 
 /// The actor of an import: by email, and by id once the user exists in the target.
 #[derive(Debug, Clone)]
-pub struct ImportActor {
+pub(crate) struct ImportActor {
     pub email: String,
     pub id: Option<String>,
 }
@@ -155,7 +143,7 @@ impl ImportActor {
     /// No one: whom `verify` restores as when the archive's exporter is not among its
     /// users. It is no user, and what would fall back to the importing admin is left empty,
     /// so it is written nowhere.
-    pub fn nobody() -> Self {
+    pub(crate) fn nobody() -> Self {
         Self {
             email: String::new(),
             id: None,
@@ -168,7 +156,7 @@ impl ImportActor {
 }
 
 /// Whom a person reference of an archive names in the target company.
-pub enum PersonTarget<'a, T> {
+pub(crate) enum PersonTarget<'a, T> {
     /// A member of the target, found by the reference's email.
     Member(T),
     /// No one: the archive says nobody (a null in the tool's own archive; an unassigned
@@ -181,7 +169,7 @@ pub enum PersonTarget<'a, T> {
 
 /// Where a person reference points: the one rule for an import and for what `verify`
 /// expects of it. `member` finds a member of the target by email.
-pub fn place_person<'a, T>(
+pub(crate) fn place_person<'a, T>(
     person: Option<&'a PersonRef>,
     web_app_file: bool,
     actor_fallback: bool,
@@ -206,7 +194,7 @@ pub fn place_person<'a, T>(
 /// Placeholder id for records that a plan would create.
 const PLANNED: &str = "";
 
-pub struct Importer<'c> {
+pub(crate) struct Importer<'c> {
     db: ImportDb<'c>,
     mode: Mode,
     policy: Policy,
@@ -233,7 +221,7 @@ pub struct Importer<'c> {
 }
 
 impl<'c> Importer<'c> {
-    pub fn new(
+    pub(crate) fn new(
         db: ImportDb<'c>,
         mode: Mode,
         policy: Policy,
@@ -271,19 +259,19 @@ impl<'c> Importer<'c> {
 
     /// Restricts the import to what `selection` takes (none: the whole archive). What it
     /// leaves out is counted in the plan as not chosen, never as skipped.
-    pub fn choosing(mut self, selection: Option<&'c Selection>) -> Self {
+    pub(crate) fn choosing(mut self, selection: Option<&'c Selection>) -> Self {
         self.plan.not_chosen = selection.map(|_| Counts::default());
         self.selection = selection;
         self
     }
 
     /// Whether the target company had no tickets when the import began.
-    pub fn started_empty(&self) -> bool {
+    pub(crate) fn started_empty(&self) -> bool {
         self.db.started_empty()
     }
 
     /// The plan, with the warnings of reading the records added.
-    pub fn finish(mut self, read_warnings: Warnings) -> Plan {
+    pub(crate) fn finish(mut self, read_warnings: Warnings) -> Plan {
         self.plan.warnings.merge(read_warnings);
         self.plan
     }
@@ -292,7 +280,7 @@ impl<'c> Importer<'c> {
         self.mode == Mode::Apply
     }
 
-    pub fn record(&mut self, record: &Record) -> Result<()> {
+    pub(crate) fn record(&mut self, record: &Record) -> Result<()> {
         if let Some(selection) = self.selection
             && !selection.takes(record)
         {

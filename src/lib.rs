@@ -1,16 +1,21 @@
 //! bomizzel-backup: back up and restore one company's data in a Bomizzel helpdesk SQLite
 //! database. `main` parses the command line and calls [`run`]; tests call the same code.
 
+// Public: what the integration tests, the examples and the man page generator use.
 pub mod archive;
 pub mod cli;
-pub mod commands;
 pub mod db;
 pub mod error;
-pub mod import;
 pub mod interrupt;
-pub mod report;
-pub mod verify;
-pub mod when;
+
+pub(crate) mod commands;
+pub(crate) mod import;
+pub(crate) mod report;
+pub(crate) mod verify;
+pub(crate) mod when;
+
+pub use commands::import::validate_archive;
+pub use report::result_written;
 
 use anyhow::Result;
 

@@ -22,7 +22,7 @@ fn main() -> ExitCode {
     // Not eprintln!, which panics when stderr fails (a terminal that hung up: SIGHUP).
     let _ = writeln!(std::io::stderr(), "bomizzel-backup: {message}");
     // A report already written carries its error itself: stdout stays one JSON document.
-    if cli.global.json && !bomizzel_backup::report::result_written() {
+    if cli.global.json && !bomizzel_backup::result_written() {
         let report = serde_json::json!({ "error": error::json_error(&err) });
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{report}");

@@ -11,14 +11,14 @@ use crate::archive::validate::Warnings;
 
 /// How much to say, and in which form.
 #[derive(Debug, Clone, Copy)]
-pub struct Reporter {
+pub(crate) struct Reporter {
     quiet: bool,
     json: bool,
     verbose: bool,
 }
 
 impl Reporter {
-    pub fn new(quiet: bool, json: bool, verbose: bool) -> Self {
+    pub(crate) fn new(quiet: bool, json: bool, verbose: bool) -> Self {
         Self {
             quiet,
             json,
@@ -27,18 +27,18 @@ impl Reporter {
     }
 
     /// One step of the work, on stderr under `--verbose` only.
-    pub fn step(&self, line: impl AsRef<str>) {
+    pub(crate) fn step(&self, line: impl AsRef<str>) {
         if self.verbose {
             eprintln!("bomizzel-backup: {}", line.as_ref());
         }
     }
 
-    pub fn wants_json(&self) -> bool {
+    pub(crate) fn wants_json(&self) -> bool {
         self.json
     }
 
     /// A line for the operator on stderr; silent under `--quiet`.
-    pub fn note(&self, line: impl AsRef<str>) {
+    pub(crate) fn note(&self, line: impl AsRef<str>) {
         if !self.quiet {
             eprintln!("{}", line.as_ref());
         }
@@ -46,7 +46,7 @@ impl Reporter {
 
     /// What an archive held that had to be translated, each with how many records, on
     /// stderr; silent under `--quiet`.
-    pub fn warnings(&self, warnings: &Warnings) {
+    pub(crate) fn warnings(&self, warnings: &Warnings) {
         if warnings.is_empty() {
             return;
         }
@@ -63,7 +63,7 @@ impl Reporter {
 
     /// The command's result as JSON on stdout, when `--json` was given. It is the one
     /// document there: an error after it goes to stderr only (see `result_written`).
-    pub fn result<T: Serialize>(&self, value: &T) -> io::Result<()> {
+    pub(crate) fn result<T: Serialize>(&self, value: &T) -> io::Result<()> {
         if self.json {
             RESULT_WRITTEN.store(true, Ordering::Relaxed);
             let mut out = io::stdout().lock();
@@ -75,7 +75,7 @@ impl Reporter {
     }
 
     /// A progress bar over `total` items, drawn only on a terminal and not under `--quiet`.
-    pub fn progress(&self, total: u64, message: &'static str) -> ProgressBar {
+    pub(crate) fn progress(&self, total: u64, message: &'static str) -> ProgressBar {
         if self.quiet || !io::stderr().is_terminal() {
             return ProgressBar::hidden();
         }
@@ -102,7 +102,7 @@ impl Reporter {
 /// the elements of one array member, go to stdout one by one (each element on a line of
 /// its own). An error part-way ends the document with an `error` member, so stdout still
 /// holds one valid JSON document.
-pub struct JsonStream<W: Write> {
+pub(crate) struct JsonStream<W: Write> {
     out: W,
     members: usize,
     /// The elements written so far to the array member that is open, if one is.
@@ -111,14 +111,14 @@ pub struct JsonStream<W: Write> {
 
 impl JsonStream<io::BufWriter<io::StdoutLock<'static>>> {
     /// Starts the result on stdout: it is the one document there (see `result_written`).
-    pub fn stdout() -> io::Result<Self> {
+    pub(crate) fn stdout() -> io::Result<Self> {
         RESULT_WRITTEN.store(true, Ordering::Relaxed);
         Self::new(io::BufWriter::new(io::stdout().lock()))
     }
 }
 
 impl<W: Write> JsonStream<W> {
-    pub fn new(mut out: W) -> io::Result<Self> {
+    pub(crate) fn new(mut out: W) -> io::Result<Self> {
         out.write_all(b"{")?;
         Ok(Self {
             out,
@@ -136,14 +136,14 @@ impl<W: Write> JsonStream<W> {
     }
 
     /// One member.
-    pub fn member<T: Serialize>(&mut self, key: &str, value: &T) -> io::Result<()> {
+    pub(crate) fn member<T: Serialize>(&mut self, key: &str, value: &T) -> io::Result<()> {
         self.key(key)?;
         serde_json::to_writer(&mut self.out, value)?;
         Ok(())
     }
 
     /// Every member of `value`, which serializes to an object, in its own order.
-    pub fn members<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
+    pub(crate) fn members<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
         let text = serde_json::to_string_pretty(value)?;
         let Some(inner) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) else {
             return Err(io::Error::other(
@@ -162,14 +162,14 @@ impl<W: Write> JsonStream<W> {
     }
 
     /// Opens an array member; `element` adds to it, `close_array` ends it.
-    pub fn open_array(&mut self, key: &str) -> io::Result<()> {
+    pub(crate) fn open_array(&mut self, key: &str) -> io::Result<()> {
         self.key(key)?;
         self.out.write_all(b"[")?;
         self.elements = Some(0);
         Ok(())
     }
 
-    pub fn element<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
+    pub(crate) fn element<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
         let written = self.elements.get_or_insert(0);
         let comma = if *written == 0 { "" } else { "," };
         *written += 1;
@@ -178,7 +178,7 @@ impl<W: Write> JsonStream<W> {
         Ok(())
     }
 
-    pub fn close_array(&mut self) -> io::Result<()> {
+    pub(crate) fn close_array(&mut self) -> io::Result<()> {
         if let Some(written) = self.elements.take() {
             let indent = if written == 0 { "" } else { "\n  " };
             write!(self.out, "{indent}]")?;
@@ -187,7 +187,7 @@ impl<W: Write> JsonStream<W> {
     }
 
     /// Ends the document.
-    pub fn finish(mut self) -> io::Result<()> {
+    pub(crate) fn finish(mut self) -> io::Result<()> {
         self.out.write_all(b"\n}\n")?;
         self.out.flush()
     }
@@ -195,7 +195,7 @@ impl<W: Write> JsonStream<W> {
     /// Ends the document with an `error` member (the `--json` error object) after whatever
     /// was written; an array left open is closed first. Writing may fail too (a closed
     /// pipe): the error itself is what the caller reports, so that is not an error again.
-    pub fn fail(mut self, err: &anyhow::Error) {
+    pub(crate) fn fail(mut self, err: &anyhow::Error) {
         let _ = self
             .close_array()
             .and_then(|()| self.member("error", &crate::error::json_error(err)))

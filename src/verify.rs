@@ -36,7 +36,7 @@ use crate::import::{PerKind, PersonTarget, place_person};
 use crate::interrupt;
 
 /// How many differing or missing records are described; the count goes on.
-pub const MAX_SHOWN: usize = 10;
+pub(crate) const MAX_SHOWN: usize = 10;
 /// How many differing values of one record are named.
 const VALUES_SHOWN: usize = 3;
 /// The page cache export reads with (SQLite's default; negative: in KiB).
@@ -46,7 +46,7 @@ const EXPORT_CACHE_KIB: i64 = -2000;
 /// and reported.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Adjusted {
+pub(crate) struct Adjusted {
     pub person_references: u64,
     /// The first of them, as `ticket <id> submitter <email>`.
     pub first: Option<String>,
@@ -55,7 +55,7 @@ pub struct Adjusted {
 /// One section's records: in the archive (as the restore took them), in the restored
 /// company, and (for records compared on their own) how many of those are identical.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct SectionCheck {
+pub(crate) struct SectionCheck {
     pub archive: u64,
     pub restored: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,7 +63,7 @@ pub struct SectionCheck {
 }
 
 /// Every section's check; notes and history are compared as part of their tickets.
-pub type SectionChecks = PerKind<SectionCheck>;
+pub(crate) type SectionChecks = PerKind<SectionCheck>;
 
 /// The check of a section whose records are compared one by one.
 fn compared(checks: &mut SectionChecks, section: Section) -> &mut SectionCheck {
@@ -76,7 +76,7 @@ fn compared(checks: &mut SectionChecks, section: Section) -> &mut SectionCheck {
 }
 
 /// What the restore must give back, worked out record by record as it imports them.
-pub struct Expectations {
+pub(crate) struct Expectations {
     /// A file the web app wrote, whose null people the import replaces.
     web_app_file: bool,
     /// Whom the restore runs as (lowercase email); `None` for no one.
@@ -94,7 +94,7 @@ pub struct Expectations {
 impl Expectations {
     /// Expectations of the restore of the archive `manifest` describes, run as the user
     /// with the email `actor` (`None`: as no one).
-    pub fn new(manifest: &Manifest, actor: Option<&str>) -> Self {
+    pub(crate) fn new(manifest: &Manifest, actor: Option<&str>) -> Self {
         Self {
             web_app_file: manifest.format.is_none(),
             actor: actor.map(str::to_ascii_lowercase),
@@ -107,13 +107,13 @@ impl Expectations {
     }
 
     /// The person references the archive cannot resolve, so far.
-    pub fn adjusted(&self) -> &Adjusted {
+    pub(crate) fn adjusted(&self) -> &Adjusted {
         &self.adjusted
     }
 
     /// Notes what the restore must give back for one record it imports. Users come first,
     /// so that references find them.
-    pub fn note(&mut self, record: Record) -> Result<()> {
+    pub(crate) fn note(&mut self, record: Record) -> Result<()> {
         match &record {
             Record::User(user) => {
                 self.noted.users += 1;
@@ -204,7 +204,7 @@ impl Expectations {
     /// Exports the restored company from `conn` with export's own queries and checks each
     /// record against what was noted (on a second thread). What is left unmatched was not
     /// restored.
-    pub fn compare(&mut self, conn: &Connection, company_id: &str) -> Result<Comparison> {
+    pub(crate) fn compare(&mut self, conn: &Connection, company_id: &str) -> Result<Comparison> {
         let mut comparison = Comparison {
             expected: std::mem::take(&mut self.expected),
             ..Comparison::default()
@@ -252,7 +252,7 @@ impl Expectations {
 
     /// Describes, from one of the archive's records read again, what `compare` found changed
     /// or missing in it.
-    pub fn explain(&self, comparison: &mut Comparison, record: Record) -> Result<()> {
+    pub(crate) fn explain(&self, comparison: &mut Comparison, record: Record) -> Result<()> {
         let (expected, _) = self.expected(record);
         let key = key_digest(&expected);
         let (section, name) = identity(&expected);
@@ -291,7 +291,7 @@ struct Changed {
 
 /// What the re-export of the restored company showed.
 #[derive(Default)]
-pub struct Comparison {
+pub(crate) struct Comparison {
     pub sections: SectionChecks,
     /// How many records are missing, changed or unexpected.
     pub difference_count: u64,
@@ -309,12 +309,12 @@ pub struct Comparison {
 
 impl Comparison {
     /// Whether differing or missing records wait for the archive to name them.
-    pub fn needs_archive(&self) -> bool {
+    pub(crate) fn needs_archive(&self) -> bool {
         !self.changed.is_empty() || (!self.missing.is_empty() && self.differences.len() < MAX_SHOWN)
     }
 
     /// Changed records the archive did not describe are listed as they are.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         for changed in std::mem::take(&mut self.changed) {
             let section = changed.section.json_key();
             self.differ(format!("{section} {}: differs", changed.name));
@@ -377,14 +377,14 @@ const BATCHES_IN_FLIGHT: usize = 4;
 /// Work on records on a second thread, in the order they come, with a state that comes back
 /// at the end: the restore and the re-export keep the first thread busy with SQLite, and the
 /// digests take the second.
-pub struct OnSecondThread<T> {
+pub(crate) struct OnSecondThread<T> {
     batch: Vec<Record>,
     sender: Option<SyncSender<Vec<Record>>>,
     worker: Option<JoinHandle<Result<T>>>,
 }
 
 impl<T: Send + 'static> OnSecondThread<T> {
-    pub fn start(
+    pub(crate) fn start(
         mut state: T,
         mut each: impl FnMut(&mut T, Record) -> Result<()> + Send + 'static,
     ) -> Self {
@@ -405,7 +405,7 @@ impl<T: Send + 'static> OnSecondThread<T> {
     }
 
     /// Hands over one record. When the second thread has stopped on an error, that error.
-    pub fn send(&mut self, record: Record) -> Result<()> {
+    pub(crate) fn send(&mut self, record: Record) -> Result<()> {
         self.batch.push(record);
         if self.batch.len() < BATCH_RECORDS {
             return Ok(());
@@ -429,7 +429,7 @@ impl<T: Send + 'static> OnSecondThread<T> {
     }
 
     /// Waits for every record to be done, and gives the state back.
-    pub fn finish(mut self) -> Result<T> {
+    pub(crate) fn finish(mut self) -> Result<T> {
         if !self.batch.is_empty() {
             self.send_batch()?;
         }

@@ -9,7 +9,7 @@ use crate::error::Failure;
 
 /// A length of time back from now: `24h`, `7d`, `12w`, `6m` (calendar months), `1y`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Age {
+pub(crate) struct Age {
     count: u32,
     unit: AgeUnit,
 }
@@ -29,7 +29,7 @@ const AGE_UNITS: &str = "h (hours), d (days), w (weeks), m (months) or y (years)
 impl Age {
     /// Reads `text`, the value of `flag`; anything else than digits and one lowercase unit is
     /// a usage error that names the flag.
-    pub fn parse(flag: &str, text: &str) -> Result<Self, Failure> {
+    pub(crate) fn parse(flag: &str, text: &str) -> Result<Self, Failure> {
         Self::read(text).ok_or_else(|| {
             Failure::Usage(format!(
                 "{flag} {text:?}: expected a number and a unit {AGE_UNITS}, like 24h, 7d, 12w or 6m"
@@ -63,7 +63,7 @@ impl Age {
     /// The instant this long before `now`; `None` when that is before any date there is.
     /// Days and weeks are 24 and 168 hours; months and years are calendar ones (a month
     /// before 31 March is the last day of February).
-    pub fn before(self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    pub(crate) fn before(self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let hours = |per: i64| {
             TimeDelta::try_hours(i64::from(self.count) * per)
                 .and_then(|age| now.checked_sub_signed(age))
@@ -83,7 +83,7 @@ impl Age {
 
 /// A creation-time window on tickets, as given and as database bounds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DateWindow {
+pub(crate) struct DateWindow {
     /// The bounds as recorded in the manifest (`dateFrom`, `dateTo`).
     pub from_label: Option<String>,
     pub to_label: Option<String>,
@@ -98,7 +98,7 @@ impl DateWindow {
     /// Reads `--since` and `--until`: a day (`YYYY-MM-DD`, the whole day), an RFC 3339
     /// instant, a date-time without a zone (UTC), or an age back from `now` (`7d`); both ends
     /// are included. `--since` after `--until` is a usage error.
-    pub fn parse(
+    pub(crate) fn parse(
         since: Option<&str>,
         until: Option<&str>,
         now: DateTime<Utc>,
@@ -133,17 +133,17 @@ impl DateWindow {
     }
 
     /// Whether a bound was given at all.
-    pub fn is_set(&self) -> bool {
+    pub(crate) fn is_set(&self) -> bool {
         self.from_label.is_some() || self.to_label.is_some()
     }
 
     /// True when the window opens after `now`: no ticket can be in it yet.
-    pub fn starts_after(&self, now: DateTime<Utc>) -> bool {
+    pub(crate) fn starts_after(&self, now: DateTime<Utc>) -> bool {
         self.starts.is_some_and(|starts| starts > now)
     }
 
     /// `from 2026-01-01 to now`, for messages.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "from {} to {}",
             self.from_label.as_deref().unwrap_or("the beginning"),

@@ -12,14 +12,14 @@ use super::records::EntryDigest;
 
 /// A writer that counts and hashes what passes through it: the archive file's own length
 /// and SHA-256, without reading it back.
-pub struct DigestWriter<W> {
+pub(crate) struct DigestWriter<W> {
     inner: W,
     hasher: Sha256,
     bytes: u64,
 }
 
 impl<W: Write> DigestWriter<W> {
-    pub fn new(inner: W) -> Self {
+    pub(crate) fn new(inner: W) -> Self {
         Self {
             inner,
             hasher: Sha256::new(),
@@ -28,7 +28,7 @@ impl<W: Write> DigestWriter<W> {
     }
 
     /// The inner writer, and the length and SHA-256 of everything written.
-    pub fn finish(self) -> (W, EntryDigest) {
+    pub(crate) fn finish(self) -> (W, EntryDigest) {
         let digest = EntryDigest {
             bytes: self.bytes,
             sha256: hex(&self.hasher.finalize()),
@@ -52,7 +52,7 @@ impl<W: Write> Write for DigestWriter<W> {
 
 /// The length and SHA-256 of a file already written, as `DigestWriter` gave them when it
 /// was: read in one streaming pass, whatever the file's size.
-pub fn digest_file(path: &Path) -> io::Result<EntryDigest> {
+pub(crate) fn digest_file(path: &Path) -> io::Result<EntryDigest> {
     let mut file = io::BufReader::with_capacity(1 << 20, File::open(path)?);
     let mut digest = DigestWriter::new(io::sink());
     io::copy(&mut file, &mut digest)?;
@@ -60,7 +60,7 @@ pub fn digest_file(path: &Path) -> io::Result<EntryDigest> {
 }
 
 /// Lowercase hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes
         .iter()

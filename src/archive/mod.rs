@@ -1,12 +1,12 @@
 //! The archive: its record types, its two containers (zip and json), the age envelope that
 //! may wrap them, and the file it is written to and its name.
 
-pub mod digest;
+pub(crate) mod digest;
 pub mod envelope;
-pub mod name;
-pub mod output;
+pub(crate) mod name;
+pub(crate) mod output;
 pub mod reader;
 pub mod records;
-pub mod split;
+pub(crate) mod split;
 pub mod validate;
-pub mod writer;
+pub(crate) mod writer;

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::writer::Container;
 
 /// `bomizzel-<company slug>-<UTC yyyymmddThhmmssSSSZ>.<zip|json>`.
-pub fn default_file_name(company: &str, at: DateTime<Utc>, container: Container) -> String {
+pub(crate) fn default_file_name(company: &str, at: DateTime<Utc>, container: Container) -> String {
     format!(
         "bomizzel-{}-{}.{}",
         slug(company),
@@ -39,7 +39,7 @@ fn slug(name: &str) -> String {
 
 /// `path` with `-<n>` put before its extensions (`x.zip` → `x-2.zip`); the first of the
 /// series, `n` = 1, is `path` itself. A default name has no dot before its extensions.
-pub fn numbered(path: &Path, n: u32) -> PathBuf {
+pub(crate) fn numbered(path: &Path, n: u32) -> PathBuf {
     let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
         return path.to_path_buf();
     };
@@ -53,7 +53,7 @@ pub fn numbered(path: &Path, n: u32) -> PathBuf {
 
 /// True when `path`'s name is one that export gives by default (today's, with milliseconds,
 /// or the older one to the second), numbered or not: most likely an earlier backup.
-pub fn is_default_name(path: &Path) -> bool {
+pub(crate) fn is_default_name(path: &Path) -> bool {
     let Some(stem) = path
         .file_name()
         .and_then(|name| name.to_str())

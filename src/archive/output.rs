@@ -21,7 +21,7 @@ use crate::report::Reporter;
 
 /// What to do when the target's name is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NameTaken {
+pub(crate) enum NameTaken {
     /// Fail, naming the file (a name given without `--force`).
     Refuse,
     /// Put the archive in its place (`--force`).
@@ -35,7 +35,7 @@ pub enum NameTaken {
 const MAX_NUMBERED: u32 = 9999;
 
 /// An archive file being written, not yet under its name.
-pub struct PendingFile {
+pub(crate) struct PendingFile {
     target: PathBuf,
     dir: PathBuf,
     /// The target's directory, open: synced once the name is in it.
@@ -58,7 +58,7 @@ impl PendingFile {
     /// Starts the file for `target`, readable by its owner only (it holds personal data).
     /// An existing target is refused at once under `NameTaken::Refuse`; a missing folder is
     /// "not found" (exit 6).
-    pub fn create(target: &Path, taken: NameTaken, reporter: &Reporter) -> Result<Self> {
+    pub(crate) fn create(target: &Path, taken: NameTaken, reporter: &Reporter) -> Result<Self> {
         if taken == NameTaken::Refuse && target.exists() {
             return Err(already_exists(target));
         }
@@ -97,7 +97,7 @@ impl PendingFile {
     }
 
     /// A handle to write the archive through; flush it before `persist`.
-    pub fn writer(&self) -> Result<File> {
+    pub(crate) fn writer(&self) -> Result<File> {
         self.file()
             .try_clone()
             .with_context(|| format!("cannot write {}", self.target.display()))
@@ -115,7 +115,7 @@ impl PendingFile {
     /// first free one of its series), then syncs the directory, so that a crash keeps both
     /// or neither. A signal that arrived before the name is given stops it there. Returns
     /// the archive's canonical path.
-    pub fn persist(self) -> Result<PathBuf> {
+    pub(crate) fn persist(self) -> Result<PathBuf> {
         self.file()
             .sync_all()
             .with_context(|| format!("cannot write {}", self.target.display()))?;

@@ -15,7 +15,7 @@ pub const MAX_RECORD_BYTES: usize = 16 << 20;
 pub const MAX_RECORD_VALUES: usize = 1_000_000;
 
 /// Elements of one JSON array, one at a time.
-pub struct ArraySplitter<R> {
+pub(crate) struct ArraySplitter<R> {
     reader: R,
     element: Vec<u8>,
     done: bool,
@@ -35,7 +35,7 @@ struct Scan {
 
 /// About how many JSON values `text` (one whole record) holds: its arrays and objects and
 /// the elements after each of their commas, strings skipped.
-pub fn count_values(text: &str) -> usize {
+pub(crate) fn count_values(text: &str) -> usize {
     let mut scan = Scan::default();
     scan.advance(text.as_bytes());
     scan.values
@@ -49,7 +49,7 @@ pub(super) fn too_many_values() -> io::Error {
 
 impl<R: BufRead> ArraySplitter<R> {
     /// Reads up to the array's opening `[`.
-    pub fn open(mut reader: R) -> io::Result<Self> {
+    pub(crate) fn open(mut reader: R) -> io::Result<Self> {
         match next_non_space(&mut reader)? {
             Some(b'[') => Ok(Self {
                 reader,
@@ -66,7 +66,7 @@ impl<R: BufRead> ArraySplitter<R> {
     }
 
     /// The next element's text, or `None` after the closing `]`.
-    pub fn next_element(&mut self) -> io::Result<Option<&str>> {
+    pub(crate) fn next_element(&mut self) -> io::Result<Option<&str>> {
         if self.done {
             return Ok(None);
         }
@@ -111,7 +111,7 @@ impl<R: BufRead> ArraySplitter<R> {
     }
 
     /// After the array: nothing but whitespace may follow.
-    pub fn finish(mut self) -> io::Result<()> {
+    pub(crate) fn finish(mut self) -> io::Result<()> {
         match next_non_space(&mut self.reader)? {
             None => Ok(()),
             Some(_) => Err(malformed("unexpected data after the array")),

@@ -17,13 +17,13 @@ use super::records::{EntryDigest, MANIFEST_ENTRY, Manifest, Section};
 /// The archive containers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Container {
+pub(crate) enum Container {
     Zip,
     Json,
 }
 
 impl Container {
-    pub fn extension(self) -> &'static str {
+    pub(crate) fn extension(self) -> &'static str {
         match self {
             Container::Zip => "zip",
             Container::Json => "json",
@@ -41,7 +41,7 @@ const CHUNK_BYTES: usize = 256 << 10;
 const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// Writes one archive, section by section, record by record, then hands back the output.
-pub struct ArchiveWriter<W> {
+pub(crate) struct ArchiveWriter<W> {
     sink: Sink<W>,
     manifest: Manifest,
     /// Records written to the open section, `None` between sections.
@@ -62,13 +62,13 @@ impl<W: Write + Send + 'static> ArchiveWriter<W> {
     /// serializes. The zip is written front to back without seeking (each entry's sizes
     /// and CRC follow it in a data descriptor), so it can go to a pipe and be hashed on
     /// the way.
-    pub fn zip(out: W, manifest: Manifest) -> io::Result<Self> {
+    pub(crate) fn zip(out: W, manifest: Manifest) -> io::Result<Self> {
         let pipe = ZipPipe::start(out, &manifest.exported_at)?;
         Ok(Self::new(Sink::Zip(pipe), manifest))
     }
 
     /// A json archive: `{"exportInfo": …, "data": {…}}`, the manifest first.
-    pub fn json(mut out: W, manifest: Manifest) -> io::Result<Self> {
+    pub(crate) fn json(mut out: W, manifest: Manifest) -> io::Result<Self> {
         out.write_all(b"{\"exportInfo\":")?;
         serde_json::to_writer(&mut out, &manifest)?;
         out.write_all(b",\n\"data\":{")?;
@@ -85,7 +85,7 @@ impl<W: Write + Send + 'static> ArchiveWriter<W> {
         }
     }
 
-    pub fn begin_section(&mut self, section: Section) -> io::Result<()> {
+    pub(crate) fn begin_section(&mut self, section: Section) -> io::Result<()> {
         self.end_section()?;
         match &mut self.sink {
             Sink::Zip(pipe) => pipe.start_entry(section.entry_name())?,
@@ -101,7 +101,7 @@ impl<W: Write + Send + 'static> ArchiveWriter<W> {
     }
 
     /// Appends one record to the open section, one record per line.
-    pub fn write_record<T: Serialize>(&mut self, record: &T) -> io::Result<()> {
+    pub(crate) fn write_record<T: Serialize>(&mut self, record: &T) -> io::Result<()> {
         let written = self
             .open
             .as_mut()
@@ -137,7 +137,7 @@ impl<W: Write + Send + 'static> ArchiveWriter<W> {
 
     /// Completes the archive: its final manifest (with entry digests for zip) and the
     /// output, flushed.
-    pub fn finish(mut self) -> io::Result<(Manifest, W)> {
+    pub(crate) fn finish(mut self) -> io::Result<(Manifest, W)> {
         self.end_section()?;
         match self.sink {
             Sink::Zip(pipe) => pipe.finish(self.manifest),

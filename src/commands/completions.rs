@@ -16,7 +16,7 @@ use crate::cli::{self, ShellArg};
 const BASH_SAFE_NAME: &str = "bomizzel_backup";
 
 /// The completion script for `shell`.
-pub fn script(shell: ShellArg) -> String {
+pub(crate) fn script(shell: ShellArg) -> String {
     let name = cli::command().get_name().to_string();
     match shell {
         ShellArg::Bash => generate(Shell::Bash, BASH_SAFE_NAME)
@@ -35,7 +35,7 @@ fn generate(shell: Shell, name: &str) -> String {
 }
 
 /// Prints the script on stdout.
-pub fn run(shell: ShellArg) -> Result<()> {
+pub(crate) fn run(shell: ShellArg) -> Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(script(shell).as_bytes())?;
     out.flush()?;

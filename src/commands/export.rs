@@ -35,7 +35,7 @@ use crate::error::Unlogged;
 
 /// Where the archive goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Destination {
+pub(crate) enum Destination {
     Stdout,
     /// A file, and what to do when its name is taken.
     File {
@@ -46,7 +46,7 @@ pub enum Destination {
 
 /// Which sections to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sections {
+pub(crate) struct Sections {
     pub users: bool,
     pub custom_fields: bool,
     pub tickets: bool,
@@ -69,7 +69,7 @@ impl Sections {
 
 /// Everything `export` needs to know, in typed form.
 #[derive(Debug, Clone)]
-pub struct ExportRequest {
+pub(crate) struct ExportRequest {
     pub destination: Destination,
     pub container: Container,
     pub sections: Sections,
@@ -84,7 +84,7 @@ const AGE_SUFFIX: &str = ".age";
 /// What an export did: the `--json` report and the summary's source.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ExportReport {
+pub(crate) struct ExportReport {
     pub export_id: String,
     pub file: String,
     pub format: Container,
@@ -103,7 +103,7 @@ pub struct ExportReport {
     pub encryption: Option<Encryption>,
 }
 
-pub fn run(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {
+pub(crate) fn run(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Result<()> {
     interrupt::watch()?;
     run_export(global, args, reporter)
         .map_err(interrupt::explain)
@@ -293,7 +293,7 @@ fn window_warning(
 
 /// Writes the archive (through `sealing` when it is encrypted) and records the export in
 /// the log.
-pub fn export(
+pub(crate) fn export(
     conn: &mut Connection,
     company: &tenant::Company,
     actor: &tenant::Actor,

@@ -17,7 +17,7 @@ use indicatif::HumanBytes;
 /// One line of the listing (and the head of a full entry).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EntrySummary {
+pub(crate) struct EntrySummary {
     pub id: String,
     pub kind: LogKind,
     /// As recorded: RFC 3339 in UTC (the table shows it for people).
@@ -31,7 +31,7 @@ pub struct EntrySummary {
 /// Who ran an entry, as far as the database still knows: in JSON the email, else the user
 /// id, else null.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Who {
+pub(crate) enum Who {
     /// A user who still exists: their email.
     User(String),
     /// A user deleted since: the id the row keeps.
@@ -82,7 +82,7 @@ impl Serialize for Who {
 /// An entry in full, for `history ID`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EntryDetail {
+pub(crate) struct EntryDetail {
     #[serde(flatten)]
     pub summary: EntrySummary,
     /// Whether the archive file is still on disk (exports only).
@@ -98,7 +98,7 @@ pub struct EntryDetail {
     file_problem: Option<String>,
 }
 
-pub fn run(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> Result<()> {
+pub(crate) fn run(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> Result<()> {
     run_history(global, args, reporter).map_err(|err| super::explain_busy(err, global, None))
 }
 

@@ -54,7 +54,7 @@ const RESTORE_HINT: &str = "to restore into a new database, create an empty one 
 /// The outcome of an import run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(crate) enum Status {
     Ok,
     Validated,
     Failed,
@@ -67,7 +67,7 @@ pub enum Status {
 /// What the archive says of itself, for reports.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Source {
+pub(crate) struct Source {
     pub file: String,
     pub layout: Option<Layout>,
     pub export_id: Option<String>,
@@ -100,7 +100,7 @@ impl Source {
 /// The `--json` report of an import or a validation against a database.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ImportReport {
+pub(crate) struct ImportReport {
     pub import_id: String,
     pub status: Status,
     pub policy: Policy,
@@ -123,7 +123,7 @@ pub struct ImportReport {
 /// The `--json` report of `--validate-only` without a database.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FileReport {
+pub(crate) struct FileReport {
     pub valid: bool,
     pub source: Source,
     pub counts: Counts,
@@ -134,7 +134,7 @@ pub struct FileReport {
     pub warnings: Warnings,
 }
 
-pub fn run(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Result<()> {
+pub(crate) fn run(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Result<()> {
     interrupt::watch()?;
     run_import(global, args, reporter)
         .map_err(interrupt::explain)

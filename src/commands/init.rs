@@ -13,7 +13,7 @@ struct InitReport {
     database: String,
 }
 
-pub fn run(global: &GlobalOpts, reporter: &Reporter) -> Result<()> {
+pub(crate) fn run(global: &GlobalOpts, reporter: &Reporter) -> Result<()> {
     let path = global.db_path();
     db::create(path, super::open_options(global)?)?;
     reporter.note(format!(

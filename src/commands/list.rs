@@ -27,7 +27,7 @@ use show::{Output, Tally};
 
 /// Which tickets to list.
 #[derive(Debug, Clone)]
-pub struct TicketFilter {
+pub(crate) struct TicketFilter {
     pub window: DateWindow,
     /// Lowercase; empty lists every status.
     pub statuses: Vec<String>,
@@ -69,7 +69,7 @@ impl TicketFilter {
 
 /// What `list` is asked for, in typed form.
 #[derive(Debug, Clone)]
-pub struct ListRequest {
+pub(crate) struct ListRequest {
     pub input: Input,
     /// What opens an encrypted archive.
     pub keys: Keys,
@@ -79,7 +79,7 @@ pub struct ListRequest {
 
 impl ListRequest {
     /// A ticket filter asks for the tickets without `--tickets`.
-    pub fn from_args(args: &ListArgs) -> Result<Self> {
+    pub(crate) fn from_args(args: &ListArgs) -> Result<Self> {
         let filtered = args.since.is_some()
             || args.until.is_some()
             || !args.status.is_empty()
@@ -107,7 +107,7 @@ impl ListRequest {
 /// The manifest as `list` shows it, and the head of its `--json` document.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Summary {
+pub(crate) struct Summary {
     /// The absolute path, or `-` for stdin.
     pub file: String,
     pub layout: Layout,
@@ -168,7 +168,7 @@ impl Summary {
 /// One ticket of the listing.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TicketLine<'a> {
+pub(crate) struct TicketLine<'a> {
     pub id: &'a str,
     pub created_at: &'a str,
     pub status: &'a str,
@@ -181,7 +181,7 @@ pub struct TicketLine<'a> {
     pub attachments: Option<u32>,
 }
 
-pub fn run(args: &ListArgs, reporter: &Reporter) -> Result<()> {
+pub(crate) fn run(args: &ListArgs, reporter: &Reporter) -> Result<()> {
     let request = ListRequest::from_args(args)?;
     list(&request, reporter).map_err(|err| request.input.named_in(err))
 }

@@ -1,14 +1,14 @@
 //! One module per subcommand, and the session they share: an open database, the company
 //! and the authorized actor.
 
-pub mod completions;
-pub mod export;
-pub mod history;
-pub mod import;
-pub mod init;
-pub mod list;
-pub mod prune;
-pub mod verify;
+pub(crate) mod completions;
+pub(crate) mod export;
+pub(crate) mod history;
+pub(crate) mod import;
+pub(crate) mod init;
+pub(crate) mod list;
+pub(crate) mod prune;
+pub(crate) mod verify;
 
 use std::time::Duration;
 
@@ -20,14 +20,14 @@ use crate::db::{self, tenant};
 use crate::error::Failure;
 
 /// An open database with the company chosen and the actor checked.
-pub struct Session {
+pub(crate) struct Session {
     pub conn: Connection,
     pub company: tenant::Company,
     pub actor: tenant::Actor,
 }
 
 /// Turns the global options into database open options.
-pub fn open_options(global: &GlobalOpts) -> Result<db::OpenOptions> {
+pub(crate) fn open_options(global: &GlobalOpts) -> Result<db::OpenOptions> {
     let seconds = global.busy_timeout;
     if !(seconds.is_finite() && seconds >= 0.0) {
         return Err(Failure::Usage(format!(
@@ -44,7 +44,7 @@ pub fn open_options(global: &GlobalOpts) -> Result<db::OpenOptions> {
 /// is not found (exit 6); when none was named, the message says first how to name one, as
 /// the default is then only a guess. `missing_hint` adds what else to do about it, for a
 /// command that has something to add (import: how to make a database to restore into).
-pub fn open_database(global: &GlobalOpts, missing_hint: Option<&str>) -> Result<Connection> {
+pub(crate) fn open_database(global: &GlobalOpts, missing_hint: Option<&str>) -> Result<Connection> {
     let path = global.db_path();
     if !path.exists() {
         let mut message = match &global.db {
@@ -69,7 +69,7 @@ pub fn open_database(global: &GlobalOpts, missing_hint: Option<&str>) -> Result<
 }
 
 /// Opens the database, resolves `--company` and checks `--actor` is its admin.
-pub fn open_session(global: &GlobalOpts) -> Result<Session> {
+pub(crate) fn open_session(global: &GlobalOpts) -> Result<Session> {
     let conn = open_database(global, None)?;
     let company = tenant::resolve_company(&conn, global.company.as_deref())?;
     let actor = tenant::authorize_actor(&conn, global.actor.as_deref(), &company)?;
@@ -84,7 +84,7 @@ impl Session {
     /// Fails before any work when the database cannot take the log row the work needs
     /// (`doing` says what would not happen): a file must never be written, or deleted,
     /// without its record.
-    pub fn require_writable(&self, global: &GlobalOpts, doing: &str) -> Result<()> {
+    pub(crate) fn require_writable(&self, global: &GlobalOpts, doing: &str) -> Result<()> {
         if self.conn.is_readonly(rusqlite::MAIN_DB)? {
             anyhow::bail!(
                 "{} is read-only, so the {doing} could not be recorded in its log; nothing was done",
@@ -96,7 +96,7 @@ impl Session {
 }
 
 /// `error::explain_busy` for this command line's database.
-pub fn explain_busy(
+pub(crate) fn explain_busy(
     err: anyhow::Error,
     global: &GlobalOpts,
     undone: Option<&str>,

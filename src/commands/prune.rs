@@ -25,12 +25,12 @@ use crate::report::Reporter;
 use crate::when::Age;
 use indicatif::HumanBytes;
 use policy::Selection;
-pub use policy::{Keep, Rules};
+pub(crate) use policy::{Keep, Rules};
 
 /// One recorded archive and what prune does with it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Archive {
+pub(crate) struct Archive {
     pub export_id: String,
     pub file: String,
     pub exported_at: String,
@@ -43,7 +43,7 @@ pub struct Archive {
 /// The `--json` report.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PruneReport {
+pub(crate) struct PruneReport {
     pub prune_id: Option<String>,
     pub dry_run: bool,
     #[serde(flatten)]
@@ -64,7 +64,7 @@ pub struct PruneReport {
     pub resumed: Vec<Archive>,
 }
 
-pub fn run(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Result<()> {
+pub(crate) fn run(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Result<()> {
     run_prune(global, args, reporter)
         .map_err(|err| super::explain_busy(err, global, Some("deleted")))
 }

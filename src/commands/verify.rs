@@ -43,7 +43,7 @@ struct VerifyReport {
 }
 
 /// `global` is not read: verify takes no database, company or actor.
-pub fn run(_global: &GlobalOpts, args: &VerifyArgs, reporter: &Reporter) -> Result<()> {
+pub(crate) fn run(_global: &GlobalOpts, args: &VerifyArgs, reporter: &Reporter) -> Result<()> {
     interrupt::watch()?;
     let input = import::input_from(Some(args.file.clone()))?;
     let keys = Keys::new(args.decryption.identity.clone());

@@ -19,7 +19,7 @@ use crate::archive::records::{
 
 /// Which tickets an export takes: one company's, optionally within a creation-time window.
 #[derive(Debug, Clone)]
-pub struct TicketScope {
+pub(crate) struct TicketScope {
     pub company_id: String,
     /// Inclusive lower bound on `created_at`, in the database's text form.
     pub created_from: Option<String>,
@@ -46,7 +46,7 @@ impl TicketScope {
 
 /// Counts every section's records, so the progress bar and the json container's
 /// `exportInfo` know them before streaming starts.
-pub fn count_records(conn: &Connection, scope: &TicketScope) -> Result<Counts> {
+pub(crate) fn count_records(conn: &Connection, scope: &TicketScope) -> Result<Counts> {
     let (cond, params) = scope.condition();
     let count = |sql: String, params: &[SqlValue]| -> Result<u64> {
         let n: i64 = conn.query_row(&sql, params_from_iter(params), |row| row.get(0))?;
@@ -88,7 +88,7 @@ pub fn count_records(conn: &Connection, scope: &TicketScope) -> Result<Counts> {
 }
 
 /// The company's own row, for the manifest.
-pub fn company(conn: &Connection, company_id: &str) -> Result<CompanyRecord> {
+pub(crate) fn company(conn: &Connection, company_id: &str) -> Result<CompanyRecord> {
     conn.query_row(
         "SELECT id, name, domain, description, is_active, created_at, updated_at
          FROM companies WHERE id = ?1",
@@ -109,7 +109,7 @@ pub fn company(conn: &Connection, company_id: &str) -> Result<CompanyRecord> {
 }
 
 /// The company's members, with their membership role. Never a password hash.
-pub fn for_each_user(
+pub(crate) fn for_each_user(
     conn: &Connection,
     company_id: &str,
     mut emit: impl FnMut(UserRecord) -> Result<()>,
@@ -147,7 +147,7 @@ pub fn for_each_user(
 }
 
 /// The company's custom field definitions, in display order.
-pub fn for_each_custom_field(
+pub(crate) fn for_each_custom_field(
     conn: &Connection,
     company_id: &str,
     mut emit: impl FnMut(CustomFieldRecord) -> Result<()>,
@@ -183,7 +183,7 @@ pub fn for_each_custom_field(
 }
 
 /// The company's custom field names by id: the archive keys ticket values by name.
-pub fn field_names(conn: &Connection, company_id: &str) -> Result<HashMap<String, String>> {
+pub(crate) fn field_names(conn: &Connection, company_id: &str) -> Result<HashMap<String, String>> {
     let mut stmt = conn.prepare("SELECT id, name FROM custom_fields WHERE company_id = ?1")?;
     let names = stmt
         .query_map([company_id], |row| Ok((row.get(0)?, row.get(1)?)))?
@@ -192,7 +192,7 @@ pub fn field_names(conn: &Connection, company_id: &str) -> Result<HashMap<String
 }
 
 /// The scope's tickets, each with its notes and history, in ticket id order.
-pub fn for_each_ticket(
+pub(crate) fn for_each_ticket(
     conn: &Connection,
     scope: &TicketScope,
     field_names: &HashMap<String, String>,
@@ -343,7 +343,7 @@ fn history_from_row(row: &Row<'_>) -> Result<HistoryRecord> {
 }
 
 /// The scope's attachment metadata, in ticket order.
-pub fn for_each_attachment(
+pub(crate) fn for_each_attachment(
     conn: &Connection,
     scope: &TicketScope,
     mut emit: impl FnMut(AttachmentRecord) -> Result<()>,

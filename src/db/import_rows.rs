@@ -22,7 +22,7 @@ use crate::error::Failure;
 
 /// What writing a record does to its row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Write {
+pub(crate) enum Write {
     /// A new row.
     Insert,
     /// The existing row takes the archive's values, where they differ.
@@ -161,7 +161,7 @@ const ATTACHMENTS: Updated = Updated {
 
 /// Record kinds that are found by archive id (directly or through the id map).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Ticket,
     Note,
     History,
@@ -202,7 +202,7 @@ impl Kind {
 
 /// A user found by email.
 #[derive(Debug, Clone)]
-pub struct ExistingUser {
+pub(crate) struct ExistingUser {
     pub id: String,
     /// Whether the user is already a member of the target company.
     pub is_member: bool,
@@ -211,7 +211,7 @@ pub struct ExistingUser {
 }
 
 /// The target company's view of the database during an import.
-pub struct ImportDb<'c> {
+pub(crate) struct ImportDb<'c> {
     conn: &'c Connection,
     company_id: String,
     /// The company had no tickets when the import began, so no archive record can already
@@ -222,7 +222,7 @@ pub struct ImportDb<'c> {
 }
 
 impl<'c> ImportDb<'c> {
-    pub fn new(conn: &'c Connection, company_id: &str) -> Result<Self> {
+    pub(crate) fn new(conn: &'c Connection, company_id: &str) -> Result<Self> {
         conn.set_prepared_statement_cache_capacity(64);
         let started_empty = !conn
             .prepare_cached("SELECT 1 FROM tickets WHERE company_id = ?1 LIMIT 1")?
@@ -248,7 +248,7 @@ impl<'c> ImportDb<'c> {
     }
 
     /// The company's members as (email, user id).
-    pub fn members(&self) -> Result<Vec<(String, String)>> {
+    pub(crate) fn members(&self) -> Result<Vec<(String, String)>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT u.email, u.id FROM users u
              JOIN user_company_associations a ON a.user_id = u.id
@@ -261,7 +261,7 @@ impl<'c> ImportDb<'c> {
     }
 
     /// The company's custom fields.
-    pub fn custom_fields(&self) -> Result<Vec<TargetField>> {
+    pub(crate) fn custom_fields(&self) -> Result<Vec<TargetField>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT name, id, type, options FROM custom_fields WHERE company_id = ?1",
         )?;
@@ -282,7 +282,7 @@ impl<'c> ImportDb<'c> {
         Ok(rows)
     }
 
-    pub fn find_user(&self, email: &str) -> Result<Option<ExistingUser>> {
+    pub(crate) fn find_user(&self, email: &str) -> Result<Option<ExistingUser>> {
         Ok(self
             .conn
             .prepare_cached(
@@ -303,7 +303,7 @@ impl<'c> ImportDb<'c> {
             .optional()?)
     }
 
-    pub fn user_id_taken(&self, id: &str) -> Result<bool> {
+    pub(crate) fn user_id_taken(&self, id: &str) -> Result<bool> {
         self.exists("SELECT 1 FROM users WHERE id = ?1", [id])
     }
 
@@ -332,7 +332,7 @@ impl<'c> ImportDb<'c> {
 
     /// Inserts a user without a password, or updates that user's profile: never the
     /// email (identity) nor the password.
-    pub fn write_user(&self, id: &str, user: &UserRecord, write: Write) -> Result<bool> {
+    pub(crate) fn write_user(&self, id: &str, user: &UserRecord, write: Write) -> Result<bool> {
         let insert = "INSERT INTO users (id, email, password_hash, first_name, last_name, phone,
                     role, is_active, email_verified, preferences, created_at, updated_at)
              VALUES (?1, ?2, NULL, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
@@ -357,7 +357,7 @@ impl<'c> ImportDb<'c> {
     }
 
     /// Whether setting this role would change the user's membership (or make one).
-    pub fn membership_differs(&self, user_id: &str, role: CompanyRole) -> Result<bool> {
+    pub(crate) fn membership_differs(&self, user_id: &str, role: CompanyRole) -> Result<bool> {
         let current: Option<String> = self
             .conn
             .prepare_cached(
@@ -370,7 +370,12 @@ impl<'c> ImportDb<'c> {
 
     /// Adds the user to the company, or sets the role of an existing membership; true when
     /// that changed anything.
-    pub fn set_membership(&self, user_id: &str, role: CompanyRole, now: &str) -> Result<bool> {
+    pub(crate) fn set_membership(
+        &self,
+        user_id: &str,
+        role: CompanyRole,
+        now: &str,
+    ) -> Result<bool> {
         Ok(self
             .conn
             .prepare_cached(
@@ -384,12 +389,12 @@ impl<'c> ImportDb<'c> {
             > 0)
     }
 
-    pub fn field_id_taken(&self, id: &str) -> Result<bool> {
+    pub(crate) fn field_id_taken(&self, id: &str) -> Result<bool> {
         self.exists("SELECT 1 FROM custom_fields WHERE id = ?1", [id])
     }
 
     /// Inserts a field, or updates that field of the company.
-    pub fn write_field(
+    pub(crate) fn write_field(
         &self,
         id: &str,
         field: &CustomFieldRecord,
@@ -423,13 +428,13 @@ impl<'c> ImportDb<'c> {
     /// The existing row of the company that an archive record is (identity), if any.
     /// In a company that started empty there is none: every record is new, and archive ids
     /// are unique, so nothing this import wrote can be met again as a record.
-    pub fn find_existing(&self, kind: Kind, archive_id: &str) -> Result<Option<String>> {
+    pub(crate) fn find_existing(&self, kind: Kind, archive_id: &str) -> Result<Option<String>> {
         self.find_existing_under(kind, archive_id, None)
     }
 
     /// `find_existing` for a child record, given the company's ticket it belongs under,
     /// which saves a query when the child is found there.
-    pub fn find_existing_under(
+    pub(crate) fn find_existing_under(
         &self,
         kind: Kind,
         archive_id: &str,
@@ -464,7 +469,7 @@ impl<'c> ImportDb<'c> {
 
     /// The ids of one ticket's notes and history entries, in one query: an existing
     /// ticket's children are then recognised without a query each.
-    pub fn children_of(&self, ticket_id: &str) -> Result<TicketChildren> {
+    pub(crate) fn children_of(&self, ticket_id: &str) -> Result<TicketChildren> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT 0, id FROM ticket_notes WHERE ticket_id = ?1
              UNION ALL
@@ -484,7 +489,7 @@ impl<'c> ImportDb<'c> {
 
     /// Like `find_existing` for a note or history entry, given the ids its ticket already
     /// has (`children_of`): a child found there needs no query.
-    pub fn find_existing_child(
+    pub(crate) fn find_existing_child(
         &self,
         kind: Kind,
         archive_id: &str,
@@ -498,12 +503,12 @@ impl<'c> ImportDb<'c> {
 
     /// Where an archive id lives in the target company: the id map's entry when it still
     /// points at a row of the company, else the id itself when it is the company's.
-    pub fn resolve(&self, kind: Kind, archive_id: &str) -> Result<Option<String>> {
+    pub(crate) fn resolve(&self, kind: Kind, archive_id: &str) -> Result<Option<String>> {
         self.resolve_under(kind, archive_id, None)
     }
 
     /// `resolve` for a child record, given the company's ticket it belongs under.
-    pub fn resolve_under(
+    pub(crate) fn resolve_under(
         &self,
         kind: Kind,
         archive_id: &str,
@@ -536,7 +541,7 @@ impl<'c> ImportDb<'c> {
     /// In a company that started empty, an id this import already claimed (in the company,
     /// or in the id map since `now`) can only be an archive that holds the same record
     /// twice: that is refused here, so such imports need not remember every id they read.
-    pub fn claim_id(&self, kind: Kind, archive_id: &str, now: &str) -> Result<String> {
+    pub(crate) fn claim_id(&self, kind: Kind, archive_id: &str, now: &str) -> Result<String> {
         if !self.exists(kind.anywhere_sql(), [archive_id])? {
             return Ok(archive_id.to_owned());
         }
@@ -573,12 +578,12 @@ impl<'c> ImportDb<'c> {
     }
 
     /// Whether the company had no tickets when the import began.
-    pub fn started_empty(&self) -> bool {
+    pub(crate) fn started_empty(&self) -> bool {
         self.started_empty
     }
 
     /// Inserts a ticket, or updates that ticket of the company.
-    pub fn write_ticket(&self, row: &TicketRow<'_>, write: Write) -> Result<bool> {
+    pub(crate) fn write_ticket(&self, row: &TicketRow<'_>, write: Write) -> Result<bool> {
         let insert = "INSERT INTO tickets (id, company_id, title, description, status, priority,
                     category, submitter_id, assigned_to_id, custom_field_values, created_at,
                     updated_at, resolved_at, closed_at)
@@ -607,7 +612,7 @@ impl<'c> ImportDb<'c> {
         )
     }
 
-    pub fn write_note(
+    pub(crate) fn write_note(
         &self,
         id: &str,
         ticket_id: &str,
@@ -636,7 +641,7 @@ impl<'c> ImportDb<'c> {
         )
     }
 
-    pub fn write_history(
+    pub(crate) fn write_history(
         &self,
         id: &str,
         ticket_id: &str,
@@ -665,7 +670,7 @@ impl<'c> ImportDb<'c> {
         )
     }
 
-    pub fn write_attachment(&self, row: &AttachmentRow<'_>, write: Write) -> Result<bool> {
+    pub(crate) fn write_attachment(&self, row: &AttachmentRow<'_>, write: Write) -> Result<bool> {
         let insert = "INSERT INTO file_attachments (id, ticket_id, note_id, file_name,
                     original_name, file_size, mime_type, uploaded_by_id, storage_key, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
@@ -692,7 +697,7 @@ impl<'c> ImportDb<'c> {
 
 /// A custom field of the target company.
 #[derive(Debug)]
-pub struct TargetField {
+pub(crate) struct TargetField {
     pub name: String,
     pub id: String,
     /// What its values may be; `None` when the archive format cannot say.
@@ -701,13 +706,13 @@ pub struct TargetField {
 
 /// The ids of an existing ticket's notes and history entries.
 #[derive(Debug, Default)]
-pub struct TicketChildren {
+pub(crate) struct TicketChildren {
     pub notes: HashSet<String>,
     pub history: HashSet<String>,
 }
 
 /// A ticket with its references resolved to the target company.
-pub struct TicketRow<'a> {
+pub(crate) struct TicketRow<'a> {
     pub id: &'a str,
     pub ticket: &'a TicketRecord,
     pub submitter_id: Option<&'a str>,
@@ -717,7 +722,7 @@ pub struct TicketRow<'a> {
 }
 
 /// An attachment with its references resolved to the target company.
-pub struct AttachmentRow<'a> {
+pub(crate) struct AttachmentRow<'a> {
     pub id: &'a str,
     pub attachment: &'a AttachmentRecord,
     /// The archive's originalName, or (in a web app file that leaves it out) the fileName.
@@ -734,7 +739,7 @@ fn json_text(value: &Value) -> Option<String> {
 
 /// Creates the archive's company on a database that lacks it (`--create-company`), as the
 /// archive describes it.
-pub fn create_company(conn: &Connection, company: &CompanyRecord) -> Result<()> {
+pub(crate) fn create_company(conn: &Connection, company: &CompanyRecord) -> Result<()> {
     conn.execute(
         "INSERT INTO companies (id, name, domain, description, is_active, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

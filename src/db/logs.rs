@@ -22,7 +22,7 @@ use crate::archive::records::EntryDigest;
 /// Which log an entry belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum LogKind {
+pub(crate) enum LogKind {
     Export,
     Import,
     Prune,
@@ -30,7 +30,7 @@ pub enum LogKind {
 
 impl LogKind {
     /// The log's table.
-    pub fn table(self) -> ToolTable {
+    pub(crate) fn table(self) -> ToolTable {
         match self {
             LogKind::Export => ToolTable::ExportLog,
             LogKind::Import => ToolTable::ImportLog,
@@ -48,7 +48,7 @@ impl LogKind {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             LogKind::Export => "export",
             LogKind::Import => "import",
@@ -56,11 +56,11 @@ impl LogKind {
         }
     }
 
-    pub const ALL: [LogKind; 3] = [LogKind::Export, LogKind::Import, LogKind::Prune];
+    pub(crate) const ALL: [LogKind; 3] = [LogKind::Export, LogKind::Import, LogKind::Prune];
 
     /// A new entry's id, `export_<UTC time>_<random>`: sortable, and unique even for runs
     /// in the same second.
-    pub fn new_entry_id(self, at: chrono::DateTime<chrono::Utc>) -> String {
+    pub(crate) fn new_entry_id(self, at: chrono::DateTime<chrono::Utc>) -> String {
         let random = uuid::Uuid::new_v4().simple().to_string();
         format!(
             "{}_{}_{}",
@@ -73,7 +73,7 @@ impl LogKind {
 
 /// One log row, with the actor's email when the user still exists.
 #[derive(Debug, Clone)]
-pub struct LogEntry {
+pub(crate) struct LogEntry {
     pub kind: LogKind,
     pub id: String,
     pub created_at: String,
@@ -83,7 +83,7 @@ pub struct LogEntry {
 }
 
 /// Appends an entry to a log.
-pub fn insert(
+pub(crate) fn insert(
     conn: &Connection,
     kind: LogKind,
     company_id: &str,
@@ -111,7 +111,7 @@ pub fn insert(
 }
 
 /// The company's entries of the chosen kinds, newest first.
-pub fn list(
+pub(crate) fn list(
     conn: &Connection,
     company_id: &str,
     kinds: &[LogKind],
@@ -146,12 +146,16 @@ pub fn list(
 }
 
 /// The company's entry with this id, of any kind.
-pub fn find(conn: &Connection, company_id: &str, entry_id: &str) -> Result<Option<LogEntry>> {
+pub(crate) fn find(
+    conn: &Connection,
+    company_id: &str,
+    entry_id: &str,
+) -> Result<Option<LogEntry>> {
     find_of(conn, company_id, entry_id, &LogKind::ALL)
 }
 
 /// The company's entry with this id, of one of these kinds.
-pub fn find_of(
+pub(crate) fn find_of(
     conn: &Connection,
     company_id: &str,
     entry_id: &str,
@@ -190,7 +194,7 @@ fn present(conn: &Connection, kinds: &[LogKind]) -> Result<Vec<LogKind>> {
 }
 
 /// Replaces an entry's detail (prune marks the exports whose files it deletes).
-pub fn update_detail(
+pub(crate) fn update_detail(
     conn: &Connection,
     kind: LogKind,
     entry_id: &str,
@@ -208,7 +212,7 @@ pub fn update_detail(
 /// (`deletingSince`, `prunedAt`, `pruneId`): prune marks an archive `Deleting` and commits
 /// before it deletes the file, and `Pruned` once it has.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Retention {
+pub(crate) enum Retention {
     /// Prune has not touched it.
     Kept,
     /// A prune is deleting the file, or was until it was interrupted: the next prune finishes.
@@ -221,7 +225,7 @@ pub enum Retention {
 }
 
 impl Retention {
-    pub fn of(detail: &Value) -> Self {
+    pub(crate) fn of(detail: &Value) -> Self {
         let text = |key: &str| detail.get(key).and_then(Value::as_str).map(str::to_owned);
         match (text("prunedAt"), text("deletingSince"), text("pruneId")) {
             (Some(at), _, prune_id) => Retention::Pruned { prune_id, at },
@@ -232,7 +236,7 @@ impl Retention {
 
     /// The detail with this state in place of the one it had; a detail that is not an
     /// object (a row the web app wrote) names no file for prune, and is left as it is.
-    pub fn write_to(&self, detail: &mut Value) {
+    pub(crate) fn write_to(&self, detail: &mut Value) {
         let Value::Object(map) = detail else {
             return;
         };
@@ -259,7 +263,7 @@ impl Retention {
 /// it was written with (`bytes`, `sha256`). An export to stdout (`-`) and a row the web
 /// app wrote record no file here.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordedArchive {
+pub(crate) struct RecordedArchive {
     /// The path as recorded: absolute and canonical when the tool wrote it.
     pub file: String,
     /// None when the row records no length or SHA-256: then no file is the one exported.
@@ -268,7 +272,7 @@ pub struct RecordedArchive {
 
 /// Whether a recorded archive is still on disk as the export wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FileState {
+pub(crate) enum FileState {
     /// Not there: deleted, moved, or on a drive that is not mounted.
     Missing,
     /// The length and SHA-256 the export recorded.
@@ -280,7 +284,7 @@ pub enum FileState {
 
 /// How a recorded archive differs from the file now at its path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
+pub(crate) struct Change {
     pub recorded: Option<EntryDigest>,
     /// The file's length now.
     pub bytes: u64,
@@ -289,7 +293,7 @@ pub struct Change {
 }
 
 impl RecordedArchive {
-    pub fn of(detail: &Value) -> Option<Self> {
+    pub(crate) fn of(detail: &Value) -> Option<Self> {
         let file = detail.get("file").and_then(Value::as_str)?;
         if file == "-" {
             return None;
@@ -310,13 +314,13 @@ impl RecordedArchive {
         })
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         Path::new(&self.file)
     }
 
     /// Compares the file with the record: its length first, then (only when that matches)
     /// its SHA-256, which reads the whole file once.
-    pub fn state(&self) -> Result<FileState> {
+    pub(crate) fn state(&self) -> Result<FileState> {
         let path = self.path();
         if !path.is_file() {
             return Ok(FileState::Missing);

@@ -3,11 +3,11 @@
 //! needs (`create_tool_tables`) inside its own transaction, and one that only reads takes a
 //! missing one as empty.
 
-pub mod export_rows;
-pub mod import_rows;
-pub mod logs;
+pub(crate) mod export_rows;
+pub(crate) mod import_rows;
+pub(crate) mod logs;
 pub mod schema;
-pub mod tenant;
+pub(crate) mod tenant;
 
 use std::path::Path;
 use std::time::Duration;

@@ -8,21 +8,21 @@ use crate::error::Failure;
 
 /// A company of the database.
 #[derive(Debug, Clone)]
-pub struct Company {
+pub(crate) struct Company {
     pub id: String,
     pub name: String,
 }
 
 /// The user running the command, checked to be an active admin of the company.
 #[derive(Debug, Clone)]
-pub struct Actor {
+pub(crate) struct Actor {
     pub id: String,
     pub email: String,
 }
 
 /// Finds the company by id, then by exact name, then by name ignoring case. With no
 /// selector the database must hold exactly one company.
-pub fn resolve_company(conn: &Connection, selector: Option<&str>) -> Result<Company> {
+pub(crate) fn resolve_company(conn: &Connection, selector: Option<&str>) -> Result<Company> {
     let Some(selector) = selector else {
         let all = list_companies(conn)?;
         return match all.as_slice() {
@@ -73,7 +73,7 @@ pub fn resolve_company(conn: &Connection, selector: Option<&str>) -> Result<Comp
     .into())
 }
 
-pub fn list_companies(conn: &Connection) -> Result<Vec<Company>> {
+pub(crate) fn list_companies(conn: &Connection) -> Result<Vec<Company>> {
     Ok(conn
         .prepare("SELECT id, name FROM companies ORDER BY name, id")?
         .query_map([], company_from_row)?
@@ -87,7 +87,7 @@ fn company_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Company> {
     })
 }
 
-pub fn describe(companies: &[Company]) -> String {
+pub(crate) fn describe(companies: &[Company]) -> String {
     if companies.is_empty() {
         return "none".into();
     }
@@ -100,7 +100,11 @@ pub fn describe(companies: &[Company]) -> String {
 
 /// Checks that `email` names an active user who is an admin of `company`: a member whose
 /// user role or membership role is `admin`.
-pub fn authorize_actor(conn: &Connection, email: Option<&str>, company: &Company) -> Result<Actor> {
+pub(crate) fn authorize_actor(
+    conn: &Connection,
+    email: Option<&str>,
+    company: &Company,
+) -> Result<Actor> {
     let Some(email) = email else {
         return Err(Failure::Usage(
             "no actor: pass --actor EMAIL (or set BOMIZZEL_ACTOR) naming an admin of the company"
@@ -149,7 +153,7 @@ pub fn authorize_actor(conn: &Connection, email: Option<&str>, company: &Company
 }
 
 /// The id of the user with this email, if any.
-pub fn find_user_id(conn: &Connection, email: &str) -> Result<Option<String>> {
+pub(crate) fn find_user_id(conn: &Connection, email: &str) -> Result<Option<String>> {
     Ok(conn
         .query_row(
             "SELECT id FROM users WHERE email = ?1 COLLATE NOCASE",

@@ -18,18 +18,18 @@ use crate::error::{Failure, one_line, shortened};
 
 /// The largest `--tickets-from` list read: 16 MiB, some 400,000 ids. Anything longer is
 /// not a list of ticket ids (an archive given by mistake, say).
-pub const MAX_TICKET_LIST_BYTES: u64 = 16 << 20;
+pub(crate) const MAX_TICKET_LIST_BYTES: u64 = 16 << 20;
 
 /// The tickets an import is asked to restore, by their ids in the archive: each once, in
 /// the order first given.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChosenTickets(Vec<String>);
+pub(crate) struct ChosenTickets(Vec<String>);
 
 impl ChosenTickets {
     /// The ids of `--ticket` and those listed in `--tickets-from` (a file, or stdin);
     /// `None` when neither is given, which restores the whole archive. A list that names
     /// no id is a usage error: it must not quietly mean every ticket, or none.
-    pub fn from_command_line(ids: &[String], list: Option<&Input>) -> Result<Option<Self>> {
+    pub(crate) fn from_command_line(ids: &[String], list: Option<&Input>) -> Result<Option<Self>> {
         if ids.is_empty() && list.is_none() {
             return Ok(None);
         }
@@ -58,7 +58,7 @@ impl ChosenTickets {
     }
 
     /// The ids, in the order given.
-    pub fn ids(&self) -> &[String] {
+    pub(crate) fn ids(&self) -> &[String] {
         &self.0
     }
 }
@@ -134,7 +134,7 @@ fn without_comment(line: &str) -> &str {
 /// What a restore of chosen tickets takes from the archive: those tickets (with their notes
 /// and history), their attachments, and the users and custom fields they refer to.
 #[derive(Debug)]
-pub struct Selection {
+pub(crate) struct Selection {
     chosen: ChosenTickets,
     tickets: HashSet<String>,
     /// The chosen tickets found in the archive so far.
@@ -146,7 +146,7 @@ pub struct Selection {
 }
 
 impl Selection {
-    pub fn new(chosen: ChosenTickets) -> Self {
+    pub(crate) fn new(chosen: ChosenTickets) -> Self {
         Self {
             tickets: chosen.ids().iter().cloned().collect(),
             chosen,
@@ -156,21 +156,16 @@ impl Selection {
         }
     }
 
-    /// The tickets asked for.
-    pub fn chosen(&self) -> &ChosenTickets {
-        &self.chosen
-    }
-
     /// Takes this person's user as well, whether a chosen ticket refers to them or not:
     /// the actor who creates the company must be in it.
-    pub fn include_person(&mut self, email: &str) {
+    pub(crate) fn include_person(&mut self, email: &str) {
         self.people.insert(email.to_ascii_lowercase());
     }
 
     /// Notes what a record of the first pass refers to, if it is a chosen ticket or one of
     /// their attachments: submitter, assignee, note authors, history users and uploaders,
     /// and the custom fields named in the ticket's values.
-    pub fn survey(&mut self, record: &Record) {
+    pub(crate) fn survey(&mut self, record: &Record) {
         match record {
             Record::Ticket(ticket) if self.tickets.contains(&ticket.id) => {
                 self.found.insert(ticket.id.clone());
@@ -202,7 +197,7 @@ impl Selection {
 
     /// After the first pass: every chosen ticket was found in `archive`, or exit status 6
     /// naming each one that was not.
-    pub fn check_found(&self, archive: &str) -> Result<()> {
+    pub(crate) fn check_found(&self, archive: &str) -> Result<()> {
         let missing: Vec<&str> = self
             .chosen
             .ids()
@@ -224,7 +219,7 @@ impl Selection {
     }
 
     /// Whether the import takes this record; the others stay in the archive.
-    pub fn takes(&self, record: &Record) -> bool {
+    pub(crate) fn takes(&self, record: &Record) -> bool {
         match record {
             Record::User(user) => self.people.contains(&user.email.to_ascii_lowercase()),
             Record::CustomField(field) => self.fields.contains(&field.name),
@@ -235,7 +230,7 @@ impl Selection {
 }
 
 /// Counts a record the selection leaves out (a ticket with its notes and history).
-pub fn count_left_out(counts: &mut Counts, record: &Record) {
+pub(crate) fn count_left_out(counts: &mut Counts, record: &Record) {
     match record {
         Record::User(_) => counts.users += 1,
         Record::CustomField(_) => counts.custom_fields += 1,

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use bomizzel_backup::archive::envelope::Keys;
 use bomizzel_backup::archive::reader::Input;
-use bomizzel_backup::commands::import::validate_archive;
 use bomizzel_backup::error::{Class, classify};
+use bomizzel_backup::validate_archive;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::{Map, Value, json};

@@ -21,7 +21,7 @@ use crate::error::Failure;
 /// A rule that keeps an archive, named as the report's policy keys are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum Rule {
+pub(crate) enum Rule {
     KeepLast,
     KeepDaily,
     KeepWeekly,
@@ -36,7 +36,7 @@ pub enum Rule {
 /// archive it is (`2026-11-23`, `2026-W48`, `2026-11`, `2026`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Keep {
+pub(crate) struct Keep {
     pub rule: Rule,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub period: Option<String>,
@@ -48,7 +48,7 @@ impl Keep {
     }
 
     /// The reason as the summary prints it: `last`, `weekly 2026-W48`, `younger than 12w`.
-    pub fn describe(&self, rules: &Rules) -> String {
+    pub(crate) fn describe(&self, rules: &Rules) -> String {
         let name = match self.rule {
             Rule::KeepLast => "last",
             Rule::KeepDaily => "daily",
@@ -72,7 +72,7 @@ impl Keep {
 
 /// A calendar period: UTC days, ISO weeks, UTC months and years.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Calendar {
+pub(crate) enum Calendar {
     Daily,
     Weekly,
     Monthly,
@@ -80,7 +80,7 @@ pub enum Calendar {
 }
 
 impl Calendar {
-    pub const ALL: [Calendar; 4] = [
+    pub(crate) const ALL: [Calendar; 4] = [
         Calendar::Daily,
         Calendar::Weekly,
         Calendar::Monthly,
@@ -90,7 +90,7 @@ impl Calendar {
     /// The period a time falls in, as a name that differs between periods. A week is named
     /// by its ISO year, which at a year's edge is not the calendar year of every day in it
     /// (Monday 2025-12-29 is in 2026-W01).
-    pub fn period(self, at: DateTime<Utc>) -> String {
+    pub(crate) fn period(self, at: DateTime<Utc>) -> String {
         match self {
             Calendar::Daily => at.format("%Y-%m-%d").to_string(),
             Calendar::Weekly => {
@@ -135,7 +135,7 @@ impl Calendar {
 /// given), `keepLast` (the number in force), and the calendar rules (null when not given).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Rules {
+pub(crate) struct Rules {
     pub older_than: Option<String>,
     pub keep_last: u64,
     #[serde(default)]
@@ -150,7 +150,7 @@ pub struct Rules {
 
 impl Rules {
     /// The calendar rules given, with their numbers.
-    pub fn calendar(&self) -> Vec<(Calendar, u64)> {
+    pub(crate) fn calendar(&self) -> Vec<(Calendar, u64)> {
         Calendar::ALL
             .into_iter()
             .zip([
@@ -167,7 +167,7 @@ impl Rules {
     /// calendar period, and no `--older-than` that keeps anything (`keeps_young`: one of
     /// zero keeps only an archive from the future). Without a calendar rule the policy is as
     /// it always was.
-    pub fn check_keeps_something(&self, keeps_young: bool) -> Result<(), Failure> {
+    pub(crate) fn check_keeps_something(&self, keeps_young: bool) -> Result<(), Failure> {
         let calendar = self.calendar();
         let nothing = self.keep_last == 0 && calendar.iter().all(|&(_, n)| n == 0) && !keeps_young;
         if calendar.is_empty() || !nothing {
@@ -189,7 +189,7 @@ impl Rules {
     }
 
     /// What the policy keeps, for people: `the newest 3, 7 daily and any younger than 12w`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let calendar = self.calendar();
         let mut parts = Vec::new();
         if self.keep_last > 0 || calendar.is_empty() {
@@ -210,7 +210,7 @@ impl Rules {
 
     /// The retention a prune's log row records, for `history ID`: `older than 7d, keeping the
     /// newest 1`; `None` for a row that records no policy.
-    pub fn of_detail(detail: &Value) -> Option<String> {
+    pub(crate) fn of_detail(detail: &Value) -> Option<String> {
         let rules: Rules = serde_json::from_value(detail.clone()).ok()?;
         let mut kept = rules.clone();
         kept.older_than = None;
