@@ -9,13 +9,13 @@ pub mod error;
 pub mod interrupt;
 
 pub(crate) mod commands;
-pub(crate) mod import;
 pub(crate) mod report;
+pub(crate) mod restore;
 pub(crate) mod verify;
 pub(crate) mod when;
 
-pub use commands::import::validate_archive;
 pub use report::result_written;
+pub use restore::job::validate_archive;
 
 use anyhow::Result;
 

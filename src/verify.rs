@@ -32,8 +32,8 @@ use crate::archive::records::{
 };
 use crate::archive::validate::Record;
 use crate::db::export_rows::{self, TicketScope};
-use crate::import::{PerKind, PersonTarget, place_person};
 use crate::interrupt;
+use crate::restore::{PerKind, PersonTarget, place_person};
 
 /// How many differing or missing records are described; the count goes on.
 pub(crate) const MAX_SHOWN: usize = 10;
@@ -611,9 +611,9 @@ mod tests {
     use crate::archive::reader::{ArchiveFile, Input};
     use crate::archive::validate::Validator;
     use crate::archive::validate::read_manifest;
-    use crate::commands::import::{read_pass, restore_company};
-    use crate::import::ImportActor;
     use crate::report::Reporter;
+    use crate::restore::ImportActor;
+    use crate::restore::job::{read_pass, restore_company};
     use indicatif::ProgressBar;
 
     const TICKET: &str = "b0000000-0000-4000-8000-000000000001";

@@ -1,50 +1,34 @@
-//! `import`: restore an archive into one company, all or nothing.
-//!
-//! The archive is read in one pass inside one write transaction: each record is validated,
-//! decided on and written. A conflict (under the strict policy) or an invalid record
-//! anywhere rolls the whole import back. `--validate-only` runs the same pass without
-//! writing, so its plan is what the import does.
-//!
-//! Restoring chosen tickets (`--ticket`, `--tickets-from`) adds a first pass, which checks
-//! the whole archive and finds what those tickets refer to (`survey`); the import's pass
-//! then takes only that.
+//! `import`: restore an archive into one company, all or nothing. This is the command's
+//! side: its arguments, choosing the archive and the company, the question before
+//! `--overwrite`, the log row and the report. The restore itself is `crate::restore`.
 
-use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use indicatif::ProgressBar;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::archive::envelope::Keys;
-use crate::archive::reader::{ArchiveFile, Event, Input, Layout};
-use crate::archive::records::{
-    CompanyRecord, CompanyRole, Counts, Manifest, NullFlag, Section, UserRecord, UserRole,
-};
-use crate::archive::validate::{self, Record, Validator, Warnings};
+use crate::archive::reader::{ArchiveFile, Input, Layout};
+use crate::archive::records::{Counts, Manifest};
+use crate::archive::validate::{self, Warnings};
 use crate::cli::{GlobalOpts, ImportArgs};
-use crate::db::import_rows::{self, ImportDb};
 use crate::db::logs::{self, FileState, LogKind, RecordedArchive, Retention};
 use crate::db::schema::ToolTable;
 use crate::db::{self, tenant};
 use crate::error::Failure;
-use crate::import::{ChosenTickets, ImportActor, Importer, Mode, Plan, Policy, Selection};
 use crate::interrupt;
 use crate::report::Reporter;
+use crate::restore::job::{
+    Job, archive_admin, conflict_failure, first_few, import_progress, survey, target_company,
+    validate_archive,
+};
+use crate::restore::{ChosenTickets, ImportActor, Plan, Policy, Selection};
 
 use crate::error::Unlogged;
-
-/// The sections read in each pass over the archive: people and field definitions first,
-/// so tickets can refer to them, and attachments after the tickets they belong to. (A json
-/// document may hold its sections in any order; a zip is read entry by entry.)
-const READ_ORDER: [&[Section]; 3] = [
-    &[Section::Users, Section::CustomFields],
-    &[Section::Tickets],
-    &[Section::Attachments],
-];
 
 /// What to do when the database to import into is missing: it may be a restore onto a new
 /// machine.
@@ -387,9 +371,37 @@ fn attempt_import(
         && !args.confirmation.yes
         && std::io::stdin().is_terminal()
         && std::io::stderr().is_terminal();
-    let plan = job.import(conn, ask, reporter)?;
+    let mut confirm = |plan: &Plan| confirm_overwrite(reporter, &manifest, &company, plan);
+    let plan = job.import(conn, ask.then_some(&mut confirm as _), reporter)?;
     attempt.company = Some(company);
     Ok((Status::Ok, plan, create))
+}
+
+/// Shows what `--overwrite` would do and asks; no is `Failure::Cancelled`.
+fn confirm_overwrite(
+    reporter: &Reporter,
+    manifest: &Manifest,
+    company: &tenant::Company,
+    plan: &Plan,
+) -> Result<()> {
+    let of = match manifest.company_id == company.id {
+        true => String::new(),
+        false => format!(" of {}'s archive", manifest.company_name),
+    };
+    reporter.note(format!("This import{of} into {} would do:", company.name));
+    print_plan(reporter, plan);
+    let go = dialoguer::Confirm::new()
+        .with_prompt(format!(
+            "Overwrite existing records of {} with the archive's values?",
+            company.name
+        ))
+        .default(false)
+        .interact()
+        .context("cannot ask for confirmation")?;
+    match go {
+        true => Ok(()),
+        false => Err(Failure::Cancelled("import cancelled; nothing was changed".into()).into()),
+    }
 }
 
 pub(crate) fn input_from(file: Option<PathBuf>) -> Result<Input> {
@@ -399,25 +411,6 @@ pub(crate) fn input_from(file: Option<PathBuf>) -> Result<Input> {
             Err(Failure::Usage("no archive given: pass FILE, `-` or --export-id".into()).into())
         }
     }
-}
-
-/// Reads and validates an archive on its own, as `--validate-only` does without a
-/// database: the archive, its manifest and its counts, or why it is invalid (exit status 3).
-/// `keys` open an encrypted archive.
-pub fn validate_archive(
-    input: &Input,
-    keys: &Keys,
-) -> Result<(ArchiveFile, Manifest, Counts, Warnings)> {
-    let mut archive = ArchiveFile::open(input, keys)?;
-    let mut validator = Validator::new();
-    read_pass(&mut archive, &mut validator, None, &ProgressBar::hidden())?;
-    let manifest = validator.require_manifest()?.clone();
-    Ok((
-        archive,
-        manifest,
-        validator.counts(),
-        validator.take_warnings(),
-    ))
 }
 
 /// `--validate-only` with no database: the file alone, and the chosen tickets in it.
@@ -465,61 +458,6 @@ fn validate_file(
     Ok(())
 }
 
-/// What a pass over the archive hands each valid record to.
-pub(crate) type TakeRecord<'t> = dyn FnMut(Record) -> Result<()> + 't;
-
-/// Reads every section once, validating each record and handing valid ones to `take`.
-pub(crate) fn read_pass(
-    archive: &mut ArchiveFile,
-    validator: &mut Validator,
-    mut take: Option<&mut TakeRecord<'_>>,
-    progress: &ProgressBar,
-) -> Result<BTreeSet<Section>> {
-    let mut present = BTreeSet::new();
-    for sections in READ_ORDER {
-        present.extend(archive.read(sections, &mut |event| {
-            interrupt::check()?;
-            match event {
-                Event::Manifest(value) => validator.check_manifest(value),
-                Event::Record(section, index, value) => {
-                    progress.inc(1);
-                    // After a problem the import is going to fail: the rest is only checked,
-                    // so that what follows from the problem (an attachment of a refused
-                    // ticket) does not hide it.
-                    if let Some(record) = validator.check_record(section, index, value)?
-                        && !validator.has_problems()
-                        && let Some(take) = take.as_deref_mut()
-                    {
-                        take(record)?;
-                    }
-                    Ok(())
-                }
-            }
-        })?);
-    }
-    validator.finish(&present)?;
-    Ok(present)
-}
-
-/// The first pass of a restore of chosen tickets: validates the whole archive (an invalid
-/// archive is refused whichever record is bad, as a whole import would be) and notes what
-/// the chosen tickets refer to; a chosen ticket it lacks is exit status 6. Returns the
-/// validator, with the archive's counts and warnings.
-fn survey(
-    archive: &mut ArchiveFile,
-    selection: &mut Selection,
-    progress: &ProgressBar,
-) -> Result<Validator> {
-    let mut validator = Validator::new();
-    let mut note = |record: Record| {
-        selection.survey(&record);
-        Ok(())
-    };
-    read_pass(archive, &mut validator, Some(&mut note), progress)?;
-    selection.check_found(&archive.location())?;
-    Ok(validator)
-}
-
 /// The tickets `--ticket` and `--tickets-from` choose, if any. Only one of the list and the
 /// archive can come from stdin.
 fn chosen_tickets(args: &ImportArgs) -> Result<Option<ChosenTickets>> {
@@ -532,286 +470,6 @@ fn chosen_tickets(args: &ImportArgs) -> Result<Option<ChosenTickets>> {
         .into());
     }
     ChosenTickets::from_command_line(&args.ticket, list.as_ref())
-}
-
-/// Chooses the company to import into: `--company`, else the archive's own company when
-/// the database has it, else (with `--create-company`) the archive's company, to create.
-fn target_company(
-    conn: &Connection,
-    selector: Option<&str>,
-    manifest: &Manifest,
-    create: bool,
-) -> Result<(tenant::Company, bool)> {
-    let names_archive_company = |selector: &str| {
-        selector == manifest.company_id || selector.eq_ignore_ascii_case(&manifest.company_name)
-    };
-    match selector {
-        Some(selector) if !(create && names_archive_company(selector)) => {
-            return Ok((tenant::resolve_company(conn, Some(selector))?, false));
-        }
-        _ => {}
-    }
-    let own: Option<String> = conn
-        .query_row(
-            "SELECT name FROM companies WHERE id = ?1",
-            [&manifest.company_id],
-            |row| row.get(0),
-        )
-        .optional()?;
-    let archived = tenant::Company {
-        id: manifest.company_id.clone(),
-        name: manifest.company_name.clone(),
-    };
-    match own {
-        Some(name) => Ok((tenant::Company { name, ..archived }, false)),
-        None if create => Ok((archived, true)),
-        None => Err(Failure::NotFound(format!(
-            "the archive's company {} ({}) is not in this database; choose a target with --company (companies: {}) or restore it with --create-company",
-            manifest.company_name,
-            manifest.company_id,
-            tenant::describe(&tenant::list_companies(conn)?)
-        ))
-        .into()),
-    }
-}
-
-/// For `--create-company`: the actor must be an active admin among the archive's users.
-fn archive_admin(archive: &mut ArchiveFile, email: Option<&str>) -> Result<ImportActor> {
-    let Some(email) = email else {
-        return Err(Failure::Usage(
-            "no actor: pass --actor EMAIL (or set BOMIZZEL_ACTOR) naming an admin among the archive's users".into(),
-        )
-        .into());
-    };
-    let user = archive_user(archive, |user| user.email.eq_ignore_ascii_case(email))?;
-    let admin = user.is_some_and(|user| {
-        NullFlag::UserActive.read(user.is_active)
-            && (user.role.value == UserRole::Admin
-                || user.company_role.map(|r| r.value) == Some(CompanyRole::Admin))
-    });
-    if !admin {
-        return Err(Failure::PermissionDenied(format!(
-            "{email} is not an active admin among the archive's users, so it cannot create the company"
-        ))
-        .into());
-    }
-    Ok(ImportActor {
-        email: email.to_owned(),
-        id: None,
-    })
-}
-
-/// The last of the archive's users that `wanted` picks (emails are unique but for case, and
-/// a case twin is dropped). A broken user record may be the one wanted: the archive is then
-/// invalid (exit status 3), whatever the caller would make of the answer.
-pub(crate) fn archive_user(
-    archive: &mut ArchiveFile,
-    wanted: impl Fn(&UserRecord) -> bool,
-) -> Result<Option<UserRecord>> {
-    let mut validator = Validator::new();
-    let mut found = None;
-    archive.read(&[Section::Users], &mut |event| {
-        if let Event::Record(section, index, value) = event
-            && let Some(Record::User(user)) = validator.check_record(section, index, value)?
-            && wanted(&user)
-        {
-            found = Some(user);
-        }
-        Ok(())
-    })?;
-    validator.check_clean()?;
-    Ok(found)
-}
-
-/// Restores an archive into an empty database as `--create-company` does, in one
-/// transaction, with `witness` seeing every record it takes: `verify`'s restore. Returns the
-/// plan it carried out.
-pub(crate) fn restore_company(
-    conn: &mut Connection,
-    archive: &mut ArchiveFile,
-    manifest: &Manifest,
-    actor: ImportActor,
-    reporter: &Reporter,
-    witness: &mut TakeRecord<'_>,
-) -> Result<Plan> {
-    let company = tenant::Company {
-        id: manifest.company_id.clone(),
-        name: manifest.company_name.clone(),
-    };
-    let mut job = Job {
-        archive,
-        manifest,
-        company: &company,
-        create: true,
-        policy: Policy::Strict,
-        selection: None,
-        progress: import_progress(reporter, manifest),
-        actor,
-        witness: Some(witness),
-    };
-    job.import(conn, false, reporter)
-}
-
-/// Records read, counted against the manifest's counts (a web app file has none: no bar).
-fn import_progress(reporter: &Reporter, manifest: &Manifest) -> ProgressBar {
-    match manifest.counts {
-        Some(c) => reporter.progress(
-            c.users + c.custom_fields + c.tickets + c.attachments,
-            "importing",
-        ),
-        None => ProgressBar::hidden(),
-    }
-}
-
-/// One import of one archive into one company.
-struct Job<'a> {
-    archive: &'a mut ArchiveFile,
-    manifest: &'a Manifest,
-    company: &'a tenant::Company,
-    create: bool,
-    policy: Policy,
-    /// Restoring chosen tickets: what the first pass found they take.
-    selection: Option<&'a Selection>,
-    actor: ImportActor,
-    /// Records read, on a terminal.
-    progress: ProgressBar,
-    /// Sees each record the import takes, after the importer.
-    witness: Option<&'a mut TakeRecord<'a>>,
-}
-
-impl Job<'_> {
-    /// Validates and plans in a read transaction; changes nothing.
-    fn plan_only(&mut self, conn: &mut Connection) -> Result<Plan> {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let plan = self.pass(&tx, Mode::Plan)?;
-        drop(tx);
-        Ok(plan)
-    }
-
-    /// Imports in one write transaction; with `ask`, first shows the plan and asks.
-    fn import(&mut self, conn: &mut Connection, ask: bool, reporter: &Reporter) -> Result<Plan> {
-        let confirmed = if ask {
-            let plan = self.plan_only(conn)?;
-            if plan.conflict_count > 0 {
-                return Err(conflict_failure(&plan));
-            }
-            let of = match self.manifest.company_id == self.company.id {
-                true => String::new(),
-                false => format!(" of {}'s archive", self.manifest.company_name),
-            };
-            reporter.note(format!(
-                "This import{of} into {} would do:",
-                self.company.name
-            ));
-            print_plan(reporter, &plan);
-            let go = dialoguer::Confirm::new()
-                .with_prompt(format!(
-                    "Overwrite existing records of {} with the archive's values?",
-                    self.company.name
-                ))
-                .default(false)
-                .interact()
-                .context("cannot ask for confirmation")?;
-            if !go {
-                return Err(
-                    Failure::Cancelled("import cancelled; nothing was changed".into()).into(),
-                );
-            }
-            Some(plan)
-        } else {
-            None
-        };
-
-        // A larger page cache for this connection only (nothing is stored in the file):
-        // the import touches many index pages, and 16 MiB keeps memory flat all the same.
-        conn.pragma_update(None, "cache_size", -16_384)?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        reporter.step("importing in one write transaction");
-        // First, so that they come and go with the import: the id map it may fill, and the
-        // log it is recorded in.
-        db::create_tool_tables(&tx, &[ToolTable::IdMap, ToolTable::ImportLog])?;
-        let now = db::now_timestamp();
-        if self.create {
-            let company = self.manifest.company.clone().unwrap_or(CompanyRecord {
-                id: self.company.id.clone(),
-                name: self.company.name.clone(),
-                domain: None,
-                description: None,
-                is_active: true,
-                created_at: now.clone(),
-                updated_at: now.clone(),
-            });
-            import_rows::create_company(&tx, &company)?;
-        }
-        // One pass decides and writes; a conflict or an invalid record anywhere rolls it
-        // all back when `tx` is dropped.
-        let plan = self.pass(&tx, Mode::Apply)?;
-        if plan.conflict_count > 0 {
-            return Err(conflict_failure(&plan));
-        }
-        if let Some(confirmed) = confirmed
-            && confirmed.outcomes != plan.outcomes
-        {
-            return Err(Failure::Conflict(
-                "the database changed while waiting for confirmation; nothing was imported, run it again".into(),
-            )
-            .into());
-        }
-        // The last moment to stop: the import is complete once committed.
-        interrupt::check()?;
-        tx.commit().context("cannot commit the import")?;
-        reporter.step("committed");
-        Ok(plan)
-    }
-
-    fn pass(&mut self, conn: &Connection, mode: Mode) -> Result<Plan> {
-        let db = ImportDb::new(conn, &self.company.id)?;
-        let mut importer = Importer::new(
-            db,
-            mode,
-            self.policy,
-            &self.company.name,
-            self.actor.clone(),
-            self.manifest.options.include_tickets,
-            self.manifest.format.is_none(),
-        )?
-        .choosing(self.selection);
-        // Into an empty company the database refuses repeated ids itself; elsewhere the
-        // validator must remember them. A restore of chosen tickets checked them in its
-        // first pass, over the records it does not write as well.
-        let mut validator =
-            if (mode == Mode::Apply && importer.started_empty()) || self.selection.is_some() {
-                Validator::without_record_ids()
-            } else {
-                Validator::new()
-            };
-        self.progress.reset();
-        let mut witness = self.witness.as_deref_mut();
-        let mut take = |record: Record| -> Result<()> {
-            importer.record(&record)?;
-            match witness.as_deref_mut() {
-                Some(witness) => witness(record),
-                None => Ok(()),
-            }
-        };
-        read_pass(
-            self.archive,
-            &mut validator,
-            Some(&mut take),
-            &self.progress,
-        )?;
-        self.progress.finish_and_clear();
-        Ok(importer.finish(validator.take_warnings()))
-    }
-}
-
-/// Exit status 4, naming the first few conflicts (the report lists them all).
-fn conflict_failure(plan: &Plan) -> anyhow::Error {
-    let named = first_few(&plan.conflicts, plan.conflict_count, 5, "; ");
-    Failure::Conflict(format!(
-        "{named} (nothing was imported: use --skip-duplicates to keep existing records or --overwrite to replace them)"
-    ))
-    .into()
 }
 
 /// The archive file recorded for an export of this company, while it is still the file
@@ -999,22 +657,6 @@ fn print_summary(reporter: &Reporter, report: &ImportReport, took: std::time::Du
 /// Up to ten of the chosen tickets' ids, and how many more there are.
 fn named(ids: &[String]) -> String {
     first_few(ids, ids.len() as u64, 10, ", ")
-}
-
-/// The first `shown` of `items` (of `total` in all, some perhaps not listed), joined by
-/// `separator`, and how many more there are.
-fn first_few(items: &[String], total: u64, shown: usize, separator: &str) -> String {
-    let mut text = items
-        .iter()
-        .take(shown)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(separator);
-    let more = total.saturating_sub(shown.min(items.len()) as u64);
-    if more > 0 {
-        text.push_str(&format!("{separator}and {more} more"));
-    }
-    text
 }
 
 fn policy_name(policy: Policy) -> &'static str {

@@ -15,9 +15,9 @@ use crate::archive::validate::{Validator, Warnings};
 use crate::cli::{GlobalOpts, VerifyArgs};
 use crate::db;
 use crate::error::Failure;
-use crate::import::ImportActor;
 use crate::interrupt;
 use crate::report::Reporter;
+use crate::restore::ImportActor;
 use crate::verify::{Adjusted, Comparison, Expectations, OnSecondThread, SectionChecks};
 
 use super::import::{self, Source};
@@ -55,7 +55,7 @@ fn verify(input: &Input, keys: &Keys, reporter: &Reporter) -> Result<()> {
     let mut archive = ArchiveFile::open(input, keys)?;
     let label = archive.label().to_owned();
     let manifest = crate::archive::validate::read_manifest(&mut archive)?;
-    let exporter = import::archive_user(&mut archive, |user| {
+    let exporter = crate::restore::job::archive_user(&mut archive, |user| {
         user.id == manifest.exported_by
             || manifest
                 .exported_by_email
@@ -74,7 +74,7 @@ fn verify(input: &Input, keys: &Keys, reporter: &Reporter) -> Result<()> {
     // What the restore must give back is worked out on a second thread as it goes.
     let expectations = Expectations::new(&manifest, exporter.as_ref().map(|u| u.email.as_str()));
     let mut noting = OnSecondThread::start(expectations, Expectations::note);
-    let plan = import::restore_company(
+    let plan = crate::restore::job::restore_company(
         &mut scratch,
         &mut archive,
         &manifest,
@@ -140,7 +140,7 @@ fn explain(
 ) -> Result<()> {
     let mut validator = Validator::new();
     let mut take = |record| expectations.explain(comparison, record);
-    import::read_pass(
+    crate::restore::job::read_pass(
         archive,
         &mut validator,
         Some(&mut take),

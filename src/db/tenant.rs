@@ -152,6 +152,15 @@ pub(crate) fn authorize_actor(
     }
 }
 
+/// The name of the company with this id, if the database has it.
+pub(crate) fn company_name(conn: &Connection, id: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT name FROM companies WHERE id = ?1", [id], |row| {
+            row.get(0)
+        })
+        .optional()?)
+}
+
 /// The id of the user with this email, if any.
 pub(crate) fn find_user_id(conn: &Connection, email: &str) -> Result<Option<String>> {
     Ok(conn

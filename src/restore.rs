@@ -1,4 +1,6 @@
-//! Deciding what each archive record does to the target company, and doing it.
+//! Restoring an archive into one company: what each record does to the target (the
+//! importer, here), the passes that feed it records (`job`), and the tickets a restore may
+//! be limited to (`selection`).
 //!
 //! One `Importer` runs in one of two modes over the same records with the same decisions:
 //! `Plan` only counts and collects conflicts and warnings; `Apply` also writes. So the plan
@@ -8,6 +10,7 @@
 //! Given a [`Selection`] (a restore of chosen tickets), it takes only the records the
 //! selection takes; the others are counted as not chosen and left alone.
 
+pub(crate) mod job;
 pub(crate) mod selection;
 
 use std::collections::{HashMap, HashSet};

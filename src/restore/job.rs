@@ -1,0 +1,389 @@
+//! One restore of one archive into one company: the read passes over its sections (people
+//! and fields, then tickets, then attachments), the target and the actor, and the two ways
+//! to run the importer over them: planning in a read transaction, or importing in one write
+//! transaction that any conflict or invalid record rolls back.
+//!
+//! Restoring chosen tickets adds a first pass (`survey`) that checks the whole archive and
+//! finds what those tickets refer to; the import's pass then takes only that.
+
+use std::collections::BTreeSet;
+
+use anyhow::{Context, Result};
+use indicatif::ProgressBar;
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::{ImportActor, Importer, Mode, Plan, Policy, Selection};
+use crate::archive::envelope::Keys;
+use crate::archive::reader::{ArchiveFile, Event, Input};
+use crate::archive::records::{
+    CompanyRecord, CompanyRole, Counts, Manifest, NullFlag, Section, UserRecord, UserRole,
+};
+use crate::archive::validate::{Record, Validator, Warnings};
+use crate::db::import_rows::{self, ImportDb};
+use crate::db::schema::ToolTable;
+use crate::db::{self, tenant};
+use crate::error::Failure;
+use crate::interrupt;
+use crate::report::Reporter;
+
+/// The sections read in each pass over the archive: people and field definitions first,
+/// so tickets can refer to them, and attachments after the tickets they belong to. (A json
+/// document may hold its sections in any order; a zip is read entry by entry.)
+pub(crate) const READ_ORDER: [&[Section]; 3] = [
+    &[Section::Users, Section::CustomFields],
+    &[Section::Tickets],
+    &[Section::Attachments],
+];
+
+/// Reads and validates an archive on its own, as `--validate-only` does without a
+/// database: the archive, its manifest and its counts, or why it is invalid (exit status 3).
+/// `keys` open an encrypted archive.
+pub fn validate_archive(
+    input: &Input,
+    keys: &Keys,
+) -> Result<(ArchiveFile, Manifest, Counts, Warnings)> {
+    let mut archive = ArchiveFile::open(input, keys)?;
+    let mut validator = Validator::new();
+    read_pass(&mut archive, &mut validator, None, &ProgressBar::hidden())?;
+    let manifest = validator.require_manifest()?.clone();
+    Ok((
+        archive,
+        manifest,
+        validator.counts(),
+        validator.take_warnings(),
+    ))
+}
+
+/// What a pass over the archive hands each valid record to.
+pub(crate) type TakeRecord<'t> = dyn FnMut(Record) -> Result<()> + 't;
+
+/// Reads every section once, validating each record and handing valid ones to `take`.
+pub(crate) fn read_pass(
+    archive: &mut ArchiveFile,
+    validator: &mut Validator,
+    mut take: Option<&mut TakeRecord<'_>>,
+    progress: &ProgressBar,
+) -> Result<BTreeSet<Section>> {
+    let mut present = BTreeSet::new();
+    for sections in READ_ORDER {
+        present.extend(archive.read(sections, &mut |event| {
+            interrupt::check()?;
+            match event {
+                Event::Manifest(value) => validator.check_manifest(value),
+                Event::Record(section, index, value) => {
+                    progress.inc(1);
+                    // After a problem the import is going to fail: the rest is only checked,
+                    // so that what follows from the problem (an attachment of a refused
+                    // ticket) does not hide it.
+                    if let Some(record) = validator.check_record(section, index, value)?
+                        && !validator.has_problems()
+                        && let Some(take) = take.as_deref_mut()
+                    {
+                        take(record)?;
+                    }
+                    Ok(())
+                }
+            }
+        })?);
+    }
+    validator.finish(&present)?;
+    Ok(present)
+}
+
+/// The first pass of a restore of chosen tickets: validates the whole archive (an invalid
+/// archive is refused whichever record is bad, as a whole import would be) and notes what
+/// the chosen tickets refer to; a chosen ticket it lacks is exit status 6. Returns the
+/// validator, with the archive's counts and warnings.
+pub(crate) fn survey(
+    archive: &mut ArchiveFile,
+    selection: &mut Selection,
+    progress: &ProgressBar,
+) -> Result<Validator> {
+    let mut validator = Validator::new();
+    let mut note = |record: Record| {
+        selection.survey(&record);
+        Ok(())
+    };
+    read_pass(archive, &mut validator, Some(&mut note), progress)?;
+    selection.check_found(&archive.location())?;
+    Ok(validator)
+}
+
+/// Chooses the company to import into: `--company`, else the archive's own company when
+/// the database has it, else (with `--create-company`) the archive's company, to create.
+pub(crate) fn target_company(
+    conn: &Connection,
+    selector: Option<&str>,
+    manifest: &Manifest,
+    create: bool,
+) -> Result<(tenant::Company, bool)> {
+    let names_archive_company = |selector: &str| {
+        selector == manifest.company_id || selector.eq_ignore_ascii_case(&manifest.company_name)
+    };
+    match selector {
+        Some(selector) if !(create && names_archive_company(selector)) => {
+            return Ok((tenant::resolve_company(conn, Some(selector))?, false));
+        }
+        _ => {}
+    }
+    let own = tenant::company_name(conn, &manifest.company_id)?;
+    let archived = tenant::Company {
+        id: manifest.company_id.clone(),
+        name: manifest.company_name.clone(),
+    };
+    match own {
+        Some(name) => Ok((tenant::Company { name, ..archived }, false)),
+        None if create => Ok((archived, true)),
+        None => Err(Failure::NotFound(format!(
+            "the archive's company {} ({}) is not in this database; choose a target with --company (companies: {}) or restore it with --create-company",
+            manifest.company_name,
+            manifest.company_id,
+            tenant::describe(&tenant::list_companies(conn)?)
+        ))
+        .into()),
+    }
+}
+
+/// For `--create-company`: the actor must be an active admin among the archive's users.
+pub(crate) fn archive_admin(archive: &mut ArchiveFile, email: Option<&str>) -> Result<ImportActor> {
+    let Some(email) = email else {
+        return Err(Failure::Usage(
+            "no actor: pass --actor EMAIL (or set BOMIZZEL_ACTOR) naming an admin among the archive's users".into(),
+        )
+        .into());
+    };
+    let user = archive_user(archive, |user| user.email.eq_ignore_ascii_case(email))?;
+    let admin = user.is_some_and(|user| {
+        NullFlag::UserActive.read(user.is_active)
+            && (user.role.value == UserRole::Admin
+                || user.company_role.map(|r| r.value) == Some(CompanyRole::Admin))
+    });
+    if !admin {
+        return Err(Failure::PermissionDenied(format!(
+            "{email} is not an active admin among the archive's users, so it cannot create the company"
+        ))
+        .into());
+    }
+    Ok(ImportActor {
+        email: email.to_owned(),
+        id: None,
+    })
+}
+
+/// The last of the archive's users that `wanted` picks (emails are unique but for case, and
+/// a case twin is dropped). A broken user record may be the one wanted: the archive is then
+/// invalid (exit status 3), whatever the caller would make of the answer.
+pub(crate) fn archive_user(
+    archive: &mut ArchiveFile,
+    wanted: impl Fn(&UserRecord) -> bool,
+) -> Result<Option<UserRecord>> {
+    let mut validator = Validator::new();
+    let mut found = None;
+    archive.read(&[Section::Users], &mut |event| {
+        if let Event::Record(section, index, value) = event
+            && let Some(Record::User(user)) = validator.check_record(section, index, value)?
+            && wanted(&user)
+        {
+            found = Some(user);
+        }
+        Ok(())
+    })?;
+    validator.check_clean()?;
+    Ok(found)
+}
+
+/// Restores an archive into an empty database as `--create-company` does, in one
+/// transaction, with `witness` seeing every record it takes: `verify`'s restore. Returns the
+/// plan it carried out.
+pub(crate) fn restore_company(
+    conn: &mut Connection,
+    archive: &mut ArchiveFile,
+    manifest: &Manifest,
+    actor: ImportActor,
+    reporter: &Reporter,
+    witness: &mut TakeRecord<'_>,
+) -> Result<Plan> {
+    let company = tenant::Company {
+        id: manifest.company_id.clone(),
+        name: manifest.company_name.clone(),
+    };
+    let mut job = Job {
+        archive,
+        manifest,
+        company: &company,
+        create: true,
+        policy: Policy::Strict,
+        selection: None,
+        progress: import_progress(reporter, manifest),
+        actor,
+        witness: Some(witness),
+    };
+    job.import(conn, None, reporter)
+}
+
+/// Records read, counted against the manifest's counts (a web app file has none: no bar).
+pub(crate) fn import_progress(reporter: &Reporter, manifest: &Manifest) -> ProgressBar {
+    match manifest.counts {
+        Some(c) => reporter.progress(
+            c.users + c.custom_fields + c.tickets + c.attachments,
+            "importing",
+        ),
+        None => ProgressBar::hidden(),
+    }
+}
+
+/// Shown a plan, accepts it (`Ok`) or not (an error, which ends the import).
+pub(crate) type Confirm<'c> = dyn FnMut(&Plan) -> Result<()> + 'c;
+
+/// One import of one archive into one company.
+pub(crate) struct Job<'a> {
+    pub(crate) archive: &'a mut ArchiveFile,
+    pub(crate) manifest: &'a Manifest,
+    pub(crate) company: &'a tenant::Company,
+    pub(crate) create: bool,
+    pub(crate) policy: Policy,
+    /// Restoring chosen tickets: what the first pass found they take.
+    pub(crate) selection: Option<&'a Selection>,
+    pub(crate) actor: ImportActor,
+    /// Records read, on a terminal.
+    pub(crate) progress: ProgressBar,
+    /// Sees each record the import takes, after the importer.
+    pub(crate) witness: Option<&'a mut TakeRecord<'a>>,
+}
+
+impl Job<'_> {
+    /// Validates and plans in a read transaction; changes nothing.
+    pub(crate) fn plan_only(&mut self, conn: &mut Connection) -> Result<Plan> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let plan = self.pass(&tx, Mode::Plan)?;
+        drop(tx);
+        Ok(plan)
+    }
+
+    /// Imports in one write transaction. With `confirm`, first plans, and goes on only if
+    /// `confirm` accepts that plan (it shows it and asks; an error is the answer no).
+    pub(crate) fn import(
+        &mut self,
+        conn: &mut Connection,
+        confirm: Option<&mut Confirm<'_>>,
+        reporter: &Reporter,
+    ) -> Result<Plan> {
+        let confirmed = match confirm {
+            Some(confirm) => {
+                let plan = self.plan_only(conn)?;
+                if plan.conflict_count > 0 {
+                    return Err(conflict_failure(&plan));
+                }
+                confirm(&plan)?;
+                Some(plan)
+            }
+            None => None,
+        };
+
+        // A larger page cache for this connection only (nothing is stored in the file):
+        // the import touches many index pages, and 16 MiB keeps memory flat all the same.
+        conn.pragma_update(None, "cache_size", -16_384)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        reporter.step("importing in one write transaction");
+        // First, so that they come and go with the import: the id map it may fill, and the
+        // log it is recorded in.
+        db::create_tool_tables(&tx, &[ToolTable::IdMap, ToolTable::ImportLog])?;
+        let now = db::now_timestamp();
+        if self.create {
+            let company = self.manifest.company.clone().unwrap_or(CompanyRecord {
+                id: self.company.id.clone(),
+                name: self.company.name.clone(),
+                domain: None,
+                description: None,
+                is_active: true,
+                created_at: now.clone(),
+                updated_at: now.clone(),
+            });
+            import_rows::create_company(&tx, &company)?;
+        }
+        // One pass decides and writes; a conflict or an invalid record anywhere rolls it
+        // all back when `tx` is dropped.
+        let plan = self.pass(&tx, Mode::Apply)?;
+        if plan.conflict_count > 0 {
+            return Err(conflict_failure(&plan));
+        }
+        if let Some(confirmed) = confirmed
+            && confirmed.outcomes != plan.outcomes
+        {
+            return Err(Failure::Conflict(
+                "the database changed while waiting for confirmation; nothing was imported, run it again".into(),
+            )
+            .into());
+        }
+        // The last moment to stop: the import is complete once committed.
+        interrupt::check()?;
+        tx.commit().context("cannot commit the import")?;
+        reporter.step("committed");
+        Ok(plan)
+    }
+
+    fn pass(&mut self, conn: &Connection, mode: Mode) -> Result<Plan> {
+        let db = ImportDb::new(conn, &self.company.id)?;
+        let mut importer = Importer::new(
+            db,
+            mode,
+            self.policy,
+            &self.company.name,
+            self.actor.clone(),
+            self.manifest.options.include_tickets,
+            self.manifest.format.is_none(),
+        )?
+        .choosing(self.selection);
+        // Into an empty company the database refuses repeated ids itself; elsewhere the
+        // validator must remember them. A restore of chosen tickets checked them in its
+        // first pass, over the records it does not write as well.
+        let mut validator =
+            if (mode == Mode::Apply && importer.started_empty()) || self.selection.is_some() {
+                Validator::without_record_ids()
+            } else {
+                Validator::new()
+            };
+        self.progress.reset();
+        let mut witness = self.witness.as_deref_mut();
+        let mut take = |record: Record| -> Result<()> {
+            importer.record(&record)?;
+            match witness.as_deref_mut() {
+                Some(witness) => witness(record),
+                None => Ok(()),
+            }
+        };
+        read_pass(
+            self.archive,
+            &mut validator,
+            Some(&mut take),
+            &self.progress,
+        )?;
+        self.progress.finish_and_clear();
+        Ok(importer.finish(validator.take_warnings()))
+    }
+}
+
+/// Exit status 4, naming the first few conflicts (the report lists them all).
+pub(crate) fn conflict_failure(plan: &Plan) -> anyhow::Error {
+    let named = first_few(&plan.conflicts, plan.conflict_count, 5, "; ");
+    Failure::Conflict(format!(
+        "{named} (nothing was imported: use --skip-duplicates to keep existing records or --overwrite to replace them)"
+    ))
+    .into()
+}
+
+/// The first `shown` of `items` (of `total` in all, some perhaps not listed), joined by
+/// `separator`, and how many more there are.
+pub(crate) fn first_few(items: &[String], total: u64, shown: usize, separator: &str) -> String {
+    let mut text = items
+        .iter()
+        .take(shown)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(separator);
+    let more = total.saturating_sub(shown.min(items.len()) as u64);
+    if more > 0 {
+        text.push_str(&format!("{separator}and {more} more"));
+    }
+    text
+}
