@@ -20,8 +20,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::archive::records::{
-    AttachmentRecord, CompanyRole, Counts, CustomFieldRecord, FieldRule, FieldType, PersonRef,
-    TicketRecord, UserRecord,
+    AttachmentRecord, CompanyRole, Counts, CustomFieldRecord, FieldRule, FieldType, Manifest,
+    PersonRef, TicketRecord, UserRecord,
 };
 use crate::archive::validate::{Record, Warnings};
 use crate::db::import_rows::{AttachmentRow, ImportDb, Kind, TicketChildren, TicketRow, Write};
@@ -224,14 +224,15 @@ pub(crate) struct Importer<'c> {
 }
 
 impl<'c> Importer<'c> {
+    /// An importer of `manifest`'s archive into the company `db` writes to, under `policy`,
+    /// as `actor`.
     pub(crate) fn new(
         db: ImportDb<'c>,
         mode: Mode,
         policy: Policy,
         company_name: &str,
         actor: ImportActor,
-        archive_has_tickets: bool,
-        web_app_file: bool,
+        manifest: &Manifest,
     ) -> Result<Self> {
         let members = db
             .members()?
@@ -253,8 +254,9 @@ impl<'c> Importer<'c> {
             members,
             fields,
             archive_rules: HashMap::new(),
-            archive_has_tickets,
-            web_app_file,
+            archive_has_tickets: manifest.options.include_tickets,
+            // The tool always names its format; the web app never does.
+            web_app_file: manifest.format.is_none(),
             selection: None,
             plan: Plan::default(),
         })

@@ -330,8 +330,7 @@ impl Job<'_> {
             self.policy,
             &self.company.name,
             self.actor.clone(),
-            self.manifest.options.include_tickets,
-            self.manifest.format.is_none(),
+            self.manifest,
         )?
         .choosing(self.selection);
         // Into an empty company the database refuses repeated ids itself; elsewhere the
