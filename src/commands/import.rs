@@ -135,7 +135,10 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
     };
     let chosen = chosen_tickets(args)?;
     let keys = Keys::new(args.decryption.identity.clone());
-    if args.validate_only && args.export_id.is_none() && !global.db_path().exists() {
+    // Without a database: no --db (nor BOMIZZEL_DB), whatever ./bomizzel.db there may be, or
+    // one that does not exist. The file alone is checked.
+    let no_database = global.db.as_ref().is_none_or(|db| !db.exists());
+    if args.validate_only && args.export_id.is_none() && no_database {
         let input = input_from(args.file.clone())?;
         return validate_file(&input, &keys, chosen, reporter)
             .map_err(|err| naming_file(err, Some(&input)));

@@ -770,6 +770,24 @@ fn a_declined_overwrite_changes_nothing_and_is_logged_cancelled() {
 }
 
 #[test]
+fn validate_only_without_db_checks_the_file_alone_even_beside_a_bomizzel_db() {
+    // A ./bomizzel.db in the current folder is not "a database" for --validate-only: only
+    // --db (or BOMIZZEL_DB) names one.
+    let demo = Demo::new();
+    let archive = demo.export_acme("acme.zip");
+    fs::copy(&demo.db, demo.out.join("bomizzel.db")).unwrap();
+    let report = json_ok(
+        bin()
+            .current_dir(&demo.out)
+            .args(["--json", "import", "--validate-only"])
+            .arg(&archive),
+    );
+    // The file-only report: `valid` and counts, no plan.
+    assert_eq!(report["valid"], true, "{report}");
+    assert!(report.get("outcomes").is_none(), "{report}");
+}
+
+#[test]
 fn dry_run_is_validate_only_and_verbose_says_each_step() {
     let demo = Demo::new();
     let archive = demo.export_acme("acme.zip");
