@@ -8,8 +8,7 @@
 //! 16 bytes a record, about 3 MiB at 100k tickets, while the records themselves stay in the
 //! scratch database. [`Expectations::compare`] then exports the restored company with
 //! export's own queries and checks each record against its digest; the archive is read once
-//! more only to describe records that differ or are missing. Both the noting and the
-//! checking run on a second thread ([`OnSecondThread`]), beside SQLite's work on the first.
+//! more only to describe records that differ or are missing.
 //!
 //! "Identical" sets aside what a restore cannot keep: users and custom fields are matched by
 //! email and name, their ids aside; and a person the archive names but does not hold (a
@@ -18,8 +17,6 @@
 //! nobody) and counted as adjusted.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::mpsc::{SyncSender, sync_channel};
-use std::thread::JoinHandle;
 
 use anyhow::Result;
 use rusqlite::Connection;
@@ -202,8 +199,7 @@ impl Expectations {
     }
 
     /// Exports the restored company from `conn` with export's own queries and checks each
-    /// record against what was noted (on a second thread). What is left unmatched was not
-    /// restored.
+    /// record against what was noted. What is left unmatched was not restored.
     pub(crate) fn compare(&mut self, conn: &Connection, company_id: &str) -> Result<Comparison> {
         let mut comparison = Comparison {
             expected: std::mem::take(&mut self.expected),
@@ -224,25 +220,23 @@ impl Expectations {
             created_from: None,
             created_before: None,
         };
-        let mut checking = OnSecondThread::start(comparison, Comparison::check);
         // Export's own page cache (SQLite's default), not the import's larger one: its sorts
         // (notes and history by ticket) take up to a page cache's worth each.
         conn.pragma_update(None, "cache_size", EXPORT_CACHE_KIB)?;
         // One snapshot, as export reads.
         let tx = conn.unchecked_transaction()?;
-        export_rows::for_each_user(&tx, company_id, |user| checking.send(Record::User(user)))?;
+        export_rows::for_each_user(&tx, company_id, |user| comparison.check(Record::User(user)))?;
         export_rows::for_each_custom_field(&tx, company_id, |field| {
-            checking.send(Record::CustomField(field))
+            comparison.check(Record::CustomField(field))
         })?;
         let field_names = export_rows::field_names(&tx, company_id)?;
         export_rows::for_each_ticket(&tx, &scope, &field_names, |ticket| {
-            checking.send(Record::Ticket(ticket))
+            comparison.check(Record::Ticket(ticket))
         })?;
         export_rows::for_each_attachment(&tx, &scope, |attachment| {
-            checking.send(Record::Attachment(attachment))
+            comparison.check(Record::Attachment(attachment))
         })?;
         drop(tx);
-        let mut comparison = checking.finish()?;
         // Whatever is left was in the archive and did not come back.
         comparison.difference_count += comparison.expected.len() as u64;
         comparison.missing = comparison.expected.keys().copied().collect();
@@ -366,85 +360,6 @@ impl Comparison {
             });
         }
         Ok(())
-    }
-}
-
-/// Records travel to the second thread in batches of this many (a wake-up per record would
-/// cost more than the work), and this many batches may wait: a few MiB at most.
-const BATCH_RECORDS: usize = 128;
-const BATCHES_IN_FLIGHT: usize = 4;
-
-/// Work on records on a second thread, in the order they come, with a state that comes back
-/// at the end: the restore and the re-export keep the first thread busy with SQLite, and the
-/// digests take the second.
-pub(crate) struct OnSecondThread<T> {
-    batch: Vec<Record>,
-    sender: Option<SyncSender<Vec<Record>>>,
-    worker: Option<JoinHandle<Result<T>>>,
-}
-
-impl<T: Send + 'static> OnSecondThread<T> {
-    pub(crate) fn start(
-        mut state: T,
-        mut each: impl FnMut(&mut T, Record) -> Result<()> + Send + 'static,
-    ) -> Self {
-        let (sender, batches) = sync_channel::<Vec<Record>>(BATCHES_IN_FLIGHT);
-        let worker = std::thread::spawn(move || {
-            for batch in batches {
-                for record in batch {
-                    each(&mut state, record)?;
-                }
-            }
-            Ok(state)
-        });
-        Self {
-            batch: Vec::with_capacity(BATCH_RECORDS),
-            sender: Some(sender),
-            worker: Some(worker),
-        }
-    }
-
-    /// Hands over one record. When the second thread has stopped on an error, that error.
-    pub(crate) fn send(&mut self, record: Record) -> Result<()> {
-        self.batch.push(record);
-        if self.batch.len() < BATCH_RECORDS {
-            return Ok(());
-        }
-        self.send_batch()
-    }
-
-    fn send_batch(&mut self) -> Result<()> {
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_RECORDS));
-        let sent = self
-            .sender
-            .as_ref()
-            .is_some_and(|sender| sender.send(batch).is_ok());
-        if sent {
-            return Ok(());
-        }
-        match self.join() {
-            Err(err) => Err(err),
-            Ok(_) => Err(anyhow::anyhow!("the second thread stopped early")),
-        }
-    }
-
-    /// Waits for every record to be done, and gives the state back.
-    pub(crate) fn finish(mut self) -> Result<T> {
-        if !self.batch.is_empty() {
-            self.send_batch()?;
-        }
-        self.join()
-    }
-
-    fn join(&mut self) -> Result<T> {
-        self.sender = None;
-        let worker = self
-            .worker
-            .take()
-            .ok_or_else(|| anyhow::anyhow!("the second thread already stopped"))?;
-        worker
-            .join()
-            .map_err(|_| anyhow::anyhow!("the second thread panicked"))?
     }
 }
 

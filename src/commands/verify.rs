@@ -18,7 +18,7 @@ use crate::error::Failure;
 use crate::interrupt;
 use crate::report::Reporter;
 use crate::restore::ImportActor;
-use crate::verify::{Adjusted, Comparison, Expectations, OnSecondThread, SectionChecks};
+use crate::verify::{Adjusted, Comparison, Expectations, SectionChecks};
 
 use super::import::{self, Source};
 
@@ -71,19 +71,17 @@ fn verify(input: &Input, keys: &Keys, reporter: &Reporter) -> Result<()> {
     };
 
     let mut scratch = db::scratch()?;
-    // What the restore must give back is worked out on a second thread as it goes.
-    let expectations = Expectations::new(&manifest, exporter.as_ref().map(|u| u.email.as_str()));
-    let mut noting = OnSecondThread::start(expectations, Expectations::note);
+    let mut expectations =
+        Expectations::new(&manifest, exporter.as_ref().map(|u| u.email.as_str()));
     let plan = crate::restore::job::restore_company(
         &mut scratch,
         &mut archive,
         &manifest,
         actor,
         reporter,
-        &mut |record| noting.send(record),
+        &mut |record| expectations.note(record),
     )
     .map_err(|err| refused(err, &label))?;
-    let mut expectations = noting.finish()?;
     let mut comparison = expectations.compare(&scratch, &manifest.company_id)?;
     if comparison.needs_archive() {
         explain(&mut archive, &expectations, &mut comparison)?;

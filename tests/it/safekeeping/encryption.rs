@@ -571,3 +571,55 @@ fn the_container_inside_follows_format_and_the_name_before_age() {
         }
     }
 }
+
+#[test]
+fn an_encrypted_export_imports_by_its_export_id_and_prune_and_history_take_it_as_any_other() {
+    let demo = Demo::new();
+    let key = keys::age_key(demo.dir.path(), "ops");
+    let (file, report) = export_acme(&demo, &to_keys(&[&key.recipient]));
+    let export_id = report["exportId"].as_str().unwrap();
+
+    // --export-id finds the recorded file, which is recognised as encrypted by its content.
+    let err = fails_with(
+        demo.acme()
+            .args(["import", "--skip-duplicates", "--export-id", export_id]),
+        8,
+    );
+    assert!(err.contains("--identity"), "{err}");
+    demo.acme()
+        .args([
+            "-q",
+            "import",
+            "--skip-duplicates",
+            "--export-id",
+            export_id,
+            "-i",
+        ])
+        .arg(&key.identity)
+        .assert()
+        .success();
+
+    let entry = json_ok(demo.acme().args(["--json", "history", export_id]));
+    assert_eq!(entry["fileExists"], true, "{entry}");
+    assert_eq!(
+        entry["detail"]["encryption"]["recipients"][0],
+        key.recipient.as_str()
+    );
+
+    // prune checks the size and SHA-256 of the file as written, the ciphertext: unchanged,
+    // an old encrypted archive goes like any other.
+    demo.conn()
+        .execute(
+            "UPDATE data_export_logs SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-30 days')
+             WHERE export_id = ?1",
+            [export_id],
+        )
+        .unwrap();
+    let pruned =
+        json_ok(
+            demo.acme()
+                .args(["--json", "prune", "--older-than", "7d", "--keep-last", "0"]),
+        );
+    assert_eq!(pruned["deleted"][0]["exportId"], export_id, "{pruned}");
+    assert!(!file.exists(), "the encrypted archive was pruned");
+}
