@@ -16,6 +16,7 @@
 //! person: such a reference is expected as the import writes it (the restoring user, or
 //! nobody) and counted as adjusted.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::Result;
@@ -78,8 +79,8 @@ pub(crate) struct Expectations {
     web_app_file: bool,
     /// Whom the restore runs as (lowercase email); `None` for no one.
     actor: Option<String>,
-    /// The archive's users by lowercase email, as a reference to them reads once restored.
-    people: HashMap<String, PersonRef>,
+    /// The archive's users, by lowercase email: whom references can name once restored.
+    people: HashSet<String>,
     /// The digest of each record's expected form, by the digest of its section and key.
     expected: HashMap<u64, u64>,
     noted: Counts,
@@ -95,7 +96,7 @@ impl Expectations {
         Self {
             web_app_file: manifest.format.is_none(),
             actor: actor.map(str::to_ascii_lowercase),
-            people: HashMap::new(),
+            people: HashSet::new(),
             expected: HashMap::new(),
             noted: Counts::default(),
             adjusted: Adjusted::default(),
@@ -114,13 +115,7 @@ impl Expectations {
         match &record {
             Record::User(user) => {
                 self.noted.users += 1;
-                self.people
-                    .entry(user.email.to_ascii_lowercase())
-                    .or_insert_with(|| PersonRef {
-                        email: Some(user.email.clone()),
-                        first_name: user.first_name.clone(),
-                        last_name: user.last_name.clone(),
-                    });
+                self.people.insert(user.email.to_ascii_lowercase());
             }
             Record::CustomField(_) => self.noted.custom_fields += 1,
             Record::Ticket(ticket) => {
@@ -142,8 +137,8 @@ impl Expectations {
         Ok(())
     }
 
-    /// A record as a re-export of the restored company gives it, and the references to
-    /// people the archive does not hold, described.
+    /// A record as a re-export of the restored company gives it (in the form compared), and
+    /// the references to people the archive does not hold, described.
     fn expected(&self, mut expected: Record) -> (Record, Vec<String>) {
         match &mut expected {
             Record::User(user) => restored_user(user),
@@ -169,32 +164,39 @@ impl Expectations {
                 }
             }
         }
-        let place = match &expected {
-            Record::Ticket(ticket) => format!("ticket {}", ticket.id),
-            Record::Attachment(attachment) => format!("attachment {}", attachment.id),
-            _ => String::new(),
-        };
-        let stand_in = self.actor.as_ref().and_then(|email| self.people.get(email));
-        let mut strangers = Vec::new();
+        let mut unheld = Vec::new();
         for_each_person(&mut expected, |slot, role, stands_in| {
+            person_as_compared(slot);
             let people = &self.people;
-            let member = |email: &str| people.get(&email.to_ascii_lowercase()).cloned();
+            let member = |email: &str| people.contains(email).then_some(());
             let stranger = match place_person(slot.as_ref(), self.web_app_file, stands_in, member) {
-                PersonTarget::Member(person) => {
-                    *slot = Some(person);
-                    return;
-                }
+                PersonTarget::Member(()) => return,
                 PersonTarget::Nobody => {
                     *slot = None;
                     return;
                 }
                 PersonTarget::Stranger(email) => email.unwrap_or("(no one named)").to_owned(),
             };
-            strangers.push(format!("{place} {role} {stranger}"));
+            unheld.push((role, stranger));
             // As the import writes it: the restoring user, or nobody (an assignee, or a
             // restore run as no one).
-            *slot = stand_in.filter(|_| stands_in).cloned();
+            *slot = match (&self.actor, stands_in) {
+                (Some(actor), true) => Some(PersonRef {
+                    email: Some(actor.clone()),
+                    ..PersonRef::default()
+                }),
+                _ => None,
+            };
         });
+        let place = match &expected {
+            Record::Ticket(ticket) => format!("ticket {}", ticket.id),
+            Record::Attachment(attachment) => format!("attachment {}", attachment.id),
+            _ => String::new(),
+        };
+        let strangers = unheld
+            .into_iter()
+            .map(|(role, email)| format!("{place} {role} {email}"))
+            .collect();
         (expected, strangers)
     }
 
@@ -333,7 +335,9 @@ impl Comparison {
             Record::CustomField(field) => field.id.clear(),
             Record::Ticket(_) | Record::Attachment(_) => {}
         }
+        for_each_person(&mut record, |slot, _, _| person_as_compared(slot));
         let (section, name) = identity(&record);
+        let name = name.into_owned();
         compared(&mut self.sections, section).restored += 1;
         let key = key_digest(&record);
         let Some(expected) = self.expected.remove(&key) else {
@@ -365,22 +369,31 @@ impl Comparison {
 
 /// How a record is found again in the re-export: a user by email (whatever its case), a
 /// custom field by name, the others by id.
-fn identity(record: &Record) -> (Section, String) {
+fn identity(record: &Record) -> (Section, Cow<'_, str>) {
     match record {
-        Record::User(user) => (Section::Users, user.email.to_ascii_lowercase()),
-        Record::CustomField(field) => (Section::CustomFields, field.name.clone()),
-        Record::Ticket(ticket) => (Section::Tickets, ticket.id.clone()),
-        Record::Attachment(attachment) => (Section::Attachments, attachment.id.clone()),
+        Record::User(user) => (Section::Users, Cow::Owned(user.email.to_ascii_lowercase())),
+        Record::CustomField(field) => (Section::CustomFields, Cow::Borrowed(&field.name)),
+        Record::Ticket(ticket) => (Section::Tickets, Cow::Borrowed(&ticket.id)),
+        Record::Attachment(attachment) => (Section::Attachments, Cow::Borrowed(&attachment.id)),
     }
 }
 
 /// The digest of a record's section and key.
 fn key_digest(record: &Record) -> u64 {
     let (section, key) = identity(record);
-    let mut bytes = Vec::with_capacity(key.len() + 1);
-    bytes.push(section as u8);
-    bytes.extend_from_slice(key.as_bytes());
-    fingerprint(&bytes)
+    fingerprint(key.as_bytes()) ^ (section as u64 + 1).wrapping_mul(0x2545_f491_4f6c_dd1d)
+}
+
+/// A person reference in the form compared: who it is, by lowercase email. Their name is
+/// the user's, compared with the users section.
+fn person_as_compared(slot: &mut Option<PersonRef>) {
+    if let Some(person) = slot {
+        if let Some(email) = &mut person.email {
+            email.make_ascii_lowercase();
+        }
+        person.first_name = None;
+        person.last_name = None;
+    }
 }
 
 /// A user as the import writes it: a null flag is its default, a missing membership role
@@ -416,7 +429,10 @@ fn restored_field(field: &mut CustomFieldRecord) {
 
 /// Calls `each` with every person reference of a record, its role, and whether the
 /// restoring user stands in for one the target does not hold (not for an assignee).
-fn for_each_person(record: &mut Record, mut each: impl FnMut(&mut Option<PersonRef>, &str, bool)) {
+fn for_each_person(
+    record: &mut Record,
+    mut each: impl FnMut(&mut Option<PersonRef>, &'static str, bool),
+) {
     match record {
         Record::Ticket(ticket) => ticket_people(ticket, &mut each),
         Record::Attachment(attachment) => attachment_people(attachment, &mut each),
@@ -426,7 +442,7 @@ fn for_each_person(record: &mut Record, mut each: impl FnMut(&mut Option<PersonR
 
 fn ticket_people(
     ticket: &mut TicketRecord,
-    each: &mut impl FnMut(&mut Option<PersonRef>, &str, bool),
+    each: &mut impl FnMut(&mut Option<PersonRef>, &'static str, bool),
 ) {
     each(&mut ticket.created_by, "submitter", true);
     each(&mut ticket.assigned_to, "assignee", false);
@@ -440,7 +456,7 @@ fn ticket_people(
 
 fn attachment_people(
     attachment: &mut AttachmentRecord,
-    each: &mut impl FnMut(&mut Option<PersonRef>, &str, bool),
+    each: &mut impl FnMut(&mut Option<PersonRef>, &'static str, bool),
 ) {
     each(&mut attachment.uploaded_by, "uploader", true);
 }
