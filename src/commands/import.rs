@@ -256,7 +256,7 @@ fn run_import(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -> Re
 }
 
 /// An invalid archive's message names the file, whichever check found the problem.
-fn naming_file(err: anyhow::Error, input: Option<&Input>) -> anyhow::Error {
+pub(crate) fn naming_file(err: anyhow::Error, input: Option<&Input>) -> anyhow::Error {
     match input {
         Some(input) => input.named_in(err),
         None => err,

@@ -47,7 +47,9 @@ pub(crate) fn run(_global: &GlobalOpts, args: &VerifyArgs, reporter: &Reporter) 
     interrupt::watch()?;
     let input = import::input_from(Some(args.file.clone()))?;
     let keys = Keys::new(args.decryption.identity.clone());
-    verify(&input, &keys, reporter).map_err(interrupt::explain)
+    verify(&input, &keys, reporter)
+        .map_err(|err| import::naming_file(err, Some(&input)))
+        .map_err(interrupt::explain)
 }
 
 fn verify(input: &Input, keys: &Keys, reporter: &Reporter) -> Result<()> {

@@ -144,6 +144,15 @@ fn a_damaged_archive_is_not_restorable() {
     let err = fails_with(support::bin().arg("verify").arg(&changed), 3);
     assert!(err.contains("checksum mismatch"), "{err}");
 
+    // A problem found by the restore's validation names the file too.
+    let dangling = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/archives/bad/webapp-dangling-attachment.json");
+    let err = fails_with(support::bin().arg("verify").arg(&dangling), 3);
+    assert!(
+        err.contains("webapp-dangling-attachment.json") && err.contains("not in the archive"),
+        "{err}"
+    );
+
     let truncated =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/archives/bad/webapp-truncated.json");
     let output = support::bin()
