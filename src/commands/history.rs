@@ -521,6 +521,24 @@ fn export_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
         };
         lines.push(("meant for", target.to_owned()));
     }
+    if let Some(encryption) = d.get("encryption").filter(|e| e.is_object()) {
+        let keys: Vec<&str> = encryption
+            .get("recipients")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let how = match (
+            encryption.get("passphrase").and_then(Value::as_bool),
+            keys[..].len(),
+        ) {
+            (Some(true), _) => "with a passphrase".to_owned(),
+            (_, 1) => format!("to the key {}", keys[0]),
+            (_, n) => format!("to {n} keys: {}", keys.join(", ")),
+        };
+        lines.push(("encrypted", format!("with age, {how}")));
+    }
     if let Some(sha256) = text(d, "sha256") {
         lines.push(("SHA-256", sha256.to_owned()));
     }

@@ -605,6 +605,14 @@ fn an_encrypted_export_imports_by_its_export_id_and_prune_and_history_take_it_as
         entry["detail"]["encryption"]["recipients"][0],
         key.recipient.as_str()
     );
+    // The detail view says so in words.
+    let shown = support::stdout_ok(demo.acme().args(["history", export_id]));
+    let lines = support::detail_lines(&shown);
+    assert_eq!(
+        support::value(&lines, "encrypted"),
+        format!("with age, to the key {}", key.recipient),
+        "{shown}"
+    );
 
     // prune checks the size and SHA-256 of the file as written, the ciphertext: unchanged,
     // an old encrypted archive goes like any other.
