@@ -531,7 +531,7 @@ fn export_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
             .collect();
         let how = match (
             encryption.get("passphrase").and_then(Value::as_bool),
-            keys[..].len(),
+            keys.len(),
         ) {
             (Some(true), _) => "with a passphrase".to_owned(),
             (_, 1) => format!("to the key {}", keys[0]),

@@ -6,6 +6,7 @@
 
 use std::cell::Cell;
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -41,6 +42,9 @@ struct Updated {
     first: usize,
     /// Columns holding JSON text, compared as JSON values (key order and spacing aside).
     json: &'static [&'static str],
+    /// The update and the comparison, written once (they are the same for every row).
+    update: OnceLock<String>,
+    differs: OnceLock<String>,
 }
 
 impl Updated {
@@ -73,7 +77,23 @@ impl Updated {
     }
 
     /// Sets the row's columns, when one of them differs (so an unchanged row counts 0).
-    fn update_sql(&self) -> String {
+    fn update_sql(&self) -> &str {
+        self.update.get_or_init(|| self.write_update_sql())
+    }
+
+    /// One row when an update would change the row.
+    fn differs_sql(&self) -> &str {
+        self.differs.get_or_init(|| {
+            format!(
+                "SELECT 1 FROM {} WHERE {} AND NOT ({})",
+                self.table,
+                self.key,
+                self.same_sql()
+            )
+        })
+    }
+
+    fn write_update_sql(&self) -> String {
         let set = self
             .columns()
             .iter()
@@ -83,16 +103,6 @@ impl Updated {
             .join(", ");
         format!(
             "UPDATE {} SET {set} WHERE {} AND NOT ({})",
-            self.table,
-            self.key,
-            self.same_sql()
-        )
-    }
-
-    /// One row when an update would change the row.
-    fn differs_sql(&self) -> String {
-        format!(
-            "SELECT 1 FROM {} WHERE {} AND NOT ({})",
             self.table,
             self.key,
             self.same_sql()
@@ -111,52 +121,64 @@ fn canonical_json(expr: &str) -> String {
 }
 
 /// Users: never the email (identity, `?2`) nor the password hash.
-const USERS: Updated = Updated {
+static USERS: Updated = Updated {
     table: "users",
     key: "id = ?1",
     skip: 3,
     first: 3,
     json: &["preferences"],
+    update: OnceLock::new(),
+    differs: OnceLock::new(),
 };
 
-const CUSTOM_FIELDS: Updated = Updated {
+static CUSTOM_FIELDS: Updated = Updated {
     table: "custom_fields",
     key: "id = ?1 AND company_id = ?2",
     skip: 2,
     first: 3,
     json: &["options", "validation"],
+    update: OnceLock::new(),
+    differs: OnceLock::new(),
 };
 
-const TICKETS: Updated = Updated {
+static TICKETS: Updated = Updated {
     table: "tickets",
     key: "id = ?1 AND company_id = ?2",
     skip: 2,
     first: 3,
     json: &["custom_field_values"],
+    update: OnceLock::new(),
+    differs: OnceLock::new(),
 };
 
-const NOTES: Updated = Updated {
+static NOTES: Updated = Updated {
     table: "ticket_notes",
     key: "id = ?1",
     skip: 1,
     first: 2,
     json: &["email_metadata"],
+    update: OnceLock::new(),
+    differs: OnceLock::new(),
 };
 
-const HISTORY: Updated = Updated {
+static HISTORY: Updated = Updated {
     table: "ticket_history",
     key: "id = ?1",
     skip: 1,
     first: 2,
     json: &["metadata"],
+    update: OnceLock::new(),
+    differs: OnceLock::new(),
 };
 
-const ATTACHMENTS: Updated = Updated {
+static ATTACHMENTS: Updated = Updated {
     table: "file_attachments",
     key: "id = ?1",
     skip: 1,
     first: 2,
     json: &[],
+    update: OnceLock::new(),
+    differs: OnceLock::new(),
 };
 
 /// Record kinds that are found by archive id (directly or through the id map).
@@ -319,13 +341,13 @@ impl<'c> ImportDb<'c> {
             Write::Insert => self.conn.prepare_cached(insert)?.execute(params)? > 0,
             Write::Update => {
                 self.conn
-                    .prepare_cached(&updated.update_sql())?
+                    .prepare_cached(updated.update_sql())?
                     .execute(params)?
                     > 0
             }
             Write::Compare => self
                 .conn
-                .prepare_cached(&updated.differs_sql())?
+                .prepare_cached(updated.differs_sql())?
                 .exists(params)?,
         })
     }

@@ -7,7 +7,7 @@ use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -1981,23 +1981,7 @@ fn assert_rejected(demo: &Demo, file: &Path, needles: &[&str]) {
 fn rewrite_zip(bytes: &[u8], edit: impl FnOnce(&mut BTreeMap<String, Vec<u8>>)) -> Vec<u8> {
     let mut entries = zip_entries(bytes);
     edit(&mut entries);
-    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    let order = [
-        "users.json",
-        "custom_fields.json",
-        "tickets.json",
-        "attachments.json",
-        "manifest.json",
-    ];
-    for name in order {
-        if let Some(data) = entries.get(name) {
-            writer.start_file(name, options).unwrap();
-            writer.write_all(data).unwrap();
-        }
-    }
-    writer.finish().unwrap().into_inner()
+    zip_in_order(&entries)
 }
 
 /// Where an entry's compressed bytes lie in the zip file.

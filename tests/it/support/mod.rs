@@ -522,13 +522,9 @@ pub fn refresh_digests(entries: &mut BTreeMap<String, Vec<u8>>) {
 
 /// A zip of `entries` in the writer's order: sections first, the manifest last.
 pub fn zip_in_order(entries: &BTreeMap<String, Vec<u8>>) -> Vec<u8> {
-    let order = [
-        "users.json",
-        "custom_fields.json",
-        "tickets.json",
-        "attachments.json",
-        "manifest.json",
-    ];
+    use bomizzel_backup::archive::records::{MANIFEST_ENTRY, Section};
+    let order = Section::ALL.map(Section::entry_name);
+    let order: Vec<&str> = order.into_iter().chain([MANIFEST_ENTRY]).collect();
     let mut listed: Vec<(&str, &[u8])> = order
         .iter()
         .filter_map(|name| entries.get(*name).map(|data| (*name, data.as_slice())))
