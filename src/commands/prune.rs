@@ -17,24 +17,24 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::cli::{GlobalOpts, PruneArgs};
-use crate::db::logs::{self, FileState, LogKind, RecordedArchive, Retention};
+use crate::db::logs::{
+    self, ExportDetail, FileState, LogKind, LoggedArchive, RecordedArchive, Retention, Rules,
+};
 use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::error::Unlogged;
 use crate::report::Reporter;
 use crate::when::Age;
 use indicatif::HumanBytes;
+pub(crate) use policy::Keep;
 use policy::Selection;
-pub(crate) use policy::{Keep, Rules};
 
-/// One recorded archive and what prune does with it.
+/// One recorded archive (as prune's row lists it) and what prune does with it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Archive {
-    pub export_id: String,
-    pub file: String,
-    pub exported_at: String,
-    pub bytes: u64,
+    #[serde(flatten)]
+    pub logged: LoggedArchive,
     /// For a kept archive, each rule that keeps it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kept_by: Vec<Keep>,
@@ -167,7 +167,8 @@ fn plan(
         resumed: Vec::new(),
     };
     for entry in logs::list(conn, &company.id, &[LogKind::Export], None)? {
-        let Some(recorded) = RecordedArchive::of(&entry.detail) else {
+        let detail: ExportDetail = entry.read();
+        let Some(recorded) = RecordedArchive::of(&detail) else {
             continue;
         };
         let path = recorded.path();
@@ -176,13 +177,15 @@ fn plan(
             continue;
         }
         let mut archive = Archive {
-            export_id: entry.id.clone(),
-            file: recorded.file.clone(),
-            exported_at: entry.created_at.clone(),
-            bytes: recorded.digest.as_ref().map_or(0, |d| d.bytes),
+            logged: LoggedArchive {
+                export_id: entry.id.clone(),
+                file: recorded.file.clone(),
+                exported_at: entry.created_at.clone(),
+                bytes: recorded.digest.as_ref().map_or(0, |d| d.bytes),
+            },
             kept_by: Vec::new(),
         };
-        match Retention::of(&entry.detail) {
+        match Retention::of(&detail) {
             Retention::Pruned { .. } => continue,
             // An interrupted prune's: finished, whatever the policy, unless the file changed
             // since (then it is no longer the archive that prune meant to delete).
@@ -220,7 +223,7 @@ fn plan(
         if !archive.kept_by.is_empty() {
             report.kept.push(archive);
         } else if intact == Some(true) {
-            report.bytes_deleted += archive.bytes;
+            report.bytes_deleted += archive.logged.bytes;
             report.deleted.push(archive);
         } else {
             report.changed.push(archive);
@@ -245,19 +248,18 @@ fn apply(
 
     let mut failures = Vec::new();
     for list in [&mut report.deleted, &mut report.resumed] {
-        list.retain(|archive| match fs::remove_file(&archive.file) {
-            // Gone already: deleted by hand, or by another prune resuming this one.
-            Err(err) if err.kind() != io::ErrorKind::NotFound => {
-                failures.push((
-                    archive.export_id.clone(),
-                    format!("{}: {err}", archive.file),
-                ));
-                false
-            }
-            _ => true,
-        });
+        list.retain(
+            |Archive { logged, .. }| match fs::remove_file(&logged.file) {
+                // Gone already: deleted by hand, or by another prune resuming this one.
+                Err(err) if err.kind() != io::ErrorKind::NotFound => {
+                    failures.push((logged.export_id.clone(), format!("{}: {err}", logged.file)));
+                    false
+                }
+                _ => true,
+            },
+        );
     }
-    report.bytes_deleted = report.deleted.iter().map(|a| a.bytes).sum();
+    report.bytes_deleted = report.deleted.iter().map(|a| a.logged.bytes).sum();
 
     record::outcome(conn, company, report, &failures, &prune_id, &at).with_context(|| {
         Unlogged(format!(
@@ -294,18 +296,21 @@ fn print_summary(reporter: &Reporter, report: &PruneReport) {
         report.rules.describe()
     ));
     for archive in &report.deleted {
-        reporter.note(format!("  {} {}", archive.export_id, archive.file));
+        reporter.note(format!(
+            "  {} {}",
+            archive.logged.export_id, archive.logged.file
+        ));
     }
     for archive in &report.missing {
         reporter.note(format!(
             "  already gone: {} {}",
-            archive.export_id, archive.file
+            archive.logged.export_id, archive.logged.file
         ));
     }
     for archive in &report.changed {
         reporter.note(format!(
             "  kept, changed since its export: {} {}",
-            archive.export_id, archive.file
+            archive.logged.export_id, archive.logged.file
         ));
     }
     for archive in &report.resumed {
@@ -316,8 +321,8 @@ fn print_summary(reporter: &Reporter, report: &PruneReport) {
             } else {
                 "finished"
             },
-            archive.export_id,
-            archive.file
+            archive.logged.export_id,
+            archive.logged.file
         ));
     }
     for archive in &report.kept {
@@ -329,8 +334,8 @@ fn print_summary(reporter: &Reporter, report: &PruneReport) {
         reporter.note(format!(
             "  kept ({}): {} {}",
             reasons.join(", "),
-            archive.export_id,
-            archive.file
+            archive.logged.export_id,
+            archive.logged.file
         ));
     }
 }
