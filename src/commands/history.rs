@@ -160,7 +160,7 @@ fn summarize(entry: &LogEntry) -> EntrySummary {
         }
         LogKind::Import => {
             let d: ImportDetail = entry.read();
-            (or_ok(&d.status), import_what(&d), d.file)
+            (or_ok(d.status.as_deref()), import_what(&d), d.file)
         }
         LogKind::Prune => {
             let d: PruneDetail = entry.read();
@@ -179,8 +179,8 @@ fn summarize(entry: &LogEntry) -> EntrySummary {
 }
 
 /// A run's recorded status; a row without one (the web app's) is `ok`.
-fn or_ok(status: &Option<String>) -> String {
-    status.as_deref().unwrap_or("ok").to_owned()
+fn or_ok(status: Option<&str>) -> String {
+    status.unwrap_or("ok").to_owned()
 }
 
 /// What became of an export's file, when that says more than how the export went.
@@ -193,7 +193,7 @@ fn export_status(d: &ExportDetail) -> String {
         Retention::Kept if RecordedArchive::of(d).is_some_and(|r| !r.path().is_file()) => {
             "missing".to_owned()
         }
-        Retention::Kept => or_ok(&d.status),
+        Retention::Kept => or_ok(d.status.as_deref()),
     }
 }
 
@@ -202,7 +202,7 @@ fn prune_status(d: &PruneDetail) -> String {
     if d.errors.as_ref().is_some_and(|e| !e.is_empty()) {
         "failed".to_owned()
     } else {
-        or_ok(&d.status)
+        or_ok(d.status.as_deref())
     }
 }
 
@@ -252,7 +252,7 @@ const SECTIONS: [(Section, &str, &str); 4] = [
 /// `5 users, 4 custom fields, 6 tickets, 3 attachments` from the web app's summary keys; an
 /// interrupted export wrote nothing, and says why.
 fn export_what(d: &ExportDetail) -> String {
-    if let Some(failure) = failure(&d.status, &d.error) {
+    if let Some(failure) = failure(d.status.as_deref(), d.error.as_deref()) {
         return failure;
     }
     let parts: Vec<String> = SECTIONS
@@ -305,7 +305,7 @@ fn import_what(d: &ImportDetail) -> String {
     if d.status.as_deref() == Some("cancelled") {
         return "cancelled at the confirmation; nothing changed".into();
     }
-    if let Some(failure) = failure(&d.status, &d.error) {
+    if let Some(failure) = failure(d.status.as_deref(), d.error.as_deref()) {
         return failure;
     }
     if let Some(outcomes) = &d.outcomes {
@@ -337,9 +337,9 @@ fn import_what(d: &ImportDetail) -> String {
 }
 
 /// The error of a run that failed or was interrupted, shortened for the listing.
-fn failure(status: &Option<String>, error: &Option<String>) -> Option<String> {
-    match status.as_deref() {
-        Some("failed" | "interrupted") => error.as_deref().map(|error| shorten(error, 72)),
+fn failure(status: Option<&str>, error: Option<&str>) -> Option<String> {
+    match status {
+        Some("failed" | "interrupted") => error.map(|error| shorten(error, 72)),
         _ => None,
     }
 }
@@ -657,7 +657,7 @@ fn import_lines(d: &ImportDetail, lines: &mut Vec<(&str, String)>) {
     } else {
         "error"
     };
-    error_lines(&d.errors, d.error.as_deref(), listed, lines);
+    error_lines(d.errors.as_deref(), d.error.as_deref(), listed, lines);
 }
 
 /// `export_… of Acme Corp, made 2026-11-23 02:30:00 UTC`, from what an import recorded of
@@ -676,7 +676,7 @@ fn archive_origin(source: &ArchiveSource) -> Option<String> {
 /// What a run listed under `errors` (as `listed`: a tool's import lists its conflicts
 /// there), and the error that ended it (`failure`).
 fn error_lines(
-    errors: &Option<Vec<String>>,
+    errors: Option<&[String]>,
     failure: Option<&str>,
     listed: &'static str,
     lines: &mut Vec<(&str, String)>,
@@ -684,7 +684,7 @@ fn error_lines(
     // The tool's import rows keep the failure apart (`error`); `errors` is the web app's
     // list, which for the tool holds the conflicts and then that failure.
     for each in errors
-        .iter()
+        .into_iter()
         .flatten()
         .filter(|e| Some(e.as_str()) != failure)
     {
@@ -714,11 +714,10 @@ fn prune_lines(d: &PruneDetail, lines: &mut Vec<(&str, String)>) {
         (&d.changed, "kept", ", changed since its export"),
     ] {
         for archive in list.iter().flatten() {
-            lines.push((
-                label,
-                format!("{} {}{why}", archive.export_id, archive.file),
-            ));
+            let [export_id, file] =
+                [&archive.export_id, &archive.file].map(|text| text.as_deref().unwrap_or("-"));
+            lines.push((label, format!("{export_id} {file}{why}")));
         }
     }
-    error_lines(&d.errors, None, "error", lines);
+    error_lines(d.errors.as_deref(), None, "error", lines);
 }

@@ -17,9 +17,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::cli::{GlobalOpts, PruneArgs};
-use crate::db::logs::{
-    self, ExportDetail, FileState, LogKind, LoggedArchive, RecordedArchive, Retention, Rules,
-};
+use crate::db::logs::{self, ExportDetail, FileState, LogKind, RecordedArchive, Retention, Rules};
 use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::error::Unlogged;
@@ -29,12 +27,14 @@ use indicatif::HumanBytes;
 pub(crate) use policy::Keep;
 use policy::Selection;
 
-/// One recorded archive (as prune's row lists it) and what prune does with it.
+/// One recorded archive and what prune does with it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Archive {
-    #[serde(flatten)]
-    pub logged: LoggedArchive,
+    pub export_id: String,
+    pub file: String,
+    pub exported_at: String,
+    pub bytes: u64,
     /// For a kept archive, each rule that keeps it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kept_by: Vec<Keep>,
@@ -177,12 +177,10 @@ fn plan(
             continue;
         }
         let mut archive = Archive {
-            logged: LoggedArchive {
-                export_id: entry.id.clone(),
-                file: recorded.file.clone(),
-                exported_at: entry.created_at.clone(),
-                bytes: recorded.digest.as_ref().map_or(0, |d| d.bytes),
-            },
+            export_id: entry.id.clone(),
+            file: recorded.file.clone(),
+            exported_at: entry.created_at.clone(),
+            bytes: recorded.digest.as_ref().map_or(0, |d| d.bytes),
             kept_by: Vec::new(),
         };
         match Retention::of(&detail) {
@@ -223,7 +221,7 @@ fn plan(
         if !archive.kept_by.is_empty() {
             report.kept.push(archive);
         } else if intact == Some(true) {
-            report.bytes_deleted += archive.logged.bytes;
+            report.bytes_deleted += archive.bytes;
             report.deleted.push(archive);
         } else {
             report.changed.push(archive);
@@ -248,18 +246,19 @@ fn apply(
 
     let mut failures = Vec::new();
     for list in [&mut report.deleted, &mut report.resumed] {
-        list.retain(
-            |Archive { logged, .. }| match fs::remove_file(&logged.file) {
-                // Gone already: deleted by hand, or by another prune resuming this one.
-                Err(err) if err.kind() != io::ErrorKind::NotFound => {
-                    failures.push((logged.export_id.clone(), format!("{}: {err}", logged.file)));
-                    false
-                }
-                _ => true,
-            },
-        );
+        list.retain(|archive| match fs::remove_file(&archive.file) {
+            // Gone already: deleted by hand, or by another prune resuming this one.
+            Err(err) if err.kind() != io::ErrorKind::NotFound => {
+                failures.push((
+                    archive.export_id.clone(),
+                    format!("{}: {err}", archive.file),
+                ));
+                false
+            }
+            _ => true,
+        });
     }
-    report.bytes_deleted = report.deleted.iter().map(|a| a.logged.bytes).sum();
+    report.bytes_deleted = report.deleted.iter().map(|a| a.bytes).sum();
 
     record::outcome(conn, company, report, &failures, &prune_id, &at).with_context(|| {
         Unlogged(format!(
@@ -296,21 +295,18 @@ fn print_summary(reporter: &Reporter, report: &PruneReport) {
         report.rules.describe()
     ));
     for archive in &report.deleted {
-        reporter.note(format!(
-            "  {} {}",
-            archive.logged.export_id, archive.logged.file
-        ));
+        reporter.note(format!("  {} {}", archive.export_id, archive.file));
     }
     for archive in &report.missing {
         reporter.note(format!(
             "  already gone: {} {}",
-            archive.logged.export_id, archive.logged.file
+            archive.export_id, archive.file
         ));
     }
     for archive in &report.changed {
         reporter.note(format!(
             "  kept, changed since its export: {} {}",
-            archive.logged.export_id, archive.logged.file
+            archive.export_id, archive.file
         ));
     }
     for archive in &report.resumed {
@@ -321,8 +317,8 @@ fn print_summary(reporter: &Reporter, report: &PruneReport) {
             } else {
                 "finished"
             },
-            archive.logged.export_id,
-            archive.logged.file
+            archive.export_id,
+            archive.file
         ));
     }
     for archive in &report.kept {
@@ -334,8 +330,8 @@ fn print_summary(reporter: &Reporter, report: &PruneReport) {
         reporter.note(format!(
             "  kept ({}): {} {}",
             reasons.join(", "),
-            archive.logged.export_id,
-            archive.logged.file
+            archive.export_id,
+            archive.file
         ));
     }
 }

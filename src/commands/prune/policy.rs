@@ -131,7 +131,8 @@ impl Calendar {
     }
 }
 
-/// The policy itself is part of the log's format (`db::logs::Rules`): prune's row records it.
+/// What a policy keeps, and how it is told. Its fields are part of the log's format
+/// (`db::logs::Rules`): prune's row records them.
 impl Rules {
     /// The calendar rules given, with their numbers.
     pub(crate) fn calendar(&self) -> Vec<(Calendar, u64)> {

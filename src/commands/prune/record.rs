@@ -8,7 +8,7 @@ use anyhow::Result;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::{Archive, PruneReport};
-use crate::db::logs::{self, ExportDetail, LogKind, PruneDetail, Retention};
+use crate::db::logs::{self, ExportDetail, LogKind, LoggedArchive, PruneDetail, Retention};
 use crate::db::schema::ToolTable;
 use crate::db::{self, tenant};
 
@@ -44,13 +44,7 @@ pub(super) fn deleting(
     // A changed file is no longer the archive the interrupted prune meant: back to normal.
     for archive in &report.changed {
         let back = &Retention::Kept;
-        set_retention(
-            &tx,
-            company,
-            &archive.logged.export_id,
-            back,
-            &mut take_over,
-        )?;
+        set_retention(&tx, company, &archive.export_id, back, &mut take_over)?;
     }
     let untouched = |now: &Retention| *now == Retention::Kept;
     mark_each(&tx, company, &mut report.deleted, &deleting, untouched)?;
@@ -102,7 +96,7 @@ pub(super) fn outcome(
     // stays in play, so that if it comes back it is kept or pruned like any other rather
     // than left outside retention for good.
     for archive in report.deleted.iter().chain(&report.resumed) {
-        set_retention(&tx, company, &archive.logged.export_id, &pruned, ours)?;
+        set_retention(&tx, company, &archive.export_id, &pruned, ours)?;
     }
     for (export_id, _) in failures {
         set_retention(&tx, company, export_id, &Retention::Kept, ours)?;
@@ -127,7 +121,7 @@ fn mark_each(
 ) -> Result<()> {
     let mut marked = Vec::with_capacity(archives.len());
     for archive in archives.drain(..) {
-        if set_retention(tx, company, &archive.logged.export_id, to, &mut expected)? {
+        if set_retention(tx, company, &archive.export_id, to, &mut expected)? {
             marked.push(archive);
         }
     }
@@ -165,31 +159,40 @@ fn marked_by(state: &Retention) -> Option<String> {
 /// The prune's log row: while it deletes (`errors` is `None`), every archive it is deleting;
 /// then what it deleted, what it finished for an interrupted prune, and what it could not.
 fn prune_detail(report: &PruneReport, errors: Option<&[&str]>) -> PruneDetail {
-    let listed = |archives: &[&[Archive]]| {
-        let archives = archives.iter().copied().flatten();
-        Some(archives.map(|archive| archive.logged.clone()).collect())
-    };
+    let logged = |archives: &[Archive]| archives.iter().map(LoggedArchive::from).collect();
     let detail = PruneDetail {
         rules: Some(report.rules.clone()),
         dir: report.dir.clone(),
-        missing: listed(&[&report.missing]),
-        changed: listed(&[&report.changed]),
+        missing: Some(logged(&report.missing)),
+        changed: Some(logged(&report.changed)),
         kept: Some(report.kept.len() as u64),
         ..PruneDetail::default()
     };
     match errors {
         None => PruneDetail {
             status: Some("deleting".into()),
-            deleting: listed(&[&report.deleted, &report.resumed]),
+            deleting: Some([logged(&report.deleted), logged(&report.resumed)].concat()),
             ..detail
         },
         Some(errors) => PruneDetail {
             status: Some(if errors.is_empty() { "ok" } else { "failed" }.into()),
-            deleted: listed(&[&report.deleted]),
+            deleted: Some(logged(&report.deleted)),
             bytes_deleted: Some(report.bytes_deleted),
-            resumed: listed(&[&report.resumed]),
+            resumed: Some(logged(&report.resumed)),
             errors: Some(errors.iter().map(|&error| error.to_owned()).collect()),
             ..detail
         },
+    }
+}
+
+impl From<&Archive> for LoggedArchive {
+    fn from(archive: &Archive) -> Self {
+        LoggedArchive {
+            export_id: Some(archive.export_id.clone()),
+            file: Some(archive.file.clone()),
+            exported_at: Some(archive.exported_at.clone()),
+            bytes: Some(archive.bytes),
+            other: serde_json::Map::new(),
+        }
     }
 }

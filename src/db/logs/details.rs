@@ -1,12 +1,13 @@
 //! The log's records: what a row of the export, import and prune logs holds in its JSON
-//! column (`exported_data`, `imported_data`, `pruned_data`), key by key, written down once.
+//! column (`exported_data`, `imported_data`, `pruned_data`), key by key, written down once:
+//! `ExportDetail`, `ImportDetail`, `PruneDetail`. The web app's History tab reads the export
+//! and import rows, so a key keeps its name and the type of its value; new keys may come.
 //!
-//! The web app's History tab reads the export and import rows too, and writes rows of its own
-//! with its summary keys only; older versions of the tool wrote fewer keys. So every key is
-//! optional when read, and reading never fails: a detail that is not a JSON object reads as an
-//! empty one, and a key whose value is not what the format says is read as absent and kept,
-//! with the keys this version does not know, in `other`, from which a row written back (prune
-//! marking an export) gets them as they were.
+//! The web app writes rows of its own, with its summary keys only, and older versions of the
+//! tool wrote fewer keys: every key is optional when read, and reading never fails. A detail
+//! that is not a JSON object reads as an empty one; a key whose value is not what the format
+//! says reads as absent, and is kept, with the keys this version does not know, in `other`,
+//! from which a row written back (prune marking an export) gets them as they were.
 //!
 //! Rows are stored with their keys in alphabetical order, as a `serde_json::Value` writes
 //! them, whatever the order of the fields here.
@@ -271,14 +272,21 @@ pub(crate) struct Rules {
     pub keep_yearly: Option<u64>,
 }
 
-/// An export's archive as prune lists it, in its row and its report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// An export's archive as a prune's row lists it (what its report says of it, less the
+/// rules that keep it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub(crate) struct LoggedArchive {
-    pub export_id: String,
-    pub file: String,
-    pub exported_at: String,
-    pub bytes: u64,
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub export_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exported_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
 }
 
 /// Reads a row's detail as `D`, whatever the row holds: see the module's comment. A value
@@ -421,6 +429,14 @@ mod tests {
             written(&marked),
             json!({"file": "/b/a.zip", "prunedAt": "2026-01-01"})
         );
+
+        // An archive listed by its export id alone is read as far as it goes.
+        let partial = json!({"deleting": [{"exportId": "export_1"}], "dir": null});
+        let prune = read::<PruneDetail>(&partial);
+        let listed = prune.deleting.as_deref().unwrap_or_default();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].export_id.as_deref(), Some("export_1"));
+        assert_eq!(written(&prune), partial);
 
         let odd_policy = json!({"keepLast": "three", "olderThan": "7d", "status": "ok"});
         let policy = read::<PruneDetail>(&odd_policy);
