@@ -5,11 +5,15 @@ wall-clock time and peak RSS as a JSON line to the results file.
     measure.py RESULTS FIGURE SIZE -- COMMAND [ARG...]
     measure.py RESULTS FIGURE SIZE --value NUMBER      (a figure that is not a time, e.g. bytes)
 
+Each line carries the database variant from the BENCH_VARIANT environment variable (e.g.
+`webapp/helpdesk`), so that report.py prints one table per variant.
+
 The command's output goes to RESULTS.log; when it fails, its tail is shown and this script
 exits with the command's status, so that `set -e` in run.sh stops the run.
 """
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -18,6 +22,7 @@ import time
 
 
 def append(results, record):
+    record["variant"] = os.environ.get("BENCH_VARIANT", "")
     with open(results, "a", encoding="utf-8") as out:
         out.write(json.dumps(record) + "\n")
 

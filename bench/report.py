@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Prints bench/run.sh's table: the median of each figure per size, the ratios next to the
-targets of SPEC section 5 and issue 12, and the machine it ran on.
+"""Prints bench/run.sh's tables, one per database variant (whose indexes, which texts): the
+median of each figure per size, the ratios next to the targets of SPEC section 5 and issues
+12 and 14, and the machine it ran on.
 
     report.py RESULTS BIN RUNS
 
@@ -71,23 +72,57 @@ def size_label(size):
     return str(size)
 
 
+VARIANTS = {
+    "init": "made by init (its covering indexes)",
+    "webapp": "made by the web app (only its indexes, none of the tool's tables)",
+    "unicode": "long texts in many scripts",
+    "helpdesk": "short plain-ASCII texts",
+}
+
+
+def variant_title(variant):
+    parts = [VARIANTS.get(part, part) for part in variant.split("/") if part]
+    return "Databases " + ", ".join(parts) if parts else "Databases"
+
+
 def main(argv):
     if len(argv) != 4:
         sys.exit(__doc__)
     results, binary, runs = argv[1], argv[2], argv[3]
-    walls, rsss, values = defaultdict(list), defaultdict(list), {}
+    by_variant = defaultdict(list)
     with open(results, encoding="utf-8") as lines:
         for line in lines:
             record = json.loads(line)
-            key = (record["figure"], record["size"])
-            if "value" in record:
-                values[key] = record["value"]
-            else:
-                walls[key].append(record["wall"])
-                rsss[key].append(record["rss_kib"] / 1024)
-    sizes = sorted({size for _, size in list(walls) + list(values)})
-    if not sizes:
+            by_variant[record.get("variant", "")].append(record)
+    if not by_variant:
         sys.exit("report: no results")
+    for variant, records in by_variant.items():
+        print(f"## {variant_title(variant)}")
+        print()
+        print_table(records)
+        print()
+    print(f"Each time and RSS is the median of {runs} run(s). Sizes are Bench Corp's tickets.")
+    print("Baselines: export = sqlite3 -json of Bench Corp's six tables (joined to the company) "
+          "+ zip -6 (bench/baseline-export.sh);")
+    print("           import = sqlite3 NEW.db < DUMP.sql, the .dump of the WHOLE benchmark "
+          "database (both companies).")
+    print()
+    for name, value in machine(binary):
+        print(f"{name + ':':<14}{value}")
+    return 0
+
+
+def print_table(records):
+    """Prints one variant's table."""
+    walls, rsss, values = defaultdict(list), defaultdict(list), {}
+    for record in records:
+        key = (record["figure"], record["size"])
+        if "value" in record:
+            values[key] = record["value"]
+        else:
+            walls[key].append(record["wall"])
+            rsss[key].append(record["rss_kib"] / 1024)
+    sizes = sorted({size for _, size in list(walls) + list(values)})
     top, low = sizes[-1], sizes[0]
 
     def wall(figure, size):
@@ -206,16 +241,6 @@ def main(argv):
     print("  ".join("-" * w for w in widths))
     for row in table[1:]:
         print(line(row))
-    print()
-    print(f"Each time and RSS is the median of {runs} run(s). Sizes are Bench Corp's tickets.")
-    print("Baselines: export = sqlite3 -json of Bench Corp's six tables (joined to the company) "
-          "+ zip -6 (bench/baseline-export.sh);")
-    print("           import = sqlite3 NEW.db < DUMP.sql, the .dump of the WHOLE benchmark "
-          "database (both companies).")
-    print()
-    for name, value in machine(binary):
-        print(f"{name + ':':<14}{value}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -2,12 +2,16 @@
 # The benchmark of issue 5 / SPEC section 5: bomizzel-backup against the tools an operator
 # would use instead, at 10k and 100k tickets, each figure the median of several runs, all in
 # one run on one machine; and issue 12's: the export encrypted to an age (X25519) key against
-# the same export unencrypted, and verify against the import. Not part of CI. See
+# the same export unencrypted, and verify against the import; and issue 14's: each on the
+# databases the web app makes (only its indexes) as well as on init's, with a typical
+# helpdesk's short ASCII texts as well as long multilingual ones. Not part of CI. See
 # docs/PERFORMANCE.md.
 #
-#   bash bench/run.sh                     # 10k and 100k tickets, 5 runs each
+#   bash bench/run.sh                     # 10k and 100k tickets, every variant, 5 runs each
 #   BENCH_RUNS=3 bash bench/run.sh        # fewer runs
 #   BENCH_SIZES="10000" bash bench/run.sh # one size
+#   BENCH_INDEXES=webapp bash bench/run.sh  # whose indexes: init, webapp or both (default)
+#   BENCH_TEXTS=helpdesk bash bench/run.sh  # which texts: unicode, helpdesk or both (default)
 #   BENCH_DIR=/fast/disk bash bench/run.sh  # where the databases are cached (default target/bench)
 #
 # Needs cargo, python3, sqlite3, zip, age-keygen (Debian package age) and /usr/bin/time (GNU
@@ -31,6 +35,17 @@ die() {
 for size in $SIZES; do
     [[ $size =~ ^[1-9][0-9]*$ ]] || die "BENCH_SIZES must be ticket counts, not '$size'"
 done
+# Both choices of one axis, or the one named.
+axis() {
+    local name=$1 value=$2 first=$3 second=$4
+    case $value in
+    both) echo "$first $second" ;;
+    "$first" | "$second") echo "$value" ;;
+    *) die "$name must be $first, $second or both, not '$value'" ;;
+    esac
+}
+INDEXES=$(axis BENCH_INDEXES "${BENCH_INDEXES:-both}" init webapp)
+TEXTS=$(axis BENCH_TEXTS "${BENCH_TEXTS:-both}" unicode helpdesk)
 for tool in cargo python3 sqlite3 zip age-keygen /usr/bin/time; do
     command -v "$tool" >/dev/null || die "$tool is needed and not installed"
 done
@@ -63,41 +78,49 @@ fresh_copy() {
     sync "$2"
 }
 
-# The benchmark database for one size and its sqlite3 .dump, made when missing or stale.
+# The benchmark database for one variant ($name: bench-SIZE-INDEXES-TEXTS) and its sqlite3
+# .dump, made when missing or stale.
 prepare() {
-    local size=$1 db=$CACHE/bench-$1.db
+    local name=$1 size=$2 indexes=$3 texts=$4 db=$CACHE/$1.db
     if [[ ! -f $db || "$(cat "$db.stamp" 2>/dev/null)" != "$STAMP" ]]; then
         say "generating $db"
-        rm -f "$db" "$db.stamp" "$CACHE/bench-$size.sql" "$db.tmp"
-        "$GENERATE" "$db.tmp" --tickets "$size" >&2
+        rm -f "$db" "$db.stamp" "$CACHE/$name.sql" "$db.tmp"
+        "$GENERATE" "$db.tmp" --tickets "$size" --indexes "$indexes" --texts "$texts" >&2
         mv "$db.tmp" "$db"
         echo "$STAMP" >"$db.stamp"
     fi
-    if [[ ! -f $CACHE/bench-$size.sql ]]; then
+    if [[ ! -f $CACHE/$name.sql ]]; then
         say "dumping $db with sqlite3 .dump"
-        sqlite3 "$db" .dump >"$CACHE/bench-$size.sql.tmp"
-        mv "$CACHE/bench-$size.sql.tmp" "$CACHE/bench-$size.sql"
+        sqlite3 "$db" .dump >"$CACHE/$name.sql.tmp"
+        mv "$CACHE/$name.sql.tmp" "$CACHE/$name.sql"
     fi
 }
 
-"$BIN" --db "$WORK/fresh.db" -q init
-sync "$WORK/fresh.db"
 ABSENT=$WORK/absent.db
 # The operator's key that the encrypted exports go to, and that opens them for the import.
 KEY=$WORK/operator.key
 age-keygen -o "$KEY" 2>/dev/null
 RECIPIENT=$(age-keygen -y "$KEY")
 
+for indexes in $INDEXES; do
+for texts in $TEXTS; do
+export BENCH_VARIANT=$indexes/$texts
+# The empty database the imports go into, with this variant's indexes.
+rm -f "$WORK/fresh.db"
+"$GENERATE" "$WORK/fresh.db" --empty --indexes "$indexes" >/dev/null
+sync "$WORK/fresh.db"
 for size in $SIZES; do
-    prepare "$size"
-    dump=$CACHE/bench-$size.sql
+    name=bench-$size-$indexes-$texts
+    say "$name"
+    prepare "$name" "$size" "$indexes" "$texts"
+    dump=$CACHE/$name.sql
     live=$WORK/live.db # exports append a log row, so they run on a copy
     archive=$WORK/bench-corp.zip
     sealed=$WORK/bench-corp.zip.age
     baseline_zip=$WORK/baseline.zip
-    record db-bytes "$size" "$(bytes "$CACHE/bench-$size.db")"
+    record db-bytes "$size" "$(bytes "$CACHE/$name.db")"
     record dump-bytes "$size" "$(bytes "$dump")"
-    fresh_copy "$CACHE/bench-$size.db" "$live"
+    fresh_copy "$CACHE/$name.db" "$live"
     cat "$dump" >/dev/null # the page cache holds both inputs, for both sides alike
 
     say "$size tickets: export, encrypted export, and sqlite3 -json + zip -6 ($RUNS runs each)"
@@ -143,6 +166,8 @@ for size in $SIZES; do
             -q import --validate-only --skip-duplicates "$archive"
     done
     rm -f "$WORK/restored.db" "$WORK/again.db" "$archive" "$sealed" "$baseline_zip"
+done
+done
 done
 
 echo

@@ -42,6 +42,60 @@ struct Args {
     /// The PRNG seed; the same seed and size give the same data
     #[arg(long, default_value_t = 0x5EED_B0B1_22E1)]
     seed: u64,
+
+    /// Only the schema (with --indexes), no rows: an empty database to import into
+    #[arg(long)]
+    empty: bool,
+
+    /// Whose indexes the database has: `init`'s, or only the web app's (and none of the
+    /// tool's tables, as in a database the web app made)
+    #[arg(long, value_enum, default_value_t = Indexes::Init)]
+    indexes: Indexes,
+
+    /// The texts: `unicode` (long, many scripts and emoji) or `helpdesk` (short titles and
+    /// plain ASCII notes, as a typical helpdesk's)
+    #[arg(long, value_enum, default_value_t = Texts::Unicode)]
+    texts: Texts,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Indexes {
+    Init,
+    Webapp,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Texts {
+    Unicode,
+    Helpdesk,
+}
+
+/// The lengths (in bytes, ranges) and words of one text profile.
+struct TextProfile {
+    words: &'static [&'static str],
+    title: (i64, i64),
+    description: (i64, i64),
+    note: (i64, i64),
+}
+
+impl Texts {
+    fn profile(self) -> TextProfile {
+        match self {
+            Texts::Unicode => TextProfile {
+                words: WORDS,
+                title: (25, 55),
+                description: (50, 300),
+                note: (50, 300),
+            },
+            // Measured on a real deployment: titles ~18 bytes, descriptions ~28, notes ~140.
+            Texts::Helpdesk => TextProfile {
+                words: ASCII_WORDS,
+                title: (10, 26),
+                description: (14, 42),
+                note: (60, 220),
+            },
+        }
+    }
 }
 
 fn main() -> Result<()> {
@@ -54,12 +108,19 @@ fn main() -> Result<()> {
         busy_timeout: Duration::from_secs(5),
     };
     let mut conn = bomizzel_backup::db::create(&args.path, options)?;
+    if let Indexes::Webapp = args.indexes {
+        as_web_app_made(&conn)?;
+    }
+    if args.empty {
+        conn.close().map_err(|(_, err)| err)?;
+        return Ok(());
+    }
     // Only while generating, on a file nobody else uses yet: no journal, no fsync.
     conn.execute_batch(
         "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;",
     )?;
     let tx = conn.transaction()?;
-    Generator::new(args.seed, &tx)?.fill(args.tickets)?;
+    Generator::new(args.seed, args.texts.profile(), &tx)?.fill(args.tickets)?;
     tx.commit()?;
     // Back to SQLite's defaults, which the web app and the tool expect to find.
     let mode: String = conn.query_row("PRAGMA journal_mode = DELETE", [], |row| row.get(0))?;
@@ -71,6 +132,28 @@ fn main() -> Result<()> {
     conn.close().map_err(|(_, err)| err)?;
     eprintln!("generated in {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Makes a database `init` wrote look as the web app makes it, before any row goes in (so
+/// its indexes grow as the web app's do): none of the tool's tables, only the web app's
+/// indexes.
+fn as_web_app_made(conn: &Connection) -> Result<()> {
+    let mut drop = String::new();
+    let mut stmt = conn.prepare(
+        "SELECT type, name FROM sqlite_master
+         WHERE (type = 'index' AND sql IS NOT NULL)
+            OR (type = 'table' AND name LIKE 'bomizzel_backup_%')",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let (kind, name): (String, String) = (row.get(0)?, row.get(1)?);
+        drop.push_str(&format!("DROP {kind} IF EXISTS \"{name}\";\n"));
+    }
+    conn.execute_batch(&format!(
+        "{drop}{}",
+        include_str!("../fixtures/webapp-indexes.sql")
+    ))
+    .context("cannot give the database the web app's indexes")
 }
 
 /// Prints how many rows each company holds in each table.
@@ -304,6 +387,67 @@ const WORDS: &[&str] = &[
     "upload",
 ];
 
+/// The helpdesk profile's words: plain ASCII, as most real tickets are.
+const ASCII_WORDS: &[&str] = &[
+    "printer",
+    "login",
+    "invoice",
+    "password",
+    "reset",
+    "the",
+    "cannot",
+    "after",
+    "update",
+    "error",
+    "screen",
+    "slow",
+    "network",
+    "VPN",
+    "email",
+    "sync",
+    "failed",
+    "since",
+    "Monday",
+    "customer",
+    "report",
+    "export",
+    "timeout",
+    "server",
+    "billing",
+    "seats",
+    "licence",
+    "renewal",
+    "please",
+    "urgent",
+    "again",
+    "it's",
+    "dashboard",
+    "mobile",
+    "app",
+    "crashes",
+    "when",
+    "opening",
+    "attachment",
+    "PDF",
+    "upload",
+    "thanks",
+    "for",
+    "your",
+    "help",
+    "we",
+    "are",
+    "looking",
+    "into",
+    "it",
+    "and",
+    "will",
+    "get",
+    "back",
+    "to",
+    "you",
+    "soon",
+];
+
 const STATUSES: &[(&str, u64)] = &[
     ("open", 20),
     ("in_progress", 15),
@@ -341,13 +485,13 @@ fn weighted<'a>(rng: &mut Rng, items: &[(&'a str, u64)]) -> &'a str {
 }
 
 /// Words up to about `target` bytes.
-fn text(rng: &mut Rng, target: usize) -> String {
+fn text(rng: &mut Rng, words: &[&str], target: usize) -> String {
     let mut out = String::with_capacity(target + 16);
     while out.len() < target {
         if !out.is_empty() {
             out.push(' ');
         }
-        let word = rng.pick(WORDS);
+        let word = rng.pick(words);
         if out.is_empty() {
             let mut chars = word.chars();
             if let Some(first) = chars.next() {
@@ -420,6 +564,7 @@ enum Pending {
 /// Writes the rows with statements prepared once, inside the caller's transaction.
 struct Generator<'c> {
     rng: Rng,
+    texts: TextProfile,
     user: Statement<'c>,
     member: Statement<'c>,
     field: Statement<'c>,
@@ -435,9 +580,10 @@ struct Generator<'c> {
 }
 
 impl<'c> Generator<'c> {
-    fn new(seed: u64, conn: &'c Connection) -> Result<Self> {
+    fn new(seed: u64, texts: TextProfile, conn: &'c Connection) -> Result<Self> {
         Ok(Generator {
             rng: Rng(seed),
+            texts,
             user: conn.prepare(
                 "INSERT INTO users (id, email, password_hash, first_name, last_name, phone, role,
                  is_active, email_verified, preferences, created_at, updated_at)
@@ -673,12 +819,13 @@ impl<'c> Generator<'c> {
 
     fn add_ticket(&mut self, company: &Company, created: i64) -> Result<()> {
         let rng = &mut self.rng;
+        let texts = &self.texts;
         let id = rng.uuid();
-        let title_len = rng.range(25, 55) as usize;
-        let title = text(rng, title_len);
+        let title_len = rng.range(texts.title.0, texts.title.1) as usize;
+        let title = text(rng, texts.words, title_len);
         let description = (!rng.chance(3)).then(|| {
-            let len = rng.range(50, 300) as usize;
-            text(rng, len)
+            let len = rng.range(texts.description.0, texts.description.1) as usize;
+            text(rng, texts.words, len)
         });
         let status = weighted(rng, STATUSES);
         let priority = weighted(rng, PRIORITIES);
@@ -738,8 +885,8 @@ impl<'c> Generator<'c> {
                     json_string(&format!("Re: {title}"))
                 )
             });
-            let len = rng.range(50, 300) as usize;
-            let content = text(rng, len);
+            let len = rng.range(self.texts.note.0, self.texts.note.1) as usize;
+            let content = text(rng, self.texts.words, len);
             let edited = if rng.chance(10) {
                 at + rng.range(1000, DAY_MS)
             } else {
@@ -915,7 +1062,10 @@ impl<'c> Generator<'c> {
                     0 => None,
                     1 => Some(format!("screenshot ×{}.{ext}", rng.range(1, 9))),
                     2 => Some(format!("Rechnung März {}.{ext}", rng.range(1, 999))),
-                    _ => Some(format!("{}.{ext}", text(rng, 12).replace(' ', "_"))),
+                    _ => Some(format!(
+                        "{}.{ext}",
+                        text(rng, self.texts.words, 12).replace(' ', "_")
+                    )),
                 };
                 self.attachment
                     .execute(params![

@@ -135,6 +135,12 @@ impl<W: Write + Send + 'static> ArchiveWriter<W> {
         }
     }
 
+    /// The manifest, to complete before [`finish`](Self::finish) writes it: the zip
+    /// container writes it last, the json one has written it already.
+    pub(crate) fn manifest_mut(&mut self) -> &mut Manifest {
+        &mut self.manifest
+    }
+
     /// Completes the archive: its final manifest (with entry digests for zip) and the
     /// output, flushed.
     pub(crate) fn finish(mut self) -> io::Result<(Manifest, W)> {

@@ -519,6 +519,9 @@ fn write_snapshot<W: Write + Send + 'static>(
     reporter.step("reading every section from one read transaction (one snapshot)");
     let mut counts = export_rows::count_records(&tx, scope)?;
     let sections = request.sections;
+    if sections.tickets && request.container == Container::Json {
+        (counts.notes, counts.history) = export_rows::count_ticket_children(&tx, scope)?;
+    }
     if !sections.users {
         counts.users = 0;
     }
@@ -578,14 +581,19 @@ fn write_snapshot<W: Write + Send + 'static>(
             Ok(archive.write_record(&attachment)?)
         })?;
     }
-    let (manifest, out) = archive.finish()?;
-    tx.commit()?;
-    progress.finish_and_clear();
+    if request.container == Container::Zip {
+        // Not counted beforehand: the zip's manifest, written last, takes them as written.
+        (counts.notes, counts.history) = (written.notes, written.history);
+        archive.manifest_mut().counts = Some(counts);
+    }
     // Both come from the same snapshot; a difference is a bug in the queries.
     anyhow::ensure!(
         written == counts,
         "internal error: counted {counts:?} but wrote {written:?}"
     );
+    let (manifest, out) = archive.finish()?;
+    tx.commit()?;
+    progress.finish_and_clear();
     Ok((manifest, out))
 }
 

@@ -2081,3 +2081,68 @@ fn a_value_its_field_no_longer_allows_is_restored_as_it_was() {
         .unwrap();
     assert_eq!(value, "platinum");
 }
+
+/// Tickets come in creation order, ties by id, whatever their ids; a ticket's notes and
+/// history in time order, ties by id; attachments in their tickets' order. On a database
+/// `init` made and on one the web app made (whose indexes end without `id`) alike.
+#[test]
+fn records_come_in_creation_order_on_every_database() {
+    for demo in [Demo::new(), Demo::web_app()] {
+        let conn = demo.conn();
+        // An early ticket with the largest id, and two created in the same millisecond,
+        // inserted in the opposite order to their ids; each with two notes of one time.
+        conn.execute_batch(&format!(
+            "INSERT INTO tickets (id, company_id, title, status, priority, custom_field_values,
+                 created_at, updated_at) VALUES
+               ('ffffffff-early', '{acme}', 'Early', 'open', 'low', '{{}}',
+                '2025-06-01T00:00:00.000Z', '2025-06-01T00:00:00.000Z'),
+               ('00000000-tie-b', '{acme}', 'Tie B', 'open', 'low', '{{}}',
+                '2026-01-15T12:00:00.000Z', '2026-01-15T12:00:00.000Z'),
+               ('00000000-tie-a', '{acme}', 'Tie A', 'open', 'low', '{{}}',
+                '2026-01-15T12:00:00.000Z', '2026-01-15T12:00:00.000Z');
+             INSERT INTO ticket_notes (id, ticket_id, content, is_internal, is_email_generated,
+                 created_at, updated_at) VALUES
+               ('note-z', '00000000-tie-a', 'z', 0, 0, '2026-01-16T00:00:00.000Z',
+                '2026-01-16T00:00:00.000Z'),
+               ('note-a', '00000000-tie-a', 'a', 0, 0, '2026-01-16T00:00:00.000Z',
+                '2026-01-16T00:00:00.000Z');",
+            acme = ids::ACME
+        ))
+        .unwrap();
+        drop(conn);
+
+        let archive = export_acme(&demo, "ordered.zip", &[]);
+        let tickets = archive.records("tickets");
+        let keys: Vec<(&str, &str)> = tickets
+            .iter()
+            .map(|t| (t["createdAt"].as_str().unwrap(), t["id"].as_str().unwrap()))
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted, "tickets in (createdAt, id) order");
+        assert_eq!(keys[0].1, "ffffffff-early");
+        let tie = keys.iter().position(|k| k.1 == "00000000-tie-a").unwrap();
+        assert_eq!(keys[tie + 1].1, "00000000-tie-b");
+        for ticket in tickets {
+            for children in ["notes", "history"] {
+                let times: Vec<(&str, &str)> = ticket[children]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| (c["createdAt"].as_str().unwrap(), c["id"].as_str().unwrap()))
+                    .collect();
+                let mut sorted = times.clone();
+                sorted.sort();
+                assert_eq!(times, sorted, "{children} of ticket {}", ticket["id"]);
+            }
+        }
+        let position = |id: &str| keys.iter().position(|k| k.1 == id).unwrap();
+        let attachment_order: Vec<usize> = archive
+            .records("attachments")
+            .iter()
+            .map(|a| position(a["ticketId"].as_str().unwrap()))
+            .collect();
+        assert!(attachment_order.len() > 1);
+        assert!(attachment_order.is_sorted(), "attachments in ticket order");
+    }
+}

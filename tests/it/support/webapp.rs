@@ -18,15 +18,9 @@ pub const WEB_EXPORT_ID: &str = "export_c0000000-0000-4000-8000-000000000001_176
 pub const WEB_IMPORT_ID: &str = "import_c0000000-0000-4000-8000-000000000001_1763636400000";
 pub const WEB_GLOBEX_EXPORT_ID: &str = "export_c0000000-0000-4000-8000-000000000002_1763719200000";
 
-/// The web app's indexes (named as its migrations name them): none has `id` as its last
-/// column, as the ones `init` adds for export's ordering do.
-const WEB_APP_INDEXES: &str = "
-CREATE INDEX tickets_company_id_created_at_index ON tickets(company_id, created_at);
-CREATE INDEX ticket_notes_ticket_id_created_at_index ON ticket_notes(ticket_id, created_at);
-CREATE INDEX ticket_history_ticket_id_created_at_index ON ticket_history(ticket_id, created_at);
-CREATE INDEX file_attachments_ticket_id_index ON file_attachments(ticket_id);
-CREATE INDEX user_company_associations_company_id_index ON user_company_associations(company_id);
-";
+/// The web app's indexes: none has `id` as its last column, as the ones `init` adds for
+/// export's ordering do.
+const WEB_APP_INDEXES: &str = include_str!("../../../fixtures/webapp-indexes.sql");
 
 /// The web app's log tables, as its migrations define them (the two alike): a nullable
 /// summary, and its own foreign keys.
