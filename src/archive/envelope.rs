@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use age::secrecy::SecretString;
 use age::stream::{StreamReader, StreamWriter};
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cli::PASSPHRASE_ENV;
 use crate::error::Failure;
@@ -43,14 +43,18 @@ pub const MAX_SCRYPT_WORK_FACTOR: u8 = 20;
 const MAX_KEY_FILE_BYTES: u64 = 1 << 20;
 
 /// The kind of encryption, as the export log and report record it: never the passphrase.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Read back from the log, a key it lacks is empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Encryption {
     /// `age-encryption.org/v1`.
-    pub format: &'static str,
+    #[serde(default)]
+    pub format: String,
     /// The public keys it is encrypted to, as given (an SSH key with its comment).
+    #[serde(default)]
     pub recipients: Vec<String>,
     /// Whether it is encrypted with a passphrase instead.
+    #[serde(default)]
     pub passphrase: bool,
 }
 
@@ -92,7 +96,7 @@ impl Sealing {
         Ok(Some(Self {
             encryptor,
             encryption: Encryption {
-                format: FORMAT,
+                format: FORMAT.to_owned(),
                 recipients: keys.into_iter().map(|(_, text)| text).collect(),
                 passphrase: false,
             },
@@ -108,7 +112,7 @@ impl Sealing {
         Ok(Self {
             encryptor,
             encryption: Encryption {
-                format: FORMAT,
+                format: FORMAT.to_owned(),
                 recipients: Vec::new(),
                 passphrase: true,
             },

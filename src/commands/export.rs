@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
 use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::archive::digest::DigestWriter;
 use crate::archive::envelope::{Encryption, Sealed, Sealing};
@@ -22,7 +21,7 @@ use crate::archive::records::{
 use crate::archive::writer::{ArchiveWriter, Container};
 use crate::cli::{ExportArgs, FormatArg, GlobalOpts};
 use crate::db::export_rows::{self, TicketScope};
-use crate::db::logs::{self, LogKind};
+use crate::db::logs::{self, ExportDetail, LogKind};
 use crate::db::schema::ToolTable;
 use crate::db::{self, tenant};
 use crate::error::Failure;
@@ -363,7 +362,7 @@ pub(crate) fn export(
         counts,
         encryption: request.encryption.clone(),
     };
-    record_export(conn, actor, &report, &manifest.options).with_context(|| {
+    record_export(conn, actor, request, &report, &manifest.options).with_context(|| {
         Unlogged(format!(
             "the archive {} is complete, but the export could not be recorded in the log",
             report.file
@@ -454,25 +453,18 @@ fn log_failure(
             .display()
             .to_string(),
     };
-    let mut summary = json!({
-        "status": status,
-        "error": error,
-        "target": target,
-        "format": request.container,
-        "sections": request.sections.included(),
-        "options": manifest.options,
-        "tool": manifest.tool,
-    });
-    if let Some(encryption) = &request.encryption {
-        summary["encryption"] = json!(encryption);
-    }
+    let detail = ExportDetail {
+        status: Some(status.to_owned()),
+        error: Some(error),
+        target: Some(target),
+        ..requested(request, &manifest.options)
+    };
     let logged = logs::insert(
         conn,
-        LogKind::Export,
         &manifest.company_id,
         Some(&actor.id),
         &manifest.export_id,
-        &summary,
+        &detail,
         &manifest.exported_at,
     );
     if let Err(log_err) = logged {
@@ -608,37 +600,44 @@ fn next_record(progress: &ProgressBar) -> Result<()> {
 fn record_export(
     conn: &Connection,
     actor: &tenant::Actor,
+    request: &ExportRequest,
     report: &ExportReport,
     options: &ExportOptionsInfo,
 ) -> Result<()> {
     let c = &report.counts;
-    let mut summary = json!({
-        "users": c.users,
-        "tickets": c.tickets,
-        "attachments": c.attachments,
-        "customFields": c.custom_fields,
-        "notes": c.notes,
-        "history": c.history,
-        "file": report.file,
-        "format": report.format,
-        "bytes": report.bytes,
-        "sha256": report.sha256,
-        "sections": report.sections,
-        "options": options,
-        "tool": crate::TOOL,
-    });
-    if let Some(encryption) = &report.encryption {
-        summary["encryption"] = json!(encryption);
-    }
+    let detail = ExportDetail {
+        users: Some(c.users),
+        custom_fields: Some(c.custom_fields),
+        tickets: Some(c.tickets),
+        attachments: Some(c.attachments),
+        notes: Some(c.notes),
+        history: Some(c.history),
+        file: Some(report.file.clone()),
+        bytes: Some(report.bytes),
+        sha256: Some(report.sha256.clone()),
+        ..requested(request, options)
+    };
     logs::insert(
         conn,
-        LogKind::Export,
         &report.company_id,
         Some(&actor.id),
         &report.export_id,
-        &summary,
+        &detail,
         &report.exported_at,
     )
+}
+
+/// What every export's row records of what was asked for, whether it finished or not.
+fn requested(request: &ExportRequest, options: &ExportOptionsInfo) -> ExportDetail {
+    let sections = request.sections.included().into_iter();
+    ExportDetail {
+        format: Some(request.container.extension().to_owned()),
+        sections: Some(sections.map(|s| s.json_key().to_owned()).collect()),
+        options: Some(options.clone()),
+        tool: Some(crate::TOOL.to_owned()),
+        encryption: request.encryption.clone(),
+        ..ExportDetail::default()
+    }
 }
 
 fn print_summary(reporter: &Reporter, report: &ExportReport, took: std::time::Duration) {

@@ -1,15 +1,18 @@
 //! `history`: who exported, imported or pruned what, and when; one entry in full.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use anyhow::Result;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::archive::records::Counts;
+use crate::archive::records::Section;
 use crate::cli::{GlobalOpts, HistoryArgs, KindArg};
-use crate::commands::prune::Rules;
-use crate::db::logs::{self, FileState, LogEntry, LogKind, RecordedArchive, Retention};
+use crate::db::logs::{
+    self, ArchiveSource, ExportDetail, FileState, ImportDetail, LogEntry, LogKind, PruneDetail,
+    RecordedArchive, Retention,
+};
 use crate::error::Failure;
 use crate::report::Reporter;
 use indicatif::HumanBytes;
@@ -96,6 +99,9 @@ pub(crate) struct EntryDetail {
     /// compared.
     #[serde(skip)]
     file_problem: Option<String>,
+    /// For the text: how far prune has got with an export's file.
+    #[serde(skip)]
+    retention: Retention,
 }
 
 pub(crate) fn run(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> Result<()> {
@@ -147,30 +153,19 @@ fn run_history(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> 
 }
 
 fn summarize(entry: &LogEntry) -> EntrySummary {
-    let d = &entry.detail;
-    let retention = Retention::of(d);
-    let status = match entry.kind {
-        LogKind::Export if matches!(retention, Retention::Pruned { .. }) => "pruned".to_owned(),
-        // Its prune is deleting the file, or was interrupted doing so.
-        LogKind::Export if matches!(retention, Retention::Deleting { .. }) => "deleting".to_owned(),
-        // Gone from disk without prune: deleted by hand, moved, or on a drive not mounted.
-        LogKind::Export if RecordedArchive::of(d).is_some_and(|r| !r.path().is_file()) => {
-            "missing".to_owned()
+    let (status, what, file) = match entry.kind {
+        LogKind::Export => {
+            let d: ExportDetail = entry.read();
+            (export_status(&d), export_what(&d), d.file)
         }
-        // A prune that could not delete some of its files says so.
-        LogKind::Prune
-            if d.get("errors")
-                .and_then(Value::as_array)
-                .is_some_and(|e| !e.is_empty()) =>
-        {
-            "failed".to_owned()
+        LogKind::Import => {
+            let d: ImportDetail = entry.read();
+            (or_ok(d.status.as_deref()), import_what(&d), d.file)
         }
-        _ => text(d, "status").unwrap_or("ok").to_owned(),
-    };
-    let what = match entry.kind {
-        LogKind::Export => export_what(d),
-        LogKind::Import => import_what(d),
-        LogKind::Prune => prune_what(d),
+        LogKind::Prune => {
+            let d: PruneDetail = entry.read();
+            (prune_status(&d), prune_what(&d), None)
+        }
     };
     EntrySummary {
         id: entry.id.clone(),
@@ -179,18 +174,49 @@ fn summarize(entry: &LogEntry) -> EntrySummary {
         actor: Who::of(entry),
         status,
         what,
-        file: text(d, "file").map(str::to_owned),
+        file,
+    }
+}
+
+/// A run's recorded status; a row without one (the web app's) is `ok`.
+fn or_ok(status: Option<&str>) -> String {
+    status.unwrap_or("ok").to_owned()
+}
+
+/// What became of an export's file, when that says more than how the export went.
+fn export_status(d: &ExportDetail) -> String {
+    match Retention::of(d) {
+        Retention::Pruned { .. } => "pruned".to_owned(),
+        // Its prune is deleting the file, or was interrupted doing so.
+        Retention::Deleting { .. } => "deleting".to_owned(),
+        // Gone from disk without prune: deleted by hand, moved, or on a drive not mounted.
+        Retention::Kept if RecordedArchive::of(d).is_some_and(|r| !r.path().is_file()) => {
+            "missing".to_owned()
+        }
+        Retention::Kept => or_ok(d.status.as_deref()),
+    }
+}
+
+/// A prune that could not delete some of its files says so.
+fn prune_status(d: &PruneDetail) -> String {
+    if d.errors.as_ref().is_some_and(|e| !e.is_empty()) {
+        "failed".to_owned()
+    } else {
+        or_ok(d.status.as_deref())
     }
 }
 
 /// An entry in full: for an export, whether its file is still the one it wrote (which
 /// reads the whole file once). A file that cannot be read is said so; the entry still shows.
 fn describe(entry: &LogEntry) -> EntryDetail {
-    let state = match RecordedArchive::of(&entry.detail) {
-        Some(recorded) if entry.kind == LogKind::Export => Some(recorded.state()),
-        _ => None,
+    let (recorded, retention) = match entry.kind {
+        LogKind::Export => {
+            let d: ExportDetail = entry.read();
+            (RecordedArchive::of(&d), Retention::of(&d))
+        }
+        LogKind::Import | LogKind::Prune => (None, Retention::Kept),
     };
-    let (file_exists, file_changed, file_problem) = match state {
+    let (file_exists, file_changed, file_problem) = match recorded.map(|r| r.state()) {
         None => (None, None, None),
         Some(Ok(FileState::Missing)) => (Some(false), None, None),
         Some(Ok(FileState::Unchanged)) => (Some(true), Some(false), None),
@@ -211,30 +237,28 @@ fn describe(entry: &LogEntry) -> EntryDetail {
         file_changed,
         detail: entry.detail.clone(),
         file_problem,
+        retention,
     }
 }
 
-/// An archive's sections: the key an export's detail (and an archive) names each by, and
-/// its name in words, for one and for many.
-const SECTIONS: [(&str, &str, &str); 4] = [
-    ("users", "user", "users"),
-    ("customFields", "custom field", "custom fields"),
-    ("tickets", "ticket", "tickets"),
-    ("attachments", "attachment", "attachments"),
+/// An archive's sections in words, for one and for many.
+const SECTIONS: [(Section, &str, &str); 4] = [
+    (Section::Users, "user", "users"),
+    (Section::CustomFields, "custom field", "custom fields"),
+    (Section::Tickets, "ticket", "tickets"),
+    (Section::Attachments, "attachment", "attachments"),
 ];
 
 /// `5 users, 4 custom fields, 6 tickets, 3 attachments` from the web app's summary keys; an
 /// interrupted export wrote nothing, and says why.
-fn export_what(d: &Value) -> String {
-    if let Some(failure) = failure(d) {
+fn export_what(d: &ExportDetail) -> String {
+    if let Some(failure) = failure(d.status.as_deref(), d.error.as_deref()) {
         return failure;
     }
-    let mut parts = Vec::new();
-    for (key, one, many) in SECTIONS {
-        if d.get(key).is_some() {
-            parts.push(plural(number(d, key), one, many));
-        }
-    }
+    let parts: Vec<String> = SECTIONS
+        .iter()
+        .filter_map(|&(section, one, many)| Some(plural(d.count(section)?, one, many)))
+        .collect();
     if parts.is_empty() {
         "-".into()
     } else {
@@ -244,30 +268,30 @@ fn export_what(d: &Value) -> String {
 
 /// `2 archives deleted (7.8 KiB)`, and any it finished for an interrupted prune; while it
 /// deletes (or if it was interrupted), how many it set out to delete.
-fn prune_what(d: &Value) -> String {
-    let count = |key: &str| d.get(key).and_then(Value::as_array).map_or(0, Vec::len) as u64;
-    let archives = |key: &str| plural(count(key), "archive", "archives");
-    match text(d, "status") {
-        Some("deleting") => format!("deleting {}", archives("deleting")),
+fn prune_what(d: &PruneDetail) -> String {
+    let count = |list: &Option<Vec<_>>| list.as_ref().map_or(0, Vec::len) as u64;
+    let archives = |list| plural(count(list), "archive", "archives");
+    match d.status.as_deref() {
+        Some("deleting") => format!("deleting {}", archives(&d.deleting)),
         Some("interrupted") => format!(
             "interrupted deleting {}; finished by {}",
-            archives("deleting"),
-            text(d, "resumedBy").unwrap_or("-")
+            archives(&d.deleting),
+            d.resumed_by.as_deref().unwrap_or("-")
         ),
         _ => {
             let deleted = format!(
                 "{} deleted ({})",
-                archives("deleted"),
-                HumanBytes(number(d, "bytesDeleted"))
+                archives(&d.deleted),
+                HumanBytes(d.bytes_deleted.unwrap_or(0))
             );
-            match count("resumed") {
+            match count(&d.resumed) {
                 0 => deleted,
-                _ if count("deleted") == 0 => {
-                    format!("finished {} of an interrupted prune", archives("resumed"))
+                _ if count(&d.deleted) == 0 => {
+                    format!("finished {} of an interrupted prune", archives(&d.resumed))
                 }
                 _ => format!(
                     "{deleted}; finished {} of an interrupted prune",
-                    archives("resumed")
+                    archives(&d.resumed)
                 ),
             }
         }
@@ -277,26 +301,23 @@ fn prune_what(d: &Value) -> String {
 /// Per-outcome totals from the tool's detail, else the web app's summary keys. A failed,
 /// interrupted or cancelled import changed nothing: its error, or that it was cancelled, says
 /// more than its counts (a cancellation's error would count as a conflict).
-fn import_what(d: &Value) -> String {
-    if text(d, "status") == Some("cancelled") {
+fn import_what(d: &ImportDetail) -> String {
+    if d.status.as_deref() == Some("cancelled") {
         return "cancelled at the confirmation; nothing changed".into();
     }
-    if let Some(failure) = failure(d) {
+    if let Some(failure) = failure(d.status.as_deref(), d.error.as_deref()) {
         return failure;
     }
-    if let Some(outcomes) = d.get("outcomes").and_then(Value::as_object) {
-        let mut what = outcome_text(|key| outcomes.values().map(|t| number(t, key)).sum::<u64>());
-        let conflicts = d
-            .get("errors")
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len);
+    if let Some(outcomes) = &d.outcomes {
+        let mut what = outcome_text(|key| outcomes.values().map(|t| how_many(t, key)).sum());
+        let conflicts = d.errors.as_ref().map_or(0, Vec::len);
         if conflicts > 0 {
             what.push_str(&format!(
                 "; {}",
                 plural(conflicts as u64, "conflict", "conflicts")
             ));
         }
-        if let Some(chosen) = chosen_tickets(d) {
+        if let Some(chosen) = &d.chosen_tickets {
             let chosen = chosen.len() as u64;
             what.push_str(&format!(
                 "; only {}",
@@ -305,19 +326,20 @@ fn import_what(d: &Value) -> String {
         }
         return what;
     }
+    let number = |n: Option<u64>| n.unwrap_or(0);
     format!(
         "{}, {} imported; {}, {} skipped",
-        plural(number(d, "usersImported"), "user", "users"),
-        plural(number(d, "ticketsImported"), "ticket", "tickets"),
-        plural(number(d, "usersSkipped"), "user", "users"),
-        plural(number(d, "ticketsSkipped"), "ticket", "tickets")
+        plural(number(d.users_imported), "user", "users"),
+        plural(number(d.tickets_imported), "ticket", "tickets"),
+        plural(number(d.users_skipped), "user", "users"),
+        plural(number(d.tickets_skipped), "ticket", "tickets")
     )
 }
 
 /// The error of a run that failed or was interrupted, shortened for the listing.
-fn failure(d: &Value) -> Option<String> {
-    match text(d, "status") {
-        Some("failed" | "interrupted") => text(d, "error").map(|error| shorten(error, 72)),
+fn failure(status: Option<&str>, error: Option<&str>) -> Option<String> {
+    match status {
+        Some("failed" | "interrupted") => error.map(|error| shorten(error, 72)),
         _ => None,
     }
 }
@@ -338,6 +360,11 @@ fn outcome_text(count: impl Fn(&str) -> u64) -> String {
     )
 }
 
+/// How many records of one kind had an outcome; none where an older row does not say.
+fn how_many(tally: &BTreeMap<String, u64>, outcome: &str) -> u64 {
+    tally.get(outcome).copied().unwrap_or(0)
+}
+
 /// `1 archive`, `2 archives`.
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -351,18 +378,6 @@ fn shorten(text: &str, max: usize) -> String {
     }
     let cut: String = line.chars().take(max.saturating_sub(1)).collect();
     format!("{}…", cut.trim_end())
-}
-
-fn text<'a>(d: &'a Value, key: &str) -> Option<&'a str> {
-    d.get(key).and_then(Value::as_str)
-}
-
-fn number(d: &Value, key: &str) -> u64 {
-    d.get(key).and_then(Value::as_u64).unwrap_or(0)
-}
-
-fn is_set(d: &Value, key: &str) -> bool {
-    d.get(key).is_some_and(|v| !v.is_null())
 }
 
 /// `2026-11-25 14:30:00 UTC`; text that is not RFC 3339 is shown as it is.
@@ -463,7 +478,6 @@ fn shorten_middle(text: &str, max: usize) -> String {
 /// (`--json` gives those).
 fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
     let s = &entry.summary;
-    let d = &entry.detail;
     let mut lines: Vec<(&str, String)> = vec![
         ("id", s.id.clone()),
         ("kind", s.kind.name().to_owned()),
@@ -476,9 +490,9 @@ fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
         lines.push(("file", format!("{file}{}", file_state(entry))));
     }
     match s.kind {
-        LogKind::Export => export_lines(d, &mut lines),
-        LogKind::Import => import_lines(d, &mut lines),
-        LogKind::Prune => prune_lines(d, &mut lines),
+        LogKind::Export => export_lines(&logs::read_detail(&entry.detail), &mut lines),
+        LogKind::Import => import_lines(&logs::read_detail(&entry.detail), &mut lines),
+        LogKind::Prune => prune_lines(&logs::read_detail(&entry.detail), &mut lines),
     }
     let width = lines
         .iter()
@@ -493,11 +507,11 @@ fn print_detail(out: &mut dyn Write, entry: &EntryDetail) -> io::Result<()> {
 
 /// ` (exists)`, ` (missing)`, ` (pruned …)` and so on, after an export's file.
 fn file_state(entry: &EntryDetail) -> String {
-    match (entry.file_exists, Retention::of(&entry.detail)) {
-        (_, Retention::Pruned { at, .. }) => format!(" (pruned {})", display_time(&at)),
+    match (entry.file_exists, &entry.retention) {
+        (_, Retention::Pruned { at, .. }) => format!(" (pruned {})", display_time(at)),
         (_, Retention::Deleting { prune_id, since }) => format!(
             " (being deleted by {prune_id} since {})",
-            display_time(&since)
+            display_time(since)
         ),
         (Some(true), _) => match &entry.file_problem {
             Some(problem) => format!(" (exists, but {problem})"),
@@ -509,77 +523,65 @@ fn file_state(entry: &EntryDetail) -> String {
 }
 
 /// Size, checksum, format, sections, date range and the tickets' notes and history.
-fn export_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
-    if d.get("bytes").is_some() {
-        let bytes = number(d, "bytes");
+fn export_lines(d: &ExportDetail, lines: &mut Vec<(&str, String)>) {
+    if let Some(bytes) = d.bytes {
         lines.push(("size", format!("{} ({bytes} bytes)", HumanBytes(bytes))));
     }
-    if let Some(target) = text(d, "target") {
-        let target = match target {
+    if let Some(target) = &d.target {
+        let target = match target.as_str() {
             "-" => "standard output",
             path => path,
         };
         lines.push(("meant for", target.to_owned()));
     }
-    if let Some(encryption) = d.get("encryption").filter(|e| e.is_object()) {
-        let keys: Vec<&str> = encryption
-            .get("recipients")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        let how = match (
-            encryption.get("passphrase").and_then(Value::as_bool),
-            keys.len(),
-        ) {
-            (Some(true), _) => "with a passphrase".to_owned(),
-            (_, 1) => format!("to the key {}", keys[0]),
-            (_, n) => format!("to {n} keys: {}", keys.join(", ")),
+    if let Some(encryption) = &d.encryption {
+        let how = match (encryption.passphrase, encryption.recipients.as_slice()) {
+            (true, _) => "with a passphrase".to_owned(),
+            (false, [key]) => format!("to the key {key}"),
+            (false, keys) => format!("to {} keys: {}", keys.len(), keys.join(", ")),
         };
         lines.push(("encrypted", format!("with age, {how}")));
     }
-    if let Some(sha256) = text(d, "sha256") {
-        lines.push(("SHA-256", sha256.to_owned()));
+    if let Some(sha256) = &d.sha256 {
+        lines.push(("SHA-256", sha256.clone()));
     }
-    if let Some(format) = text(d, "format") {
-        let format = match format {
+    if let Some(format) = &d.format {
+        let format = match format.as_str() {
             "zip" => "a ZIP archive".to_owned(),
             "json" => "one JSON document".to_owned(),
             other => other.to_owned(),
         };
         lines.push(("format", format));
     }
-    if let Some(sections) = d.get("sections").and_then(Value::as_array) {
+    if let Some(sections) = &d.sections {
         let names: Vec<&str> = sections
             .iter()
-            .filter_map(Value::as_str)
-            .map(|key| match SECTIONS.iter().find(|(k, ..)| *k == key) {
-                Some((_, _, words)) => words,
-                None => key,
+            .map(|key| {
+                let named = SECTIONS.iter().find(|(s, ..)| s.json_key() == key);
+                named.map_or(key.as_str(), |(_, _, words)| words)
             })
             .collect();
         lines.push(("sections", names.join(", ")));
     }
-    if let Some(options) = d.get("options")
-        && (is_set(options, "dateFrom") || is_set(options, "dateTo"))
+    if let Some(options) = &d.options
+        && (options.date_from.is_some() || options.date_to.is_some())
     {
         lines.push((
             "tickets",
             format!(
                 "only those created from {} to {}",
-                text(options, "dateFrom").unwrap_or("the beginning"),
-                text(options, "dateTo").unwrap_or("the end")
+                options.date_from.as_deref().unwrap_or("the beginning"),
+                options.date_to.as_deref().unwrap_or("the end")
             ),
         ));
     }
-    if d.get("notes").is_some() {
+    if let Some(notes) = d.notes {
         lines.push((
             "in the tickets",
             format!(
                 "{}, {}",
-                plural(number(d, "notes"), "note", "notes"),
-                plural(number(d, "history"), "history entry", "history entries")
+                plural(notes, "note", "notes"),
+                plural(d.history.unwrap_or(0), "history entry", "history entries")
             ),
         ));
     }
@@ -587,9 +589,9 @@ fn export_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
 
 /// Where the archive came from, what the policy did to existing records, each section's
 /// outcome, new users, warnings, conflicts and the error.
-fn import_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
-    if let Some(policy) = text(d, "policy") {
-        let policy = match policy {
+fn import_lines(d: &ImportDetail, lines: &mut Vec<(&str, String)>) {
+    if let Some(policy) = &d.policy {
+        let policy = match policy.as_str() {
             "strict" => "each a conflict (no --skip-duplicates or --overwrite)".to_owned(),
             "skip-duplicates" => "left as they were (--skip-duplicates)".to_owned(),
             "overwrite" => "replaced with the archive's values (--overwrite)".to_owned(),
@@ -597,10 +599,10 @@ fn import_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
         };
         lines.push(("existing records", policy));
     }
-    if let Some(source) = d.get("source").and_then(archive_origin) {
+    if let Some(source) = d.source.as_ref().and_then(archive_origin) {
         lines.push(("from", source));
     }
-    if let Some(chosen) = chosen_tickets(d) {
+    if let Some(chosen) = &d.chosen_tickets {
         lines.push((
             "tickets asked for",
             format!(
@@ -610,8 +612,8 @@ fn import_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
         ));
     }
     // A failed or cancelled import changed nothing: its counts would only be noise.
-    let changed_nothing = matches!(text(d, "status"), Some("failed" | "cancelled"));
-    if let Some(outcomes) = d.get("outcomes").and_then(Value::as_object)
+    let changed_nothing = matches!(d.status.as_deref(), Some("failed" | "cancelled"));
+    if let Some(outcomes) = &d.outcomes
         && !changed_nothing
     {
         // In the order the import works through the sections, not alphabetically.
@@ -624,21 +626,17 @@ fn import_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
             ("attachments", "attachments"),
         ] {
             if let Some(t) = outcomes.get(key) {
-                lines.push((section, outcome_text(|key| number(t, key))));
+                lines.push((section, outcome_text(|outcome| how_many(t, outcome))));
             }
         }
-        let left_out = d
-            .get("notChosen")
-            .cloned()
-            .map(serde_json::from_value::<Counts>);
-        if let Some(Ok(left_out)) = left_out {
+        if let Some(left_out) = d.not_chosen {
             lines.push(("not chosen", format!("{left_out}, left in the archive")));
         }
     }
-    if d.get("companyCreated").and_then(Value::as_bool) == Some(true) {
+    if d.company_created == Some(true) {
         lines.push(("company", "created by this import".to_owned()));
     }
-    if let Some(new_users) = d.get("passwordResetRequired").and_then(Value::as_u64)
+    if let Some(new_users) = d.password_reset_required
         && new_users > 0
     {
         lines.push((
@@ -646,55 +644,51 @@ fn import_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
             format!("{new_users} without a password: each must set one before logging in"),
         ));
     }
-    if let Some(warnings) = d.get("warnings").and_then(Value::as_object) {
-        for (warning, times) in warnings {
-            let times = match times.as_u64().unwrap_or(1) {
-                1 => String::new(),
-                times => format!(" ({times} records)"),
-            };
-            lines.push(("warning", format!("{warning}{times}")));
-        }
+    for (warning, &times) in d.warnings.iter().flatten() {
+        let times = match times {
+            1 => String::new(),
+            times => format!(" ({times} records)"),
+        };
+        lines.push(("warning", format!("{warning}{times}")));
     }
     // The web app's own rows list their errors; the tool's, the conflicts it found.
-    let tool_row = d.get("status").is_some();
-    error_lines(d, if tool_row { "conflict" } else { "error" }, lines);
-}
-
-/// The tickets a restore of chosen tickets was asked for; `None` for a whole import.
-fn chosen_tickets(d: &Value) -> Option<Vec<&str>> {
-    let chosen = d.get("chosenTickets")?.as_array()?;
-    Some(chosen.iter().filter_map(Value::as_str).collect())
+    let listed = if d.status.is_some() {
+        "conflict"
+    } else {
+        "error"
+    };
+    error_lines(d.errors.as_deref(), d.error.as_deref(), listed, lines);
 }
 
 /// `export_… of Acme Corp, made 2026-11-23 02:30:00 UTC`, from what an import recorded of
 /// its archive; None when it could not read that much.
-fn archive_origin(source: &Value) -> Option<String> {
-    let export_id = text(source, "exportId")?;
-    let mut origin = export_id.to_owned();
-    if let Some(company) = text(source, "companyName") {
+fn archive_origin(source: &ArchiveSource) -> Option<String> {
+    let mut origin = source.export_id.clone()?;
+    if let Some(company) = &source.company_name {
         origin.push_str(&format!(" of {company}"));
     }
-    if let Some(at) = text(source, "exportedAt") {
+    if let Some(at) = &source.exported_at {
         origin.push_str(&format!(", made {}", display_time(at)));
     }
     Some(origin)
 }
 
 /// What a run listed under `errors` (as `listed`: a tool's import lists its conflicts
-/// there), and the error that ended it.
-fn error_lines(d: &Value, listed: &'static str, lines: &mut Vec<(&str, String)>) {
+/// there), and the error that ended it (`failure`).
+fn error_lines(
+    errors: Option<&[String]>,
+    failure: Option<&str>,
+    listed: &'static str,
+    lines: &mut Vec<(&str, String)>,
+) {
     // The tool's import rows keep the failure apart (`error`); `errors` is the web app's
     // list, which for the tool holds the conflicts and then that failure.
-    let failure = text(d, "error");
-    for each in d
-        .get("errors")
-        .and_then(Value::as_array)
+    for each in errors
         .into_iter()
         .flatten()
-        .filter_map(Value::as_str)
-        .filter(|e| Some(*e) != failure)
+        .filter(|e| Some(e.as_str()) != failure)
     {
-        lines.push((listed, each.to_owned()));
+        lines.push((listed, each.clone()));
     }
     if let Some(failure) = failure {
         lines.push(("error", failure.to_owned()));
@@ -702,33 +696,28 @@ fn error_lines(d: &Value, listed: &'static str, lines: &mut Vec<(&str, String)>)
 }
 
 /// The policy, then each archive by what became of it.
-fn prune_lines(d: &Value, lines: &mut Vec<(&str, String)>) {
-    if let Some(retention) = Rules::of_detail(d) {
-        lines.push(("retention", retention));
+fn prune_lines(d: &PruneDetail, lines: &mut Vec<(&str, String)>) {
+    if let Some(rules) = &d.rules {
+        lines.push(("retention", rules.retention()));
     }
-    if let Some(dir) = text(d, "dir") {
+    if let Some(dir) = &d.dir {
         lines.push(("folder", format!("only archives in {dir}")));
     }
-    if let Some(resumed_by) = text(d, "resumedBy") {
-        lines.push(("finished by", resumed_by.to_owned()));
+    if let Some(resumed_by) = &d.resumed_by {
+        lines.push(("finished by", resumed_by.clone()));
     }
-    for (key, label, why) in [
-        ("deleted", "deleted", ""),
-        ("deleting", "deleting", ""),
-        ("resumed", "finished", ", for an interrupted prune"),
-        ("missing", "already gone", ""),
-        ("changed", "kept", ", changed since its export"),
+    for (list, label, why) in [
+        (&d.deleted, "deleted", ""),
+        (&d.deleting, "deleting", ""),
+        (&d.resumed, "finished", ", for an interrupted prune"),
+        (&d.missing, "already gone", ""),
+        (&d.changed, "kept", ", changed since its export"),
     ] {
-        for archive in d.get(key).and_then(Value::as_array).into_iter().flatten() {
-            lines.push((
-                label,
-                format!(
-                    "{} {}{why}",
-                    text(archive, "exportId").unwrap_or("-"),
-                    text(archive, "file").unwrap_or("-")
-                ),
-            ));
+        for archive in list.iter().flatten() {
+            let [export_id, file] =
+                [&archive.export_id, &archive.file].map(|text| text.as_deref().unwrap_or("-"));
+            lines.push((label, format!("{export_id} {file}{why}")));
         }
     }
-    error_lines(d, "error", lines);
+    error_lines(d.errors.as_deref(), None, "error", lines);
 }

@@ -10,12 +10,13 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use rusqlite::Connection;
-use serde_json::json;
 
 use crate::archive::envelope::Keys;
 use crate::archive::reader::Input;
 use crate::cli::{GlobalOpts, ImportArgs};
-use crate::db::logs::{self, FileState, LogKind, RecordedArchive, Retention};
+use crate::db::logs::{
+    self, ExportDetail, FileState, ImportDetail, LogKind, RecordedArchive, Retention, recorded,
+};
 use crate::db::schema::ToolTable;
 use crate::db::{self, tenant};
 use crate::error::{Failure, Unlogged};
@@ -232,8 +233,9 @@ fn exported_file(conn: &Connection, company: &tenant::Company, export_id: &str) 
             "Export file not found or has expired (export {export_id})"
         ))
     };
-    let pruned = matches!(Retention::of(&entry.detail), Retention::Pruned { .. });
-    let Some(recorded) = RecordedArchive::of(&entry.detail).filter(|_| !pruned) else {
+    let detail: ExportDetail = entry.read();
+    let pruned = matches!(Retention::of(&detail), Retention::Pruned { .. });
+    let Some(recorded) = RecordedArchive::of(&detail).filter(|_| !pruned) else {
         return Err(expired().into());
     };
     match recorded.state()? {
@@ -271,39 +273,35 @@ fn record_import(
     if let Some(err) = error {
         errors.push(err.to_owned());
     }
-    let mut summary = json!({
-        "usersImported": o.users.created + o.users.linked + o.users.updated,
-        "usersSkipped": o.users.skipped,
-        "ticketsImported": o.tickets.created + o.tickets.updated,
-        "ticketsSkipped": o.tickets.skipped,
-        "customFieldsImported": o.custom_fields.created + o.custom_fields.updated,
-        "errors": errors,
-        "conflictCount": report.plan.conflict_count,
-        "status": report.status,
-        "policy": report.policy,
-        "file": report.source.file,
-        "source": report.source,
-        "companyCreated": report.company_created,
-        "outcomes": o,
-        "warnings": report.plan.warnings,
-        "passwordResetRequired": report.plan.password_reset_required,
-        "error": error,
-        "tool": crate::TOOL,
-    });
-    // Only a restore of chosen tickets has these, so whole imports' rows stay as they were.
-    if let Some(chosen) = &report.chosen_tickets {
-        summary["chosenTickets"] = json!(chosen);
-    }
-    if let Some(left_out) = &report.plan.not_chosen {
-        summary["notChosen"] = json!(left_out);
-    }
+    let detail = ImportDetail {
+        users_imported: Some(o.users.created + o.users.linked + o.users.updated),
+        users_skipped: Some(o.users.skipped),
+        tickets_imported: Some(o.tickets.created + o.tickets.updated),
+        tickets_skipped: Some(o.tickets.skipped),
+        custom_fields_imported: Some(o.custom_fields.created + o.custom_fields.updated),
+        errors: Some(errors),
+        conflict_count: Some(report.plan.conflict_count),
+        status: Some(recorded(&report.status)?),
+        policy: Some(recorded(&report.policy)?),
+        file: Some(report.source.file.clone()),
+        source: Some(recorded(&report.source)?),
+        company_created: Some(report.company_created),
+        outcomes: Some(recorded(o)?),
+        warnings: Some(recorded(&report.plan.warnings)?),
+        password_reset_required: Some(report.plan.password_reset_required),
+        error: error.map(str::to_owned),
+        tool: Some(crate::TOOL.to_owned()),
+        // Only a restore of chosen tickets has these, so whole imports' rows stay as they were.
+        chosen_tickets: report.chosen_tickets.clone(),
+        not_chosen: report.plan.not_chosen,
+        ..ImportDetail::default()
+    };
     logs::insert(
         conn,
-        LogKind::Import,
         &report.company_id,
         actor_id,
         &report.import_id,
-        &summary,
+        &detail,
         &db::now_timestamp(),
     )
 }

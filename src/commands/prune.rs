@@ -17,14 +17,14 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::cli::{GlobalOpts, PruneArgs};
-use crate::db::logs::{self, FileState, LogKind, RecordedArchive, Retention};
+use crate::db::logs::{self, ExportDetail, FileState, LogKind, RecordedArchive, Retention, Rules};
 use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::error::Unlogged;
 use crate::report::Reporter;
 use indicatif::HumanBytes;
+pub(crate) use policy::Keep;
 use policy::Selection;
-pub(crate) use policy::{Keep, Rules};
 
 /// One recorded archive and what prune does with it.
 #[derive(Debug, Clone, Serialize)]
@@ -162,7 +162,8 @@ fn plan(
         resumed: Vec::new(),
     };
     for entry in logs::list(conn, &company.id, &[LogKind::Export], None)? {
-        let Some(recorded) = RecordedArchive::of(&entry.detail) else {
+        let detail: ExportDetail = entry.read();
+        let Some(recorded) = RecordedArchive::of(&detail) else {
             continue;
         };
         let path = recorded.path();
@@ -177,7 +178,7 @@ fn plan(
             bytes: recorded.digest.as_ref().map_or(0, |d| d.bytes),
             kept_by: Vec::new(),
         };
-        match Retention::of(&entry.detail) {
+        match Retention::of(&detail) {
             Retention::Pruned { .. } => continue,
             // An interrupted prune's: finished, whatever the policy, unless the file changed
             // since (then it is no longer the archive that prune meant to delete).

@@ -1,10 +1,13 @@
 //! The activity logs: exports and imports (the web app's `data_export_logs` and
 //! `data_import_logs`, which its History tab reads too) and the tool's own prune log.
 //!
-//! Each row's JSON detail keeps the web app's summary keys beside the tool's own fields.
-//! Reading takes a log whose table is missing (a database the web app made has no prune
-//! log) as empty; writing needs the table, which the writing command creates first. An
-//! export's row records its archive file, which `RecordedArchive` checks is still the same.
+//! Each row's JSON detail keeps the web app's summary keys beside the tool's own fields
+//! (`details`: the format). Reading takes a log whose table is missing (a database the web
+//! app made has no prune log) as empty; writing needs the table, which the writing command
+//! creates first. An export's row records its archive file, which `RecordedArchive` checks
+//! is still the same.
+
+mod details;
 
 use std::fmt;
 use std::path::Path;
@@ -13,6 +16,11 @@ use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::Value;
+
+pub(crate) use details::{
+    ArchiveSource, Detail, ExportDetail, ImportDetail, LoggedArchive, PruneDetail, Rules,
+    read as read_detail, recorded,
+};
 
 use super::has_table;
 use super::schema::ToolTable;
@@ -79,20 +87,27 @@ pub(crate) struct LogEntry {
     pub created_at: String,
     pub actor_id: Option<String>,
     pub actor_email: Option<String>,
+    /// The detail as recorded: its JSON, or its text when that is not JSON.
     pub detail: Value,
 }
 
-/// Appends an entry to a log.
-pub(crate) fn insert(
+impl LogEntry {
+    /// The detail read as its log's record (`details::read`: never fails).
+    pub(crate) fn read<D: Detail>(&self) -> D {
+        read_detail(&self.detail)
+    }
+}
+
+/// Appends an entry to its detail's log.
+pub(crate) fn insert<D: Detail>(
     conn: &Connection,
-    kind: LogKind,
     company_id: &str,
     actor_id: Option<&str>,
     entry_id: &str,
-    detail: &Value,
+    detail: &D,
     created_at: &str,
 ) -> Result<()> {
-    let (table, id_column, detail_column) = kind.columns();
+    let (table, id_column, detail_column) = D::KIND.columns();
     conn.execute(
         &format!(
             "INSERT INTO {table} (id, company_id, user_id, {id_column}, {detail_column}, created_at)
@@ -103,7 +118,7 @@ pub(crate) fn insert(
             company_id,
             actor_id,
             entry_id,
-            detail.to_string(),
+            stored(detail)?,
             created_at
         ],
     )?;
@@ -193,19 +208,40 @@ fn present(conn: &Connection, kinds: &[LogKind]) -> Result<Vec<LogKind>> {
     Ok(present)
 }
 
-/// Replaces an entry's detail (prune marks the exports whose files it deletes).
-pub(crate) fn update_detail(
+/// Replaces an entry's detail (prune completes its own row).
+pub(crate) fn update_detail<D: Detail>(
     conn: &Connection,
-    kind: LogKind,
     entry_id: &str,
-    detail: &Value,
+    detail: &D,
 ) -> Result<()> {
-    let (table, id_column, detail_column) = kind.columns();
+    let (table, id_column, detail_column) = D::KIND.columns();
     conn.execute(
         &format!("UPDATE {table} SET {detail_column} = ?2 WHERE {id_column} = ?1"),
-        params![entry_id, detail.to_string()],
+        params![entry_id, stored(detail)?],
     )?;
     Ok(())
+}
+
+/// Changes an entry's detail and writes it back (prune marks the exports whose files it
+/// deletes). A detail that is not a JSON object, which only a row someone else wrote can
+/// have, holds nothing the tool changes, and is left as it is.
+pub(crate) fn change_detail<D: Detail>(
+    conn: &Connection,
+    entry: &LogEntry,
+    change: impl FnOnce(&mut D),
+) -> Result<()> {
+    if !entry.detail.is_object() {
+        return Ok(());
+    }
+    let mut detail = entry.read();
+    change(&mut detail);
+    update_detail(conn, &entry.id, &detail)
+}
+
+/// A detail as a row stores it: JSON text with its keys in alphabetical order, as every
+/// version has written them.
+fn stored<D: Detail>(detail: &D) -> Result<String> {
+    Ok(serde_json::to_value(detail)?.to_string())
 }
 
 /// How far prune has got with an export's archive, as the export's log detail records it
@@ -225,37 +261,27 @@ pub(crate) enum Retention {
 }
 
 impl Retention {
-    pub(crate) fn of(detail: &Value) -> Self {
-        let text = |key: &str| detail.get(key).and_then(Value::as_str).map(str::to_owned);
-        match (text("prunedAt"), text("deletingSince"), text("pruneId")) {
-            (Some(at), _, prune_id) => Retention::Pruned { prune_id, at },
-            (None, Some(since), Some(prune_id)) => Retention::Deleting { prune_id, since },
+    pub(crate) fn of(detail: &ExportDetail) -> Self {
+        match (&detail.pruned_at, &detail.deleting_since, &detail.prune_id) {
+            (Some(at), _, prune_id) => Retention::Pruned {
+                prune_id: prune_id.clone(),
+                at: at.clone(),
+            },
+            (None, Some(since), Some(prune_id)) => Retention::Deleting {
+                prune_id: prune_id.clone(),
+                since: since.clone(),
+            },
             _ => Retention::Kept,
         }
     }
 
-    /// The detail with this state in place of the one it had; a detail that is not an
-    /// object (a row the web app wrote) names no file for prune, and is left as it is.
-    pub(crate) fn write_to(&self, detail: &mut Value) {
-        let Value::Object(map) = detail else {
-            return;
+    /// The detail with this state in place of the one it had.
+    pub(crate) fn write_to(&self, detail: &mut ExportDetail) {
+        (detail.pruned_at, detail.deleting_since, detail.prune_id) = match self.clone() {
+            Retention::Kept => (None, None, None),
+            Retention::Deleting { prune_id, since } => (None, Some(since), Some(prune_id)),
+            Retention::Pruned { prune_id, at } => (Some(at), None, prune_id),
         };
-        for key in ["prunedAt", "deletingSince", "pruneId"] {
-            map.remove(key);
-        }
-        match self {
-            Retention::Kept => {}
-            Retention::Deleting { prune_id, since } => {
-                map.insert("deletingSince".into(), Value::from(since.as_str()));
-                map.insert("pruneId".into(), Value::from(prune_id.as_str()));
-            }
-            Retention::Pruned { prune_id, at } => {
-                map.insert("prunedAt".into(), Value::from(at.as_str()));
-                if let Some(prune_id) = prune_id {
-                    map.insert("pruneId".into(), Value::from(prune_id.as_str()));
-                }
-            }
-        }
     }
 }
 
@@ -293,23 +319,17 @@ pub(crate) struct Change {
 }
 
 impl RecordedArchive {
-    pub(crate) fn of(detail: &Value) -> Option<Self> {
-        let file = detail.get("file").and_then(Value::as_str)?;
-        if file == "-" {
-            return None;
-        }
-        let digest = match (
-            detail.get("bytes").and_then(Value::as_u64),
-            detail.get("sha256").and_then(Value::as_str),
-        ) {
+    pub(crate) fn of(detail: &ExportDetail) -> Option<Self> {
+        let file = detail.file.as_ref().filter(|file| *file != "-")?;
+        let digest = match (detail.bytes, &detail.sha256) {
             (Some(bytes), Some(sha256)) => Some(EntryDigest {
                 bytes,
-                sha256: sha256.to_owned(),
+                sha256: sha256.clone(),
             }),
             _ => None,
         };
         Some(Self {
-            file: file.to_owned(),
+            file: file.clone(),
             digest,
         })
     }

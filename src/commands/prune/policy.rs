@@ -13,9 +13,9 @@
 //! rule asks for, is not made: such a rule keeps each period's newest, no more (SPEC §9).
 
 use chrono::{DateTime, Datelike, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Serialize;
 
+use crate::db::logs::Rules;
 use crate::error::Failure;
 
 /// A rule that keeps an archive, named as the report's policy keys are.
@@ -131,23 +131,8 @@ impl Calendar {
     }
 }
 
-/// The policy as given, in the report and the prune's log row: `olderThan` (null when not
-/// given), `keepLast` (the number in force), and the calendar rules (null when not given).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Rules {
-    pub older_than: Option<String>,
-    pub keep_last: u64,
-    #[serde(default)]
-    pub keep_daily: Option<u64>,
-    #[serde(default)]
-    pub keep_weekly: Option<u64>,
-    #[serde(default)]
-    pub keep_monthly: Option<u64>,
-    #[serde(default)]
-    pub keep_yearly: Option<u64>,
-}
-
+/// What a policy keeps, and how it is told. Its fields are part of the log's format
+/// (`db::logs::Rules`): prune's row records them.
 impl Rules {
     /// The calendar rules given, with their numbers.
     pub(crate) fn calendar(&self) -> Vec<(Calendar, u64)> {
@@ -208,19 +193,20 @@ impl Rules {
         }
     }
 
-    /// The retention a prune's log row records, for `history ID`: `older than 7d, keeping the
-    /// newest 1`; `None` for a row that records no policy.
-    pub(crate) fn of_detail(detail: &Value) -> Option<String> {
-        let rules: Rules = serde_json::from_value(detail.clone()).ok()?;
-        let mut kept = rules.clone();
-        kept.older_than = None;
-        Some(match &rules.older_than {
+    /// The retention as `history ID` gives a prune's: `delete archives older than 7d,
+    /// always keeping the newest 1`.
+    pub(crate) fn retention(&self) -> String {
+        let kept = Rules {
+            older_than: None,
+            ..self.clone()
+        };
+        match &self.older_than {
             Some(older_than) => format!(
                 "delete archives older than {older_than}, always keeping {}",
                 kept.describe()
             ),
             None => format!("keep {}; delete the rest", kept.describe()),
-        })
+        }
     }
 }
 

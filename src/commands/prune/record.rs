@@ -6,10 +6,9 @@ use std::collections::BTreeSet;
 
 use anyhow::Result;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
-use serde_json::{Value, json};
 
 use super::{Archive, PruneReport};
-use crate::db::logs::{self, LogKind, Retention};
+use crate::db::logs::{self, ExportDetail, LogKind, LoggedArchive, PruneDetail, Retention};
 use crate::db::schema::ToolTable;
 use crate::db::{self, tenant};
 
@@ -52,20 +51,18 @@ pub(super) fn deleting(
 
     let still_deleting: BTreeSet<String> = logs::list(&tx, &company.id, &[LogKind::Export], None)?
         .iter()
-        .filter_map(|entry| marked_by(&Retention::of(&entry.detail)))
+        .filter_map(|entry| marked_by(&Retention::of(&entry.read())))
         .collect();
     for old in taken_over.difference(&still_deleting) {
-        if let Some(mut entry) = logs::find_of(&tx, &company.id, old, &[LogKind::Prune])? {
-            if let Value::Object(map) = &mut entry.detail {
-                map.insert("status".into(), json!("interrupted"));
-                map.insert("resumedBy".into(), json!(prune_id));
-            }
-            logs::update_detail(&tx, LogKind::Prune, old, &entry.detail)?;
+        if let Some(entry) = logs::find_of(&tx, &company.id, old, &[LogKind::Prune])? {
+            logs::change_detail(&tx, &entry, |detail: &mut PruneDetail| {
+                detail.status = Some("interrupted".into());
+                detail.resumed_by = Some(prune_id.to_owned());
+            })?;
         }
     }
     logs::insert(
         &tx,
-        LogKind::Prune,
         &company.id,
         Some(&actor.id),
         prune_id,
@@ -108,12 +105,7 @@ pub(super) fn outcome(
         .iter()
         .map(|(_, failure)| failure.as_str())
         .collect();
-    logs::update_detail(
-        &tx,
-        LogKind::Prune,
-        prune_id,
-        &prune_detail(report, Some(&errors)),
-    )?;
+    logs::update_detail(&tx, prune_id, &prune_detail(report, Some(&errors)))?;
     tx.commit()?;
     Ok(())
 }
@@ -146,14 +138,13 @@ fn set_retention(
     to: &Retention,
     mut expected: impl FnMut(&Retention) -> bool,
 ) -> Result<bool> {
-    let Some(mut entry) = logs::find_of(tx, &company.id, export_id, &[LogKind::Export])? else {
+    let Some(entry) = logs::find_of(tx, &company.id, export_id, &[LogKind::Export])? else {
         return Ok(false);
     };
-    if !expected(&Retention::of(&entry.detail)) {
+    if !expected(&Retention::of(&entry.read())) {
         return Ok(false);
     }
-    to.write_to(&mut entry.detail);
-    logs::update_detail(tx, LogKind::Export, export_id, &entry.detail)?;
+    logs::change_detail(tx, &entry, |detail: &mut ExportDetail| to.write_to(detail))?;
     Ok(true)
 }
 
@@ -167,42 +158,41 @@ fn marked_by(state: &Retention) -> Option<String> {
 
 /// The prune's log row: while it deletes (`errors` is `None`), every archive it is deleting;
 /// then what it deleted, what it finished for an interrupted prune, and what it could not.
-fn prune_detail(report: &PruneReport, errors: Option<&[&str]>) -> Value {
-    let mut detail = json!({
-        "dir": report.dir,
-        "missing": report.missing,
-        "changed": report.changed,
-        "kept": report.kept.len(),
-    });
-    let entries = match errors {
-        None => vec![
-            ("status", json!("deleting")),
-            (
-                "deleting",
-                json!([&report.deleted[..], &report.resumed[..]].concat()),
-            ),
-        ],
-        Some(errors) => vec![
-            (
-                "status",
-                json!(if errors.is_empty() { "ok" } else { "failed" }),
-            ),
-            ("deleted", json!(report.deleted)),
-            ("bytesDeleted", json!(report.bytes_deleted)),
-            ("resumed", json!(report.resumed)),
-            ("errors", json!(errors)),
-        ],
+fn prune_detail(report: &PruneReport, errors: Option<&[&str]>) -> PruneDetail {
+    let logged = |archives: &[Archive]| archives.iter().map(LoggedArchive::from).collect();
+    let detail = PruneDetail {
+        rules: Some(report.rules.clone()),
+        dir: report.dir.clone(),
+        missing: Some(logged(&report.missing)),
+        changed: Some(logged(&report.changed)),
+        kept: Some(report.kept.len() as u64),
+        ..PruneDetail::default()
     };
-    if let Value::Object(map) = &mut detail {
-        // The policy's keys (`olderThan`, `keepLast`, `keepDaily`, …), as the report has them.
-        if let Ok(Value::Object(rules)) = serde_json::to_value(&report.rules) {
-            map.extend(rules);
-        }
-        map.extend(
-            entries
-                .into_iter()
-                .map(|(key, value)| (key.to_owned(), value)),
-        );
+    match errors {
+        None => PruneDetail {
+            status: Some("deleting".into()),
+            deleting: Some([logged(&report.deleted), logged(&report.resumed)].concat()),
+            ..detail
+        },
+        Some(errors) => PruneDetail {
+            status: Some(if errors.is_empty() { "ok" } else { "failed" }.into()),
+            deleted: Some(logged(&report.deleted)),
+            bytes_deleted: Some(report.bytes_deleted),
+            resumed: Some(logged(&report.resumed)),
+            errors: Some(errors.iter().map(|&error| error.to_owned()).collect()),
+            ..detail
+        },
     }
-    detail
+}
+
+impl From<&Archive> for LoggedArchive {
+    fn from(archive: &Archive) -> Self {
+        LoggedArchive {
+            export_id: Some(archive.export_id.clone()),
+            file: Some(archive.file.clone()),
+            exported_at: Some(archive.exported_at.clone()),
+            bytes: Some(archive.bytes),
+            other: serde_json::Map::new(),
+        }
+    }
 }
