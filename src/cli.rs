@@ -1,11 +1,15 @@
 //! The command line: every clap definition, and nothing that acts on it.
 //!
-//! The commands take plain typed values built from these structs; `main` and the man page
-//! generator are the only other readers.
+//! Values are typed as they are read (`when`'s parsers for dates, ages and seconds), so a
+//! bad one is a usage error from clap. The commands take plain typed values built from these
+//! structs; `main` and the man page generator are the only other readers.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::when::{self, Age, DateBound};
 
 /// The environment variable that holds the passphrase of `export --passphrase` and of the
 /// passphrase archives that `import` and `verify` read. Not an option: a passphrase on the
@@ -85,10 +89,13 @@ pub struct GlobalOpts {
         long,
         env = "BOMIZZEL_BUSY_TIMEOUT",
         value_name = "SECONDS",
-        default_value_t = 5.0,
+        default_value = "5",
+        value_parser = when::parse_seconds,
+        // So that `--busy-timeout -1` is refused as a timeout, not taken for a flag.
+        allow_negative_numbers = true,
         global = true
     )]
-    pub busy_timeout: f64,
+    pub busy_timeout: Duration,
 
     /// Print errors only
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -244,13 +251,13 @@ pub struct ExportArgs {
     /// Only tickets created on or after this day (YYYY-MM-DD), time (2026-01-31T12:00:00Z;
     /// UTC when it has no zone, and a space may replace the T) or age back from now (24h,
     /// 7d, 12w, 6m for months, 1y)
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = DateBound::parse)]
+    pub since: Option<DateBound>,
 
     /// Only tickets created on or before this day (YYYY-MM-DD, the whole day), time (UTC when
     /// it has no zone) or age back from now (7d), as for --since
-    #[arg(long, value_name = "DATE")]
-    pub until: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = DateBound::parse)]
+    pub until: Option<DateBound>,
 
     /// Replace the file given with -o if it exists; a default name never replaces anything
     #[arg(long)]
@@ -383,9 +390,10 @@ pub struct PruneArgs {
     #[arg(
         long,
         value_name = "DURATION",
+        value_parser = Age::parse,
         required_unless_present_any = CALENDAR_RULES
     )]
-    pub older_than: Option<String>,
+    pub older_than: Option<Age>,
 
     /// Always keep this many of the newest archives that still exist, whatever their age
     /// [default: 3, or 0 with a calendar rule]
@@ -435,13 +443,13 @@ pub struct ListArgs {
     pub tickets: bool,
 
     /// Only tickets created on or after this day (YYYY-MM-DD) or instant (RFC 3339)
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = DateBound::parse)]
+    pub since: Option<DateBound>,
 
     /// Only tickets created on or before this day (YYYY-MM-DD, the whole day) or instant
     /// (RFC 3339)
-    #[arg(long, value_name = "DATE")]
-    pub until: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = DateBound::parse)]
+    pub until: Option<DateBound>,
 
     /// Only tickets with this status (case does not matter); repeat it for several
     #[arg(long, value_name = "STATUS")]

@@ -150,7 +150,7 @@ pub struct Unlogged(pub String);
 pub fn explain_busy(
     err: anyhow::Error,
     db: &std::path::Path,
-    busy_timeout: f64,
+    busy_timeout: std::time::Duration,
     undone: Option<&str>,
 ) -> anyhow::Error {
     if classify(&err) != Class::Busy {
@@ -162,8 +162,9 @@ pub fn explain_busy(
         (None, None) => "; try again later".to_owned(),
     };
     err.context(Failure::Busy(format!(
-        "another process held a lock on {} for longer than --busy-timeout ({busy_timeout}s){outcome}",
+        "another process held a lock on {} for longer than --busy-timeout ({}s){outcome}",
         db.display(),
+        busy_timeout.as_secs_f64(),
     )))
 }
 

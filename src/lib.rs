@@ -7,12 +7,12 @@ pub mod cli;
 pub mod db;
 pub mod error;
 pub mod interrupt;
+pub mod when;
 
 pub(crate) mod commands;
 pub(crate) mod report;
 pub(crate) mod restore;
 pub(crate) mod verify;
-pub(crate) mod when;
 
 pub use report::result_written;
 pub use restore::job::validate_archive;

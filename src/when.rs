@@ -1,6 +1,12 @@
-//! Times and ages as the command line gives them: export's `--since`/`--until` (a day, a
-//! date-time, or an age such as `7d`) and prune's `--older-than` (an age), read by one parser
-//! so that both accept the same `h`, `d`, `w`, `m` and `y`.
+//! Times, ages and timeouts as the command line gives them: export's and list's
+//! `--since`/`--until` (a day, a date-time, or an age such as `7d`), prune's `--older-than`
+//! (an age) and `--busy-timeout` (seconds). clap reads each with a parser here, so that a bad
+//! value is a usage error naming the flag; ages are read by one parser, so that every flag
+//! accepts the same `h`, `d`, `w`, `m` and `y`. An age counts back from when the command runs,
+//! so it becomes an instant only then (`DateWindow::new`, `Age::before`).
+
+use std::fmt;
+use std::time::Duration;
 
 use chrono::{DateTime, Months, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 
@@ -9,7 +15,7 @@ use crate::error::Failure;
 
 /// A length of time back from now: `24h`, `7d`, `12w`, `6m` (calendar months), `1y`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Age {
+pub struct Age {
     count: u32,
     unit: AgeUnit,
 }
@@ -27,13 +33,11 @@ enum AgeUnit {
 const AGE_UNITS: &str = "h (hours), d (days), w (weeks), m (months) or y (years)";
 
 impl Age {
-    /// Reads `text`, the value of `flag`; anything else than digits and one lowercase unit is
-    /// a usage error that names the flag.
-    pub(crate) fn parse(flag: &str, text: &str) -> Result<Self, Failure> {
+    /// clap's parser of `--older-than`: digits and one lowercase unit, else what is expected
+    /// (clap's message names the flag and the value).
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         Self::read(text).ok_or_else(|| {
-            Failure::Usage(format!(
-                "{flag} {text:?}: expected a number and a unit {AGE_UNITS}, like 24h, 7d, 12w or 6m"
-            ))
+            format!("expected a number and a unit {AGE_UNITS}, like 24h, 7d, 12w or 6m")
         })
     }
 
@@ -81,6 +85,103 @@ impl Age {
     }
 }
 
+impl fmt::Display for Age {
+    /// As given, but for any leading zeros: `7d`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unit = match self.unit {
+            AgeUnit::Hours => 'h',
+            AgeUnit::Days => 'd',
+            AgeUnit::Weeks => 'w',
+            AgeUnit::Months => 'm',
+            AgeUnit::Years => 'y',
+        };
+        write!(f, "{}{unit}", self.count)
+    }
+}
+
+/// clap's parser of `--busy-timeout`: seconds, fractions included (`5`, `0.5`), from none to
+/// the longest wait SQLite takes.
+pub(crate) fn parse_seconds(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+        .filter(|&timeout| timeout <= db::MAX_BUSY_TIMEOUT)
+        .ok_or_else(|| {
+            format!(
+                "expected a number of seconds from 0 to {} (24 days), like 5 or 0.5",
+                db::MAX_BUSY_TIMEOUT.as_secs()
+            )
+        })
+}
+
+/// One end of a `--since`/`--until` window as given: a day, an instant, or an age back from
+/// when the command runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateBound {
+    given: Given,
+    /// The text given, for messages.
+    text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Given {
+    Day(NaiveDate),
+    Instant(DateTime<Utc>),
+    Ago(Age),
+}
+
+/// Date-times without a zone that `--since` and `--until` take as UTC.
+const NAIVE_FORMATS: [&str; 4] = [
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+];
+
+impl DateBound {
+    /// clap's parser of `--since` and `--until`: a day (`YYYY-MM-DD`), an RFC 3339 instant,
+    /// a date-time without a zone (UTC), or an age (`7d`); else what is expected (clap's
+    /// message names the flag and the value).
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        let given = if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            Given::Day(day)
+        } else if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+            Given::Instant(at.with_timezone(&Utc))
+        } else if let Some(at) = NAIVE_FORMATS
+            .iter()
+            .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+        {
+            Given::Instant(at.and_utc())
+        } else if let Some(age) = Age::read(text) {
+            Given::Ago(age)
+        } else {
+            return Err(format!(
+                "expected a day (YYYY-MM-DD), a time (2026-11-25T14:30:00Z; UTC when it has no \
+                 zone) or an age back from now (a number and a unit {AGE_UNITS}, like 7d)"
+            ));
+        };
+        Ok(Self {
+            given,
+            text: text.to_owned(),
+        })
+    }
+
+    /// The bound at `now`, when an age is counted back from it; `flag` names it in the
+    /// usage error for an age that reaches before any date there is.
+    fn at(&self, flag: &str, now: DateTime<Utc>) -> Result<Bound, Failure> {
+        match self.given {
+            Given::Day(day) => Ok(Bound::Day(day)),
+            Given::Instant(at) => Ok(Bound::Instant(at)),
+            Given::Ago(age) => age.before(now).map(Bound::Instant).ok_or_else(|| {
+                Failure::Usage(format!(
+                    "{flag} {}: reaches before any date there is",
+                    self.text
+                ))
+            }),
+        }
+    }
+}
+
 /// A creation-time window on tickets, as given and as database bounds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct DateWindow {
@@ -95,38 +196,37 @@ pub(crate) struct DateWindow {
 }
 
 impl DateWindow {
-    /// Reads `--since` and `--until`: a day (`YYYY-MM-DD`, the whole day), an RFC 3339
-    /// instant, a date-time without a zone (UTC), or an age back from `now` (`7d`); both ends
-    /// are included. `--since` after `--until` is a usage error.
-    pub(crate) fn parse(
-        since: Option<&str>,
-        until: Option<&str>,
+    /// The window `--since` and `--until` give, ages counted back from `now`; both ends are
+    /// included. `--since` after `--until` is a usage error.
+    pub(crate) fn new(
+        since: Option<&DateBound>,
+        until: Option<&DateBound>,
         now: DateTime<Utc>,
     ) -> Result<Self, Failure> {
         let mut window = DateWindow::default();
         let mut ends = None;
-        if let Some(text) = since {
-            let bound = Bound::parse("--since", text, now)?;
+        if let Some(since) = since {
+            let bound = since.at("--since", now)?;
             let (starts, from) = bound.start();
             window.starts = Some(starts);
             window.from = Some(from);
             window.from_label = Some(bound.label());
         }
-        if let Some(text) = until {
-            let bound = Bound::parse("--until", text, now)?;
+        if let Some(until) = until {
+            let bound = until.at("--until", now)?;
             // The last day there is has no next one: nothing is created after it.
             let (end, before) = bound.end().unzip();
             ends = end;
             window.before = before;
             window.to_label = Some(bound.label());
         }
-        if let (Some(starts), Some(ends)) = (window.starts, ends)
+        if let (Some(since), Some(until), Some(starts), Some(ends)) =
+            (since, until, window.starts, ends)
             && starts >= ends
         {
             return Err(Failure::Usage(format!(
                 "--since {} is after --until {}",
-                since.unwrap_or_default(),
-                until.unwrap_or_default()
+                since.text, until.text
             )));
         }
         Ok(window)
@@ -152,46 +252,13 @@ impl DateWindow {
     }
 }
 
-/// One end of the window, as given.
+/// One end of the window, its age (if any) counted back.
 enum Bound {
     Day(NaiveDate),
     Instant(DateTime<Utc>),
 }
 
-/// Date-times without a zone that `--since` and `--until` take as UTC.
-const NAIVE_FORMATS: [&str; 4] = [
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d %H:%M",
-];
-
 impl Bound {
-    fn parse(flag: &str, text: &str, now: DateTime<Utc>) -> Result<Self, Failure> {
-        if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-            return Ok(Bound::Day(day));
-        }
-        if let Ok(at) = DateTime::parse_from_rfc3339(text) {
-            return Ok(Bound::Instant(at.with_timezone(&Utc)));
-        }
-        if let Some(at) = NAIVE_FORMATS
-            .iter()
-            .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-        {
-            return Ok(Bound::Instant(at.and_utc()));
-        }
-        if let Some(age) = Age::read(text) {
-            return age.before(now).map(Bound::Instant).ok_or_else(|| {
-                Failure::Usage(format!("{flag} {text}: reaches before any date there is"))
-            });
-        }
-        Err(Failure::Usage(format!(
-            "{flag} {text:?} is neither a day (YYYY-MM-DD), a time (2026-11-25T14:30:00Z; UTC \
-             when it has no zone) nor an age back from now (a number and a unit {AGE_UNITS}, \
-             like 7d)"
-        )))
-    }
-
     fn label(&self) -> String {
         match self {
             Bound::Day(day) => day.format("%Y-%m-%d").to_string(),
@@ -232,11 +299,7 @@ mod tests {
     #[test]
     fn ages_count_back_from_now() {
         let now = at("2026-03-31T12:00:00Z");
-        let back = |text: &str| {
-            Age::parse("--older-than", text)
-                .ok()
-                .and_then(|a| a.before(now))
-        };
+        let back = |text: &str| Age::parse(text).ok().and_then(|a| a.before(now));
         assert_eq!(back("24h"), Some(at("2026-03-30T12:00:00Z")));
         assert_eq!(back("1d"), back("24h"));
         assert_eq!(back("2w"), Some(at("2026-03-17T12:00:00Z")));
@@ -246,39 +309,54 @@ mod tests {
         for bad in [
             "", "d", "7", "-1d", "1.5d", "7D", "7 d", "w12", "7dd", "+7d", "7é",
         ] {
-            assert!(Age::parse("--older-than", bad).is_err(), "{bad:?}");
+            assert!(Age::parse(bad).is_err(), "{bad:?}");
         }
+        assert_eq!(Age::parse("007d").map(|a| a.to_string()), Ok("7d".into()));
         assert_eq!(back("4294967295y"), None, "too far back is no date");
+    }
+
+    /// The window from `since` and `until` as given, at `now`.
+    fn window(
+        since: Option<&str>,
+        until: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<DateWindow, String> {
+        let bound = |text: Option<&str>| text.map(DateBound::parse).transpose();
+        DateWindow::new(bound(since)?.as_ref(), bound(until)?.as_ref(), now)
+            .map_err(|err| err.to_string())
     }
 
     #[test]
     fn bounds_take_days_times_with_or_without_zone_and_ages() {
         let now = at("2026-03-31T12:00:00Z");
-        let window = |since: &str| {
-            DateWindow::parse(Some(since), None, now)
-                .ok()
-                .and_then(|w| w.from)
-        };
-        assert_eq!(window("2026-01-31"), Some("2026-01-31".into()));
+        let from = |since: &str| window(Some(since), None, now).ok().and_then(|w| w.from);
+        assert_eq!(from("2026-01-31"), Some("2026-01-31".into()));
         let noon = Some("2026-01-31T12:00:00.000Z".into());
-        assert_eq!(window("2026-01-31T12:00:00Z"), noon);
-        assert_eq!(window("2026-01-31T13:00:00+01:00"), noon);
-        assert_eq!(window("2026-01-31T12:00:00"), noon);
-        assert_eq!(window("2026-01-31 12:00:00"), noon);
-        assert_eq!(window("2026-01-31T12:00"), noon);
-        assert_eq!(window("2026-01-31 12:00:00.000"), noon);
-        assert_eq!(window("7d"), Some("2026-03-24T12:00:00.000Z".into()));
-        assert_eq!(window("1m"), Some("2026-02-28T12:00:00.000Z".into()));
+        assert_eq!(from("2026-01-31T12:00:00Z"), noon);
+        assert_eq!(from("2026-01-31T13:00:00+01:00"), noon);
+        assert_eq!(from("2026-01-31T12:00:00"), noon);
+        assert_eq!(from("2026-01-31 12:00:00"), noon);
+        assert_eq!(from("2026-01-31T12:00"), noon);
+        assert_eq!(from("2026-01-31 12:00:00.000"), noon);
+        assert_eq!(from("7d"), Some("2026-03-24T12:00:00.000Z".into()));
+        assert_eq!(from("1m"), Some("2026-02-28T12:00:00.000Z".into()));
         for bad in ["2026-02-30", "yesterday", "2026-01-31T25:00:00", "7x"] {
-            assert_eq!(window(bad), None, "{bad}");
+            assert!(DateBound::parse(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            window(Some("300000y"), None, now).map(drop),
+            Err("--since 300000y: reaches before any date there is".into())
+        );
     }
 
     #[test]
     fn since_after_until_is_refused_to_the_millisecond() {
         let now = at("2026-03-31T12:00:00Z");
-        let parse = |since, until| DateWindow::parse(Some(since), Some(until), now);
-        assert!(parse("2026-02-01", "2026-01-31T23:59:59.999Z").is_err());
+        let parse = |since, until| window(Some(since), Some(until), now);
+        assert_eq!(
+            parse("2026-02-01", "2026-01-31T23:59:59.999Z").map(drop),
+            Err("--since 2026-02-01 is after --until 2026-01-31T23:59:59.999Z".into())
+        );
         assert!(parse("2026-01-31T23:59:59.999Z", "2026-01-31T23:59:59.999Z").is_ok());
         assert!(parse("2026-01-31", "2026-01-31").is_ok());
         assert!(parse("1d", "2d").is_err());
@@ -288,7 +366,7 @@ mod tests {
     fn a_window_opening_after_now_is_said_to() {
         let now = at("2026-03-31T12:00:00Z");
         let starts_after = |since| {
-            DateWindow::parse(Some(since), None, now)
+            window(Some(since), None, now)
                 .map(|w| w.starts_after(now))
                 .unwrap_or_else(|e| panic!("{since}: {e}"))
         };
@@ -296,5 +374,16 @@ mod tests {
         assert!(starts_after("2026-03-31T12:00:00.001Z"));
         assert!(!starts_after("2026-03-31"));
         assert!(!starts_after("0h"));
+    }
+
+    #[test]
+    fn busy_timeouts_are_seconds_up_to_what_sqlite_takes() {
+        assert_eq!(parse_seconds("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_seconds("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_seconds("2147483.647"), Ok(db::MAX_BUSY_TIMEOUT));
+        for bad in ["-1", "5s", "", "NaN", "inf", "1e30", "2147483.648"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
     }
 }

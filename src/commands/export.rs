@@ -129,7 +129,7 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
     let started = std::time::Instant::now();
     let exported_at = export_time();
     // Checked before the database is opened: a bad date is a usage error whatever the db.
-    let window = DateWindow::parse(args.since.as_deref(), args.until.as_deref(), exported_at)?;
+    let window = DateWindow::new(args.since.as_ref(), args.until.as_ref(), exported_at)?;
     let keys = &args.encryption;
     let sealing = Sealing::from_options(&keys.recipient, &keys.recipients_file, keys.passphrase)?;
     if sealing.is_none()

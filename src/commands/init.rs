@@ -15,7 +15,7 @@ struct InitReport {
 
 pub(crate) fn run(global: &GlobalOpts, reporter: &Reporter) -> Result<()> {
     let path = global.db_path();
-    db::create(path, super::open_options(global)?)?;
+    db::create(path, super::open_options(global))?;
     reporter.note(format!(
         "Created an empty Bomizzel database at {}",
         path.display()

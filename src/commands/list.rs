@@ -86,9 +86,9 @@ impl ListRequest {
             || args.grep.is_some();
         let tickets = match args.tickets || filtered {
             true => Some(TicketFilter {
-                window: DateWindow::parse(
-                    args.since.as_deref(),
-                    args.until.as_deref(),
+                window: DateWindow::new(
+                    args.since.as_ref(),
+                    args.until.as_ref(),
                     chrono::Utc::now(),
                 )?,
                 statuses: args.status.iter().map(|s| s.to_lowercase()).collect(),

@@ -10,8 +10,6 @@ pub(crate) mod list;
 pub(crate) mod prune;
 pub(crate) mod verify;
 
-use std::time::Duration;
-
 use anyhow::Result;
 use rusqlite::Connection;
 
@@ -26,18 +24,11 @@ pub(crate) struct Session {
     pub actor: tenant::Actor,
 }
 
-/// Turns the global options into database open options.
-pub(crate) fn open_options(global: &GlobalOpts) -> Result<db::OpenOptions> {
-    let seconds = global.busy_timeout;
-    if !(seconds.is_finite() && seconds >= 0.0) {
-        return Err(Failure::Usage(format!(
-            "--busy-timeout must be a number of seconds, not {seconds}"
-        ))
-        .into());
+/// The global options as database open options.
+pub(crate) fn open_options(global: &GlobalOpts) -> db::OpenOptions {
+    db::OpenOptions {
+        busy_timeout: global.busy_timeout,
     }
-    Ok(db::OpenOptions {
-        busy_timeout: Duration::from_secs_f64(seconds),
-    })
 }
 
 /// Opens the database that --db (or BOMIZZEL_DB) names, else the default one. A missing one
@@ -65,7 +56,7 @@ pub(crate) fn open_database(global: &GlobalOpts, missing_hint: Option<&str>) -> 
         }
         return Err(Failure::NotFound(message).into());
     }
-    db::open(path, open_options(global)?)
+    db::open(path, open_options(global))
 }
 
 /// Opens the database, resolves `--company` and checks `--actor` is its admin.

@@ -22,7 +22,6 @@ use crate::db::{self, tenant};
 use crate::error::Failure;
 use crate::error::Unlogged;
 use crate::report::Reporter;
-use crate::when::Age;
 use indicatif::HumanBytes;
 pub(crate) use policy::Keep;
 use policy::Selection;
@@ -73,16 +72,12 @@ fn run_prune(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Resu
     // A bad policy is a usage error before anything else is looked at.
     let rules = rules_of(args);
     let now = Utc::now();
-    let cutoff = match &args.older_than {
-        Some(text) => Some(
-            Age::parse("--older-than", text)?
-                .before(now)
-                .ok_or_else(|| {
-                    Failure::Usage(format!(
-                        "--older-than {text}: reaches before any date there is"
-                    ))
-                })?,
-        ),
+    let cutoff = match args.older_than {
+        Some(age) => Some(age.before(now).ok_or_else(|| {
+            Failure::Usage(format!(
+                "--older-than {age}: reaches before any date there is"
+            ))
+        })?),
         None => None,
     };
     rules.check_keeps_something(cutoff.is_some_and(|cutoff| cutoff < now))?;
@@ -131,7 +126,7 @@ fn rules_of(args: &PruneArgs) -> Rules {
         3
     };
     Rules {
-        older_than: args.older_than.clone(),
+        older_than: args.older_than.map(|age| age.to_string()),
         keep_last: args.keep_last.unwrap_or(default_last),
         keep_daily: args.keep_daily,
         keep_weekly: args.keep_weekly,

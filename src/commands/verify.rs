@@ -20,7 +20,7 @@ use crate::report::Reporter;
 use crate::restore::ImportActor;
 use crate::verify::{Adjusted, Comparison, Expectations, SectionChecks};
 
-use super::import::{self, Source};
+use super::import::report::Source;
 
 /// The `--json` report.
 #[derive(Debug, Serialize)]
@@ -45,10 +45,10 @@ struct VerifyReport {
 /// `global` is not read: verify takes no database, company or actor.
 pub(crate) fn run(_global: &GlobalOpts, args: &VerifyArgs, reporter: &Reporter) -> Result<()> {
     interrupt::watch()?;
-    let input = import::input_from(Some(args.file.clone()))?;
+    let input = Input::from_arg(args.file.clone());
     let keys = Keys::new(args.decryption.identity.clone());
     verify(&input, &keys, reporter)
-        .map_err(|err| import::naming_file(err, Some(&input)))
+        .map_err(|err| input.named_in(err))
         .map_err(interrupt::explain)
 }
 
@@ -93,7 +93,7 @@ fn verify(input: &Input, keys: &Keys, reporter: &Reporter) -> Result<()> {
     let restorable = comparison.difference_count == 0;
     let mut report = VerifyReport {
         restorable,
-        source: import::source_of(&archive, &manifest),
+        source: Source::of(&archive, &manifest),
         encrypted: archive.encrypted(),
         restored_as: exporter.map(|user| user.email),
         sections: comparison.sections,

@@ -21,8 +21,12 @@ use schema::ToolTable;
 /// How to open the database.
 #[derive(Debug, Clone, Copy)]
 pub struct OpenOptions {
+    /// At most `MAX_BUSY_TIMEOUT`.
     pub busy_timeout: Duration,
 }
+
+/// The longest SQLite waits for a lock: its busy timeout is an `int` of milliseconds.
+pub(crate) const MAX_BUSY_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
 
 /// Opens an existing Bomizzel database for reading and writing.
 ///

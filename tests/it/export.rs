@@ -550,6 +550,67 @@ fn a_bad_date_is_a_usage_error() {
     assert_nothing_exported(&demo);
 }
 
+/// clap reads `--since`, `--until` and `--busy-timeout` into typed values: a bad one is a
+/// usage error that names the flag and the value, and with `--json` the error is also the
+/// JSON document on stdout, as any other error's.
+#[test]
+fn bad_values_are_usage_errors_naming_the_flag_with_json_too() {
+    let demo = Demo::new();
+    let cases: [(&[&str], &str); 6] = [
+        (&["export", "--since", "3x"], "'3x' for '--since"),
+        (
+            &["export", "--until", "2026-13-01"],
+            "'2026-13-01' for '--until",
+        ),
+        (
+            &["--busy-timeout", "-1", "export"],
+            "'-1' for '--busy-timeout",
+        ),
+        (
+            &["--busy-timeout", "NaN", "export"],
+            "'NaN' for '--busy-timeout",
+        ),
+        // More than SQLite's longest wait (24 days): these used to panic.
+        (
+            &["--busy-timeout", "1e30", "export"],
+            "'1e30' for '--busy-timeout",
+        ),
+        (
+            &["export", "--busy-timeout=2147484"],
+            "'2147484' for '--busy-timeout",
+        ),
+    ];
+    for (args, says) in cases {
+        let out = demo
+            .acme()
+            .args(args)
+            .arg("--json")
+            .args(["-o"])
+            .arg(demo.out_path("x.zip"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        let error = &json(&out.stdout)["error"];
+        assert_eq!(error["kind"], "usage", "{args:?}: {error}");
+        assert_eq!(error["exitCode"], 2, "{args:?}: {error}");
+        assert!(
+            error["message"].as_str().unwrap().contains(says),
+            "{args:?}: {error}"
+        );
+    }
+    assert_nothing_exported(&demo);
+    // Seconds, fractions included, as before.
+    for timeout in ["0.5", "5", "0"] {
+        demo.acme()
+            .args(["-q", "--busy-timeout", timeout, "export", "-o"])
+            .arg(demo.out_path(&format!("t{timeout}.zip")))
+            .assert()
+            .success();
+    }
+}
+
 #[test]
 fn since_after_until_is_a_usage_error() {
     let demo = Demo::new();
