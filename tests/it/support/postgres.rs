@@ -24,7 +24,7 @@ use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -170,11 +170,12 @@ impl Cluster {
     fn start() -> Result<Self, String> {
         let bin = server_binaries()?;
         let owner = ServerUser::find()?;
-        let dir = tempfile::Builder::new()
+        // Removed on the way out until the keeper shell owns it.
+        let temp = tempfile::Builder::new()
             .prefix("bomizzel-pg-")
             .tempdir_in("/tmp")
-            .map_err(|e| format!("cannot make a directory in /tmp: {e}"))?
-            .keep();
+            .map_err(|e| format!("cannot make a directory in /tmp: {e}"))?;
+        let dir = temp.path().to_owned();
         let password = format!("pw-{}", uuid::Uuid::new_v4().simple());
         fs::write(dir.join("pwfile"), &password).map_err(|e| e.to_string())?;
         make_certificate(&dir)?;
@@ -226,6 +227,7 @@ impl Cluster {
         let mut child = keeper
             .spawn()
             .map_err(|e| format!("cannot run sh to start postgres: {e}"))?;
+        let dir = temp.keep(); // the same path, now the keeper shell's to remove
         let stdin = child.stdin.take().ok_or("no pipe to the keeper shell")?;
         let cluster = Self {
             dir,
@@ -233,18 +235,18 @@ impl Cluster {
             password,
             _keeper: stdin,
         };
-        cluster.wait_until_ready(&mut child)?;
+        cluster.wait_until_ready()?;
         cluster.create_roles()?;
         Ok(cluster)
     }
 
     /// Polls the socket until the server takes connections; fails with its log if it exits
     /// or takes too long.
-    fn wait_until_ready(&self, keeper: &mut Child) -> Result<(), String> {
-        let log = || {
+    fn wait_until_ready(&self) -> Result<(), String> {
+        let read = |name: &str| {
             let mut text = String::new();
-            let _ = fs::File::open(self.dir.join("server.log"))
-                .and_then(|mut f| f.read_to_string(&mut text));
+            let _ =
+                fs::File::open(self.dir.join(name)).and_then(|mut f| f.read_to_string(&mut text));
             text
         };
         let started = Instant::now();
@@ -253,14 +255,20 @@ impl Cluster {
                 Ok(_) => return Ok(()),
                 Err(err) => err,
             };
-            if let Ok(Some(status)) = keeper.try_wait() {
-                return Err(format!("the server exited ({status}); its log:\n{}", log()));
+            if self.dir.join("server.exit").exists() {
+                return Err(format!(
+                    "the server exited (status {}); its log:\n{}",
+                    read("server.exit").trim(),
+                    read("server.log")
+                ));
             }
             if started.elapsed() > START_TIMEOUT {
+                let cause = std::error::Error::source(&last).map(ToString::to_string);
                 return Err(format!(
-                    "the server did not take connections within {START_TIMEOUT:?} ({last}); \
+                    "the server did not take connections within {START_TIMEOUT:?} ({last}: {}); \
                      its log:\n{}",
-                    log()
+                    cause.unwrap_or_default(),
+                    read("server.log")
                 ));
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -288,16 +296,22 @@ hostssl   all  plain_only   127.0.0.1/32  reject
 host      all  all          127.0.0.1/32  scram-sha-256
 ";
 
-/// Starts the server (its arguments after the directory), then waits for its standard
-/// input to close: then stops the server and removes the directory. Run by `sh -c`.
+/// Starts the server (its arguments after the directory), and a watcher that stops it
+/// (SIGINT, fast shutdown) when the shell's standard input closes. When the server has
+/// exited, for that or any reason, it writes its status to `server.exit` (the tests' sign that
+/// it died starting), waits for the watcher, and removes the directory. Run by `sh -c`. The
+/// pipe goes to the watcher as fd 3: an `&` job's own standard input is /dev/null.
 const KEEPER: &str = r#"
 dir=$1
 shift
-"$@" >"$dir/server.log" 2>&1 &
+exec 3<&0
+"$@" >"$dir/server.log" 2>&1 3<&- &
 server=$!
-read -r _ || true
-kill -INT "$server" 2>/dev/null
+{ read -r _ <&3; kill -INT "$server" 2>/dev/null; } &
+exec 3<&-
 wait "$server"
+echo "$?" >"$dir/server.exit"
+wait
 rm -rf "$dir"
 "#;
 
