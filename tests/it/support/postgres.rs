@@ -4,15 +4,15 @@
 //! `initdb` into a new directory under /tmp, run as the `postgres` system user when the
 //! tests run as root (PostgreSQL refuses to run as root); it listens on a free port of
 //! 127.0.0.1, with TLS (a self-signed certificate `openssl` makes then), and on a socket in
-//! that directory. Any password works nowhere: TCP logins need the cluster's own, made up
-//! for the run; the socket trusts. Two more roles let a test tell an encrypted connection
-//! from a plain one by who gets in: `tls_only` (TCP with TLS only) and `plain_only` (TCP
-//! without TLS only).
+//! that directory. Over TCP the superuser logs in with a password made up for the run; the
+//! socket trusts. Two more roles let a test tell an encrypted connection from a plain one by
+//! who gets in: `tls_only` (TCP with TLS only) and `plain_only` (TCP without TLS only).
 //!
 //! It stops when the test process ends, however it ends: the server runs under a small
 //! shell whose standard input is a pipe this process holds and never closes; when the
 //! process exits (or panics, or is killed) the pipe closes, the shell's `read` returns, and
-//! it stops the server (fast shutdown) and removes the directory. The shell is in a process
+//! it stops the server (fast shutdown) and removes the directory (`KEEPER`). Only a kill
+//! during the seconds `initdb` runs, before that shell exists, leaves the directory behind. The shell is in a process
 //! group of its own, so a Ctrl-C at the terminal reaches only the tests.
 //!
 //! When the cluster cannot start, every test that needs it fails with the reason: it is
