@@ -391,3 +391,26 @@ fn an_sslmode_it_does_not_support_is_a_usage_error() {
     );
     assert!(!stderr.contains("hunter2"), "{stderr}");
 }
+
+/// Until the other commands speak PostgreSQL, a URL is refused as such, never taken for a
+/// missing file (exit 6) and shown with its password.
+#[test]
+fn other_commands_refuse_a_url_for_now() {
+    let url = "postgresql://ada:hunter2@db.example/bomizzel";
+    for args in [
+        &["export", "-o", "-"][..],
+        &["history"],
+        &["prune", "--older-than", "30d"],
+    ] {
+        let stderr = fails_with(pg_bin().args(["--db", url]).args(args), 2);
+        assert!(
+            stderr.contains("only init works on PostgreSQL so far"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("postgresql://ada:***@db.example/bomizzel"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("hunter2"), "{stderr}");
+    }
+}
