@@ -1,4 +1,5 @@
-//! `init`: a new, empty database with the application's schema and the tool's tables.
+//! `init`: a new, empty database with the application's schema and the tool's tables; on
+//! PostgreSQL, the schema in an existing database that has none of them.
 
 use anyhow::Result;
 use serde::Serialize;
@@ -14,14 +15,20 @@ struct InitReport {
 }
 
 pub(crate) fn run(global: &GlobalOpts, reporter: &Reporter) -> Result<()> {
-    let path = global.db_path();
-    db::create(path, super::open_options(global))?;
-    reporter.note(format!(
-        "Created an empty Bomizzel database at {}",
-        path.display()
-    ));
+    let options = super::open_options(global);
+    let location = db::Location::parse(global.db_path().as_os_str())?;
+    match &location {
+        db::Location::Sqlite(path) => {
+            db::create(path, options)?;
+            reporter.note(format!("Created an empty Bomizzel database at {location}"));
+        }
+        db::Location::Postgres(url) => {
+            db::pg::init(url)?;
+            reporter.note(format!("Created the Bomizzel schema in {location}"));
+        }
+    }
     reporter.result(&InitReport {
-        database: path.display().to_string(),
+        database: location.to_string(),
     })?;
     Ok(())
 }

@@ -37,6 +37,13 @@ pub(crate) fn open_options(global: &GlobalOpts) -> db::OpenOptions {
 /// command that has something to add (import: how to make a database to restore into).
 pub(crate) fn open_database(global: &GlobalOpts, missing_hint: Option<&str>) -> Result<Connection> {
     let path = global.db_path();
+    // Until the storage seam (issue 13): a URL is not a missing file, and not to be shown
+    // with its password.
+    if let db::Location::Postgres(url) = db::Location::parse(path.as_os_str())? {
+        return Err(
+            Failure::Usage(format!("--db {url}: only init works on PostgreSQL so far")).into(),
+        );
+    }
     if !path.exists() {
         let mut message = match &global.db {
             Some(_) => format!("database not found: {}", path.display()),

@@ -5,9 +5,13 @@
 
 pub(crate) mod export_rows;
 pub(crate) mod import_rows;
+mod location;
 pub(crate) mod logs;
+pub mod pg;
 pub mod schema;
 pub(crate) mod tenant;
+
+pub use location::Location;
 
 use std::path::Path;
 use std::time::Duration;

@@ -16,6 +16,7 @@ mod history;
 mod hostile;
 mod import;
 mod list;
+mod postgres;
 mod properties;
 mod prune;
 mod safekeeping;

@@ -15,6 +15,7 @@ use tempfile::TempDir;
 #[path = "../../../fixtures/demo.rs"]
 mod demo;
 pub(crate) use demo::*;
+pub mod postgres;
 pub mod state;
 pub mod terminal;
 

@@ -1,0 +1,142 @@
+//! PostgreSQL: connecting to a server named by a `postgresql://` URL, and `init`'s schema.
+//!
+//! Messages name the server (`host:port`) and show the URL masked (`PgUrl`'s `Display`):
+//! the password never reaches a message, a log row or `--json`. What the exit status needs
+//! told apart becomes a `Failure`: a database that does not exist is not found (6); a
+//! server that cannot be reached, or refuses the login, is a failure (1), as any database
+//! error is.
+
+mod schema;
+mod tls;
+mod url;
+
+pub use url::{APPLICATION_NAME, PgUrl, SCHEMES};
+
+use anyhow::Result;
+use postgres::Client;
+use postgres::error::SqlState;
+
+use crate::error::Failure;
+
+/// A connection to the URL's database.
+pub fn connect(url: &PgUrl) -> Result<Client> {
+    url.config()
+        .connect(tls::connector()?)
+        .map_err(|err| connect_failure(url, &err))
+}
+
+/// `init`: the application's schema and the tool's tables, in one transaction, in a database
+/// that exists and holds none of them. It never creates the database: one that is missing
+/// is not found, and one that has any of the tables is refused (as `init` refuses an
+/// existing SQLite file) without a change.
+pub fn init(url: &PgUrl) -> Result<()> {
+    let failed = |doing: &'static str| {
+        move |err: postgres::Error| anyhow::anyhow!("cannot {doing} {url}: {}", describe(&err))
+    };
+    let mut client = connect(url)?;
+    let mut tx = client
+        .transaction()
+        .map_err(failed("start a transaction in"))?;
+    let existing: Vec<String> = tx
+        .query(
+            "SELECT c.relname::text FROM pg_catalog.pg_class c
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = current_schema() AND c.relname = ANY($1)
+             ORDER BY 1",
+            &[&schema::table_names()],
+        )
+        .map_err(failed("list the tables of"))?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    if !existing.is_empty() {
+        return Err(already_initialized(url, &existing.join(", ")).into());
+    }
+    tx.batch_execute(&schema::full_schema())
+        .map_err(|err| match err.code() {
+            // Another init got there between the check and the CREATE.
+            Some(&SqlState::DUPLICATE_TABLE) => already_initialized(url, "its tables").into(),
+            _ => failed("write the schema to")(err),
+        })?;
+    tx.commit().map_err(failed("write the schema to"))
+}
+
+fn already_initialized(url: &PgUrl, tables: &str) -> Failure {
+    Failure::Usage(format!(
+        "{url} already has Bomizzel tables ({tables}); init only creates the schema in a \
+         database without them"
+    ))
+}
+
+/// A failed connection, said with the server, the masked URL and what to do.
+fn connect_failure(url: &PgUrl, err: &postgres::Error) -> anyhow::Error {
+    let servers = url.servers();
+    let Some(db) = err.as_db_error() else {
+        let cause = describe(err);
+        let mut message =
+            format!("cannot connect to the PostgreSQL server at {servers} ({url}): {cause}");
+        if unreachable(err) {
+            message.push_str("; check that the server is running there and takes connections");
+        } else if !url.has_password() && cause.ends_with("password missing") {
+            // tokio-postgres's words when the server asks for a password and none was given.
+            message.push_str("; give the password in the URL or in PGPASSWORD");
+        }
+        return anyhow::Error::msg(message);
+    };
+    match *db.code() {
+        SqlState::INVALID_CATALOG_NAME => Failure::NotFound(match url.database() {
+            Some(name) => format!(
+                "database not found: {name:?} on the PostgreSQL server at {servers} ({url}); \
+                 create it first (createdb {name})"
+            ),
+            // Named after the OS user, which only the server's message names.
+            None => format!(
+                "database not found on the PostgreSQL server at {servers} ({url}): {}; name \
+                 one in the URL, or create it first",
+                db.message()
+            ),
+        })
+        .into(),
+        SqlState::INVALID_PASSWORD | SqlState::INVALID_AUTHORIZATION_SPECIFICATION => {
+            let user = url
+                .user()
+                .map_or_else(|| "the current user".to_owned(), |u| format!("{u:?}"));
+            anyhow::anyhow!(
+                "the PostgreSQL server at {servers} refused to log in {user} ({url}): {}; check \
+                 the user name and password (in the URL or in PGPASSWORD)",
+                describe(err)
+            )
+        }
+        _ => anyhow::anyhow!(
+            "cannot connect to the PostgreSQL server at {servers} ({url}): {}",
+            describe(err)
+        ),
+    }
+}
+
+/// The server's own message for a database error (its `DETAIL` too), else the error and
+/// its causes (`postgres::Error` shows only its kind: "error connecting to server").
+pub(crate) fn describe(err: &postgres::Error) -> String {
+    if let Some(db) = err.as_db_error() {
+        return match db.detail() {
+            Some(detail) => format!("{} ({detail})", db.message()),
+            None => db.message().to_owned(),
+        };
+    }
+    let mut text = err.to_string();
+    let mut cause = std::error::Error::source(err);
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}
+
+/// Whether nothing answered: refused, no such host or socket, no route, timed out. The
+/// crate's error kinds are private; these are its words for connecting and for
+/// `connect_timeout`.
+fn unreachable(err: &postgres::Error) -> bool {
+    let text = err.to_string();
+    text.starts_with("error connecting to server") || text.starts_with("timeout waiting for server")
+}

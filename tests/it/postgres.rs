@@ -1,0 +1,416 @@
+//! PostgreSQL as `--db`: `init` on the throwaway cluster of `support::postgres`, the URL
+//! forms (TCP, a socket directory, sslmode, PGPASSWORD), and what a failed connection says:
+//! the server and the exit status, never the password.
+
+use assert_cmd::Command;
+use bomizzel_backup::db::pg::{self, APPLICATION_NAME, PgUrl};
+use bomizzel_backup::db::schema::{APP_TABLES, ToolTable};
+
+use crate::support::postgres::{PgDatabase, cluster, pg_bin, unused_port};
+use crate::support::{fails_with, json, stderr_of};
+
+/// `bomizzel-backup --db URL init`.
+fn init(url: &str) -> Command {
+    let mut cmd = pg_bin();
+    cmd.args(["--db", url, "init"]);
+    cmd
+}
+
+/// Whether the tool's own connection to `url` is encrypted, as the server sees it.
+fn tool_connection_uses_tls(url: &str) -> bool {
+    let url = PgUrl::parse(url).expect("a URL the tool reads");
+    let mut client = pg::connect(&url).expect("the tool connects");
+    client
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .expect("pg_stat_ssl")
+        .get(0)
+}
+
+/// Every table `init` makes, sorted.
+fn schema_tables() -> Vec<String> {
+    let mut tables: Vec<String> = APP_TABLES
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .chain(ToolTable::ALL.map(|t| t.name().to_string()))
+        .collect();
+    tables.sort();
+    tables
+}
+
+#[test]
+fn init_creates_the_schema_in_an_empty_database() {
+    let db = PgDatabase::new();
+    let output = init(&db.url()).arg("--json").output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let report = json(&output.stdout);
+    assert_eq!(report["database"], db.url_as("postgres:***", ""));
+    assert_eq!(db.tables(), schema_tables());
+
+    let mut client = db.client();
+    for (table, columns) in APP_TABLES {
+        let present: Vec<String> = client
+            .query(
+                "SELECT column_name::text FROM information_schema.columns
+                 WHERE table_schema = 'public' AND table_name = $1",
+                &[table],
+            )
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        for column in *columns {
+            assert!(present.iter().any(|p| p == column), "{table}.{column}");
+        }
+    }
+    // Text sorts bytewise, as in SQLite, so records come out in the same order.
+    let other_collation: Vec<String> = client
+        .query(
+            "SELECT table_name || '.' || column_name FROM information_schema.columns
+             WHERE table_schema = 'public' AND data_type = 'text'
+               AND collation_name IS DISTINCT FROM 'C'",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(other_collation, Vec::<String>::new());
+    let type_of = |client: &mut postgres::Client, table: &str, column: &str| -> String {
+        client
+            .query_one(
+                "SELECT data_type::text FROM information_schema.columns
+                 WHERE table_schema = 'public' AND table_name = $1 AND column_name = $2",
+                &[&table, &column],
+            )
+            .unwrap()
+            .get(0)
+    };
+    for (table, column, expected) in [
+        ("users", "is_active", "boolean"),
+        ("users", "preferences", "jsonb"),
+        ("tickets", "custom_field_values", "jsonb"),
+        ("tickets", "created_at", "text"),
+        ("file_attachments", "file_size", "bigint"),
+        ("data_export_logs", "exported_data", "jsonb"),
+    ] {
+        assert_eq!(
+            type_of(&mut client, table, column),
+            expected,
+            "{table}.{column}"
+        );
+    }
+}
+
+/// The constraints SQLite's schema has: email unique ignoring ASCII case (NOCASE folds
+/// nothing else), foreign keys, the CHECKs.
+#[test]
+fn the_schema_keeps_sqlites_constraints() {
+    let db = PgDatabase::new();
+    init(&db.url()).assert().success();
+    let mut client = db.client();
+    let add_user = |client: &mut postgres::Client, id: &str, email: &str, role: &str| {
+        client.execute(
+            "INSERT INTO users (id, email, role, created_at, updated_at)
+             VALUES ($1, $2, $3, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+            &[&id, &email, &role],
+        )
+    };
+    let code = |result: Result<u64, postgres::Error>| {
+        result
+            .expect_err("the database refuses it")
+            .code()
+            .expect("a database error")
+            .code()
+            .to_owned()
+    };
+    add_user(&mut client, "u1", "Ada@Example.com", "admin").unwrap();
+    assert_eq!(
+        code(add_user(&mut client, "u2", "ada@EXAMPLE.COM", "admin")),
+        "23505"
+    );
+    add_user(&mut client, "u3", "émile@example.com", "customer").unwrap();
+    add_user(&mut client, "u4", "Émile@example.com", "customer").unwrap();
+    assert_eq!(
+        code(add_user(&mut client, "u5", "x@example.com", "boss")),
+        "23514"
+    );
+    let orphan = client.execute(
+        "INSERT INTO tickets (id, company_id, title, status, created_at, updated_at)
+         VALUES ('t1', 'no-such-company', 'x', 'open', 'a', 'a')",
+        &[],
+    );
+    assert_eq!(code(orphan), "23503");
+}
+
+#[test]
+fn init_twice_is_refused_and_changes_nothing() {
+    let db = PgDatabase::new();
+    init(&db.url()).assert().success();
+    db.client()
+        .execute(
+            "INSERT INTO companies (id, name, created_at, updated_at) VALUES ('c1', 'Acme', 'a', 'a')",
+            &[],
+        )
+        .unwrap();
+    let stderr = fails_with(&mut init(&db.url()), 2);
+    assert!(stderr.contains("already has Bomizzel tables ("), "{stderr}");
+    assert!(stderr.contains("companies"), "{stderr}");
+    assert!(stderr.contains(&db.url_as("postgres:***", "")), "{stderr}");
+    assert!(!stderr.contains(&cluster().password), "{stderr}");
+    let companies: i64 = db
+        .client()
+        .query_one("SELECT count(*) FROM companies", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(companies, 1);
+}
+
+#[test]
+fn init_refuses_a_database_with_any_of_its_tables() {
+    let db = PgDatabase::new();
+    db.client()
+        .batch_execute("CREATE TABLE data_import_logs (anything text)")
+        .unwrap();
+    let stderr = fails_with(&mut init(&db.url()), 2);
+    assert!(
+        stderr.contains("already has Bomizzel tables (data_import_logs)"),
+        "{stderr}"
+    );
+    assert_eq!(db.tables(), ["data_import_logs"]);
+}
+
+#[test]
+fn a_missing_database_is_not_found_and_never_created() {
+    let cluster = cluster();
+    let name = "no_such_database";
+    let url = format!(
+        "postgresql://postgres:{}@127.0.0.1:{}/{name}",
+        cluster.password, cluster.port
+    );
+    let output = init(&url).arg("--json").output().unwrap();
+    assert_eq!(output.status.code(), Some(6), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("database not found: \"no_such_database\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{}", cluster.port)),
+        "{stderr}"
+    );
+    assert!(stderr.contains("postgresql://postgres:***@"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(json(stdout.as_bytes())["error"]["kind"], "not-found");
+    for text in [&stderr, &*stdout] {
+        assert!(!text.contains(&cluster.password), "{text}");
+    }
+    let exists: i64 = cluster
+        .admin()
+        .query_one(
+            "SELECT count(*) FROM pg_database WHERE datname = $1",
+            &[&name],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(exists, 0);
+}
+
+#[test]
+fn an_unreachable_server_is_exit_1_naming_host_and_port() {
+    let port = unused_port();
+    let secret = "hunter2-not-shown";
+    let stderr = fails_with(
+        &mut init(&format!(
+            "postgresql://ada:{secret}@127.0.0.1:{port}/bomizzel"
+        )),
+        1,
+    );
+    assert!(
+        stderr.contains(&format!("PostgreSQL server at 127.0.0.1:{port} (")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Connection refused"), "{stderr}");
+    assert!(
+        stderr.contains("check that the server is running"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(secret), "{stderr}");
+
+    let stderr = fails_with(
+        &mut init("postgresql:///bomizzel?host=/nonexistent/socket/dir&port=5999"),
+        1,
+    );
+    assert!(
+        stderr.contains("at socket /nonexistent/socket/dir/.s.PGSQL.5999")
+            && stderr.contains("No such file or directory"),
+        "{stderr}"
+    );
+}
+
+/// However it is given (in the URL, as a parameter, in PGPASSWORD), a wrong password is
+/// refused and shown nowhere, --json included.
+#[test]
+fn a_wrong_password_is_refused_and_never_shown() {
+    let db = PgDatabase::new();
+    let wrong = "Wr0ng-pa55word";
+    for (url, env) in [
+        (db.url_as(&format!("postgres:{wrong}"), ""), None),
+        (db.url_as("postgres", &format!("password={wrong}")), None),
+        (db.url_as("postgres", ""), Some(wrong)),
+    ] {
+        let mut cmd = init(&url);
+        cmd.arg("--json");
+        if let Some(password) = env {
+            cmd.env("PGPASSWORD", password);
+        }
+        let output = cmd.output().unwrap();
+        let stderr = stderr_of(&output);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(1), "{url}: {stderr}");
+        assert!(
+            stderr.contains("refused to log in \"postgres\"")
+                && stderr.contains("password authentication failed"),
+            "{stderr}"
+        );
+        assert_eq!(json(stdout.as_bytes())["error"]["kind"], "failure");
+        for text in [&stderr, &*stdout] {
+            assert!(!text.contains(wrong), "{url}: the password shows in {text}");
+        }
+    }
+    assert_eq!(db.tables(), Vec::<String>::new());
+}
+
+#[test]
+fn pgpassword_is_the_password_when_the_url_has_none() {
+    let db = PgDatabase::new();
+    let password = &db.cluster.password;
+    let stderr = fails_with(&mut init(&db.url_as("postgres", "")), 1);
+    assert!(
+        stderr.contains("password in the URL or in PGPASSWORD"),
+        "{stderr}"
+    );
+
+    init(&db.url_as("postgres", ""))
+        .env("PGPASSWORD", password)
+        .assert()
+        .success();
+    assert_eq!(db.tables(), schema_tables());
+
+    // The URL's password comes first, as with libpq.
+    let other = PgDatabase::new();
+    init(&other.url())
+        .env("PGPASSWORD", "not-this-one")
+        .assert()
+        .success();
+}
+
+/// `require` encrypts (a self-signed certificate is fine, as with libpq); `prefer` does when
+/// the server offers it.
+#[test]
+fn sslmode_require_and_prefer_encrypt() {
+    let db = PgDatabase::new();
+    let password = format!("postgres:{}", db.cluster.password);
+    for query in ["sslmode=require", "sslmode=prefer", ""] {
+        assert!(
+            tool_connection_uses_tls(&db.url_as(&password, query)),
+            "{query}"
+        );
+    }
+    binary_gets_in_only_as("require", "tls_only", "plain_only");
+}
+
+#[test]
+fn sslmode_disable_does_not_encrypt() {
+    let db = PgDatabase::new();
+    let password = format!("postgres:{}", db.cluster.password);
+    assert!(!tool_connection_uses_tls(
+        &db.url_as(&password, "sslmode=disable")
+    ));
+    binary_gets_in_only_as("disable", "plain_only", "tls_only");
+}
+
+/// With `sslmode`, the binary's init is let in as `admitted` and refused as `refused`: the
+/// server admits `tls_only` over TLS only and `plain_only` without it only, so this shows
+/// what the binary itself negotiated.
+fn binary_gets_in_only_as(sslmode: &str, admitted: &str, refused: &str) {
+    let db = PgDatabase::new();
+    let query = format!("sslmode={sslmode}");
+    let stderr = fails_with(&mut init(&db.url_as(refused, &query)), 1);
+    assert!(
+        stderr.contains(&format!("refused to log in \"{refused}\"")),
+        "{stderr}"
+    );
+    assert_eq!(db.tables(), Vec::<String>::new());
+    init(&db.url_as(admitted, &query)).assert().success();
+    assert_eq!(db.tables(), schema_tables());
+}
+
+#[test]
+fn the_server_sees_the_tools_name() {
+    let db = PgDatabase::new();
+    let url = PgUrl::parse(&db.url()).unwrap();
+    let name: String = pg::connect(&url)
+        .unwrap()
+        .query_one("SELECT current_setting('application_name')", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(name, APPLICATION_NAME);
+}
+
+/// `?host=/dir` and the percent-encoded directory in place of the host both reach the
+/// server's socket; TLS is never used there, whatever sslmode says (as libpq).
+#[test]
+fn a_socket_directory_as_the_host() {
+    let db = PgDatabase::new();
+    init(&db.socket_url()).assert().success();
+    assert_eq!(db.tables(), schema_tables());
+
+    let other = PgDatabase::new();
+    let encoded = other.cluster.dir.display().to_string().replace('/', "%2F");
+    init(&format!(
+        "postgresql://postgres@{encoded}:{}/{}?sslmode=require",
+        other.cluster.port, other.name
+    ))
+    .assert()
+    .success();
+    assert_eq!(other.tables(), schema_tables());
+}
+
+#[test]
+fn an_sslmode_it_does_not_support_is_a_usage_error() {
+    let stderr = fails_with(
+        &mut init("postgresql://ada:hunter2@db.example/bomizzel?sslmode=verify-full"),
+        2,
+    );
+    assert!(
+        stderr.contains("sslmode=verify-full is not supported"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+/// Until the other commands speak PostgreSQL, a URL is refused as such, never taken for a
+/// missing file (exit 6) and shown with its password.
+#[test]
+fn other_commands_refuse_a_url_for_now() {
+    let url = "postgresql://ada:hunter2@db.example/bomizzel";
+    for args in [
+        &["export", "-o", "-"][..],
+        &["history"],
+        &["prune", "--older-than", "30d"],
+    ] {
+        let stderr = fails_with(pg_bin().args(["--db", url]).args(args), 2);
+        assert!(
+            stderr.contains("only init works on PostgreSQL so far"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("postgresql://ada:***@db.example/bomizzel"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("hunter2"), "{stderr}");
+    }
+}
