@@ -172,22 +172,6 @@ pub(crate) struct ImportActor {
     pub id: Option<String>,
 }
 
-impl ImportActor {
-    /// No one: whom `verify` restores as when the archive's exporter is not among its
-    /// users. It is no user, and what would fall back to the importing admin is left empty,
-    /// so it is written nowhere.
-    pub(crate) fn nobody() -> Self {
-        Self {
-            email: String::new(),
-            id: None,
-        }
-    }
-
-    fn is_nobody(&self) -> bool {
-        self.email.is_empty()
-    }
-}
-
 /// Whom a person reference of an archive names in the target company.
 pub(crate) enum PersonTarget<'a, T> {
     /// A member of the target, found by the reference's email.
@@ -239,7 +223,9 @@ pub(crate) struct Importer<'c> {
     mode: Mode,
     policy: Policy,
     company_name: String,
-    actor: ImportActor,
+    /// `None`: no one, as `verify` restores when the archive's exporter is not among its
+    /// users. What would fall back to the importing admin is then left empty.
+    actor: Option<ImportActor>,
     now: String,
     /// The company's members after the import so far: lowercase email → user id.
     members: HashMap<String, Id>,
@@ -268,7 +254,7 @@ impl<'c> Importer<'c> {
         mode: Mode,
         policy: Policy,
         company_name: &str,
-        actor: ImportActor,
+        actor: Option<ImportActor>,
         manifest: &Manifest,
     ) -> Result<Self> {
         let members = db
@@ -506,8 +492,8 @@ impl<'c> Importer<'c> {
                 });
                 let keep_profile = found.other_companies > 0;
                 // An import must not take away the admin rights it runs on.
-                let keep_role = self.actor.id.as_deref() == Some(found.id.as_str())
-                    && role != CompanyRole::Admin;
+                let actor_id = self.actor.as_ref().and_then(|a| a.id.as_deref());
+                let keep_role = actor_id == Some(found.id.as_str()) && role != CompanyRole::Admin;
                 if decision == Decision::Update {
                     if keep_profile {
                         self.warn(format!(
@@ -550,10 +536,11 @@ impl<'c> Importer<'c> {
                 self.members.insert(key, Id::Row(found.id));
             }
         }
-        if self.actor.id.is_none()
-            && let Some(Id::Row(id)) = self.members.get(&self.actor.email.to_ascii_lowercase())
+        if let Some(actor) = &mut self.actor
+            && actor.id.is_none()
+            && let Some(Id::Row(id)) = self.members.get(&actor.email.to_ascii_lowercase())
         {
-            self.actor.id = Some(id.clone());
+            actor.id = Some(id.clone());
         }
         Ok(())
     }
@@ -609,22 +596,27 @@ impl<'c> Importer<'c> {
             Some(email) => format!("{email}, not a member of {}", self.company_name),
             None => "missing".to_owned(),
         };
-        if stand_in == StandIn::Nobody {
-            self.warn(format!("{what} {who}: left unassigned"));
-            None
-        } else if self.actor.is_nobody() {
-            self.warn(format!(
-                "{what} {who}: left empty, as no user runs this restore"
-            ));
-            None
-        } else {
-            self.warn(format!(
-                "{what} {who}: recorded as the importing admin {}",
-                self.actor.email
-            ));
-            // Not yet a member: the plan's user, of an archive that brings the actor.
-            Some(self.actor.id.clone().map_or(Id::Planned, Id::Row))
-        }
+        let actor = match (stand_in, &self.actor) {
+            (StandIn::Nobody, _) => {
+                self.warn(format!("{what} {who}: left unassigned"));
+                return None;
+            }
+            (StandIn::Actor, None) => {
+                self.warn(format!(
+                    "{what} {who}: left empty, as no user runs this restore"
+                ));
+                return None;
+            }
+            (StandIn::Actor, Some(actor)) => actor,
+        };
+        let message = format!(
+            "{what} {who}: recorded as the importing admin {}",
+            actor.email
+        );
+        // Not yet a member: the plan's user, of an archive that brings the actor.
+        let id = actor.id.clone().map_or(Id::Planned, Id::Row);
+        self.warn(message);
+        Some(id)
     }
 
     /// Re-keys custom field values from names to the target's field ids. Every value is

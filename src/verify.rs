@@ -600,7 +600,7 @@ mod tests {
             &mut scratch,
             &mut archive,
             &manifest,
-            actor,
+            Some(actor),
             &Reporter::new(true, false, false),
             &mut |record| expectations.note(record),
         )

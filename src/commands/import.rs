@@ -360,7 +360,7 @@ fn attempt_import(
         create,
         policy,
         selection: selection.as_ref(),
-        actor,
+        actor: Some(actor),
         progress,
         witness: None,
     };
