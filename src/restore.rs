@@ -248,7 +248,7 @@ pub(crate) struct Importer<'c> {
 
 impl<'c> Importer<'c> {
     /// An importer of `manifest`'s archive into the company `db` writes to, under `policy`,
-    /// as `actor`.
+    /// as `actor` (`None`: as no one).
     pub(crate) fn new(
         db: ImportDb<'c>,
         mode: Mode,
