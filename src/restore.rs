@@ -15,16 +15,18 @@ pub(crate) mod selection;
 
 use std::collections::{HashMap, HashSet};
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::archive::records::{
     AttachmentRecord, CompanyRole, Counts, CustomFieldRecord, FieldRule, FieldType, Manifest,
-    PersonRef, TicketRecord, UserRecord,
+    Origin, PersonRef, TicketRecord, UserRecord,
 };
 use crate::archive::validate::{Record, Warnings};
-use crate::db::import_rows::{AttachmentRow, ImportDb, Kind, TicketChildren, TicketRow, Write};
+use crate::db::import_rows::{
+    AttachmentRow, ChildRow, ImportDb, Kind, TicketChildren, TicketRow, Write,
+};
 use crate::error::Failure;
 pub(crate) use selection::{ChosenTickets, Selection};
 
@@ -64,6 +66,34 @@ struct Child<'r> {
     person: Option<&'r PersonRef>,
     /// What the person is, for warnings ("note author").
     role: &'static str,
+}
+
+/// A record's id in the target company.
+#[derive(Debug, Clone)]
+enum Id {
+    /// The id of its row: one the target held, or one this import gave it.
+    Row(String),
+    /// None yet: a record the plan would create.
+    Planned,
+}
+
+/// What a row that would refer to a record only planned has instead of its id: such a row
+/// cannot be written, and a plan counts it as changed.
+struct Planned;
+
+impl Id {
+    /// The row's id, which a written row may refer to.
+    fn row(&self) -> Result<&str, Planned> {
+        match self {
+            Id::Row(id) => Ok(id),
+            Id::Planned => Err(Planned),
+        }
+    }
+}
+
+/// A reference to a person (none: nobody) as its column holds it.
+fn nullable(id: Option<&Id>) -> Result<Option<&str>, Planned> {
+    id.map(Id::row).transpose()
 }
 
 /// What becomes of one record.
@@ -142,22 +172,6 @@ pub(crate) struct ImportActor {
     pub id: Option<String>,
 }
 
-impl ImportActor {
-    /// No one: whom `verify` restores as when the archive's exporter is not among its
-    /// users. It is no user, and what would fall back to the importing admin is left empty,
-    /// so it is written nowhere.
-    pub(crate) fn nobody() -> Self {
-        Self {
-            email: String::new(),
-            id: None,
-        }
-    }
-
-    fn is_nobody(&self) -> bool {
-        self.email.is_empty()
-    }
-}
-
 /// Whom a person reference of an archive names in the target company.
 pub(crate) enum PersonTarget<'a, T> {
     /// A member of the target, found by the reference's email.
@@ -170,12 +184,22 @@ pub(crate) enum PersonTarget<'a, T> {
     Stranger(Option<&'a str>),
 }
 
-/// Where a person reference points: the one rule for an import and for what `verify`
-/// expects of it. `member` finds a member of the target by email.
+/// Who stands in for a person the target company does not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StandIn {
+    /// The importing admin: for a submitter, note author, history entry user or uploader.
+    Actor,
+    /// Nobody: an assignee is left unassigned.
+    Nobody,
+}
+
+/// Where a person reference of an archive that `origin` wrote points: the one rule for an
+/// import and for what `verify` expects of it. `member` finds a member of the target by
+/// email.
 pub(crate) fn place_person<'a, T>(
     person: Option<&'a PersonRef>,
-    web_app_file: bool,
-    actor_fallback: bool,
+    origin: Origin,
+    stand_in: StandIn,
     member: impl FnOnce(&str) -> Option<T>,
 ) -> PersonTarget<'a, T> {
     let email = person
@@ -188,36 +212,35 @@ pub(crate) fn place_person<'a, T>(
     // keeping it null is what makes a restore lossless. The web app writes null people for
     // anyone it could not name: those take the fallback, but its null assignee is simply an
     // unassigned ticket.
-    if email.is_none() && (!web_app_file || !actor_fallback) {
+    if email.is_none() && (origin == Origin::Tool || stand_in == StandIn::Nobody) {
         return PersonTarget::Nobody;
     }
     PersonTarget::Stranger(email)
 }
-
-/// Placeholder id for records that a plan would create.
-const PLANNED: &str = "";
 
 pub(crate) struct Importer<'c> {
     db: ImportDb<'c>,
     mode: Mode,
     policy: Policy,
     company_name: String,
-    actor: ImportActor,
+    /// `None`: no one, as `verify` restores when the archive's exporter is not among its
+    /// users. What would fall back to the importing admin is then left empty.
+    actor: Option<ImportActor>,
     now: String,
     /// The company's members after the import so far: lowercase email → user id.
-    members: HashMap<String, String>,
+    members: HashMap<String, Id>,
     /// The company's custom fields after the import so far: name → field id, and what
     /// its values must be.
-    fields: HashMap<String, (String, Option<FieldRule>)>,
+    fields: HashMap<String, (Id, Option<FieldRule>)>,
     /// What the archive's own definitions allow, by field name: a value they refuse has
     /// been reported by the validator already.
     archive_rules: HashMap<String, Option<FieldRule>>,
     /// Whether the archive holds its tickets (attachments then always find theirs).
     archive_has_tickets: bool,
-    /// A file the web app wrote (no `format` in its manifest): it may leave out an
-    /// attachment's originalName, which then is its fileName. In the tool's own archives a
-    /// null originalName is a NULL one, and stays so.
-    web_app_file: bool,
+    /// Who wrote the archive. The web app may leave out an attachment's originalName, which
+    /// then is its fileName; in the tool's own archives a null originalName is a NULL one,
+    /// and stays so.
+    origin: Origin,
     /// Restoring chosen tickets: only what the selection takes.
     selection: Option<&'c Selection>,
     plan: Plan,
@@ -225,24 +248,24 @@ pub(crate) struct Importer<'c> {
 
 impl<'c> Importer<'c> {
     /// An importer of `manifest`'s archive into the company `db` writes to, under `policy`,
-    /// as `actor`.
+    /// as `actor` (`None`: as no one).
     pub(crate) fn new(
         db: ImportDb<'c>,
         mode: Mode,
         policy: Policy,
         company_name: &str,
-        actor: ImportActor,
+        actor: Option<ImportActor>,
         manifest: &Manifest,
     ) -> Result<Self> {
         let members = db
             .members()?
             .into_iter()
-            .map(|(email, id)| (email.to_ascii_lowercase(), id))
+            .map(|(email, id)| (email.to_ascii_lowercase(), Id::Row(id)))
             .collect();
         let fields = db
             .custom_fields()?
             .into_iter()
-            .map(|field| (field.name, (field.id, field.rule)))
+            .map(|field| (field.name, (Id::Row(field.id), field.rule)))
             .collect();
         Ok(Self {
             db,
@@ -255,8 +278,7 @@ impl<'c> Importer<'c> {
             fields,
             archive_rules: HashMap::new(),
             archive_has_tickets: manifest.options.include_tickets,
-            // The tool always names its format; the web app never does.
-            web_app_file: manifest.format.is_none(),
+            origin: manifest.origin(),
             selection: None,
             plan: Plan::default(),
         })
@@ -314,29 +336,32 @@ impl<'c> Importer<'c> {
         self.plan.warnings.add(message);
     }
 
-    /// What becomes of a record: a new one is created, an existing one goes as the policy
-    /// says (a conflict under the strict policy, recorded here).
-    fn decide(&mut self, exists: bool, conflict: impl FnOnce() -> String) -> Decision {
-        match (exists, self.policy) {
-            (false, _) => Decision::Create,
-            (true, Policy::Strict) => {
+    /// What becomes of a record the target already holds, as the policy says (a conflict
+    /// under the strict policy, recorded here).
+    fn decide_existing(&mut self, conflict: impl FnOnce() -> String) -> Decision {
+        match self.policy {
+            Policy::Strict => {
                 self.conflict(conflict());
                 Decision::Conflict
             }
-            (true, Policy::SkipDuplicates) => Decision::Skip,
-            (true, Policy::Overwrite) => Decision::Update,
+            Policy::SkipDuplicates => Decision::Skip,
+            Policy::Overwrite => Decision::Update,
         }
     }
 
-    /// `decide` for a ticket, note, history entry or attachment found (or not) by its id.
-    fn decide_record(&mut self, kind: Kind, archive_id: &str, exists: bool) -> Decision {
+    /// What becomes of a ticket, note, history entry or attachment, given its `existing` row
+    /// in the target (none: it is created).
+    fn decide_record(&mut self, kind: Kind, archive_id: &str, existing: Option<&str>) -> Decision {
+        if existing.is_none() {
+            return Decision::Create;
+        }
         let (what, noun) = match kind {
             Kind::Ticket => ("ticket", "Ticket"),
             Kind::Note => ("note", "Note"),
             Kind::History => ("history entry", "Entry"),
             Kind::Attachment => ("attachment", "Attachment"),
         };
-        self.decide(exists, || {
+        self.decide_existing(|| {
             format!("Failed to import {what}: {noun} already exists ({archive_id})")
         })
     }
@@ -352,16 +377,24 @@ impl<'c> Importer<'c> {
         }
     }
 
-    /// Writes (or, planning, compares) a decided record and counts what became of it.
-    fn settle(
+    /// Writes (or, planning, compares) a decided record's `row` and counts what became of
+    /// it.
+    fn settle<R>(
         &mut self,
         decision: Decision,
         tally: fn(&mut Outcomes) -> &mut Tally,
-        write: impl FnOnce(&ImportDb<'c>, Write) -> Result<bool>,
+        row: Result<R, Planned>,
+        write: impl FnOnce(&ImportDb<'c>, R, Write) -> Result<bool>,
     ) -> Result<()> {
-        let changed = match self.write_for(decision) {
-            Some(how) => write(&self.db, how)?,
-            None => true,
+        let changed = match (self.write_for(decision), row) {
+            (None, _) => true,
+            (Some(how), Ok(row)) => write(&self.db, row, how)?,
+            // The id the import would give that record is not known yet.
+            (Some(Write::Compare), Err(Planned)) => true,
+            // Applying, a record is written before anything refers to it.
+            (Some(Write::Insert | Write::Update), Err(Planned)) => {
+                bail!("a record refers to one this import has not written")
+            }
         };
         let tally = tally(&mut self.plan.outcomes);
         match decision {
@@ -380,32 +413,55 @@ impl<'c> Importer<'c> {
         &mut self,
         child: Child<'_>,
         known: &HashSet<String>,
-        ticket_id: &str,
-        write: impl FnOnce(&ImportDb<'c>, &str, &str, Option<&str>, Write) -> Result<bool>,
+        ticket_id: &Id,
+        write: impl FnOnce(&ImportDb<'c>, &ChildRow<'_>, Write) -> Result<bool>,
     ) -> Result<()> {
         let existing = self.db.find_existing_child(child.kind, child.id, known)?;
-        let decision = self.decide_record(child.kind, child.id, existing.is_some());
+        let decision = self.decide_record(child.kind, child.id, existing.as_deref());
         let tally: fn(&mut Outcomes) -> &mut Tally = match child.kind {
             Kind::Note => |o| &mut o.notes,
             _ => |o| &mut o.history,
         };
-        let (mut person, mut id) = (None, String::new());
-        if decision.writes() {
-            person = self.person(child.person, child.role, true);
-            id = self.row_id(child.kind, child.id, existing)?;
-        }
-        self.settle(decision, tally, |db, how| {
-            write(db, &id, ticket_id, person.as_deref(), how)
-        })
+        let id = self.row_id(child.kind, child.id, existing)?;
+        let person = if decision.writes() {
+            self.person(child.person, child.role, StandIn::Actor)
+        } else {
+            None
+        };
+        let row = (|| {
+            Ok(ChildRow {
+                id: id.row()?,
+                ticket_id: ticket_id.row()?,
+                person_id: nullable(person.as_ref())?,
+            })
+        })();
+        self.settle(decision, tally, row, |db, row, how| write(db, &row, how))
     }
 
-    /// The row id a written record gets: its existing row, or (applying) a claimed id.
-    fn row_id(&self, kind: Kind, archive_id: &str, existing: Option<String>) -> Result<String> {
+    /// A record's row id: its existing row, or (applying) a claimed id; planning a new
+    /// record, none yet.
+    fn row_id(&self, kind: Kind, archive_id: &str, existing: Option<String>) -> Result<Id> {
         match existing {
-            Some(local) => Ok(local),
-            None if self.applying() => self.db.claim_id(kind, archive_id, &self.now),
-            None => Ok(PLANNED.to_owned()),
+            Some(local) => Ok(Id::Row(local)),
+            None if self.applying() => Ok(Id::Row(self.db.claim_id(kind, archive_id, &self.now)?)),
+            None => Ok(Id::Planned),
         }
+    }
+
+    /// The id a new user or custom field gets: its archive id unless another row has it
+    /// (`taken`), then a fresh one; planning, none yet.
+    fn new_id(
+        &self,
+        archive_id: &str,
+        taken: fn(&ImportDb<'c>, &str) -> Result<bool>,
+    ) -> Result<Id> {
+        if !self.applying() {
+            return Ok(Id::Planned);
+        }
+        Ok(Id::Row(match taken(&self.db, archive_id)? {
+            true => uuid::Uuid::new_v4().to_string(),
+            false => archive_id.to_owned(),
+        }))
     }
 
     fn user(&mut self, user: &UserRecord) -> Result<()> {
@@ -414,27 +470,21 @@ impl<'c> Importer<'c> {
         match self.db.find_user(&user.email)? {
             None => {
                 self.plan.password_reset_required += 1;
-                let mut id = PLANNED.to_owned();
-                if self.applying() {
-                    id = if self.db.user_id_taken(&user.id)? {
-                        uuid::Uuid::new_v4().to_string()
-                    } else {
-                        user.id.clone()
-                    };
-                }
+                let id = self.new_id(&user.id, ImportDb::user_id_taken)?;
                 let now = self.now.clone();
                 self.settle(
                     Decision::Create,
                     |o| &mut o.users,
-                    |db, how| {
-                        db.write_user(&id, user, how)?;
-                        db.set_membership(&id, role, &now)
+                    id.row(),
+                    |db, id, how| {
+                        db.write_user(id, user, how)?;
+                        db.set_membership(id, role, &now)
                     },
                 )?;
                 self.members.insert(key, id);
             }
             Some(found) if found.is_member => {
-                let decision = self.decide(true, || {
+                let decision = self.decide_existing(|| {
                     format!(
                         "Failed to import user: Email already exists ({})",
                         user.email
@@ -442,8 +492,8 @@ impl<'c> Importer<'c> {
                 });
                 let keep_profile = found.other_companies > 0;
                 // An import must not take away the admin rights it runs on.
-                let keep_role = self.actor.id.as_deref() == Some(found.id.as_str())
-                    && role != CompanyRole::Admin;
+                let actor_id = self.actor.as_ref().and_then(|a| a.id.as_deref());
+                let keep_role = actor_id == Some(found.id.as_str()) && role != CompanyRole::Admin;
                 if decision == Decision::Update {
                     if keep_profile {
                         self.warn(format!(
@@ -462,12 +512,13 @@ impl<'c> Importer<'c> {
                 self.settle(
                     decision,
                     |o| &mut o.users,
-                    |db, how| {
-                        let profile = !keep_profile && db.write_user(&found.id, user, how)?;
+                    Ok(found.id.as_str()),
+                    |db, id, how| {
+                        let profile = !keep_profile && db.write_user(id, user, how)?;
                         let membership = !keep_role
                             && match how {
-                                Write::Compare => db.membership_differs(&found.id, role)?,
-                                _ => db.set_membership(&found.id, role, &now)?,
+                                Write::Compare => db.membership_differs(id, role)?,
+                                _ => db.set_membership(id, role, &now)?,
                             };
                         Ok(profile || membership)
                     },
@@ -482,13 +533,14 @@ impl<'c> Importer<'c> {
                 if self.applying() {
                     self.db.set_membership(&found.id, role, &self.now)?;
                 }
-                self.members.insert(key, found.id);
+                self.members.insert(key, Id::Row(found.id));
             }
         }
-        if self.actor.id.is_none()
-            && let Some(id) = self.members.get(&self.actor.email.to_ascii_lowercase())
+        if let Some(actor) = &mut self.actor
+            && actor.id.is_none()
+            && let Some(Id::Row(id)) = self.members.get(&actor.email.to_ascii_lowercase())
         {
-            self.actor.id = Some(id.clone());
+            actor.id = Some(id.clone());
         }
         Ok(())
     }
@@ -501,25 +553,27 @@ impl<'c> Importer<'c> {
             .field_type
             .and_then(|t| FieldRule::new(t, &field.options));
         self.archive_rules.insert(field.name.clone(), rule.clone());
-        let existing = self.fields.get(&field.name).map(|(id, _)| id.clone());
-        let decision = self.decide(existing.is_some(), || {
-            format!(
-                "Failed to import custom field: Name already exists ({})",
-                field.name
-            )
-        });
-        let id = match existing {
-            Some(id) => id,
-            None if self.applying() && self.db.field_id_taken(&field.id)? => {
-                uuid::Uuid::new_v4().to_string()
+        let (decision, id) = match self.fields.get(&field.name) {
+            Some((id, _)) => {
+                let id = id.clone();
+                let decision = self.decide_existing(|| {
+                    format!(
+                        "Failed to import custom field: Name already exists ({})",
+                        field.name
+                    )
+                });
+                (decision, id)
             }
-            None if self.applying() => field.id.clone(),
-            None => PLANNED.to_owned(),
+            None => (
+                Decision::Create,
+                self.new_id(&field.id, ImportDb::field_id_taken)?,
+            ),
         };
         self.settle(
             decision,
             |o| &mut o.custom_fields,
-            |db, how| db.write_field(&id, field, field_type, how),
+            id.row(),
+            |db, id, how| db.write_field(id, field, field_type, how),
         )?;
         if decision.writes() {
             self.fields.insert(field.name.clone(), (id, rule));
@@ -530,15 +584,10 @@ impl<'c> Importer<'c> {
     /// A person reference as a member's id. One who is not a member of the target company
     /// (or, in a web app file, not named) falls back to the actor (or to nobody, for an
     /// assignee) with a warning.
-    fn person(
-        &mut self,
-        person: Option<&PersonRef>,
-        what: &str,
-        actor_fallback: bool,
-    ) -> Option<String> {
+    fn person(&mut self, person: Option<&PersonRef>, what: &str, stand_in: StandIn) -> Option<Id> {
         let members = &self.members;
         let member = |email: &str| members.get(&email.to_ascii_lowercase()).cloned();
-        let email = match place_person(person, self.web_app_file, actor_fallback, member) {
+        let email = match place_person(person, self.origin, stand_in, member) {
             PersonTarget::Member(id) => return Some(id),
             PersonTarget::Nobody => return None,
             PersonTarget::Stranger(email) => email,
@@ -547,29 +596,40 @@ impl<'c> Importer<'c> {
             Some(email) => format!("{email}, not a member of {}", self.company_name),
             None => "missing".to_owned(),
         };
-        if !actor_fallback {
-            self.warn(format!("{what} {who}: left unassigned"));
-            None
-        } else if self.actor.is_nobody() {
-            self.warn(format!(
-                "{what} {who}: left empty, as no user runs this restore"
-            ));
-            None
-        } else {
-            self.warn(format!(
-                "{what} {who}: recorded as the importing admin {}",
-                self.actor.email
-            ));
-            Some(self.actor.id.clone().unwrap_or_default())
-        }
+        let actor = match (stand_in, &self.actor) {
+            (StandIn::Nobody, _) => {
+                self.warn(format!("{what} {who}: left unassigned"));
+                return None;
+            }
+            (StandIn::Actor, None) => {
+                self.warn(format!(
+                    "{what} {who}: left empty, as no user runs this restore"
+                ));
+                return None;
+            }
+            (StandIn::Actor, Some(actor)) => actor,
+        };
+        let message = format!(
+            "{what} {who}: recorded as the importing admin {}",
+            actor.email
+        );
+        // Not yet a member: the plan's user, of an archive that brings the actor.
+        let id = actor.id.clone().map_or(Id::Planned, Id::Row);
+        self.warn(message);
+        Some(id)
     }
 
     /// Re-keys custom field values from names to the target's field ids. Every value is
     /// kept as it is: one that does not fit the target's own definition of the field (same
     /// name, another type) with a warning, and one whose field the target lacks under its
     /// archive key (the database keyed values of deleted fields so, and an export keeps it).
-    fn field_values(&mut self, ticket_id: &str, values: &Map<String, Value>) -> String {
+    fn field_values(
+        &mut self,
+        ticket_id: &str,
+        values: &Map<String, Value>,
+    ) -> Result<String, Planned> {
         let mut by_id = Map::new();
+        let mut planned = false;
         for (name, value) in values {
             let Some((id, rule)) = self.fields.get(name) else {
                 let key = format!(
@@ -582,7 +642,6 @@ impl<'c> Importer<'c> {
                 by_id.insert(name.clone(), value.clone());
                 continue;
             };
-            let id = id.clone();
             if let Some(Err(problem)) = rule.as_ref().map(|r| r.check(value))
                 && self.archive_rules.get(name) != Some(rule)
             {
@@ -594,41 +653,58 @@ impl<'c> Importer<'c> {
                     .warnings
                     .add_example(key, || format!("ticket {ticket_id}: {problem}"));
             }
-            by_id.insert(id, value.clone());
+            match id.row() {
+                Ok(id) => {
+                    by_id.insert(id.to_owned(), value.clone());
+                }
+                Err(Planned) => planned = true,
+            }
         }
-        Value::Object(by_id).to_string()
+        if planned {
+            return Err(Planned);
+        }
+        Ok(Value::Object(by_id).to_string())
     }
 
     fn ticket(&mut self, ticket: &TicketRecord) -> Result<()> {
         let existing = self.db.find_existing(Kind::Ticket, &ticket.id)?;
-        let decision = self.decide_record(Kind::Ticket, &ticket.id, existing.is_some());
+        let decision = self.decide_record(Kind::Ticket, &ticket.id, existing.as_deref());
         // An existing ticket's notes and history, fetched at once to recognise its children.
         let known = match &existing {
             Some(local) => self.db.children_of(local)?,
             None => TicketChildren::default(),
         };
-        let ticket_id = if decision.writes() {
-            let submitter = self.person(ticket.created_by.as_ref(), "ticket submitter", true);
-            let assignee = self.person(ticket.assigned_to.as_ref(), "ticket assignee", false);
+        let ticket_id = self.row_id(Kind::Ticket, &ticket.id, existing)?;
+        if decision.writes() {
+            let submitter = self.person(
+                ticket.created_by.as_ref(),
+                "ticket submitter",
+                StandIn::Actor,
+            );
+            let assignee = self.person(
+                ticket.assigned_to.as_ref(),
+                "ticket assignee",
+                StandIn::Nobody,
+            );
             let custom_field_values = self.field_values(&ticket.id, &ticket.custom_fields);
-            let id = self.row_id(Kind::Ticket, &ticket.id, existing)?;
-            let row = TicketRow {
-                id: &id,
-                ticket,
-                submitter_id: submitter.as_deref(),
-                assignee_id: assignee.as_deref(),
-                custom_field_values,
-            };
+            let row = (|| {
+                Ok(TicketRow {
+                    id: ticket_id.row()?,
+                    ticket,
+                    submitter_id: nullable(submitter.as_ref())?,
+                    assignee_id: nullable(assignee.as_ref())?,
+                    custom_field_values: custom_field_values?,
+                })
+            })();
             self.settle(
                 decision,
                 |o| &mut o.tickets,
-                |db, how| db.write_ticket(&row, how),
+                row,
+                |db, row, how| db.write_ticket(&row, how),
             )?;
-            id
         } else {
-            self.settle(decision, |o| &mut o.tickets, |_, _| Ok(false))?;
-            existing.unwrap_or_default()
-        };
+            self.settle(decision, |o| &mut o.tickets, Ok(()), |_, (), _| Ok(false))?;
+        }
 
         for note in &ticket.notes {
             let child = Child {
@@ -637,12 +713,9 @@ impl<'c> Importer<'c> {
                 person: note.author.as_ref(),
                 role: "note author",
             };
-            self.child(
-                child,
-                &known.notes,
-                &ticket_id,
-                |db, id, ticket, author, how| db.write_note(id, ticket, author, note, how),
-            )?;
+            self.child(child, &known.notes, &ticket_id, |db, row, how| {
+                db.write_note(row, note, how)
+            })?;
         }
         for entry in &ticket.history {
             let child = Child {
@@ -651,12 +724,9 @@ impl<'c> Importer<'c> {
                 person: entry.user.as_ref(),
                 role: "history entry user",
             };
-            self.child(
-                child,
-                &known.history,
-                &ticket_id,
-                |db, id, ticket, user, how| db.write_history(id, ticket, user, entry, how),
-            )?;
+            self.child(child, &known.history, &ticket_id, |db, row, how| {
+                db.write_history(row, entry, how)
+            })?;
         }
         Ok(())
     }
@@ -706,29 +776,33 @@ impl<'c> Importer<'c> {
         let existing =
             self.db
                 .find_existing_under(Kind::Attachment, &attachment.id, ticket_id.as_deref())?;
-        let decision = self.decide_record(Kind::Attachment, &attachment.id, existing.is_some());
-        let (mut uploader, mut id) = (None, String::new());
-        if decision.writes() {
-            uploader = self.person(attachment.uploaded_by.as_ref(), "attachment uploader", true);
-            id = self.row_id(Kind::Attachment, &attachment.id, existing)?;
-        }
-        let ticket_id = ticket_id.unwrap_or_default();
-        let original_name = attachment
-            .original_name
-            .as_deref()
-            .or(self.web_app_file.then_some(attachment.file_name.as_str()));
-        let row = AttachmentRow {
-            id: &id,
-            attachment,
-            original_name,
-            ticket_id: &ticket_id,
-            note_id: note_id.as_deref(),
-            uploader_id: uploader.as_deref(),
+        let decision = self.decide_record(Kind::Attachment, &attachment.id, existing.as_deref());
+        let id = self.row_id(Kind::Attachment, &attachment.id, existing)?;
+        let uploader = if decision.writes() {
+            let uploader = attachment.uploaded_by.as_ref();
+            self.person(uploader, "attachment uploader", StandIn::Actor)
+        } else {
+            None
         };
+        // A ticket not found by now is one the plan would create.
+        let ticket_id = ticket_id.map_or(Id::Planned, Id::Row);
+        let web_app_name = (self.origin == Origin::WebApp).then_some(attachment.file_name.as_str());
+        let original_name = attachment.original_name.as_deref().or(web_app_name);
+        let row = (|| {
+            Ok(AttachmentRow {
+                id: id.row()?,
+                attachment,
+                original_name,
+                ticket_id: ticket_id.row()?,
+                note_id: note_id.as_deref(),
+                uploader_id: nullable(uploader.as_ref())?,
+            })
+        })();
         self.settle(
             decision,
             |o| &mut o.attachments,
-            |db, how| db.write_attachment(&row, how),
+            row,
+            |db, row, how| db.write_attachment(&row, how),
         )
     }
 }

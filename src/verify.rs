@@ -26,12 +26,12 @@ use serde_json::Value;
 
 use crate::archive::records::{
     AttachmentRecord, CompanyRole, Counts, CustomFieldRecord, FieldType, Manifest, NullFlag,
-    PersonRef, Section, TicketRecord, UserRecord,
+    Origin, PersonRef, Section, TicketRecord, UserRecord,
 };
 use crate::archive::validate::Record;
 use crate::db::export_rows::{self, TicketScope};
 use crate::interrupt;
-use crate::restore::{PerKind, PersonTarget, place_person};
+use crate::restore::{PerKind, PersonTarget, StandIn, place_person};
 
 /// How many differing or missing records are described; the count goes on.
 pub(crate) const MAX_SHOWN: usize = 10;
@@ -75,8 +75,8 @@ fn compared(checks: &mut SectionChecks, section: Section) -> &mut SectionCheck {
 
 /// What the restore must give back, worked out record by record as it imports them.
 pub(crate) struct Expectations {
-    /// A file the web app wrote, whose null people the import replaces.
-    web_app_file: bool,
+    /// Who wrote the archive: the import replaces the null people of a web app file.
+    origin: Origin,
     /// Whom the restore runs as (lowercase email); `None` for no one.
     actor: Option<String>,
     /// The archive's users, by lowercase email: whom references can name once restored.
@@ -94,7 +94,7 @@ impl Expectations {
     /// with the email `actor` (`None`: as no one).
     pub(crate) fn new(manifest: &Manifest, actor: Option<&str>) -> Self {
         Self {
-            web_app_file: manifest.format.is_none(),
+            origin: manifest.origin(),
             actor: actor.map(str::to_ascii_lowercase),
             people: HashSet::new(),
             expected: HashMap::new(),
@@ -159,17 +159,17 @@ impl Expectations {
                     .sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
             }
             Record::Attachment(attachment) => {
-                if self.web_app_file && attachment.original_name.is_none() {
+                if self.origin == Origin::WebApp && attachment.original_name.is_none() {
                     attachment.original_name = Some(attachment.file_name.clone());
                 }
             }
         }
         let mut unheld = Vec::new();
-        for_each_person(&mut expected, |slot, role, stands_in| {
+        for_each_person(&mut expected, |slot, role, stand_in| {
             person_as_compared(slot);
             let people = &self.people;
             let member = |email: &str| people.contains(email).then_some(());
-            let stranger = match place_person(slot.as_ref(), self.web_app_file, stands_in, member) {
+            let stranger = match place_person(slot.as_ref(), self.origin, stand_in, member) {
                 PersonTarget::Member(()) => return,
                 PersonTarget::Nobody => {
                     *slot = None;
@@ -180,8 +180,8 @@ impl Expectations {
             unheld.push((role, stranger));
             // As the import writes it: the restoring user, or nobody (an assignee, or a
             // restore run as no one).
-            *slot = match (&self.actor, stands_in) {
-                (Some(actor), true) => Some(PersonRef {
+            *slot = match (&self.actor, stand_in) {
+                (Some(actor), StandIn::Actor) => Some(PersonRef {
                     email: Some(actor.clone()),
                     ..PersonRef::default()
                 }),
@@ -427,11 +427,11 @@ fn restored_field(field: &mut CustomFieldRecord) {
     field.is_active = Some(NullFlag::FieldActive.read(field.is_active));
 }
 
-/// Calls `each` with every person reference of a record, its role, and whether the
-/// restoring user stands in for one the target does not hold (not for an assignee).
+/// Calls `each` with every person reference of a record, its role, and who stands in for
+/// one the target does not hold.
 fn for_each_person(
     record: &mut Record,
-    mut each: impl FnMut(&mut Option<PersonRef>, &'static str, bool),
+    mut each: impl FnMut(&mut Option<PersonRef>, &'static str, StandIn),
 ) {
     match record {
         Record::Ticket(ticket) => ticket_people(ticket, &mut each),
@@ -442,23 +442,23 @@ fn for_each_person(
 
 fn ticket_people(
     ticket: &mut TicketRecord,
-    each: &mut impl FnMut(&mut Option<PersonRef>, &'static str, bool),
+    each: &mut impl FnMut(&mut Option<PersonRef>, &'static str, StandIn),
 ) {
-    each(&mut ticket.created_by, "submitter", true);
-    each(&mut ticket.assigned_to, "assignee", false);
+    each(&mut ticket.created_by, "submitter", StandIn::Actor);
+    each(&mut ticket.assigned_to, "assignee", StandIn::Nobody);
     for note in &mut ticket.notes {
-        each(&mut note.author, "note author", true);
+        each(&mut note.author, "note author", StandIn::Actor);
     }
     for entry in &mut ticket.history {
-        each(&mut entry.user, "history entry user", true);
+        each(&mut entry.user, "history entry user", StandIn::Actor);
     }
 }
 
 fn attachment_people(
     attachment: &mut AttachmentRecord,
-    each: &mut impl FnMut(&mut Option<PersonRef>, &'static str, bool),
+    each: &mut impl FnMut(&mut Option<PersonRef>, &'static str, StandIn),
 ) {
-    each(&mut attachment.uploaded_by, "uploader", true);
+    each(&mut attachment.uploaded_by, "uploader", StandIn::Actor);
 }
 
 /// A digest of a record's JSON (written into `scratch`, reused).
@@ -600,7 +600,7 @@ mod tests {
             &mut scratch,
             &mut archive,
             &manifest,
-            actor,
+            Some(actor),
             &Reporter::new(true, false, false),
             &mut |record| expectations.note(record),
         )

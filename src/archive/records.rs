@@ -597,6 +597,25 @@ pub struct Manifest {
     pub entries: Option<BTreeMap<String, EntryDigest>>,
 }
 
+impl Manifest {
+    /// Which program wrote the archive: the tool always names its format, the web app never.
+    pub(crate) fn origin(&self) -> Origin {
+        match self.format {
+            Some(_) => Origin::Tool,
+            None => Origin::WebApp,
+        }
+    }
+}
+
+/// The program that wrote an archive. They differ in what a missing value means: the tool
+/// writes a null person or originalName only for one that is null in the database, the web
+/// app for one it could not name or did not write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Tool,
+    WebApp,
+}
+
 /// A custom field definition as far as value checks need it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldRule {

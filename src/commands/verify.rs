@@ -64,13 +64,10 @@ fn verify(input: &Input, keys: &Keys, reporter: &Reporter) -> Result<()> {
                 .as_deref()
                 .is_some_and(|email| user.email.eq_ignore_ascii_case(email))
     })?;
-    let actor = match &exporter {
-        Some(user) => ImportActor {
-            email: user.email.clone(),
-            id: None,
-        },
-        None => ImportActor::nobody(),
-    };
+    let actor = exporter.as_ref().map(|user| ImportActor {
+        email: user.email.clone(),
+        id: None,
+    });
 
     let mut scratch = db::scratch()?;
     let mut expectations =

@@ -634,11 +634,10 @@ impl<'c> ImportDb<'c> {
         )
     }
 
+    /// Inserts a note (`row`'s person is its author), or updates that note.
     pub(crate) fn write_note(
         &self,
-        id: &str,
-        ticket_id: &str,
-        author_id: Option<&str>,
+        row: &ChildRow<'_>,
         note: &NoteRecord,
         write: Write,
     ) -> Result<bool> {
@@ -650,9 +649,9 @@ impl<'c> ImportDb<'c> {
             insert,
             &NOTES,
             params![
-                id,
-                ticket_id,
-                author_id,
+                row.id,
+                row.ticket_id,
+                row.person_id,
                 note.content,
                 NullFlag::NoteInternal.read(note.is_internal),
                 note.is_email_generated,
@@ -663,11 +662,10 @@ impl<'c> ImportDb<'c> {
         )
     }
 
+    /// Inserts a history entry (`row`'s person is its user), or updates that entry.
     pub(crate) fn write_history(
         &self,
-        id: &str,
-        ticket_id: &str,
-        user_id: Option<&str>,
+        row: &ChildRow<'_>,
         entry: &HistoryRecord,
         write: Write,
     ) -> Result<bool> {
@@ -679,9 +677,9 @@ impl<'c> ImportDb<'c> {
             insert,
             &HISTORY,
             params![
-                id,
-                ticket_id,
-                user_id,
+                row.id,
+                row.ticket_id,
+                row.person_id,
                 entry.action,
                 entry.field_name,
                 entry.old_value,
@@ -741,6 +739,14 @@ pub(crate) struct TicketRow<'a> {
     pub assignee_id: Option<&'a str>,
     /// The values as JSON text keyed by the target's field ids.
     pub custom_field_values: String,
+}
+
+/// A note or history entry with its references resolved to the target company.
+pub(crate) struct ChildRow<'a> {
+    pub id: &'a str,
+    pub ticket_id: &'a str,
+    /// A note's author, a history entry's user.
+    pub person_id: Option<&'a str>,
 }
 
 /// An attachment with its references resolved to the target company.

@@ -193,13 +193,13 @@ pub(crate) fn archive_user(
 }
 
 /// Restores an archive into an empty database as `--create-company` does, in one
-/// transaction, with `witness` seeing every record it takes: `verify`'s restore. Returns the
-/// plan it carried out.
+/// transaction, as `actor` (`None`: as no one), with `witness` seeing every record it takes:
+/// `verify`'s restore. Returns the plan it carried out.
 pub(crate) fn restore_company(
     conn: &mut Connection,
     archive: &mut ArchiveFile,
     manifest: &Manifest,
-    actor: ImportActor,
+    actor: Option<ImportActor>,
     reporter: &Reporter,
     witness: &mut TakeRecord<'_>,
 ) -> Result<Plan> {
@@ -244,7 +244,8 @@ pub(crate) struct Job<'a> {
     pub(crate) policy: Policy,
     /// Restoring chosen tickets: what the first pass found they take.
     pub(crate) selection: Option<&'a Selection>,
-    pub(crate) actor: ImportActor,
+    /// `None`: no one (`verify`'s restore of an archive whose exporter it lacks).
+    pub(crate) actor: Option<ImportActor>,
     /// Records read, on a terminal.
     pub(crate) progress: ProgressBar,
     /// Sees each record the import takes, after the importer.

@@ -692,6 +692,32 @@ fn plan_equals_import_for_every_policy() {
     assert_eq!(tally(&done, "users"), [0, 0, 0, 5]);
 }
 
+#[test]
+fn plan_equals_import_when_records_refer_to_a_user_the_plan_creates() {
+    // Carol deleted, her tickets, notes and history keep no one in her place. The import
+    // creates her again and they refer to her once more; the plan, which has no id for her
+    // yet, counts them as updated too.
+    let demo = Demo::new();
+    let archive = demo.export_acme("acme.zip");
+    let conn = demo.conn();
+    assert_eq!(
+        conn.execute("DELETE FROM users WHERE email = ?1", [CAROL])
+            .unwrap(),
+        1
+    );
+    let plan = json_ok(&mut acme_import(
+        &demo,
+        &["--validate-only", "--overwrite"],
+        &archive,
+    ));
+    let done = json_ok(&mut acme_import(&demo, &["--overwrite", "--yes"], &archive));
+    assert_eq!(plan_part(&plan), plan_part(&done));
+    assert_eq!(tally(&plan, "users"), [1, 0, 0, 0]);
+    for (section, updated) in [("tickets", 2), ("notes", 1), ("attachments", 1)] {
+        assert_eq!(tally(&plan, section), [0, updated, 0, 0], "{section}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Moving to a new account in the same database
 

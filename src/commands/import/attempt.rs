@@ -116,7 +116,7 @@ pub(super) fn attempt_import(
         create,
         policy: request.policy,
         selection: selection.as_ref(),
-        actor,
+        actor: Some(actor),
         progress,
         witness: None,
     };
