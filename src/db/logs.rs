@@ -98,31 +98,79 @@ impl LogEntry {
     }
 }
 
+/// A new log row.
+pub(crate) struct NewEntry<'a> {
+    pub kind: LogKind,
+    pub company_id: &'a str,
+    pub actor_id: Option<&'a str>,
+    pub entry_id: &'a str,
+    /// The detail as JSON text.
+    pub detail: &'a str,
+    pub created_at: &'a str,
+}
+
+impl NewEntry<'_> {
+    /// The `INSERT`, with `placeholder(n)` for the `n`th value (row id, company, actor,
+    /// entry id, detail, time).
+    pub(crate) fn insert_sql(&self, placeholder: impl Fn(usize) -> String) -> String {
+        let (table, id_column, detail_column) = self.kind.columns();
+        let values: Vec<String> = (1..=6).map(placeholder).collect();
+        format!(
+            "INSERT INTO {table} (id, company_id, user_id, {id_column}, {detail_column}, created_at)
+             VALUES ({})",
+            values.join(", ")
+        )
+    }
+}
+
+/// Where log rows are written: one implementation per backend.
+pub(crate) trait LogStore {
+    fn insert_entry(&self, entry: &NewEntry<'_>) -> Result<()>;
+}
+
+impl LogStore for Connection {
+    fn insert_entry(&self, entry: &NewEntry<'_>) -> Result<()> {
+        self.execute(
+            &entry.insert_sql(|n| format!("?{n}")),
+            params![
+                uuid::Uuid::new_v4().to_string(),
+                entry.company_id,
+                entry.actor_id,
+                entry.entry_id,
+                entry.detail,
+                entry.created_at
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+impl LogStore for super::Database {
+    fn insert_entry(&self, entry: &NewEntry<'_>) -> Result<()> {
+        match self {
+            super::Database::Sqlite(conn) => conn.insert_entry(entry),
+            super::Database::Postgres(server) => server.insert_entry(entry),
+        }
+    }
+}
+
 /// Appends an entry to its detail's log.
 pub(crate) fn insert<D: Detail>(
-    conn: &Connection,
+    conn: &impl LogStore,
     company_id: &str,
     actor_id: Option<&str>,
     entry_id: &str,
     detail: &D,
     created_at: &str,
 ) -> Result<()> {
-    let (table, id_column, detail_column) = D::KIND.columns();
-    conn.execute(
-        &format!(
-            "INSERT INTO {table} (id, company_id, user_id, {id_column}, {detail_column}, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-        ),
-        params![
-            uuid::Uuid::new_v4().to_string(),
-            company_id,
-            actor_id,
-            entry_id,
-            stored(detail)?,
-            created_at
-        ],
-    )?;
-    Ok(())
+    conn.insert_entry(&NewEntry {
+        kind: D::KIND,
+        company_id,
+        actor_id,
+        entry_id,
+        detail: &stored(detail)?,
+        created_at,
+    })
 }
 
 /// The company's entries of the chosen kinds, newest first.

@@ -62,7 +62,7 @@ pub(super) fn deleting(
         }
     }
     logs::insert(
-        &tx,
+        &*tx,
         &company.id,
         Some(&actor.id),
         prune_id,
