@@ -111,7 +111,7 @@ pub(crate) fn run(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) 
 fn run_history(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> Result<()> {
     let session = super::open_session(global)?;
     let company = &session.company;
-    let conn = session.db.sqlite("history")?;
+    let conn = &session.db;
     if let Some(id) = &args.id {
         let entry = logs::find(conn, &company.id, id)?.ok_or_else(|| {
             Failure::NotFound(format!("no history entry {id} for {}", company.name))

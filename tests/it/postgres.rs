@@ -400,7 +400,12 @@ fn an_sslmode_it_does_not_support_is_a_usage_error() {
 fn commands_not_ported_yet_refuse_a_url() {
     let backend = Backend::postgres();
     let password = &cluster().password;
-    for args in [&["history"][..], &["prune", "--older-than", "30d"]] {
+    let archive = crate::support::fixture_archive("webapp/webapp-full.json");
+    let archive = archive.to_str().expect("a UTF-8 path");
+    for args in [
+        &["prune", "--older-than", "30d"][..],
+        &["import", "--skip-duplicates", archive],
+    ] {
         let stderr = fails_with(backend.acme().args(args), 2);
         assert!(
             stderr.contains("does not work on PostgreSQL yet"),
@@ -475,4 +480,36 @@ fn an_unknown_company_on_postgres_is_not_found_without_the_password() {
     let stderr = fails_with(&mut cmd, 6);
     assert!(stderr.contains("company not found"), "{stderr}");
     assert!(!stderr.contains(cluster().password.as_str()), "{stderr}");
+}
+
+/// `history` reads PostgreSQL's logs as SQLite's: the exports listed newest first, one in
+/// full by its id, and `--json` the same on both backends.
+#[test]
+fn history_lists_exports_on_either_backend() {
+    for backend in Backend::both() {
+        let (first, _) = exported(&backend, "first.zip", &[]);
+        let (second, _) = exported(&backend, "second.json", &[]);
+        let listed = json_ok(
+            backend
+                .acme()
+                .args(["--json", "history", "--kind", "export"]),
+        );
+        let ids: Vec<&str> = listed
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(|entry| entry["id"].as_str())
+            .collect();
+        let first_id = first["exportId"].as_str().expect("an export id");
+        let second_id = second["exportId"].as_str().expect("an export id");
+        assert!(
+            ids.contains(&first_id) && ids.contains(&second_id),
+            "{ids:?}"
+        );
+        let one = json_ok(backend.acme().args(["--json", "history", first_id]));
+        assert_eq!(one["id"], first_id, "{one}");
+        assert_eq!(one["kind"], "export", "{one}");
+        let limited = json_ok(backend.acme().args(["--json", "history", "--limit", "1"]));
+        assert_eq!(limited.as_array().map(Vec::len), Some(1), "{limited}");
+    }
 }
