@@ -1,14 +1,12 @@
 //! `export`: one company's chosen sections, from one read transaction, streamed into a zip
 //! or json archive that appears under its final name only once complete and synced.
 
-use std::fs;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
-use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 
 use crate::archive::digest::DigestWriter;
@@ -20,10 +18,11 @@ use crate::archive::records::{
 };
 use crate::archive::writer::{ArchiveWriter, Container};
 use crate::cli::{ExportArgs, FormatArg, GlobalOpts};
-use crate::db::export_rows::{self, TicketScope};
+use crate::db::export_rows::TicketScope;
 use crate::db::logs::{self, ExportDetail, LogKind};
 use crate::db::schema::ToolTable;
-use crate::db::{self, tenant};
+use crate::db::snapshot::{ReadSnapshot, SnapshotWork};
+use crate::db::{self, Database, tenant};
 use crate::error::Failure;
 use crate::interrupt;
 use crate::report::Reporter;
@@ -144,19 +143,19 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
     let mut session = super::open_session(global)?;
     reporter.step(format!(
         "opened the database {}; exporting {} ({}) as {}",
-        global.db_path().display(),
+        super::database_name(global),
         session.company.name,
         session.company.id,
         session.actor.email
     ));
     session.require_writable(global, "export")?;
     // Before the archive is written: an archive whose export cannot be logged must not appear.
-    db::create_tool_tables_now(&session.conn, &[ToolTable::ExportLog])?;
+    session.db.create_tool_tables_now(&[ToolTable::ExportLog])?;
     let encryption = sealing.as_ref().map(|s| s.encryption.clone());
     let request = request_from_args(args, window, encryption, &session.company, exported_at);
     // A usage error, before the export begins (and so not logged): even --force may not.
     if let Destination::File { path, .. } = &request.destination
-        && is_database_file(&session.conn, path)
+        && session.db.is_file(path)
     {
         return Err(Failure::Usage(format!(
             "{} is the database being exported; choose another output file",
@@ -169,7 +168,7 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
             .note("note: --no-tickets leaves out attachments too, as they follow their tickets");
     }
     let report = export(
-        &mut session.conn,
+        &mut session.db,
         &session.company,
         &session.actor,
         &request,
@@ -293,7 +292,7 @@ fn window_warning(
 /// Writes the archive (through `sealing` when it is encrypted) and records the export in
 /// the log.
 pub(crate) fn export(
-    conn: &mut Connection,
+    conn: &mut Database,
     company: &tenant::Company,
     actor: &tenant::Actor,
     request: &ExportRequest,
@@ -385,7 +384,7 @@ impl Snapshot<'_> {
     /// back with the length and SHA-256 of what reached it: the file as written.
     fn write_to<W: Write + Send + 'static>(
         self,
-        conn: &mut Connection,
+        conn: &mut Database,
         out: W,
         reporter: &Reporter,
     ) -> Result<(Manifest, W, EntryDigest)> {
@@ -401,7 +400,7 @@ impl Snapshot<'_> {
 /// that died) leaves an incomplete backup: a failure, not the quiet end that a closed pipe
 /// is for a listing.
 fn write_stdout(
-    conn: &mut Connection,
+    conn: &mut Database,
     archive: Snapshot<'_>,
     reporter: &Reporter,
 ) -> Result<(String, EntryDigest, Manifest)> {
@@ -428,7 +427,7 @@ fn write_stdout(
 /// with its error, or `interrupted` when a signal ended it, for `history` and the web app's
 /// History tab. Returns the error that ends the run.
 fn log_failure(
-    conn: &Connection,
+    conn: &Database,
     actor: &tenant::Actor,
     request: &ExportRequest,
     manifest: &Manifest,
@@ -443,7 +442,7 @@ fn log_failure(
     // The lock has outlasted the busy timeout once: logging tries once more, without
     // making the caller wait as long again.
     if crate::error::classify(&err) == crate::error::Class::Busy {
-        let _ = conn.busy_timeout(std::time::Duration::ZERO);
+        conn.stop_waiting_for_locks();
     }
     // No `file`: there is none, and prune and --export-id look for one there.
     let target = match &request.destination {
@@ -481,7 +480,7 @@ fn log_failure(
 /// Writes the archive to a file that takes the name `target` only once complete and synced
 /// (what happens when that name is taken, `taken` says).
 fn write_file(
-    conn: &mut Connection,
+    conn: &mut Database,
     archive: Snapshot<'_>,
     target: &Path,
     taken: NameTaken,
@@ -498,103 +497,123 @@ fn write_file(
     Ok((path, digest, manifest))
 }
 
-/// True when `target` is the open database file itself, which `--force` must never replace.
-fn is_database_file(conn: &Connection, target: &Path) -> bool {
-    let (Some(db), Ok(target)) = (conn.path(), fs::canonicalize(target)) else {
-        return false;
-    };
-    fs::canonicalize(db).is_ok_and(|db| db == target)
-}
-
-/// Streams every chosen section from one read transaction into `out`, and hands `out` back.
+/// Streams every chosen section from one read snapshot into `out`, and hands `out` back.
 fn write_snapshot<W: Write + Send + 'static>(
-    conn: &mut Connection,
+    conn: &mut Database,
     scope: &TicketScope,
     request: &ExportRequest,
-    mut manifest: Manifest,
+    manifest: Manifest,
     out: W,
     reporter: &Reporter,
 ) -> Result<(Manifest, W)> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
     reporter.step("reading every section from one read transaction (one snapshot)");
-    let mut counts = export_rows::count_records(&tx, scope)?;
-    let sections = request.sections;
-    if sections.tickets && request.container == Container::Json {
-        (counts.notes, counts.history) = export_rows::count_ticket_children(&tx, scope)?;
-    }
-    if !sections.users {
-        counts.users = 0;
-    }
-    if !sections.custom_fields {
-        counts.custom_fields = 0;
-    }
-    if !sections.tickets {
-        (counts.tickets, counts.notes, counts.history) = (0, 0, 0);
-    }
-    if !sections.attachments {
-        counts.attachments = 0;
-    }
-    manifest.counts = Some(counts);
-    manifest.company = Some(export_rows::company(&tx, &scope.company_id)?);
+    conn.read_snapshot(WriteSections {
+        scope,
+        request,
+        manifest,
+        out,
+        reporter,
+    })
+}
 
-    let progress = reporter.progress(
-        counts.users + counts.custom_fields + counts.tickets + counts.attachments,
-        "exporting",
-    );
-    let mut archive = match request.container {
-        Container::Zip => ArchiveWriter::zip(out, manifest)?,
-        Container::Json => ArchiveWriter::json(out, manifest)?,
-    };
-    let mut written = Counts::default();
-    if sections.users {
-        archive.begin_section(Section::Users)?;
-        export_rows::for_each_user(&tx, &scope.company_id, |user| {
-            written.users += 1;
-            next_record(&progress)?;
-            Ok(archive.write_record(&user)?)
-        })?;
+/// The sections an export writes, read from one snapshot.
+struct WriteSections<'a, W> {
+    scope: &'a TicketScope,
+    request: &'a ExportRequest,
+    manifest: Manifest,
+    out: W,
+    reporter: &'a Reporter,
+}
+
+impl<W: Write + Send + 'static> SnapshotWork for WriteSections<'_, W> {
+    type Output = (Manifest, W);
+
+    fn run<S: ReadSnapshot>(self, tx: &S) -> Result<(Manifest, W)> {
+        let WriteSections {
+            scope,
+            request,
+            mut manifest,
+            out,
+            reporter,
+        } = self;
+        let mut counts = tx.count_records(scope)?;
+        let sections = request.sections;
+        if sections.tickets && request.container == Container::Json {
+            (counts.notes, counts.history) = tx.count_ticket_children(scope)?;
+        }
+        if !sections.users {
+            counts.users = 0;
+        }
+        if !sections.custom_fields {
+            counts.custom_fields = 0;
+        }
+        if !sections.tickets {
+            (counts.tickets, counts.notes, counts.history) = (0, 0, 0);
+        }
+        if !sections.attachments {
+            counts.attachments = 0;
+        }
+        manifest.counts = Some(counts);
+        manifest.company = Some(tx.company(&scope.company_id)?);
+
+        let progress = reporter.progress(
+            counts.users + counts.custom_fields + counts.tickets + counts.attachments,
+            "exporting",
+        );
+        let mut archive = match request.container {
+            Container::Zip => ArchiveWriter::zip(out, manifest)?,
+            Container::Json => ArchiveWriter::json(out, manifest)?,
+        };
+        let mut written = Counts::default();
+        if sections.users {
+            archive.begin_section(Section::Users)?;
+            tx.for_each_user(&scope.company_id, |user| {
+                written.users += 1;
+                next_record(&progress)?;
+                Ok(archive.write_record(&user)?)
+            })?;
+        }
+        if sections.custom_fields {
+            archive.begin_section(Section::CustomFields)?;
+            tx.for_each_custom_field(&scope.company_id, |field| {
+                written.custom_fields += 1;
+                next_record(&progress)?;
+                Ok(archive.write_record(&field)?)
+            })?;
+        }
+        if sections.tickets {
+            let field_names = tx.field_names(&scope.company_id)?;
+            archive.begin_section(Section::Tickets)?;
+            tx.for_each_ticket(scope, &field_names, |ticket| {
+                written.tickets += 1;
+                written.notes += ticket.notes.len() as u64;
+                written.history += ticket.history.len() as u64;
+                next_record(&progress)?;
+                Ok(archive.write_record(&ticket)?)
+            })?;
+        }
+        if sections.attachments {
+            archive.begin_section(Section::Attachments)?;
+            tx.for_each_attachment(scope, |attachment| {
+                written.attachments += 1;
+                next_record(&progress)?;
+                Ok(archive.write_record(&attachment)?)
+            })?;
+        }
+        if request.container == Container::Zip {
+            // Not counted beforehand: the zip's manifest, written last, takes them as written.
+            (counts.notes, counts.history) = (written.notes, written.history);
+            archive.manifest_mut().counts = Some(counts);
+        }
+        // Both come from the same snapshot; a difference is a bug in the queries.
+        anyhow::ensure!(
+            written == counts,
+            "internal error: counted {counts:?} but wrote {written:?}"
+        );
+        let (manifest, out) = archive.finish()?;
+        progress.finish_and_clear();
+        Ok((manifest, out))
     }
-    if sections.custom_fields {
-        archive.begin_section(Section::CustomFields)?;
-        export_rows::for_each_custom_field(&tx, &scope.company_id, |field| {
-            written.custom_fields += 1;
-            next_record(&progress)?;
-            Ok(archive.write_record(&field)?)
-        })?;
-    }
-    if sections.tickets {
-        let field_names = export_rows::field_names(&tx, &scope.company_id)?;
-        archive.begin_section(Section::Tickets)?;
-        export_rows::for_each_ticket(&tx, scope, &field_names, |ticket| {
-            written.tickets += 1;
-            written.notes += ticket.notes.len() as u64;
-            written.history += ticket.history.len() as u64;
-            next_record(&progress)?;
-            Ok(archive.write_record(&ticket)?)
-        })?;
-    }
-    if sections.attachments {
-        archive.begin_section(Section::Attachments)?;
-        export_rows::for_each_attachment(&tx, scope, |attachment| {
-            written.attachments += 1;
-            next_record(&progress)?;
-            Ok(archive.write_record(&attachment)?)
-        })?;
-    }
-    if request.container == Container::Zip {
-        // Not counted beforehand: the zip's manifest, written last, takes them as written.
-        (counts.notes, counts.history) = (written.notes, written.history);
-        archive.manifest_mut().counts = Some(counts);
-    }
-    // Both come from the same snapshot; a difference is a bug in the queries.
-    anyhow::ensure!(
-        written == counts,
-        "internal error: counted {counts:?} but wrote {written:?}"
-    );
-    let (manifest, out) = archive.finish()?;
-    tx.commit()?;
-    progress.finish_and_clear();
-    Ok((manifest, out))
 }
 
 /// Counts a record on the progress bar, unless a signal has asked the export to stop.
@@ -606,7 +625,7 @@ fn next_record(progress: &ProgressBar) -> Result<()> {
 
 /// The export log row: the web app's summary keys, and the tool's detail beside them.
 fn record_export(
-    conn: &Connection,
+    conn: &Database,
     actor: &tenant::Actor,
     request: &ExportRequest,
     report: &ExportReport,

@@ -111,8 +111,9 @@ pub(crate) fn run(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) 
 fn run_history(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> Result<()> {
     let session = super::open_session(global)?;
     let company = &session.company;
+    let conn = &session.db;
     if let Some(id) = &args.id {
-        let entry = logs::find(&session.conn, &company.id, id)?.ok_or_else(|| {
+        let entry = logs::find(conn, &company.id, id)?.ok_or_else(|| {
             Failure::NotFound(format!("no history entry {id} for {}", company.name))
         })?;
         let detail = describe(&entry);
@@ -131,7 +132,7 @@ fn run_history(global: &GlobalOpts, args: &HistoryArgs, reporter: &Reporter) -> 
     };
     // `--limit 0`: no limit.
     let limit = (args.limit > 0).then_some(args.limit);
-    let entries: Vec<EntrySummary> = logs::list(&session.conn, &company.id, &kinds, limit)?
+    let entries: Vec<EntrySummary> = logs::list(conn, &company.id, &kinds, limit)?
         .iter()
         .map(summarize)
         .collect();

@@ -130,10 +130,10 @@ fn run_import(global: &GlobalOpts, request: &ImportRequest, reporter: &Reporter)
     // An archive by its export id needs the database that logged it: no restore there.
     let restoring = !validation && matches!(request.archive, ArchiveSource::Given(_));
     let restore_hint = restoring.then_some(RESTORE_HINT);
-    let mut conn = super::open_database(global, restore_hint)?;
+    let mut conn = super::open_database(global, restore_hint)?.into_sqlite("import")?;
     reporter.step(format!(
         "opened the database {}",
-        global.db_path().display()
+        super::database_name(global)
     ));
     let import_id = LogKind::Import.new_entry_id(chrono::Utc::now());
     let mut attempt = Attempt::default();

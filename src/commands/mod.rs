@@ -11,15 +11,14 @@ pub(crate) mod prune;
 pub(crate) mod verify;
 
 use anyhow::Result;
-use rusqlite::Connection;
 
 use crate::cli::{DEFAULT_DB, GlobalOpts};
-use crate::db::{self, tenant};
+use crate::db::{self, Database, tenant};
 use crate::error::Failure;
 
 /// An open database with the company chosen and the actor checked.
 pub(crate) struct Session {
-    pub conn: Connection,
+    pub db: Database,
     pub company: tenant::Company,
     pub actor: tenant::Actor,
 }
@@ -35,16 +34,10 @@ pub(crate) fn open_options(global: &GlobalOpts) -> db::OpenOptions {
 /// is not found (exit 6); when none was named, the message says first how to name one, as
 /// the default is then only a guess. `missing_hint` adds what else to do about it, for a
 /// command that has something to add (import: how to make a database to restore into).
-pub(crate) fn open_database(global: &GlobalOpts, missing_hint: Option<&str>) -> Result<Connection> {
+pub(crate) fn open_database(global: &GlobalOpts, missing_hint: Option<&str>) -> Result<Database> {
     let path = global.db_path();
-    // Until the storage seam (issue 13): a URL is not a missing file, and not to be shown
-    // with its password.
-    if let db::Location::Postgres(url) = db::Location::parse(path.as_os_str())? {
-        return Err(
-            Failure::Usage(format!("--db {url}: only init works on PostgreSQL so far")).into(),
-        );
-    }
-    if !path.exists() {
+    let location = db::Location::parse(path.as_os_str())?;
+    if matches!(location, db::Location::Sqlite(_)) && !path.exists() {
         let mut message = match &global.db {
             Some(_) => format!("database not found: {}", path.display()),
             None => {
@@ -63,19 +56,23 @@ pub(crate) fn open_database(global: &GlobalOpts, missing_hint: Option<&str>) -> 
         }
         return Err(Failure::NotFound(message).into());
     }
-    db::open(path, open_options(global))
+    Database::open(&location, open_options(global))
+}
+
+/// What messages call the database: its path, or its URL with the password masked.
+pub(crate) fn database_name(global: &GlobalOpts) -> String {
+    db::Location::parse(global.db_path().as_os_str()).map_or_else(
+        |_| "the database".to_owned(),
+        |location| location.to_string(),
+    )
 }
 
 /// Opens the database, resolves `--company` and checks `--actor` is its admin.
 pub(crate) fn open_session(global: &GlobalOpts) -> Result<Session> {
-    let conn = open_database(global, None)?;
-    let company = tenant::resolve_company(&conn, global.company.as_deref())?;
-    let actor = tenant::authorize_actor(&conn, global.actor.as_deref(), &company)?;
-    Ok(Session {
-        conn,
-        company,
-        actor,
-    })
+    let db = open_database(global, None)?;
+    let company = tenant::resolve_company(&db, global.company.as_deref())?;
+    let actor = tenant::authorize_actor(&db, global.actor.as_deref(), &company)?;
+    Ok(Session { db, company, actor })
 }
 
 impl Session {
@@ -83,10 +80,10 @@ impl Session {
     /// (`doing` says what would not happen): a file must never be written, or deleted,
     /// without its record.
     pub(crate) fn require_writable(&self, global: &GlobalOpts, doing: &str) -> Result<()> {
-        if self.conn.is_readonly(rusqlite::MAIN_DB)? {
+        if self.db.is_read_only()? {
             anyhow::bail!(
                 "{} is read-only, so the {doing} could not be recorded in its log; nothing was done",
-                global.db_path().display()
+                database_name(global)
             );
         }
         Ok(())

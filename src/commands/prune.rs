@@ -89,8 +89,9 @@ fn run_prune(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Resu
         None => None,
     };
     let session = super::open_session(global)?;
+    let conn = session.db.sqlite("prune")?;
     let mut report = plan(
-        &session.conn,
+        conn,
         &session.company,
         rules,
         cutoff,
@@ -99,13 +100,7 @@ fn run_prune(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Resu
     )?;
     if !args.dry_run {
         session.require_writable(global, "prune")?;
-        apply(
-            &session.conn,
-            &session.company,
-            &session.actor,
-            &mut report,
-            now,
-        )?;
+        apply(conn, &session.company, &session.actor, &mut report, now)?;
     }
     print_summary(reporter, &report);
     reporter.result(&report)?;

@@ -17,9 +17,10 @@ use std::iter::Peekable;
 
 use anyhow::{Context, Result};
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, Row, Statement, params_from_iter};
+use rusqlite::{Connection, Statement, params_from_iter};
 use serde_json::{Map, Value};
 
+use super::columns::RowRead;
 use crate::archive::records::{
     AttachmentRecord, CompanyRecord, CompanyRole, Counts, CustomFieldRecord, FieldType,
     HistoryRecord, NoteRecord, PersonRef, Priority, TicketRecord, UserRecord, UserRole,
@@ -36,18 +37,38 @@ pub(crate) struct TicketScope {
 }
 
 impl TicketScope {
-    /// The `WHERE` condition on tickets aliased `t`, and its parameters.
-    fn condition(&self) -> (String, Vec<SqlValue>) {
-        let mut sql = String::from("t.company_id = ?1");
-        let mut params = vec![SqlValue::Text(self.company_id.clone())];
+    /// The `WHERE` condition on tickets aliased `t`, with `placeholder(n)` for the `n`th
+    /// parameter, and its parameters.
+    pub(crate) fn condition_as(
+        &self,
+        placeholder: impl Fn(usize) -> String,
+    ) -> (String, Vec<&str>) {
+        let mut sql = format!("t.company_id = {}", placeholder(1));
+        let mut params = vec![self.company_id.as_str()];
         if let Some(from) = &self.created_from {
-            params.push(SqlValue::Text(from.clone()));
-            sql.push_str(&format!(" AND t.created_at >= ?{}", params.len()));
+            params.push(from);
+            sql.push_str(&format!(
+                " AND t.created_at >= {}",
+                placeholder(params.len())
+            ));
         }
         if let Some(before) = &self.created_before {
-            params.push(SqlValue::Text(before.clone()));
-            sql.push_str(&format!(" AND t.created_at < ?{}", params.len()));
+            params.push(before);
+            sql.push_str(&format!(
+                " AND t.created_at < {}",
+                placeholder(params.len())
+            ));
         }
+        (sql, params)
+    }
+
+    /// `condition_as` in SQLite's words.
+    fn condition(&self) -> (String, Vec<SqlValue>) {
+        let (sql, params) = self.condition_as(|n| format!("?{n}"));
+        let params = params
+            .into_iter()
+            .map(|p| SqlValue::Text(p.to_owned()))
+            .collect();
         (sql, params)
     }
 }
@@ -115,23 +136,26 @@ fn count(conn: &Connection, sql: &str, params: &[SqlValue]) -> Result<u64> {
 
 /// The company's own row, for the manifest.
 pub(crate) fn company(conn: &Connection, company_id: &str) -> Result<CompanyRecord> {
-    conn.query_row(
-        "SELECT id, name, domain, description, is_active, created_at, updated_at
-         FROM companies WHERE id = ?1",
-        [company_id],
-        |row| {
-            Ok(CompanyRecord {
-                id: row.get(0)?,
-                name: row.get(1)?,
-                domain: row.get(2)?,
-                description: row.get(3)?,
-                is_active: row.get(4)?,
-                created_at: row.get(5)?,
-                updated_at: row.get(6)?,
-            })
-        },
-    )
-    .with_context(|| format!("cannot read company {company_id}"))
+    let mut stmt = conn.prepare(&format!("{COMPANY_SQL}?1"))?;
+    let mut rows = stmt.query([company_id])?;
+    let row = rows.next()?.context("no such company")?;
+    company_from_row(row).with_context(|| format!("cannot read company {company_id}"))
+}
+
+/// The company row's query, without its parameter (the id).
+pub(crate) const COMPANY_SQL: &str = "SELECT id, name, domain, description, is_active, created_at, updated_at FROM companies WHERE id = ";
+
+/// A row of `COMPANY_SQL`.
+pub(crate) fn company_from_row<R: RowRead>(row: &R) -> Result<CompanyRecord> {
+    Ok(CompanyRecord {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        domain: row.get(2)?,
+        description: row.get(3)?,
+        is_active: row.get(4)?,
+        created_at: row.get(5)?,
+        updated_at: row.get(6)?,
+    })
 }
 
 /// The company's members, with their membership role. Never a password hash.
@@ -149,27 +173,31 @@ pub(crate) fn for_each_user(
     )?;
     let mut rows = stmt.query([company_id])?;
     while let Some(row) = rows.next()? {
-        let id: String = row.get(0)?;
-        let record = (|| -> Result<UserRecord> {
-            Ok(UserRecord {
-                email: row.get(1)?,
-                first_name: row.get(2)?,
-                last_name: row.get(3)?,
-                phone: row.get(4)?,
-                role: parse_enum(row, 5, UserRole::parse)?.into(),
-                company_role: Some(parse_enum(row, 6, CompanyRole::parse)?.into()),
-                is_active: row.get(7)?,
-                email_verified: row.get(8)?,
-                preferences: json_column(row, 9)?,
-                created_at: row.get(10)?,
-                updated_at: row.get(11)?,
-                id: id.clone(),
-            })
-        })()
-        .with_context(|| format!("cannot read user {id}"))?;
-        emit(record)?;
+        emit(user_from_row(row)?)?;
     }
     Ok(())
+}
+
+/// A row of `USERS_SQL`.
+pub(crate) fn user_from_row<R: RowRead>(row: &R) -> Result<UserRecord> {
+    let id: String = row.get(0)?;
+    (|| -> Result<UserRecord> {
+        Ok(UserRecord {
+            email: row.get(1)?,
+            first_name: row.get(2)?,
+            last_name: row.get(3)?,
+            phone: row.get(4)?,
+            role: parse_enum(row, 5, UserRole::parse)?.into(),
+            company_role: Some(parse_enum(row, 6, CompanyRole::parse)?.into()),
+            is_active: row.get(7)?,
+            email_verified: row.get(8)?,
+            preferences: json_column(row, 9)?,
+            created_at: row.get(10)?,
+            updated_at: row.get(11)?,
+            id: id.clone(),
+        })
+    })()
+    .with_context(|| format!("cannot read user {id}"))
 }
 
 /// The company's custom field definitions, in display order.
@@ -186,26 +214,30 @@ pub(crate) fn for_each_custom_field(
     )?;
     let mut rows = stmt.query([company_id])?;
     while let Some(row) = rows.next()? {
-        let id: String = row.get(0)?;
-        let record = (|| -> Result<CustomFieldRecord> {
-            Ok(CustomFieldRecord {
-                name: row.get(1)?,
-                label: row.get(2)?,
-                field_type: Some(parse_enum(row, 3, FieldType::parse)?),
-                options: json_column(row, 4)?,
-                validation: json_column(row, 5)?,
-                is_required: row.get(6)?,
-                is_active: row.get(7)?,
-                display_order: row.get(8)?,
-                created_at: row.get(9)?,
-                updated_at: row.get(10)?,
-                id: id.clone(),
-            })
-        })()
-        .with_context(|| format!("cannot read custom field {id}"))?;
-        emit(record)?;
+        emit(field_from_row(row)?)?;
     }
     Ok(())
+}
+
+/// A row of `FIELDS_SQL`.
+pub(crate) fn field_from_row<R: RowRead>(row: &R) -> Result<CustomFieldRecord> {
+    let id: String = row.get(0)?;
+    (|| -> Result<CustomFieldRecord> {
+        Ok(CustomFieldRecord {
+            name: row.get(1)?,
+            label: row.get(2)?,
+            field_type: Some(parse_enum(row, 3, FieldType::parse)?),
+            options: json_column(row, 4)?,
+            validation: json_column(row, 5)?,
+            is_required: row.get(6)?,
+            is_active: row.get(7)?,
+            display_order: row.get(8)?,
+            created_at: row.get(9)?,
+            updated_at: row.get(10)?,
+            id: id.clone(),
+        })
+    })()
+    .with_context(|| format!("cannot read custom field {id}"))
 }
 
 /// The company's custom field names by id: the archive keys ticket values by name.
@@ -228,7 +260,7 @@ pub(crate) fn for_each_ticket(
     mut emit: impl FnMut(TicketRecord) -> Result<()>,
 ) -> Result<()> {
     let (cond, params) = scope.condition();
-    let people = RefCell::new(People::new(conn)?);
+    let people = RefCell::new(sqlite_people(conn)?);
     let mut tickets = conn.prepare(&format!(
         "SELECT t.id, t.title, t.description, t.status, t.priority, t.category,
                 t.custom_field_values, t.created_at, t.updated_at, t.resolved_at, t.closed_at,
@@ -281,9 +313,10 @@ pub(crate) fn for_each_ticket(
 
 /// Takes the children of `ticket_id` from a stream in the same ticket order as the tickets:
 /// those at its head that name it.
-fn take_children<T, I>(stream: &mut Peekable<I>, ticket_id: &str) -> Result<Vec<T>>
+pub(crate) fn take_children<T, E, I>(stream: &mut Peekable<I>, ticket_id: &str) -> Result<Vec<T>>
 where
-    I: Iterator<Item = rusqlite::Result<(String, Result<T>)>>,
+    E: Into<anyhow::Error>,
+    I: Iterator<Item = std::result::Result<(String, Result<T>), E>>,
 {
     let mut children = Vec::new();
     loop {
@@ -303,19 +336,40 @@ where
     }
 }
 
+/// Finds one person by user id, in one backend.
+pub(crate) trait PersonLookup {
+    fn find(&mut self, id: &str) -> Result<Option<PersonRef>>;
+}
+
+/// SQLite's person lookup: one prepared statement.
+struct SqlitePeople<'c>(Statement<'c>);
+
+impl PersonLookup for SqlitePeople<'_> {
+    fn find(&mut self, id: &str) -> Result<Option<PersonRef>> {
+        let mut rows = self.0.query([id])?;
+        match rows.next()? {
+            Some(row) => person(row, 0),
+            None => Ok(None),
+        }
+    }
+}
+
+/// `PersonLookup`'s query, `?1` the user id.
+pub(crate) const PERSON_SQL: &str = "SELECT email, first_name, last_name FROM users WHERE id = ";
+
 /// The people records name, by user id: each read from `users` once, then remembered. At
 /// most the company's members and former members, so a few hundred KiB at most.
-struct People<'c> {
-    stmt: Statement<'c>,
+pub(crate) struct People<L> {
+    lookup: L,
     known: HashMap<String, Option<PersonRef>>,
 }
 
-impl<'c> People<'c> {
-    fn new(conn: &'c Connection) -> Result<Self> {
-        Ok(People {
-            stmt: conn.prepare("SELECT email, first_name, last_name FROM users WHERE id = ?1")?,
+impl<L: PersonLookup> People<L> {
+    pub(crate) fn new(lookup: L) -> Self {
+        People {
+            lookup,
             known: HashMap::new(),
-        })
+        }
     }
 
     /// The person with this id; `None` for no id, or an id no user row has.
@@ -324,29 +378,31 @@ impl<'c> People<'c> {
         if let Some(person) = self.known.get(&id) {
             return Ok(person.clone());
         }
-        let mut rows = self.stmt.query([&id])?;
-        let person = match rows.next()? {
-            Some(row) => person(row, 0)?,
-            None => None,
-        };
+        let person = self.lookup.find(&id)?;
         self.known.insert(id, person.clone());
         Ok(person)
     }
 }
 
+fn sqlite_people(conn: &Connection) -> Result<People<SqlitePeople<'_>>> {
+    Ok(People::new(SqlitePeople(
+        conn.prepare(&format!("{PERSON_SQL}?1"))?,
+    )))
+}
+
 /// The person whose id is in column `index`.
-fn person_at(
-    row: &Row<'_>,
+fn person_at<R: RowRead>(
+    row: &R,
     index: usize,
-    people: &RefCell<People<'_>>,
+    people: &RefCell<People<impl PersonLookup>>,
 ) -> Result<Option<PersonRef>> {
     people.borrow_mut().get(row.get(index)?)
 }
 
-fn ticket_from_row(
-    row: &Row<'_>,
+pub(crate) fn ticket_from_row<R: RowRead>(
+    row: &R,
     field_names: &HashMap<String, String>,
-    people: &RefCell<People<'_>>,
+    people: &RefCell<People<impl PersonLookup>>,
 ) -> Result<TicketRecord> {
     Ok(TicketRecord {
         id: row.get(0)?,
@@ -382,7 +438,10 @@ fn values_by_name(values: Value, field_names: &HashMap<String, String>) -> Map<S
     }
 }
 
-fn note_from_row(row: &Row<'_>, people: &RefCell<People<'_>>) -> Result<NoteRecord> {
+pub(crate) fn note_from_row<R: RowRead>(
+    row: &R,
+    people: &RefCell<People<impl PersonLookup>>,
+) -> Result<NoteRecord> {
     Ok(NoteRecord {
         id: row.get(1)?,
         content: row.get(2)?,
@@ -395,7 +454,10 @@ fn note_from_row(row: &Row<'_>, people: &RefCell<People<'_>>) -> Result<NoteReco
     })
 }
 
-fn history_from_row(row: &Row<'_>, people: &RefCell<People<'_>>) -> Result<HistoryRecord> {
+pub(crate) fn history_from_row<R: RowRead>(
+    row: &R,
+    people: &RefCell<People<impl PersonLookup>>,
+) -> Result<HistoryRecord> {
     Ok(HistoryRecord {
         id: row.get(1)?,
         action: row.get(2)?,
@@ -415,7 +477,7 @@ pub(crate) fn for_each_attachment(
     mut emit: impl FnMut(AttachmentRecord) -> Result<()>,
 ) -> Result<()> {
     let (cond, params) = scope.condition();
-    let mut people = People::new(conn)?;
+    let mut people = sqlite_people(conn)?;
     let mut stmt = conn.prepare(&format!(
         "SELECT f.id, f.ticket_id, f.note_id, f.file_name, f.original_name, f.file_size,
                 f.mime_type, f.storage_key, f.created_at, f.uploaded_by_id
@@ -426,41 +488,48 @@ pub(crate) fn for_each_attachment(
     ))?;
     let mut rows = stmt.query(params_from_iter(&params))?;
     while let Some(row) = rows.next()? {
-        let id: String = row.get(0)?;
-        let record = (|| -> Result<AttachmentRecord> {
-            Ok(AttachmentRecord {
-                ticket_id: row.get(1)?,
-                note_id: row.get(2)?,
-                file_name: row.get(3)?,
-                original_name: row.get(4)?,
-                file_size: row.get::<_, Option<i64>>(5)?.unwrap_or(0),
-                file_type: row.get(6)?,
-                file_path: row.get(7)?,
-                uploaded_at: row.get(8)?,
-                uploaded_by: people.get(row.get(9)?)?,
-                id: id.clone(),
-            })
-        })()
-        .with_context(|| format!("cannot read attachment {id}"))?;
-        emit(record)?;
+        emit(attachment_from_row(row, &mut people)?)?;
     }
     Ok(())
 }
 
+/// A row of the attachments query.
+pub(crate) fn attachment_from_row<R: RowRead>(
+    row: &R,
+    people: &mut People<impl PersonLookup>,
+) -> Result<AttachmentRecord> {
+    let id: String = row.get(0)?;
+    (|| -> Result<AttachmentRecord> {
+        Ok(AttachmentRecord {
+            ticket_id: row.get(1)?,
+            note_id: row.get(2)?,
+            file_name: row.get(3)?,
+            original_name: row.get(4)?,
+            file_size: row.get::<Option<i64>>(5)?.unwrap_or(0),
+            file_type: row.get(6)?,
+            file_path: row.get(7)?,
+            uploaded_at: row.get(8)?,
+            uploaded_by: people.get(row.get(9)?)?,
+            id: id.clone(),
+        })
+    })()
+    .with_context(|| format!("cannot read attachment {id}"))
+}
+
 /// A person from three columns (email, first name, last name); `None` when the user row
 /// is missing.
-fn person(row: &Row<'_>, first: usize) -> Result<Option<PersonRef>> {
+pub(crate) fn person<R: RowRead>(row: &R, first: usize) -> Result<Option<PersonRef>> {
     let email: Option<String> = row.get(first)?;
     Ok(email.map(|email| PersonRef {
         email: Some(email),
-        first_name: row.get(first + 1).ok().flatten(),
-        last_name: row.get(first + 2).ok().flatten(),
+        first_name: row.get::<Option<String>>(first + 1).ok().flatten(),
+        last_name: row.get::<Option<String>>(first + 2).ok().flatten(),
     }))
 }
 
 /// A JSON text column as a JSON value; text that does not parse is kept as a string so the
 /// export loses nothing.
-fn json_column(row: &Row<'_>, index: usize) -> Result<Value> {
+pub(crate) fn json_column<R: RowRead>(row: &R, index: usize) -> Result<Value> {
     let text: Option<String> = row.get(index)?;
     Ok(match text {
         None => Value::Null,
@@ -468,12 +537,12 @@ fn json_column(row: &Row<'_>, index: usize) -> Result<Value> {
     })
 }
 
-fn parse_enum<T>(row: &Row<'_>, index: usize, parse: fn(&str) -> Option<T>) -> Result<T> {
+fn parse_enum<R: RowRead, T>(row: &R, index: usize, parse: fn(&str) -> Option<T>) -> Result<T> {
     let text: String = row.get(index)?;
     parse(&text).ok_or_else(|| {
         anyhow::anyhow!(
             "column {} holds {text:?}, which the archive format does not allow",
-            row.as_ref().column_name(index).unwrap_or("?")
+            row.column_name(index)
         )
     })
 }

@@ -13,7 +13,7 @@ use std::fmt;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -98,36 +98,173 @@ impl LogEntry {
     }
 }
 
+/// A new log row.
+pub(crate) struct NewEntry<'a> {
+    pub kind: LogKind,
+    pub company_id: &'a str,
+    pub actor_id: Option<&'a str>,
+    pub entry_id: &'a str,
+    /// The detail as JSON text.
+    pub detail: &'a str,
+    pub created_at: &'a str,
+}
+
+impl NewEntry<'_> {
+    /// The `INSERT`, with `placeholder(n)` for the `n`th value (row id, company, actor,
+    /// entry id, detail, time).
+    pub(crate) fn insert_sql(&self, placeholder: impl Fn(usize) -> String) -> String {
+        let (table, id_column, detail_column) = self.kind.columns();
+        let values: Vec<String> = (1..=6).map(placeholder).collect();
+        format!(
+            "INSERT INTO {table} (id, company_id, user_id, {id_column}, {detail_column}, created_at)
+             VALUES ({})",
+            values.join(", ")
+        )
+    }
+}
+
+/// Where log rows are written and read: one implementation per backend.
+pub(crate) trait LogStore {
+    fn insert_entry(&self, entry: &NewEntry<'_>) -> Result<()>;
+    /// Whether the database has this log's table.
+    fn has_log(&self, kind: LogKind) -> Result<bool>;
+    /// The rows of `EntryQuery::sql` in this backend's words.
+    fn query_entries(&self, query: &EntryQuery<'_>) -> Result<Vec<LogEntry>>;
+}
+
+/// A read of log entries: the company's, of `kinds` (whose tables exist), newest first,
+/// either all (up to `limit`) or the one with `entry_id`.
+pub(crate) struct EntryQuery<'a> {
+    pub kinds: &'a [LogKind],
+    pub company_id: &'a str,
+    pub entry_id: Option<&'a str>,
+    pub limit: Option<u64>,
+}
+
+impl EntryQuery<'_> {
+    /// The query, with `param(n)` for the `n`th parameter (the company, then the entry id
+    /// or the limit) and `detail(column)` for a detail column read as text.
+    pub(crate) fn sql(
+        &self,
+        param: impl Fn(usize) -> String,
+        detail: impl Fn(&str) -> String,
+    ) -> String {
+        let selects: Vec<String> = self
+            .kinds
+            .iter()
+            .map(|kind| {
+                let (table, id_column, detail_column) = kind.columns();
+                let only = match self.entry_id {
+                    Some(_) => format!(" AND l.{id_column} = {}", param(2)),
+                    None => String::new(),
+                };
+                format!(
+                    "SELECT '{}', l.{id_column}, l.created_at, l.user_id, u.email, {}
+                     FROM {table} l LEFT JOIN users u ON u.id = l.user_id
+                     WHERE l.company_id = {}{only}",
+                    kind.name(),
+                    detail(&format!("l.{detail_column}")),
+                    param(1)
+                )
+            })
+            .collect();
+        let limit = match self.entry_id {
+            Some(_) => String::new(),
+            None => format!(" LIMIT {}", param(2)),
+        };
+        format!(
+            "{} ORDER BY 3 DESC, 2 DESC{limit}",
+            selects.join(" UNION ALL ")
+        )
+    }
+
+    /// The limit as a number: `None` is no limit.
+    pub(crate) fn limit(&self) -> Option<i64> {
+        self.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+
+impl LogStore for Connection {
+    fn has_log(&self, kind: LogKind) -> Result<bool> {
+        has_table(self, kind.table())
+    }
+
+    fn query_entries(&self, query: &EntryQuery<'_>) -> Result<Vec<LogEntry>> {
+        let sql = query.sql(|n| format!("?{n}"), str::to_owned);
+        let mut stmt = self.prepare(&sql)?;
+        let mut rows = match query.entry_id {
+            Some(id) => stmt.query(params![query.company_id, id])?,
+            // SQLite's "no limit" is -1.
+            None => stmt.query(params![query.company_id, query.limit().unwrap_or(-1)])?,
+        };
+        let mut entries = Vec::new();
+        while let Some(row) = rows.next()? {
+            entries.push(entry_of(row)?);
+        }
+        Ok(entries)
+    }
+
+    fn insert_entry(&self, entry: &NewEntry<'_>) -> Result<()> {
+        self.execute(
+            &entry.insert_sql(|n| format!("?{n}")),
+            params![
+                uuid::Uuid::new_v4().to_string(),
+                entry.company_id,
+                entry.actor_id,
+                entry.entry_id,
+                entry.detail,
+                entry.created_at
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+impl LogStore for super::Database {
+    fn insert_entry(&self, entry: &NewEntry<'_>) -> Result<()> {
+        match self {
+            super::Database::Sqlite(conn) => conn.insert_entry(entry),
+            super::Database::Postgres(server) => server.insert_entry(entry),
+        }
+    }
+
+    fn has_log(&self, kind: LogKind) -> Result<bool> {
+        match self {
+            super::Database::Sqlite(conn) => conn.has_log(kind),
+            super::Database::Postgres(server) => server.has_log(kind),
+        }
+    }
+
+    fn query_entries(&self, query: &EntryQuery<'_>) -> Result<Vec<LogEntry>> {
+        match self {
+            super::Database::Sqlite(conn) => conn.query_entries(query),
+            super::Database::Postgres(server) => server.query_entries(query),
+        }
+    }
+}
+
 /// Appends an entry to its detail's log.
 pub(crate) fn insert<D: Detail>(
-    conn: &Connection,
+    conn: &impl LogStore,
     company_id: &str,
     actor_id: Option<&str>,
     entry_id: &str,
     detail: &D,
     created_at: &str,
 ) -> Result<()> {
-    let (table, id_column, detail_column) = D::KIND.columns();
-    conn.execute(
-        &format!(
-            "INSERT INTO {table} (id, company_id, user_id, {id_column}, {detail_column}, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-        ),
-        params![
-            uuid::Uuid::new_v4().to_string(),
-            company_id,
-            actor_id,
-            entry_id,
-            stored(detail)?,
-            created_at
-        ],
-    )?;
-    Ok(())
+    conn.insert_entry(&NewEntry {
+        kind: D::KIND,
+        company_id,
+        actor_id,
+        entry_id,
+        detail: &stored(detail)?,
+        created_at,
+    })
 }
 
 /// The company's entries of the chosen kinds, newest first.
 pub(crate) fn list(
-    conn: &Connection,
+    conn: &impl LogStore,
     company_id: &str,
     kinds: &[LogKind],
     limit: Option<u64>,
@@ -136,33 +273,17 @@ pub(crate) fn list(
     if kinds.is_empty() {
         return Ok(Vec::new());
     }
-    let selects: Vec<String> = kinds
-        .iter()
-        .map(|kind| {
-            let (table, id_column, detail_column) = kind.columns();
-            format!(
-                "SELECT '{}', l.{id_column}, l.created_at, l.user_id, u.email, l.{detail_column}
-                 FROM {table} l LEFT JOIN users u ON u.id = l.user_id
-                 WHERE l.company_id = ?1",
-                kind.name()
-            )
-        })
-        .collect();
-    let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
-    let sql = format!(
-        "{} ORDER BY 3 DESC, 2 DESC LIMIT ?2",
-        selects.join(" UNION ALL ")
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let entries = stmt
-        .query_map(params![company_id, limit], entry_from_row)?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(entries)
+    conn.query_entries(&EntryQuery {
+        kinds: &kinds,
+        company_id,
+        entry_id: None,
+        limit,
+    })
 }
 
 /// The company's entry with this id, of any kind.
 pub(crate) fn find(
-    conn: &Connection,
+    conn: &impl LogStore,
     company_id: &str,
     entry_id: &str,
 ) -> Result<Option<LogEntry>> {
@@ -171,37 +292,30 @@ pub(crate) fn find(
 
 /// The company's entry with this id, of one of these kinds.
 pub(crate) fn find_of(
-    conn: &Connection,
+    conn: &impl LogStore,
     company_id: &str,
     entry_id: &str,
     kinds: &[LogKind],
 ) -> Result<Option<LogEntry>> {
     for kind in present(conn, kinds)? {
-        let (table, id_column, detail_column) = kind.columns();
-        let found = conn
-            .query_row(
-                &format!(
-                    "SELECT '{}', l.{id_column}, l.created_at, l.user_id, u.email, l.{detail_column}
-                     FROM {table} l LEFT JOIN users u ON u.id = l.user_id
-                     WHERE l.company_id = ?1 AND l.{id_column} = ?2",
-                    kind.name()
-                ),
-                params![company_id, entry_id],
-                entry_from_row,
-            )
-            .optional()?;
-        if found.is_some() {
-            return Ok(found);
+        let found = conn.query_entries(&EntryQuery {
+            kinds: &[kind],
+            company_id,
+            entry_id: Some(entry_id),
+            limit: None,
+        })?;
+        if let Some(entry) = found.into_iter().next() {
+            return Ok(Some(entry));
         }
     }
     Ok(None)
 }
 
 /// Those of `kinds` whose table the database has.
-fn present(conn: &Connection, kinds: &[LogKind]) -> Result<Vec<LogKind>> {
+fn present(conn: &impl LogStore, kinds: &[LogKind]) -> Result<Vec<LogKind>> {
     let mut present = Vec::with_capacity(kinds.len());
     for &kind in kinds {
-        if has_table(conn, kind.table())? {
+        if conn.has_log(kind)? {
             present.push(kind);
         }
     }
@@ -393,8 +507,9 @@ impl fmt::Display for Change {
     }
 }
 
-fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LogEntry> {
-    let kind = match row.get::<_, String>(0)?.as_str() {
+/// A row of `EntryQuery::sql`.
+pub(crate) fn entry_of<R: super::columns::RowRead>(row: &R) -> Result<LogEntry> {
+    let kind = match row.get::<String>(0)?.as_str() {
         "export" => LogKind::Export,
         "import" => LogKind::Import,
         _ => LogKind::Prune,

@@ -3,14 +3,18 @@
 //! needs (`create_tool_tables`) inside its own transaction, and one that only reads takes a
 //! missing one as empty.
 
+mod columns;
+mod database;
 pub(crate) mod export_rows;
 pub(crate) mod import_rows;
 mod location;
 pub(crate) mod logs;
 pub mod pg;
 pub mod schema;
+pub(crate) mod snapshot;
 pub(crate) mod tenant;
 
+pub(crate) use database::Database;
 pub use location::Location;
 
 use std::path::Path;
@@ -112,19 +116,29 @@ fn configure(conn: &Connection, options: OpenOptions) -> Result<()> {
 
 /// Fails with `InvalidDatabase`-style context naming every missing table or column.
 fn check_schema(conn: &Connection) -> Result<()> {
-    let mut missing = Vec::new();
     let mut columns_of = conn
         .prepare("SELECT name FROM pragma_table_info(?1)")
         .map_err(|err| match crate::error::is_busy(&err) {
             true => anyhow::Error::new(err).context("cannot read the database schema"),
             false => anyhow::anyhow!("cannot read its schema ({err})"),
         })?;
-    for (table, columns) in schema::APP_TABLES {
-        let present: Vec<String> = columns_of
+    missing_columns(|table| {
+        columns_of
             .query_map([table], |row| row.get(0))
             .context("cannot read the database schema (is it an SQLite file?)")?
             .collect::<rusqlite::Result<_>>()
-            .context("cannot read the database schema (is it an SQLite file?)")?;
+            .context("cannot read the database schema (is it an SQLite file?)")
+    })
+}
+
+/// Fails naming every table or column of the application's schema that `columns_of` (a
+/// table's column names, none when the table is missing) does not give.
+pub(crate) fn missing_columns(
+    mut columns_of: impl FnMut(&str) -> Result<Vec<String>>,
+) -> Result<()> {
+    let mut missing = Vec::new();
+    for (table, columns) in schema::APP_TABLES {
+        let present = columns_of(table)?;
         if present.is_empty() {
             missing.push(format!("table {table}"));
             continue;

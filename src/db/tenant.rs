@@ -4,7 +4,118 @@
 use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension};
 
+use super::Database;
 use crate::error::Failure;
+
+/// Which companies a lookup wants.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Which<'a> {
+    Id(&'a str),
+    Named(&'a str),
+    /// By name, ignoring ASCII case.
+    NamedAnyCase(&'a str),
+    All,
+}
+
+/// A user found by email, with their membership of one company.
+#[derive(Debug)]
+pub(crate) struct Member {
+    pub id: String,
+    pub email: String,
+    pub user_role: String,
+    pub active: bool,
+    /// The membership's role; `None` when not a member.
+    pub membership: Option<String>,
+}
+
+/// The lookups `tenant` needs, one implementation per backend (PostgreSQL's in
+/// `pg::tenant`); the decisions are this module's.
+pub(crate) trait Directory {
+    /// The companies `which` names, by name then id.
+    fn companies(&self, which: Which<'_>) -> Result<Vec<Company>>;
+    /// The user with this email (ASCII case aside), with their membership of the company.
+    fn member(&self, email: &str, company_id: &str) -> Result<Option<Member>>;
+    /// The id of the user with this email (ASCII case aside).
+    fn user_id(&self, email: &str) -> Result<Option<String>>;
+}
+
+impl Directory for Connection {
+    fn companies(&self, which: Which<'_>) -> Result<Vec<Company>> {
+        let (sql, param) = match which {
+            Which::Id(id) => ("SELECT id, name FROM companies WHERE id = ?1", Some(id)),
+            Which::Named(name) => (
+                "SELECT id, name FROM companies WHERE name = ?1 ORDER BY id",
+                Some(name),
+            ),
+            Which::NamedAnyCase(name) => (
+                "SELECT id, name FROM companies WHERE name = ?1 COLLATE NOCASE ORDER BY id",
+                Some(name),
+            ),
+            Which::All => ("SELECT id, name FROM companies ORDER BY name, id", None),
+        };
+        let mut stmt = self.prepare(sql)?;
+        let rows = match param {
+            Some(param) => stmt.query_map([param], company_from_row)?,
+            None => stmt.query_map([], company_from_row)?,
+        };
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn member(&self, email: &str, company_id: &str) -> Result<Option<Member>> {
+        Ok(self
+            .query_row(
+                "SELECT u.id, u.email, u.role, u.is_active, a.role
+                 FROM users u
+                 LEFT JOIN user_company_associations a
+                   ON a.user_id = u.id AND a.company_id = ?2
+                 WHERE u.email = ?1 COLLATE NOCASE",
+                [email, company_id],
+                |row| {
+                    Ok(Member {
+                        id: row.get(0)?,
+                        email: row.get(1)?,
+                        user_role: row.get(2)?,
+                        active: row.get(3)?,
+                        membership: row.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn user_id(&self, email: &str) -> Result<Option<String>> {
+        Ok(self
+            .query_row(
+                "SELECT id FROM users WHERE email = ?1 COLLATE NOCASE",
+                [email],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+}
+
+impl Directory for Database {
+    fn companies(&self, which: Which<'_>) -> Result<Vec<Company>> {
+        match self {
+            Database::Sqlite(conn) => conn.companies(which),
+            Database::Postgres(server) => server.companies(which),
+        }
+    }
+
+    fn member(&self, email: &str, company_id: &str) -> Result<Option<Member>> {
+        match self {
+            Database::Sqlite(conn) => conn.member(email, company_id),
+            Database::Postgres(server) => server.member(email, company_id),
+        }
+    }
+
+    fn user_id(&self, email: &str) -> Result<Option<String>> {
+        match self {
+            Database::Sqlite(conn) => conn.user_id(email),
+            Database::Postgres(server) => server.user_id(email),
+        }
+    }
+}
 
 /// A company of the database.
 #[derive(Debug, Clone)]
@@ -22,7 +133,7 @@ pub(crate) struct Actor {
 
 /// Finds the company by id, then by exact name, then by name ignoring case. With no
 /// selector the database must hold exactly one company.
-pub(crate) fn resolve_company(conn: &Connection, selector: Option<&str>) -> Result<Company> {
+pub(crate) fn resolve_company(conn: &impl Directory, selector: Option<&str>) -> Result<Company> {
     let Some(selector) = selector else {
         let all = list_companies(conn)?;
         return match all.as_slice() {
@@ -35,24 +146,11 @@ pub(crate) fn resolve_company(conn: &Connection, selector: Option<&str>) -> Resu
             .into()),
         };
     };
-    let by_id = conn
-        .query_row(
-            "SELECT id, name FROM companies WHERE id = ?1",
-            [selector],
-            company_from_row,
-        )
-        .optional()?;
-    if let Some(company) = by_id {
+    if let Some(company) = conn.companies(Which::Id(selector))?.pop() {
         return Ok(company);
     }
-    for sql in [
-        "SELECT id, name FROM companies WHERE name = ?1 ORDER BY id",
-        "SELECT id, name FROM companies WHERE name = ?1 COLLATE NOCASE ORDER BY id",
-    ] {
-        let mut found: Vec<Company> = conn
-            .prepare(sql)?
-            .query_map([selector], company_from_row)?
-            .collect::<rusqlite::Result<_>>()?;
+    for which in [Which::Named(selector), Which::NamedAnyCase(selector)] {
+        let mut found = conn.companies(which)?;
         match found.len() {
             0 => continue,
             1 => return Ok(found.remove(0)),
@@ -73,11 +171,8 @@ pub(crate) fn resolve_company(conn: &Connection, selector: Option<&str>) -> Resu
     .into())
 }
 
-pub(crate) fn list_companies(conn: &Connection) -> Result<Vec<Company>> {
-    Ok(conn
-        .prepare("SELECT id, name FROM companies ORDER BY name, id")?
-        .query_map([], company_from_row)?
-        .collect::<rusqlite::Result<_>>()?)
+pub(crate) fn list_companies(conn: &impl Directory) -> Result<Vec<Company>> {
+    conn.companies(Which::All)
 }
 
 fn company_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Company> {
@@ -101,7 +196,7 @@ pub(crate) fn describe(companies: &[Company]) -> String {
 /// Checks that `email` names an active user who is an admin of `company`: a member whose
 /// user role or membership role is `admin`.
 pub(crate) fn authorize_actor(
-    conn: &Connection,
+    conn: &impl Directory,
     email: Option<&str>,
     company: &Company,
 ) -> Result<Actor> {
@@ -112,26 +207,15 @@ pub(crate) fn authorize_actor(
         )
         .into());
     };
-    let found = conn
-        .query_row(
-            "SELECT u.id, u.email, u.role, u.is_active, a.role
-             FROM users u
-             LEFT JOIN user_company_associations a
-               ON a.user_id = u.id AND a.company_id = ?2
-             WHERE u.email = ?1 COLLATE NOCASE",
-            [email, company.id.as_str()],
-            |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, bool>(3)?,
-                    row.get::<_, Option<String>>(4)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((id, email, user_role, active, membership)) = found else {
+    let found = conn.member(email, &company.id)?;
+    let Some(Member {
+        id,
+        email,
+        user_role,
+        active,
+        membership,
+    }) = found
+    else {
         return Err(Failure::PermissionDenied(format!("unknown actor {email}")).into());
     };
     if !active {
@@ -153,21 +237,11 @@ pub(crate) fn authorize_actor(
 }
 
 /// The name of the company with this id, if the database has it.
-pub(crate) fn company_name(conn: &Connection, id: &str) -> Result<Option<String>> {
-    Ok(conn
-        .query_row("SELECT name FROM companies WHERE id = ?1", [id], |row| {
-            row.get(0)
-        })
-        .optional()?)
+pub(crate) fn company_name(conn: &impl Directory, id: &str) -> Result<Option<String>> {
+    Ok(conn.companies(Which::Id(id))?.pop().map(|c| c.name))
 }
 
 /// The id of the user with this email, if any.
-pub(crate) fn find_user_id(conn: &Connection, email: &str) -> Result<Option<String>> {
-    Ok(conn
-        .query_row(
-            "SELECT id FROM users WHERE email = ?1 COLLATE NOCASE",
-            [email],
-            |row| row.get(0),
-        )
-        .optional()?)
+pub(crate) fn find_user_id(conn: &impl Directory, email: &str) -> Result<Option<String>> {
+    conn.user_id(email)
 }

@@ -6,8 +6,10 @@ use assert_cmd::Command;
 use bomizzel_backup::db::pg::{self, APPLICATION_NAME, PgUrl};
 use bomizzel_backup::db::schema::{APP_TABLES, ToolTable};
 
-use crate::support::postgres::{PgDatabase, cluster, pg_bin, unused_port};
-use crate::support::{fails_with, json, stderr_of};
+use serde_json::Value;
+
+use crate::support::postgres::{Backend, PgDatabase, cluster, pg_bin, unused_port};
+use crate::support::{Archive, fails_with, json, json_ok, stderr_of};
 
 /// `bomizzel-backup --db URL init`.
 fn init(url: &str) -> Command {
@@ -392,25 +394,122 @@ fn an_sslmode_it_does_not_support_is_a_usage_error() {
     assert!(!stderr.contains("hunter2"), "{stderr}");
 }
 
-/// Until the other commands speak PostgreSQL, a URL is refused as such, never taken for a
-/// missing file (exit 6) and shown with its password.
+/// What does not speak PostgreSQL yet is refused as such (exit 2), never taken for a
+/// missing file (exit 6), and the URL is shown with its password masked.
 #[test]
-fn other_commands_refuse_a_url_for_now() {
-    let url = "postgresql://ada:hunter2@db.example/bomizzel";
+fn commands_not_ported_yet_refuse_a_url() {
+    let backend = Backend::postgres();
+    let password = &cluster().password;
+    let archive = crate::support::fixture_archive("webapp/webapp-full.json");
+    let archive = archive.to_str().expect("a UTF-8 path");
     for args in [
-        &["export", "-o", "-"][..],
-        &["history"],
-        &["prune", "--older-than", "30d"],
+        &["prune", "--older-than", "30d"][..],
+        &["import", "--skip-duplicates", archive],
     ] {
-        let stderr = fails_with(pg_bin().args(["--db", url]).args(args), 2);
+        let stderr = fails_with(backend.acme().args(args), 2);
         assert!(
-            stderr.contains("only init works on PostgreSQL so far"),
+            stderr.contains("does not work on PostgreSQL yet"),
             "{args:?}: {stderr}"
         );
-        assert!(
-            stderr.contains("postgresql://ada:***@db.example/bomizzel"),
-            "{stderr}"
+        assert!(stderr.contains(":***@127.0.0.1"), "{stderr}");
+        assert!(!stderr.contains(password.as_str()), "{stderr}");
+    }
+}
+
+/// The export's records, by section, with the manifest's counts: what must not depend on
+/// the backend.
+fn exported(backend: &Backend, name: &str, extra: &[&str]) -> (Value, Archive) {
+    let path = backend.demo().out_path(name);
+    let report = json_ok(
+        backend
+            .acme()
+            .arg("--json")
+            .arg("export")
+            .arg("-o")
+            .arg(&path)
+            .args(extra),
+    );
+    (report, Archive::read(&path))
+}
+
+/// An export from PostgreSQL holds the same records, in the same order, as one of the same
+/// data from SQLite, in both containers and with a date window; it is logged in the
+/// database's own export log.
+#[test]
+fn export_gives_the_same_records_from_either_backend() {
+    let [sqlite, postgres] = Backend::both();
+    for (name, extra) in [
+        ("all.zip", &[][..]),
+        ("all.json", &[]),
+        (
+            "window.zip",
+            &["--since", "2026-01-01", "--until", "2026-06-30"],
+        ),
+    ] {
+        let (sqlite_report, from_sqlite) = exported(&sqlite, name, extra);
+        let (pg_report, from_pg) = exported(&postgres, name, extra);
+        assert_eq!(from_pg.sections, from_sqlite.sections, "{name}");
+        assert!(!from_pg.records("tickets").is_empty() || !extra.is_empty());
+        assert_eq!(pg_report["counts"], sqlite_report["counts"], "{name}");
+        assert_eq!(
+            from_pg.manifest["company"], from_sqlite.manifest["company"],
+            "{name}"
         );
-        assert!(!stderr.contains("hunter2"), "{stderr}");
+    }
+    let Backend::Postgres(_, pg) = &postgres else {
+        unreachable!()
+    };
+    let logged: i64 = pg
+        .client()
+        .query_one("SELECT count(*) FROM data_export_logs", &[])
+        .expect("count the export log")
+        .get(0);
+    assert_eq!(logged, 3);
+}
+
+/// An export's snapshot is PostgreSQL's `REPEATABLE READ, READ ONLY`: a company it cannot
+/// find is not found (exit 6) and the message shows the URL masked.
+#[test]
+fn an_unknown_company_on_postgres_is_not_found_without_the_password() {
+    let backend = Backend::postgres();
+    let mut cmd = pg_bin();
+    cmd.arg("--db")
+        .arg(backend.db())
+        .args(["--company", "Nope Inc", "--actor", "ada@acme.example"])
+        .args(["export", "-o", "-"]);
+    let stderr = fails_with(&mut cmd, 6);
+    assert!(stderr.contains("company not found"), "{stderr}");
+    assert!(!stderr.contains(cluster().password.as_str()), "{stderr}");
+}
+
+/// `history` reads PostgreSQL's logs as SQLite's: the exports listed newest first, one in
+/// full by its id, and `--json` the same on both backends.
+#[test]
+fn history_lists_exports_on_either_backend() {
+    for backend in Backend::both() {
+        let (first, _) = exported(&backend, "first.zip", &[]);
+        let (second, _) = exported(&backend, "second.json", &[]);
+        let listed = json_ok(
+            backend
+                .acme()
+                .args(["--json", "history", "--kind", "export"]),
+        );
+        let ids: Vec<&str> = listed
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(|entry| entry["id"].as_str())
+            .collect();
+        let first_id = first["exportId"].as_str().expect("an export id");
+        let second_id = second["exportId"].as_str().expect("an export id");
+        assert!(
+            ids.contains(&first_id) && ids.contains(&second_id),
+            "{ids:?}"
+        );
+        let one = json_ok(backend.acme().args(["--json", "history", first_id]));
+        assert_eq!(one["id"], first_id, "{one}");
+        assert_eq!(one["kind"], "export", "{one}");
+        let limited = json_ok(backend.acme().args(["--json", "history", "--limit", "1"]));
+        assert_eq!(limited.as_array().map(Vec::len), Some(1), "{limited}");
     }
 }

@@ -49,12 +49,12 @@ pub(super) fn deleting(
     let untouched = |now: &Retention| *now == Retention::Kept;
     mark_each(&tx, company, &mut report.deleted, &deleting, untouched)?;
 
-    let still_deleting: BTreeSet<String> = logs::list(&tx, &company.id, &[LogKind::Export], None)?
+    let still_deleting: BTreeSet<String> = logs::list(&*tx, &company.id, &[LogKind::Export], None)?
         .iter()
         .filter_map(|entry| marked_by(&Retention::of(&entry.read())))
         .collect();
     for old in taken_over.difference(&still_deleting) {
-        if let Some(entry) = logs::find_of(&tx, &company.id, old, &[LogKind::Prune])? {
+        if let Some(entry) = logs::find_of(&*tx, &company.id, old, &[LogKind::Prune])? {
             logs::change_detail(&tx, &entry, |detail: &mut PruneDetail| {
                 detail.status = Some("interrupted".into());
                 detail.resumed_by = Some(prune_id.to_owned());
@@ -62,7 +62,7 @@ pub(super) fn deleting(
         }
     }
     logs::insert(
-        &tx,
+        &*tx,
         &company.id,
         Some(&actor.id),
         prune_id,
@@ -138,7 +138,7 @@ fn set_retention(
     to: &Retention,
     mut expected: impl FnMut(&Retention) -> bool,
 ) -> Result<bool> {
-    let Some(entry) = logs::find_of(tx, &company.id, export_id, &[LogKind::Export])? else {
+    let Some(entry) = logs::find_of(&**tx, &company.id, export_id, &[LogKind::Export])? else {
         return Ok(false);
     };
     if !expected(&Retention::of(&entry.read())) {

@@ -6,10 +6,15 @@
 //! server that cannot be reached, or refuses the login, is a failure (1), as any database
 //! error is.
 
+mod export_rows;
+mod logs;
 mod schema;
+mod server;
+mod tenant;
 mod tls;
 mod url;
 
+pub(crate) use server::Server;
 pub use url::{APPLICATION_NAME, PgUrl, SCHEMES};
 
 use anyhow::Result;

@@ -464,3 +464,118 @@ impl ServerUser {
         }
     }
 }
+
+/// The application's tables in the order their foreign keys allow filling them.
+const APP_TABLES: [&str; 8] = [
+    "companies",
+    "users",
+    "user_company_associations",
+    "custom_fields",
+    "tickets",
+    "ticket_notes",
+    "file_attachments",
+    "ticket_history",
+];
+
+/// Columns that SQLite keeps as JSON text and PostgreSQL as `jsonb`.
+const JSON_COLUMNS: [&str; 6] = [
+    "preferences",
+    "options",
+    "validation",
+    "custom_field_values",
+    "email_metadata",
+    "metadata",
+];
+
+/// One backend of the parameterised tests: what `--db` says, filled with the demo data.
+pub enum Backend {
+    Sqlite(super::Demo),
+    Postgres(super::Demo, PgDatabase),
+}
+
+impl Backend {
+    /// Both backends, each with the demo data.
+    pub fn both() -> [Backend; 2] {
+        [Backend::Sqlite(super::Demo::new()), Backend::postgres()]
+    }
+
+    /// A fresh `init`ed PostgreSQL database holding the demo database's rows, copied table
+    /// by table (independent of the tool's import, so it can check it).
+    pub fn postgres() -> Backend {
+        let demo = super::Demo::new();
+        let pg = PgDatabase::new();
+        pg_bin()
+            .args(["--db", &pg.url(), "init"])
+            .assert()
+            .success();
+        copy_app_rows(&demo.conn(), &mut pg.client());
+        Backend::Postgres(demo, pg)
+    }
+
+    /// The `--db` value.
+    pub fn db(&self) -> std::ffi::OsString {
+        match self {
+            Backend::Sqlite(demo) => demo.db.clone().into_os_string(),
+            Backend::Postgres(_, pg) => pg.url().into(),
+        }
+    }
+
+    /// The demo (its output directory, and on SQLite its database).
+    pub fn demo(&self) -> &super::Demo {
+        match self {
+            Backend::Sqlite(demo) | Backend::Postgres(demo, _) => demo,
+        }
+    }
+
+    /// The binary on this backend, acting as Acme's admin.
+    pub fn acme(&self) -> assert_cmd::Command {
+        let mut cmd = pg_bin();
+        cmd.arg("--db").arg(self.db());
+        cmd.args(["--company", "Acme Corp", "--actor", super::ids::ACME_ADMIN]);
+        cmd
+    }
+}
+
+/// Copies every row of the application's tables from SQLite into PostgreSQL
+/// (`json_populate_record` converts each column from its JSON form: 0/1 to boolean, JSON
+/// text parsed first to `jsonb`).
+pub fn copy_app_rows(from: &rusqlite::Connection, to: &mut Client) {
+    let mut tx = to.transaction().expect("a transaction");
+    for table in APP_TABLES {
+        let mut stmt = from
+            .prepare(&format!("SELECT * FROM {table}"))
+            .expect("read a table");
+        let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
+        let mut rows = stmt.query([]).expect("read a table");
+        while let Some(row) = rows.next().expect("a row") {
+            let mut object = serde_json::Map::new();
+            for (i, name) in names.iter().enumerate() {
+                use rusqlite::types::ValueRef;
+                let value = match row.get_ref(i).expect("a column") {
+                    ValueRef::Null => serde_json::Value::Null,
+                    ValueRef::Integer(n) => n.into(),
+                    ValueRef::Real(x) => x.into(),
+                    ValueRef::Text(text) => {
+                        let text = String::from_utf8_lossy(text).into_owned();
+                        match JSON_COLUMNS.contains(&name.as_str()) {
+                            true => serde_json::from_str(&text)
+                                .unwrap_or(serde_json::Value::String(text)),
+                            false => text.into(),
+                        }
+                    }
+                    ValueRef::Blob(_) => panic!("a blob in {table}.{name}"),
+                };
+                object.insert(name.clone(), value);
+            }
+            let record = serde_json::Value::Object(object).to_string();
+            tx.execute(
+                &format!(
+                    "INSERT INTO {table} SELECT * FROM json_populate_record(NULL::{table}, $1::text::json)"
+                ),
+                &[&record],
+            )
+            .unwrap_or_else(|e| panic!("copy a row of {table} ({record}): {e}"));
+        }
+    }
+    tx.commit().expect("commit the copy");
+}

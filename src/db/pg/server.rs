@@ -1,0 +1,97 @@
+//! An open PostgreSQL database behind the storage seam: the connection, its URL (for
+//! messages, masked), and what `Database` asks of it beyond the export's reads
+//! (`export_rows`) and the tenant lookups (`tenant`).
+
+use std::cell::{RefCell, RefMut};
+
+use anyhow::{Context, Result};
+use postgres::Client;
+
+use super::export_rows::PgSnapshot;
+use super::{PgUrl, connect, describe, schema};
+use crate::db::schema::{APP_TABLES, ToolTable};
+use crate::db::snapshot::SnapshotWork;
+use crate::db::{OpenOptions, missing_columns};
+
+/// Serializes creating the tool's tables: two commands creating the same table at once
+/// would otherwise fail on PostgreSQL's catalog (`CREATE TABLE IF NOT EXISTS` is not safe
+/// against a concurrent one). A transaction-scoped advisory lock on this key.
+const TOOL_TABLES_LOCK: &str = "bomizzel-backup: tool tables";
+
+/// A connected PostgreSQL database that holds the application's tables.
+pub(crate) struct Server {
+    client: RefCell<Client>,
+    url: PgUrl,
+}
+
+impl Server {
+    /// Connects (`pg::connect`: a missing database is not found) and checks the schema.
+    pub(crate) fn open(url: &PgUrl, _options: OpenOptions) -> Result<Self> {
+        let mut client = connect(url)?;
+        let columns: Vec<(String, String)> = client
+            .query(
+                "SELECT table_name::text, column_name::text FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = ANY($1)",
+                &[&APP_TABLES.iter().map(|(t, _)| *t).collect::<Vec<_>>()],
+            )
+            .map_err(|err| anyhow::anyhow!("cannot read the schema of {url}: {}", describe(&err)))?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect();
+        missing_columns(|table| {
+            Ok(columns
+                .iter()
+                .filter(|(t, _)| t == table)
+                .map(|(_, c)| c.clone())
+                .collect())
+        })
+        .with_context(|| format!("{url} is not a Bomizzel database (run init on an empty one)"))?;
+        Ok(Server {
+            client: RefCell::new(client),
+            url: url.clone(),
+        })
+    }
+
+    /// The URL, masked when shown.
+    pub(crate) fn url(&self) -> &PgUrl {
+        &self.url
+    }
+
+    /// The connection, for one call's queries.
+    pub(crate) fn client(&self) -> RefMut<'_, Client> {
+        self.client.borrow_mut()
+    }
+
+    pub(crate) fn read_snapshot<W: SnapshotWork>(&self, work: W) -> Result<W::Output> {
+        let mut client = self.client();
+        let snapshot = PgSnapshot::begin(&mut client)
+            .with_context(|| format!("cannot begin a read transaction on {}", self.url))?;
+        let output = work.run(&snapshot)?;
+        snapshot.finish()?;
+        Ok(output)
+    }
+
+    pub(crate) fn is_read_only(&self) -> Result<bool> {
+        let row = self.client().query_one(
+            "SELECT current_setting('transaction_read_only') = 'on'",
+            &[],
+        )?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Creates the missing ones of `tables`, under `TOOL_TABLES_LOCK`, in one transaction.
+    pub(crate) fn create_tool_tables_now(&self, tables: &[ToolTable]) -> Result<()> {
+        let mut client = self.client();
+        let mut tx = client.transaction()?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            &[&TOOL_TABLES_LOCK],
+        )?;
+        for &table in tables {
+            tx.batch_execute(schema::tool_table(table))
+                .with_context(|| format!("cannot create table {} in {}", table.name(), self.url))?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
