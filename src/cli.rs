@@ -11,11 +11,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::when::{self, Age, DateBound};
 
-/// The environment variable that holds the passphrase of `export --passphrase` and of the
-/// passphrase archives that `import` and `verify` read. Not an option: a passphrase on the
-/// command line would show in `ps` and the shell's history.
-pub const PASSPHRASE_ENV: &str = "BOMIZZEL_PASSPHRASE";
-
 /// The exit status table, shown by `--help` and in the man page.
 pub const EXIT_STATUS: &str = "\
 Exit status:
@@ -442,12 +437,13 @@ pub struct ListArgs {
     #[arg(long)]
     pub tickets: bool,
 
-    /// Only tickets created on or after this day (YYYY-MM-DD) or instant (RFC 3339)
+    /// Only tickets created on or after this day (YYYY-MM-DD), time (UTC when it has no
+    /// zone) or age back from now (24h, 7d, 12w, 6m, 1y), as for export
     #[arg(long, value_name = "DATE", value_parser = DateBound::parse)]
     pub since: Option<DateBound>,
 
-    /// Only tickets created on or before this day (YYYY-MM-DD, the whole day) or instant
-    /// (RFC 3339)
+    /// Only tickets created on or before this day (YYYY-MM-DD, the whole day), time or age
+    /// back from now, as for --since
     #[arg(long, value_name = "DATE", value_parser = DateBound::parse)]
     pub until: Option<DateBound>,
 

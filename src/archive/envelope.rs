@@ -16,8 +16,12 @@ use age::stream::{StreamReader, StreamWriter};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::PASSPHRASE_ENV;
 use crate::error::Failure;
+
+/// The environment variable that holds the passphrase of `export --passphrase` and of the
+/// passphrase archives that `import` and `verify` read. Not an option: a passphrase on the
+/// command line would show in `ps` and the shell's history.
+pub const PASSPHRASE_ENV: &str = "BOMIZZEL_PASSPHRASE";
 
 /// How every binary age file begins.
 const AGE_MAGIC: &[u8] = b"age-encryption.org/";

@@ -96,6 +96,11 @@ pub fn scratch() -> Result<Connection> {
         },
     )?;
     write_schema(&conn).context("cannot write the schema to a temporary database")?;
+    // Not in `init`'s schema, and only here, where the database is the tool's own: export
+    // reads tickets in id order, which is the order a restore writes them in, so with this
+    // index verify's re-export walks the restored rows as they lie instead of sorting them.
+    conn.execute_batch("CREATE INDEX scratch_tickets_by_id ON tickets(company_id, id);")
+        .context("cannot index a temporary database")?;
     Ok(conn)
 }
 

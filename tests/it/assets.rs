@@ -937,7 +937,7 @@ fn environment_section(roff: &mut Roff, root: &Command) {
         ]);
     }
     roff.control("TP", []);
-    roff.control("B", [cli::PASSPHRASE_ENV]);
+    roff.control("B", [bomizzel_backup::archive::envelope::PASSPHRASE_ENV]);
     roff.text([roman(
         "The passphrase that export --passphrase encrypts with, and that opens passphrase \
          archives for import and verify. Without it they ask on a terminal; off a terminal \
