@@ -122,7 +122,10 @@ fn run_import(global: &GlobalOpts, request: &ImportRequest, reporter: &Reporter)
     // a SQLite file that does not exist (a PostgreSQL URL is always a database). The file
     // alone is checked.
     let no_database = global.db.as_ref().is_none_or(|db| {
-        matches!(db::Location::parse(db.as_os_str()), Ok(db::Location::Sqlite(_))) && !db.exists()
+        matches!(
+            db::Location::parse(db.as_os_str()),
+            Ok(db::Location::Sqlite(_))
+        ) && !db.exists()
     });
     if let (true, ArchiveSource::Given(input)) = (validation && no_database, &request.archive) {
         return attempt::validate_file(input, request, reporter)
@@ -223,7 +226,11 @@ fn naming_file(err: anyhow::Error, input: Option<&Input>) -> anyhow::Error {
 
 /// The archive file recorded for an export of this company, while it is still the file
 /// that export wrote: one changed since (overwritten, edited, damaged) is an invalid archive.
-fn exported_file(conn: &impl LogStore, company: &tenant::Company, export_id: &str) -> Result<PathBuf> {
+fn exported_file(
+    conn: &impl LogStore,
+    company: &tenant::Company,
+    export_id: &str,
+) -> Result<PathBuf> {
     let Some(entry) = logs::find_of(conn, &company.id, export_id, &[LogKind::Export])? else {
         return Err(Failure::NotFound(format!(
             "unknown export id {export_id} for {}",

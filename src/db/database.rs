@@ -71,7 +71,8 @@ impl Database {
                 // A larger page cache for this connection only (nothing is stored in the
                 // file): the import touches many index pages, and 16 MiB keeps memory flat.
                 conn.pragma_update(None, "cache_size", -16_384)?;
-                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                 super::create_tool_tables(&tx, &[ToolTable::IdMap, ToolTable::ImportLog])?;
                 let output = work.run(&SqliteTarget::new(&tx))?;
                 tx.commit().context("cannot commit the import")?;

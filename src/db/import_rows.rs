@@ -316,13 +316,23 @@ pub(crate) trait ImportTarget {
         now: &str,
     ) -> Result<()>;
     /// Whether the id map got this archive id at `now`.
-    fn claimed_since(&self, company_id: &str, kind: Kind, archive_id: &str, now: &str)
-    -> Result<bool>;
+    fn claimed_since(
+        &self,
+        company_id: &str,
+        kind: Kind,
+        archive_id: &str,
+        now: &str,
+    ) -> Result<bool>;
     /// The user's membership role in the company, if any.
     fn membership_role(&self, user_id: &str, company_id: &str) -> Result<Option<String>>;
     /// Adds the membership or sets its role; true when that changed anything.
-    fn set_membership(&self, user_id: &str, company_id: &str, role: &str, now: &str)
-    -> Result<bool>;
+    fn set_membership(
+        &self,
+        user_id: &str,
+        company_id: &str,
+        role: &str,
+        now: &str,
+    ) -> Result<bool>;
     /// Writes a row of `table` (see `Write`) with `values` bound in the table's order; true
     /// when it is (or would be) new or changed.
     fn put(&self, table: &'static Updated, write: Write, values: &[Bound<'_>]) -> Result<bool>;
@@ -652,7 +662,9 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
                 Bound::Int(field.display_order.unwrap_or(0)),
                 Bound::Bool(NullFlag::FieldActive.read(field.is_active)),
                 Bound::Text(Some(&field.created_at)),
-                Bound::Text(Some(field.updated_at.as_deref().unwrap_or(&field.created_at))),
+                Bound::Text(Some(
+                    field.updated_at.as_deref().unwrap_or(&field.created_at),
+                )),
             ],
         )
     }
@@ -878,7 +890,12 @@ pub(crate) struct TargetField {
 
 impl TargetField {
     /// A field as the database stores it: its type and its options as JSON text.
-    pub(crate) fn stored(name: String, id: String, field_type: &str, options: Option<&str>) -> Self {
+    pub(crate) fn stored(
+        name: String,
+        id: String,
+        field_type: &str,
+        options: Option<&str>,
+    ) -> Self {
         let options = options
             .and_then(|text| serde_json::from_str(text).ok())
             .unwrap_or(Value::Null);

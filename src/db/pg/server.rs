@@ -91,7 +91,9 @@ impl Server {
         work: impl FnOnce() -> Result<R>,
     ) -> Result<R> {
         self.client().batch_execute("BEGIN")?;
-        let output = self.tool_tables_in_transaction(tables).and_then(|()| work());
+        let output = self
+            .tool_tables_in_transaction(tables)
+            .and_then(|()| work());
         let end = match output {
             Ok(_) => "COMMIT",
             Err(_) => "ROLLBACK",
