@@ -150,7 +150,7 @@ impl Database {
             Database::Sqlite(conn) => {
                 let _ = conn.busy_timeout(std::time::Duration::ZERO);
             }
-            Database::Postgres(_) => {}
+            Database::Postgres(server) => server.stop_waiting_for_locks(),
         }
     }
 }

@@ -272,6 +272,57 @@ impl Kind {
     }
 }
 
+/// An entry of the id map: which company's record of which kind, by its archive id.
+pub(crate) struct MapKey<'a> {
+    pub company_id: &'a str,
+    pub kind: Kind,
+    pub archive_id: &'a str,
+}
+
+/// The id map's statements. Parameters: the company, the kind, the archive id, then for
+/// `map` the local id and the time, for `claimed` the time.
+pub(crate) struct IdMapSql {
+    pub mapped: String,
+    pub map: String,
+    pub claimed: String,
+}
+
+impl IdMapSql {
+    /// The statements with `param(n)` for the `n`th parameter.
+    pub(crate) fn new(param: fn(usize) -> String) -> Self {
+        let key = format!(
+            "company_id = {} AND kind = {} AND archive_id = {}",
+            param(1),
+            param(2),
+            param(3)
+        );
+        Self {
+            mapped: format!("SELECT local_id FROM bomizzel_backup_id_map WHERE {key}"),
+            map: format!(
+                "INSERT INTO bomizzel_backup_id_map (company_id, kind, archive_id, local_id, created_at)
+                 VALUES ({}, {}, {}, {}, {})
+                 ON CONFLICT (company_id, kind, archive_id)
+                 DO UPDATE SET local_id = excluded.local_id, created_at = excluded.created_at",
+                param(1),
+                param(2),
+                param(3),
+                param(4),
+                param(5)
+            ),
+            claimed: format!(
+                "SELECT 1 FROM bomizzel_backup_id_map WHERE {key} AND created_at = {}",
+                param(4)
+            ),
+        }
+    }
+}
+
+/// The id map's statements in SQLite's words, written once.
+fn sqlite_id_map() -> &'static IdMapSql {
+    static SQL: OnceLock<IdMapSql> = OnceLock::new();
+    SQL.get_or_init(|| IdMapSql::new(|n| format!("?{n}")))
+}
+
 /// A user found by email.
 #[derive(Debug, Clone)]
 pub(crate) struct ExistingUser {
@@ -305,24 +356,11 @@ pub(crate) trait ImportTarget {
     /// The ids of one ticket's notes and history entries.
     fn children_of(&self, ticket_id: &str) -> Result<TicketChildren>;
     /// The id map's local id for an archive id.
-    fn mapped(&self, company_id: &str, kind: Kind, archive_id: &str) -> Result<Option<String>>;
+    fn mapped(&self, key: &MapKey<'_>) -> Result<Option<String>>;
     /// Records (or replaces) an id map entry.
-    fn map_id(
-        &self,
-        company_id: &str,
-        kind: Kind,
-        archive_id: &str,
-        local_id: &str,
-        now: &str,
-    ) -> Result<()>;
+    fn map_id(&self, key: &MapKey<'_>, local_id: &str, now: &str) -> Result<()>;
     /// Whether the id map got this archive id at `now`.
-    fn claimed_since(
-        &self,
-        company_id: &str,
-        kind: Kind,
-        archive_id: &str,
-        now: &str,
-    ) -> Result<bool>;
+    fn claimed_since(&self, key: &MapKey<'_>, now: &str) -> Result<bool>;
     /// The user's membership role in the company, if any.
     fn membership_role(&self, user_id: &str, company_id: &str) -> Result<Option<String>>;
     /// Adds the membership or sets its role; true when that changed anything.
@@ -469,44 +507,27 @@ impl ImportTarget for SqliteTarget<'_> {
         Ok(children)
     }
 
-    fn mapped(&self, company_id: &str, kind: Kind, archive_id: &str) -> Result<Option<String>> {
+    fn mapped(&self, key: &MapKey<'_>) -> Result<Option<String>> {
+        let sql = &sqlite_id_map().mapped;
         self.text(
-            "SELECT local_id FROM bomizzel_backup_id_map
-             WHERE company_id = ?1 AND kind = ?2 AND archive_id = ?3",
-            params![company_id, kind.name(), archive_id],
+            sql,
+            params![key.company_id, key.kind.name(), key.archive_id],
         )
     }
 
-    fn map_id(
-        &self,
-        company_id: &str,
-        kind: Kind,
-        archive_id: &str,
-        local_id: &str,
-        now: &str,
-    ) -> Result<()> {
+    fn map_id(&self, key: &MapKey<'_>, local_id: &str, now: &str) -> Result<()> {
+        let (company_id, kind, archive_id) = (key.company_id, key.kind.name(), key.archive_id);
         self.0
-            .prepare_cached(
-                "INSERT INTO bomizzel_backup_id_map (company_id, kind, archive_id, local_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (company_id, kind, archive_id)
-                 DO UPDATE SET local_id = excluded.local_id, created_at = excluded.created_at",
-            )?
-            .execute(params![company_id, kind.name(), archive_id, local_id, now])?;
+            .prepare_cached(&sqlite_id_map().map)?
+            .execute(params![company_id, kind, archive_id, local_id, now])?;
         Ok(())
     }
 
-    fn claimed_since(
-        &self,
-        company_id: &str,
-        kind: Kind,
-        archive_id: &str,
-        now: &str,
-    ) -> Result<bool> {
+    fn claimed_since(&self, key: &MapKey<'_>, now: &str) -> Result<bool> {
+        let sql = &sqlite_id_map().claimed;
         self.exists(
-            "SELECT 1 FROM bomizzel_backup_id_map
-             WHERE company_id = ?1 AND kind = ?2 AND archive_id = ?3 AND created_at = ?4",
-            params![company_id, kind.name(), archive_id, now],
+            sql,
+            params![key.company_id, key.kind.name(), key.archive_id, now],
         )
     }
 
@@ -738,7 +759,7 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
         ticket: Option<&str>,
     ) -> Result<Option<String>> {
         let mapped = match self.map_in_use.get() {
-            true => self.target.mapped(&self.company_id, kind, archive_id)?,
+            true => self.target.mapped(&self.map_key(kind, archive_id))?,
             false => None,
         };
         for candidate in mapped.as_deref().into_iter().chain([archive_id]) {
@@ -763,7 +784,7 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
             && (self.in_company(kind, archive_id, None)?
                 || self
                     .target
-                    .claimed_since(&self.company_id, kind, archive_id, now)?)
+                    .claimed_since(&self.map_key(kind, archive_id), now)?)
         {
             return Err(Failure::InvalidArchive(format!(
                 "the archive holds {} {archive_id} more than once",
@@ -774,8 +795,16 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
         let fresh = uuid::Uuid::new_v4().to_string();
         self.map_in_use.set(true);
         self.target
-            .map_id(&self.company_id, kind, archive_id, &fresh, now)?;
+            .map_id(&self.map_key(kind, archive_id), &fresh, now)?;
         Ok(fresh)
+    }
+
+    fn map_key<'k>(&'k self, kind: Kind, archive_id: &'k str) -> MapKey<'k> {
+        MapKey {
+            company_id: &self.company_id,
+            kind,
+            archive_id,
+        }
     }
 
     /// Whether the company had no tickets when the import began.

@@ -25,60 +25,50 @@ pub(super) fn deleting(
     at: &str,
 ) -> Result<()> {
     db.write_transaction(&[ToolTable::PruneLog], |tx| {
-        mark_deleting(tx, company, actor, report, prune_id, at)
+        let deleting = Retention::Deleting {
+            prune_id: prune_id.to_owned(),
+            since: at.to_owned(),
+        };
+        // The prunes whose archives this one takes over (to finish, or to put back).
+        let mut taken_over = BTreeSet::new();
+        let mut take_over = |now: &Retention| match marked_by(now) {
+            Some(old) => {
+                taken_over.insert(old);
+                true
+            }
+            None => false,
+        };
+        mark_each(tx, company, &mut report.resumed, &deleting, &mut take_over)?;
+        // A changed file is no longer the archive the interrupted prune meant: back to normal.
+        for archive in &report.changed {
+            let back = &Retention::Kept;
+            set_retention(tx, company, &archive.export_id, back, &mut take_over)?;
+        }
+        let untouched = |now: &Retention| *now == Retention::Kept;
+        mark_each(tx, company, &mut report.deleted, &deleting, untouched)?;
+
+        let still_deleting: BTreeSet<String> =
+            logs::list(tx, &company.id, &[LogKind::Export], None)?
+                .iter()
+                .filter_map(|entry| marked_by(&Retention::of(&entry.read())))
+                .collect();
+        for old in taken_over.difference(&still_deleting) {
+            if let Some(entry) = logs::find_of(tx, &company.id, old, &[LogKind::Prune])? {
+                logs::change_detail(tx, &entry, |detail: &mut PruneDetail| {
+                    detail.status = Some("interrupted".into());
+                    detail.resumed_by = Some(prune_id.to_owned());
+                })?;
+            }
+        }
+        logs::insert(
+            tx,
+            &company.id,
+            Some(&actor.id),
+            prune_id,
+            &prune_detail(report, None),
+            at,
+        )
     })
-}
-
-fn mark_deleting(
-    tx: &Database,
-    company: &tenant::Company,
-    actor: &tenant::Actor,
-    report: &mut PruneReport,
-    prune_id: &str,
-    at: &str,
-) -> Result<()> {
-    let deleting = Retention::Deleting {
-        prune_id: prune_id.to_owned(),
-        since: at.to_owned(),
-    };
-    // The prunes whose archives this one takes over (to finish, or to put back).
-    let mut taken_over = BTreeSet::new();
-    let mut take_over = |now: &Retention| match marked_by(now) {
-        Some(old) => {
-            taken_over.insert(old);
-            true
-        }
-        None => false,
-    };
-    mark_each(tx, company, &mut report.resumed, &deleting, &mut take_over)?;
-    // A changed file is no longer the archive the interrupted prune meant: back to normal.
-    for archive in &report.changed {
-        let back = &Retention::Kept;
-        set_retention(tx, company, &archive.export_id, back, &mut take_over)?;
-    }
-    let untouched = |now: &Retention| *now == Retention::Kept;
-    mark_each(tx, company, &mut report.deleted, &deleting, untouched)?;
-
-    let still_deleting: BTreeSet<String> = logs::list(tx, &company.id, &[LogKind::Export], None)?
-        .iter()
-        .filter_map(|entry| marked_by(&Retention::of(&entry.read())))
-        .collect();
-    for old in taken_over.difference(&still_deleting) {
-        if let Some(entry) = logs::find_of(tx, &company.id, old, &[LogKind::Prune])? {
-            logs::change_detail(tx, &entry, |detail: &mut PruneDetail| {
-                detail.status = Some("interrupted".into());
-                detail.resumed_by = Some(prune_id.to_owned());
-            })?;
-        }
-    }
-    logs::insert(
-        tx,
-        &company.id,
-        Some(&actor.id),
-        prune_id,
-        &prune_detail(report, None),
-        at,
-    )
 }
 
 /// The second transaction: the archives whose files are gone marked pruned, those that
@@ -93,39 +83,28 @@ pub(super) fn outcome(
     at: &str,
 ) -> Result<()> {
     db.write_transaction(&[], |tx| {
-        record_outcome(tx, company, report, failures, prune_id, at)
+        // Only archives still this prune's: one that another prune has taken over is its to record.
+        let ours = |now: &Retention| marked_by(now).as_deref() == Some(prune_id);
+        let pruned = Retention::Pruned {
+            prune_id: Some(prune_id.to_owned()),
+            at: at.to_owned(),
+        };
+        // Only what prune deleted (or had marked) is marked pruned: a file that was merely
+        // missing when it looked (deleted by hand, or on a drive that is not mounted right now)
+        // stays in play, so that if it comes back it is kept or pruned like any other rather
+        // than left outside retention for good.
+        for archive in report.deleted.iter().chain(&report.resumed) {
+            set_retention(tx, company, &archive.export_id, &pruned, ours)?;
+        }
+        for (export_id, _) in failures {
+            set_retention(tx, company, export_id, &Retention::Kept, ours)?;
+        }
+        let errors: Vec<&str> = failures
+            .iter()
+            .map(|(_, failure)| failure.as_str())
+            .collect();
+        logs::update_detail(tx, prune_id, &prune_detail(report, Some(&errors)))
     })
-}
-
-fn record_outcome(
-    tx: &Database,
-    company: &tenant::Company,
-    report: &PruneReport,
-    failures: &[(String, String)],
-    prune_id: &str,
-    at: &str,
-) -> Result<()> {
-    // Only archives still this prune's: one that another prune has taken over is its to record.
-    let ours = |now: &Retention| marked_by(now).as_deref() == Some(prune_id);
-    let pruned = Retention::Pruned {
-        prune_id: Some(prune_id.to_owned()),
-        at: at.to_owned(),
-    };
-    // Only what prune deleted (or had marked) is marked pruned: a file that was merely
-    // missing when it looked (deleted by hand, or on a drive that is not mounted right now)
-    // stays in play, so that if it comes back it is kept or pruned like any other rather
-    // than left outside retention for good.
-    for archive in report.deleted.iter().chain(&report.resumed) {
-        set_retention(tx, company, &archive.export_id, &pruned, ours)?;
-    }
-    for (export_id, _) in failures {
-        set_retention(tx, company, export_id, &Retention::Kept, ours)?;
-    }
-    let errors: Vec<&str> = failures
-        .iter()
-        .map(|(_, failure)| failure.as_str())
-        .collect();
-    logs::update_detail(tx, prune_id, &prune_detail(report, Some(&errors)))
 }
 
 /// Sets each archive's export to `to` when its present state passes `expected`, and keeps in

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
 use postgres::types::{ToSql, Type};
@@ -12,8 +13,8 @@ use postgres::{Row, Statement, Transaction};
 use super::Server;
 use crate::archive::records::CompanyRecord;
 use crate::db::import_rows::{
-    Bound, Dialect, ExistingUser, ImportTarget, ImportWork, Kind, TargetField, TicketChildren,
-    Updated, Write,
+    Bound, Dialect, ExistingUser, IdMapSql, ImportTarget, ImportWork, Kind, MapKey, TargetField,
+    TicketChildren, Updated, Write,
 };
 use crate::db::schema::ToolTable;
 
@@ -26,6 +27,12 @@ const POSTGRES: Dialect = Dialect {
     },
     same: |column, param, _| format!("{column} IS NOT DISTINCT FROM {param}"),
 };
+
+/// The id map's statements in PostgreSQL's words, written once.
+fn pg_id_map() -> &'static IdMapSql {
+    static SQL: OnceLock<IdMapSql> = OnceLock::new();
+    SQL.get_or_init(|| IdMapSql::new(|n| format!("${n}")))
+}
 
 /// A transaction-scoped advisory lock per company: two imports into one company never
 /// interleave (the second waits, up to the busy timeout).
@@ -278,46 +285,25 @@ impl ImportTarget for PgTarget<'_> {
         Ok(children)
     }
 
-    fn mapped(&self, company_id: &str, kind: Kind, archive_id: &str) -> Result<Option<String>> {
-        self.text(
-            "SELECT local_id FROM bomizzel_backup_id_map
-             WHERE company_id = $1 AND kind = $2 AND archive_id = $3",
-            &[&company_id, &kind.name(), &archive_id],
-        )
+    fn mapped(&self, key: &MapKey<'_>) -> Result<Option<String>> {
+        let sql = &pg_id_map().mapped;
+        self.text(sql, &[&key.company_id, &key.kind.name(), &key.archive_id])
     }
 
-    fn map_id(
-        &self,
-        company_id: &str,
-        kind: Kind,
-        archive_id: &str,
-        local_id: &str,
-        now: &str,
-    ) -> Result<()> {
-        let stmt = self.statement(
-            "INSERT INTO bomizzel_backup_id_map (company_id, kind, archive_id, local_id, created_at)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (company_id, kind, archive_id)
-             DO UPDATE SET local_id = excluded.local_id, created_at = excluded.created_at",
-        )?;
-        self.tx.borrow_mut().execute(
-            &stmt,
-            &[&company_id, &kind.name(), &archive_id, &local_id, &now],
-        )?;
+    fn map_id(&self, key: &MapKey<'_>, local_id: &str, now: &str) -> Result<()> {
+        let stmt = self.statement(&pg_id_map().map)?;
+        let (company_id, kind, archive_id) = (key.company_id, key.kind.name(), key.archive_id);
+        self.tx
+            .borrow_mut()
+            .execute(&stmt, &[&company_id, &kind, &archive_id, &local_id, &now])?;
         Ok(())
     }
 
-    fn claimed_since(
-        &self,
-        company_id: &str,
-        kind: Kind,
-        archive_id: &str,
-        now: &str,
-    ) -> Result<bool> {
+    fn claimed_since(&self, key: &MapKey<'_>, now: &str) -> Result<bool> {
+        let sql = &pg_id_map().claimed;
         self.exists(
-            "SELECT 1 FROM bomizzel_backup_id_map
-             WHERE company_id = $1 AND kind = $2 AND archive_id = $3 AND created_at = $4",
-            &[&company_id, &kind.name(), &archive_id, &now],
+            sql,
+            &[&key.company_id, &key.kind.name(), &key.archive_id, &now],
         )
     }
 

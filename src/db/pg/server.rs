@@ -48,6 +48,13 @@ impl Server {
                 .collect())
         })
         .with_context(|| format!("{url} is not a Bomizzel database (run init on an empty one)"))?;
+        // Every statement waits for a lock as long as --busy-timeout says, then fails with
+        // 55P03, which is busy (exit 7), as SQLite's busy timeout does.
+        client
+            .batch_execute(&lock_timeout_sql("", options.busy_timeout))
+            .map_err(|err| {
+                anyhow::anyhow!("cannot set lock_timeout on {url}: {}", describe(&err))
+            })?;
         Ok(Server {
             client: RefCell::new(client),
             url: url.clone(),
@@ -78,8 +85,15 @@ impl Server {
     /// 55P03, which `error::classify` takes as busy. At least a millisecond, as 0 would be
     /// no timeout at all.
     pub(crate) fn lock_timeout_sql(&self) -> String {
-        let ms = self.busy_timeout.as_millis().max(1);
-        format!("SET LOCAL lock_timeout = {ms}")
+        lock_timeout_sql("LOCAL ", self.busy_timeout)
+    }
+
+    /// After a lock outlasted the busy timeout: one more try at a write (a log row) waits
+    /// a millisecond at most.
+    pub(crate) fn stop_waiting_for_locks(&self) {
+        let _ = self
+            .client()
+            .batch_execute(&lock_timeout_sql("", std::time::Duration::ZERO));
     }
 
     /// Runs `work` (which uses this server) inside one transaction, under the busy timeout
@@ -142,4 +156,11 @@ impl Server {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// `SET [LOCAL] lock_timeout` to `timeout`, in milliseconds: at least one, as 0 would be no
+/// timeout at all.
+fn lock_timeout_sql(scope: &str, timeout: std::time::Duration) -> String {
+    let ms = timeout.as_millis().max(1);
+    format!("SET {scope}lock_timeout = {ms}")
 }
