@@ -572,12 +572,13 @@ fn imports_leave_another_company_alone_on_either_backend() {
             .assert()
             .success();
         // Something for each import to write: a ticket to bring back, a title to put back.
-        backend.execute(
+        backend.execute(&format!(
             "DELETE FROM tickets WHERE id = (SELECT min(id) FROM tickets
-               WHERE company_id = 'c0000000-0000-4000-8000-000000000001');
+               WHERE company_id = '{acme}');
              UPDATE tickets SET title = 'EDITED' WHERE id = (SELECT max(id) FROM tickets
-               WHERE company_id = 'c0000000-0000-4000-8000-000000000001');",
-        );
+               WHERE company_id = '{acme}');",
+            acme = ids::ACME
+        ));
         let globex = backend.company_rows(ids::GLOBEX);
         assert!(globex.iter().any(|(_, rows)| !rows.is_empty()));
 
@@ -612,8 +613,9 @@ fn imports_leave_another_company_alone_on_either_backend() {
     }
 }
 
-/// A table another connection holds locked outlasts `--busy-timeout`: exit 7, busy, the
-/// URL masked in the message, and nothing written.
+/// A lock another connection holds outlasts `--busy-timeout`: a table's (the web app
+/// writing), or the company's import lock (another import into it): exit 7, busy, the URL
+/// masked in the message, and nothing written but the failed import's log row.
 #[test]
 fn an_import_waiting_on_a_lock_is_busy_and_writes_nothing() {
     let backend = Backend::postgres();
@@ -628,39 +630,60 @@ fn an_import_waiting_on_a_lock_is_busy_and_writes_nothing() {
         .arg(&archive)
         .assert()
         .success();
-    backend
-        .execute("DELETE FROM tickets WHERE company_id = 'c0000000-0000-4000-8000-000000000001'");
+    backend.execute(&format!(
+        "DELETE FROM tickets WHERE company_id = '{}'",
+        ids::ACME
+    ));
     let before = backend.app_rows();
-    let mut holder = pg.client();
-    let mut lock = holder.transaction().unwrap();
-    lock.batch_execute("LOCK TABLE tickets IN ACCESS EXCLUSIVE MODE")
-        .unwrap();
-    let output = backend
-        .acme()
-        .args([
-            "--busy-timeout",
-            "1",
-            "--json",
-            "import",
-            "--skip-duplicates",
-        ])
-        .arg(&archive)
-        .output()
-        .unwrap();
-    lock.rollback().unwrap();
-    let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(7), "{stderr}");
-    assert!(stderr.contains("--busy-timeout (1s)"), "{stderr}");
-    assert!(stderr.contains(":***@127.0.0.1"), "{stderr}");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(json(stdout.as_bytes())["error"]["kind"], "busy");
-    for text in [&stderr, &*stdout] {
-        assert!(!text.contains(&cluster().password), "{text}");
+    let holds = [
+        "LOCK TABLE tickets IN ACCESS EXCLUSIVE MODE".to_owned(),
+        format!(
+            "SELECT pg_advisory_xact_lock(hashtext('bomizzel-import:' || '{}'))",
+            ids::ACME
+        ),
+    ];
+    for (n, hold) in holds.iter().enumerate() {
+        let mut holder = pg.client();
+        let mut lock = holder.transaction().unwrap();
+        lock.batch_execute(hold).unwrap();
+        let output = backend
+            .acme()
+            .args([
+                "--busy-timeout",
+                "1",
+                "--json",
+                "import",
+                "--skip-duplicates",
+            ])
+            .arg(&archive)
+            .output()
+            .unwrap();
+        lock.rollback().unwrap();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(7), "{hold}: {stderr}");
+        assert!(stderr.contains("--busy-timeout (1s)"), "{stderr}");
+        assert!(stderr.contains(":***@127.0.0.1"), "{stderr}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(json(stdout.as_bytes())["error"]["kind"], "busy");
+        for text in [&stderr, &*stdout] {
+            assert!(!text.contains(&cluster().password), "{text}");
+        }
+        assert_eq!(backend.app_rows(), before, "{hold}");
+        let logged = backend.rows("SELECT imported_data FROM data_import_logs");
+        assert_eq!(logged.len(), n + 1, "{logged:?}");
+        assert!(
+            logged.iter().all(|row| row.contains("failed")),
+            "{logged:?}"
+        );
     }
-    assert_eq!(backend.app_rows(), before);
-    let logged = backend.rows("SELECT imported_data FROM data_import_logs");
-    assert_eq!(logged.len(), 1, "{logged:?}");
-    assert!(logged[0].contains("failed"), "{logged:?}");
+    // Once the lock is gone, the same import goes through.
+    backend
+        .acme()
+        .args(["import", "--skip-duplicates"])
+        .arg(&archive)
+        .assert()
+        .success();
+    assert_ne!(backend.app_rows(), before);
 }
 
 /// `prune` deletes an old archive on either backend and `history` shows it pruned;
@@ -713,10 +736,11 @@ fn prune_and_import_by_export_id_on_either_backend() {
             6,
         );
         let before = backend.rows("SELECT id FROM tickets");
-        backend.execute(
+        backend.execute(&format!(
             "DELETE FROM tickets WHERE id = (SELECT min(id) FROM tickets
-               WHERE company_id = 'c0000000-0000-4000-8000-000000000001')",
-        );
+               WHERE company_id = '{}')",
+            ids::ACME
+        ));
         json_ok(backend.acme().args([
             "--json",
             "import",
