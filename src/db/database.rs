@@ -33,8 +33,8 @@ impl Database {
         })
     }
 
-    /// The SQLite connection, for what does not work on PostgreSQL yet: there, a usage
-    /// error saying that `doing` does not.
+    /// The SQLite connection, for what only SQLite does (`verify`'s scratch database, and
+    /// its comparison): on PostgreSQL, a usage error saying that `doing` does not work there.
     pub(crate) fn sqlite(&self, doing: &str) -> Result<&Connection> {
         match self {
             Database::Sqlite(conn) => Ok(conn),

@@ -751,3 +751,34 @@ fn prune_and_import_by_export_id_on_either_backend() {
         assert_eq!(backend.rows("SELECT id FROM tickets"), before);
     }
 }
+
+/// `import --validate-only` with a URL plans against that database (SPEC: a PostgreSQL URL
+/// is always a database): one that does not exist is not found (6), never a check of the
+/// file alone; one that does gives the plan, and writes nothing.
+#[test]
+fn validate_only_with_a_url_plans_against_the_database() {
+    let archive = crate::support::fixture_archive("webapp/webapp-full.zip");
+    let missing = PgDatabase::new();
+    let url = missing.url().replace(&missing.name, "no_such_database");
+    let mut cmd = pg_bin();
+    cmd.args(["--db", &url, "import", "--validate-only"])
+        .arg(&archive);
+    let stderr = fails_with(&mut cmd, 6);
+    assert!(stderr.contains("database not found"), "{stderr}");
+    assert!(!stderr.contains(&cluster().password), "{stderr}");
+
+    let (pg, url) = empty_postgres();
+    let mut cmd = pg_bin();
+    cmd.args(["--db", &url, "--actor", "adam@full.example", "--json"])
+        .args(["import", "--validate-only", "--create-company"])
+        .arg(&archive);
+    let report = json_ok(&mut cmd);
+    assert_eq!(report["status"], "validated", "{report}");
+    assert_eq!(report["outcomes"]["tickets"]["created"], 4, "{report}");
+    let companies: i64 = pg
+        .client()
+        .query_one("SELECT count(*) FROM companies", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(companies, 0);
+}
