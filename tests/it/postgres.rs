@@ -563,14 +563,8 @@ fn a_round_trip_through_postgres_keeps_every_record() {
 #[test]
 fn imports_leave_another_company_alone_on_either_backend() {
     for backend in Backend::both() {
+        exported(&backend, "acme.zip", &[]);
         let archive = backend.demo().out_path("acme.zip");
-        backend
-            .acme()
-            .arg("export")
-            .arg("-o")
-            .arg(&archive)
-            .assert()
-            .success();
         // Something for each import to write: a ticket to bring back, a title to put back.
         backend.execute(&format!(
             "DELETE FROM tickets WHERE id = (SELECT min(id) FROM tickets
@@ -622,14 +616,8 @@ fn an_import_waiting_on_a_lock_is_busy_and_writes_nothing() {
     let Backend::Postgres(_, pg) = &backend else {
         unreachable!()
     };
+    exported(&backend, "acme.zip", &[]);
     let archive = backend.demo().out_path("acme.zip");
-    backend
-        .acme()
-        .arg("export")
-        .arg("-o")
-        .arg(&archive)
-        .assert()
-        .success();
     backend.execute(&format!(
         "DELETE FROM tickets WHERE company_id = '{}'",
         ids::ACME
@@ -692,12 +680,7 @@ fn an_import_waiting_on_a_lock_is_busy_and_writes_nothing() {
 fn prune_and_import_by_export_id_on_either_backend() {
     for backend in Backend::both() {
         let export = |name: &str| -> String {
-            let report = json_ok(
-                backend
-                    .acme()
-                    .args(["--json", "export", "-o"])
-                    .arg(backend.demo().out_path(name)),
-            );
+            let (report, _) = exported(&backend, name, &[]);
             report["exportId"].as_str().expect("exportId").to_owned()
         };
         let old = export("old.zip");
