@@ -58,12 +58,16 @@ pub const DEFAULT_DB: &str = "bomizzel.db";
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalOpts {
-    /// The Bomizzel SQLite database
+    /// The Bomizzel database: a SQLite file, or a PostgreSQL URL
     ///
-    /// [default: ./bomizzel.db]
+    /// A value that starts with postgresql:// or postgres:// is a PostgreSQL URL, libpq
+    /// style: postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=...], or
+    /// postgresql:///DATABASE?host=/run/postgresql for a unix socket; PGPASSWORD is the
+    /// password when the URL has none. Anything else is a SQLite file. [default:
+    /// ./bomizzel.db]
     // No clap default: a command must tell a database it was given from the default one
     // (`db_path` applies it), to say what to do when it is missing.
-    #[arg(long, env = "BOMIZZEL_DB", value_name = "PATH", global = true)]
+    #[arg(long, env = "BOMIZZEL_DB", value_name = "PATH|URL", global = true)]
     pub db: Option<PathBuf>,
 
     /// The company, by id or name; may be left out when the database holds only one
@@ -79,7 +83,8 @@ pub struct GlobalOpts {
     #[arg(long, env = "BOMIZZEL_ACTOR", value_name = "EMAIL", global = true)]
     pub actor: Option<String>,
 
-    /// How long to wait for a lock held by another process before giving up (exit 7)
+    /// How long to wait for a lock held by another process before giving up (exit 7); on
+    /// PostgreSQL, the lock_timeout
     #[arg(
         long,
         env = "BOMIZZEL_BUSY_TIMEOUT",

@@ -114,7 +114,8 @@ impl Class {
 }
 
 /// What an error means: the first typed failure in its cause chain, or SQLite giving up on
-/// a lock, else unexpected.
+/// a lock, or PostgreSQL's `lock_timeout` (SQLSTATE 55P03, lock not available), else
+/// unexpected.
 pub fn classify(err: &anyhow::Error) -> Class {
     for cause in err.chain() {
         if let Some(failure) = cause.downcast_ref::<Failure>() {
@@ -122,6 +123,11 @@ pub fn classify(err: &anyhow::Error) -> Class {
         }
         if let Some(sql) = cause.downcast_ref::<rusqlite::Error>()
             && is_busy(sql)
+        {
+            return Class::Busy;
+        }
+        if let Some(pg) = cause.downcast_ref::<postgres::Error>()
+            && pg.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE)
         {
             return Class::Busy;
         }
@@ -149,7 +155,7 @@ pub struct Unlogged(pub String);
 /// ("exported", "imported"); a command that only reads has none.
 pub fn explain_busy(
     err: anyhow::Error,
-    db: &std::path::Path,
+    db: &str,
     busy_timeout: std::time::Duration,
     undone: Option<&str>,
 ) -> anyhow::Error {
@@ -162,8 +168,7 @@ pub fn explain_busy(
         (None, None) => "; try again later".to_owned(),
     };
     err.context(Failure::Busy(format!(
-        "another process held a lock on {} for longer than --busy-timeout ({}s){outcome}",
-        db.display(),
+        "another process held a lock on {db} for longer than --busy-timeout ({}s){outcome}",
         busy_timeout.as_secs_f64(),
     )))
 }

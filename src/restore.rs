@@ -25,7 +25,7 @@ use crate::archive::records::{
 };
 use crate::archive::validate::{Record, Warnings};
 use crate::db::import_rows::{
-    AttachmentRow, ChildRow, ImportDb, Kind, TicketChildren, TicketRow, Write,
+    AttachmentRow, ChildRow, ImportDb, ImportTarget, Kind, TicketChildren, TicketRow, Write,
 };
 use crate::error::Failure;
 pub(crate) use selection::{ChosenTickets, Selection};
@@ -218,8 +218,10 @@ pub(crate) fn place_person<'a, T>(
     PersonTarget::Stranger(email)
 }
 
-pub(crate) struct Importer<'c> {
-    db: ImportDb<'c>,
+/// Generic over the target's backend (`ImportTarget`): each backend gets its own
+/// per-record loop, with no dispatch per record.
+pub(crate) struct Importer<'c, T> {
+    db: ImportDb<'c, T>,
     mode: Mode,
     policy: Policy,
     company_name: String,
@@ -246,11 +248,11 @@ pub(crate) struct Importer<'c> {
     plan: Plan,
 }
 
-impl<'c> Importer<'c> {
+impl<'c, T: ImportTarget> Importer<'c, T> {
     /// An importer of `manifest`'s archive into the company `db` writes to, under `policy`,
     /// as `actor` (`None`: as no one).
     pub(crate) fn new(
-        db: ImportDb<'c>,
+        db: ImportDb<'c, T>,
         mode: Mode,
         policy: Policy,
         company_name: &str,
@@ -384,7 +386,7 @@ impl<'c> Importer<'c> {
         decision: Decision,
         tally: fn(&mut Outcomes) -> &mut Tally,
         row: Result<R, Planned>,
-        write: impl FnOnce(&ImportDb<'c>, R, Write) -> Result<bool>,
+        write: impl FnOnce(&ImportDb<'c, T>, R, Write) -> Result<bool>,
     ) -> Result<()> {
         let changed = match (self.write_for(decision), row) {
             (None, _) => true,
@@ -414,7 +416,7 @@ impl<'c> Importer<'c> {
         child: Child<'_>,
         known: &HashSet<String>,
         ticket_id: &Id,
-        write: impl FnOnce(&ImportDb<'c>, &ChildRow<'_>, Write) -> Result<bool>,
+        write: impl FnOnce(&ImportDb<'c, T>, &ChildRow<'_>, Write) -> Result<bool>,
     ) -> Result<()> {
         let existing = self.db.find_existing_child(child.kind, child.id, known)?;
         let decision = self.decide_record(child.kind, child.id, existing.as_deref());
@@ -453,7 +455,7 @@ impl<'c> Importer<'c> {
     fn new_id(
         &self,
         archive_id: &str,
-        taken: fn(&ImportDb<'c>, &str) -> Result<bool>,
+        taken: fn(&ImportDb<'c, T>, &str) -> Result<bool>,
     ) -> Result<Id> {
         if !self.applying() {
             return Ok(Id::Planned);

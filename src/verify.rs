@@ -590,7 +590,8 @@ mod tests {
         let mut archive =
             ArchiveFile::open(&Input::File(path), &Keys::default()).expect("open the archive");
         let manifest = read_manifest(&mut archive).expect("a manifest");
-        let mut scratch = crate::db::scratch().expect("a scratch database");
+        let mut scratch =
+            crate::db::Database::Sqlite(crate::db::scratch().expect("a scratch database"));
         let mut expectations = Expectations::new(&manifest, Some("ada@acme.example"));
         let actor = ImportActor {
             email: "ada@acme.example".into(),
@@ -605,8 +606,9 @@ mod tests {
             &mut |record| expectations.note(record),
         )
         .expect("the archive restores");
+        let scratch = scratch.sqlite("verify").expect("SQLite");
         scratch.execute_batch(tamper).expect("tamper");
-        let mut comparison = expectations.compare(&scratch, "c1").expect("compare");
+        let mut comparison = expectations.compare(scratch, "c1").expect("compare");
         if comparison.needs_archive() {
             let mut take = |record: Record| expectations.explain(&mut comparison, record);
             read_pass(

@@ -9,16 +9,16 @@ pub(crate) mod report;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use rusqlite::Connection;
 
 use crate::archive::envelope::Keys;
 use crate::archive::reader::Input;
 use crate::cli::{GlobalOpts, ImportArgs};
 use crate::db::logs::{
-    self, ExportDetail, FileState, ImportDetail, LogKind, RecordedArchive, Retention, recorded,
+    self, ExportDetail, FileState, ImportDetail, LogKind, LogStore, RecordedArchive, Retention,
+    recorded,
 };
 use crate::db::schema::ToolTable;
-use crate::db::{self, tenant};
+use crate::db::{self, Database, tenant};
 use crate::error::{Failure, Unlogged};
 use crate::interrupt;
 use crate::report::Reporter;
@@ -119,8 +119,14 @@ pub(crate) fn run(global: &GlobalOpts, args: &ImportArgs, reporter: &Reporter) -
 fn run_import(global: &GlobalOpts, request: &ImportRequest, reporter: &Reporter) -> Result<()> {
     let validation = request.mode == Mode::Plan;
     // Without a database: no --db (nor BOMIZZEL_DB), whatever ./bomizzel.db there may be, or
-    // one that does not exist. The file alone is checked.
-    let no_database = global.db.as_ref().is_none_or(|db| !db.exists());
+    // a SQLite file that does not exist (a PostgreSQL URL is always a database). The file
+    // alone is checked.
+    let no_database = global.db.as_ref().is_none_or(|db| {
+        matches!(
+            db::Location::parse(db.as_os_str()),
+            Ok(db::Location::Sqlite(_))
+        ) && !db.exists()
+    });
     if let (true, ArchiveSource::Given(input)) = (validation && no_database, &request.archive) {
         return attempt::validate_file(input, request, reporter)
             .map_err(|err| naming_file(err, Some(input)));
@@ -130,7 +136,7 @@ fn run_import(global: &GlobalOpts, request: &ImportRequest, reporter: &Reporter)
     // An archive by its export id needs the database that logged it: no restore there.
     let restoring = !validation && matches!(request.archive, ArchiveSource::Given(_));
     let restore_hint = restoring.then_some(RESTORE_HINT);
-    let mut conn = super::open_database(global, restore_hint)?.into_sqlite("import")?;
+    let mut conn = super::open_database(global, restore_hint)?;
     reporter.step(format!(
         "opened the database {}",
         super::database_name(global)
@@ -145,7 +151,7 @@ fn run_import(global: &GlobalOpts, request: &ImportRequest, reporter: &Reporter)
     {
         // The lock has outlasted the busy timeout once: logging the failure tries once more,
         // without making the caller wait as long again.
-        conn.busy_timeout(std::time::Duration::ZERO)?;
+        conn.stop_waiting_for_locks();
     }
     // Looked up after the import, which may have created the actor's user.
     let actor_id = match global.actor.as_deref() {
@@ -220,7 +226,11 @@ fn naming_file(err: anyhow::Error, input: Option<&Input>) -> anyhow::Error {
 
 /// The archive file recorded for an export of this company, while it is still the file
 /// that export wrote: one changed since (overwritten, edited, damaged) is an invalid archive.
-fn exported_file(conn: &Connection, company: &tenant::Company, export_id: &str) -> Result<PathBuf> {
+fn exported_file(
+    conn: &impl LogStore,
+    company: &tenant::Company,
+    export_id: &str,
+) -> Result<PathBuf> {
     let Some(entry) = logs::find_of(conn, &company.id, export_id, &[LogKind::Export])? else {
         return Err(Failure::NotFound(format!(
             "unknown export id {export_id} for {}",
@@ -255,18 +265,18 @@ fn exported_file(conn: &Connection, company: &tenant::Company, export_id: &str) 
 /// import log it is not recorded. An import creates the log when missing, failed ones too
 /// (their rollback took away what the import had created).
 fn record_import(
-    conn: &Connection,
+    conn: &Database,
     report: &ImportReport,
     actor_id: Option<&str>,
     error: Option<&str>,
     validation: bool,
 ) -> Result<()> {
     if validation {
-        if !db::has_table(conn, ToolTable::ImportLog)? {
+        if !conn.has_log(LogKind::Import)? {
             return Ok(());
         }
     } else {
-        db::create_tool_tables_now(conn, &[ToolTable::ImportLog])?;
+        conn.create_tool_tables_now(&[ToolTable::ImportLog])?;
     }
     let o = &report.plan.outcomes;
     let mut errors: Vec<String> = report.plan.conflicts.clone();

@@ -96,5 +96,6 @@ pub(crate) fn explain_busy(
     global: &GlobalOpts,
     undone: Option<&str>,
 ) -> anyhow::Error {
-    crate::error::explain_busy(err, global.db_path(), global.busy_timeout, undone)
+    // The masked name: a URL's password never reaches a message.
+    crate::error::explain_busy(err, &database_name(global), global.busy_timeout, undone)
 }

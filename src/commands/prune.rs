@@ -13,12 +13,11 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::cli::{GlobalOpts, PruneArgs};
 use crate::db::logs::{self, ExportDetail, FileState, LogKind, RecordedArchive, Retention, Rules};
-use crate::db::{self, tenant};
+use crate::db::{self, Database, tenant};
 use crate::error::Failure;
 use crate::error::Unlogged;
 use crate::report::Reporter;
@@ -89,7 +88,7 @@ fn run_prune(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Resu
         None => None,
     };
     let session = super::open_session(global)?;
-    let conn = session.db.sqlite("prune")?;
+    let conn = &session.db;
     let mut report = plan(
         conn,
         &session.company,
@@ -136,7 +135,7 @@ fn rules_of(args: &PruneArgs) -> Rules {
 /// second backup, and a missing one is none. Files are hashed only when that decides
 /// something.
 fn plan(
-    conn: &rusqlite::Connection,
+    conn: &Database,
     company: &tenant::Company,
     rules: Rules,
     cutoff: Option<DateTime<Utc>>,
@@ -222,7 +221,7 @@ fn plan(
 
 /// Records, deletes, records: nothing is deleted that the log does not say is being deleted.
 fn apply(
-    conn: &Connection,
+    conn: &Database,
     company: &tenant::Company,
     actor: &tenant::Actor,
     report: &mut PruneReport,

@@ -69,7 +69,7 @@ fn verify(input: &Input, keys: &Keys, reporter: &Reporter) -> Result<()> {
         id: None,
     });
 
-    let mut scratch = db::scratch()?;
+    let mut scratch = db::Database::Sqlite(db::scratch()?);
     let mut expectations =
         Expectations::new(&manifest, exporter.as_ref().map(|u| u.email.as_str()));
     let plan = crate::restore::job::restore_company(
@@ -81,7 +81,7 @@ fn verify(input: &Input, keys: &Keys, reporter: &Reporter) -> Result<()> {
         &mut |record| expectations.note(record),
     )
     .map_err(|err| refused(err, &label))?;
-    let mut comparison = expectations.compare(&scratch, &manifest.company_id)?;
+    let mut comparison = expectations.compare(scratch.sqlite("verify")?, &manifest.company_id)?;
     if comparison.needs_archive() {
         explain(&mut archive, &expectations, &mut comparison)?;
     }

@@ -7,9 +7,10 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rusqlite::Connection;
 
+use super::import_rows::{ImportWork, SqliteTarget};
 use super::pg::Server;
 use super::schema::ToolTable;
 use super::snapshot::{SnapshotWork, SqliteSnapshot};
@@ -32,20 +33,12 @@ impl Database {
         })
     }
 
-    /// The SQLite connection, for what does not work on PostgreSQL yet: there, a usage
-    /// error saying that `doing` does not.
+    /// The SQLite connection, for what only SQLite does (`verify`'s scratch database, and
+    /// its comparison): on PostgreSQL, a usage error saying that `doing` does not work there.
     pub(crate) fn sqlite(&self, doing: &str) -> Result<&Connection> {
         match self {
             Database::Sqlite(conn) => Ok(conn),
             Database::Postgres(server) => Err(not_yet(server, doing)),
-        }
-    }
-
-    /// `sqlite`, keeping the connection.
-    pub(crate) fn into_sqlite(self, doing: &str) -> Result<Connection> {
-        match self {
-            Database::Sqlite(conn) => Ok(conn),
-            Database::Postgres(server) => Err(not_yet(&server, doing)),
         }
     }
 
@@ -60,6 +53,65 @@ impl Database {
                 Ok(output)
             }
             Database::Postgres(server) => server.read_snapshot(work),
+        }
+    }
+
+    /// Runs an import's `work` in one write transaction, committed only when it succeeds:
+    /// SQLite's `IMMEDIATE` one (the tool's id map and import log created inside it, so
+    /// they come and go with the import); on PostgreSQL, one under `--busy-timeout` as
+    /// `lock_timeout` and a transaction-scoped advisory lock on `company_id`, so that two
+    /// imports into one company never interleave.
+    pub(crate) fn import_transaction<W: ImportWork>(
+        &mut self,
+        company_id: &str,
+        work: W,
+    ) -> Result<W::Output> {
+        match self {
+            Database::Sqlite(conn) => {
+                // A larger page cache for this connection only (nothing is stored in the
+                // file): the import touches many index pages, and 16 MiB keeps memory flat.
+                conn.pragma_update(None, "cache_size", -16_384)?;
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                super::create_tool_tables(&tx, &[ToolTable::IdMap, ToolTable::ImportLog])?;
+                let output = work.run(&SqliteTarget::new(&tx))?;
+                tx.commit().context("cannot commit the import")?;
+                Ok(output)
+            }
+            Database::Postgres(server) => server.import_transaction(company_id, work),
+        }
+    }
+
+    /// Runs an import's `work` as a plan, in a read transaction that writes nothing.
+    pub(crate) fn plan_transaction<W: ImportWork>(&mut self, work: W) -> Result<W::Output> {
+        match self {
+            Database::Sqlite(conn) => {
+                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
+                work.run(&SqliteTarget::new(&tx))
+            }
+            Database::Postgres(server) => server.plan_transaction(work),
+        }
+    }
+
+    /// Runs `work` on this database in one short write transaction (prune's), with those of
+    /// the tool's `tables` that are missing created first inside it.
+    pub(crate) fn write_transaction<R>(
+        &self,
+        tables: &[ToolTable],
+        work: impl FnOnce(&Database) -> Result<R>,
+    ) -> Result<R> {
+        match self {
+            Database::Sqlite(conn) => {
+                let tx = rusqlite::Transaction::new_unchecked(
+                    conn,
+                    rusqlite::TransactionBehavior::Immediate,
+                )?;
+                super::create_tool_tables(&tx, tables)?;
+                let output = work(self)?;
+                tx.commit()?;
+                Ok(output)
+            }
+            Database::Postgres(server) => server.write_transaction(tables, || work(self)),
         }
     }
 
@@ -98,7 +150,7 @@ impl Database {
             Database::Sqlite(conn) => {
                 let _ = conn.busy_timeout(std::time::Duration::ZERO);
             }
-            Database::Postgres(_) => {}
+            Database::Postgres(server) => server.stop_waiting_for_locks(),
         }
     }
 }

@@ -22,7 +22,7 @@ use crate::db::schema::{self, ToolTable};
 use crate::error::Failure;
 
 /// What writing a record does to its row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Write {
     /// A new row.
     Insert,
@@ -32,81 +32,157 @@ pub(crate) enum Write {
     Compare,
 }
 
-/// How an existing row of one table is updated: the table's columns (as the schema
-/// contract lists them) from `skip` on, bound from `?first` on in that order (`?1` is the
-/// row's id), and the row's key.
-struct Updated {
-    table: &'static str,
-    key: &'static str,
+/// How the rows of one table are written: the table's columns (as the schema contract
+/// lists them), bound in that order, `$1` (or `?1`) first. The first `key` columns find an
+/// existing row; the update sets the columns from `skip` on, which are bound from
+/// `skip_to` + 1 on; the columns between `skip_to` and `skip` are not written (a user's
+/// password) and a new row has them NULL. The same values are bound to the insert, the
+/// update and the comparison.
+pub(crate) struct Updated {
+    pub table: &'static str,
+    key: usize,
     skip: usize,
-    first: usize,
-    /// Columns holding JSON text, compared as JSON values (key order and spacing aside).
+    skip_to: usize,
+    /// Columns holding JSON, compared as JSON values (key order and spacing aside).
     json: &'static [&'static str],
-    /// The update and the comparison, written once (they are the same for every row).
+    /// The statements in SQLite's words, written once (they are the same for every row).
+    insert: OnceLock<String>,
     update: OnceLock<String>,
     differs: OnceLock<String>,
 }
 
+/// A backend's words for the statements of `Updated`.
+pub(crate) struct Dialect {
+    /// The `n`th parameter as a column of this kind (JSON or not) takes it.
+    pub param: fn(usize, bool) -> String,
+    /// True when `column` (JSON or not) holds the value `param` binds.
+    pub same: fn(&str, &str, bool) -> String,
+}
+
+/// SQLite's: `?n`, JSON text compared in a canonical form.
+const SQLITE: Dialect = Dialect {
+    param: |n, _| format!("?{n}"),
+    same: |column, param, json| match json {
+        true => format!("{} IS {}", canonical_json(column), canonical_json(param)),
+        false => format!("{column} IS {param}"),
+    },
+};
+
 impl Updated {
-    fn columns(&self) -> &'static [&'static str] {
+    const fn new(
+        table: &'static str,
+        key: usize,
+        skip: usize,
+        skip_to: usize,
+        json: &'static [&'static str],
+    ) -> Self {
+        Self {
+            table,
+            key,
+            skip,
+            skip_to,
+            json,
+            insert: OnceLock::new(),
+            update: OnceLock::new(),
+            differs: OnceLock::new(),
+        }
+    }
+
+    fn all_columns(&self) -> &'static [&'static str] {
         schema::APP_TABLES
             .iter()
             .find(|(table, _)| *table == self.table)
-            .map_or(&[], |(_, columns)| &columns[self.skip..])
+            .map_or(&[], |(_, columns)| columns)
     }
 
-    /// True when every column already holds the value bound for it.
-    fn same_sql(&self) -> String {
-        self.columns()
+    /// The updated columns with the number of the parameter each is bound from.
+    fn updated(&self) -> impl Iterator<Item = (usize, &'static str)> + '_ {
+        let columns = self.all_columns();
+        let skipped = columns.len().min(self.skip);
+        columns[skipped..]
             .iter()
             .enumerate()
-            .map(|(i, column)| {
-                let n = self.first + i;
-                if self.json.contains(column) {
-                    format!(
-                        "{} IS {}",
-                        canonical_json(column),
-                        canonical_json(&format!("?{n}"))
-                    )
-                } else {
-                    format!("{column} IS ?{n}")
-                }
+            .map(|(i, column)| (self.skip_to + 1 + i, *column))
+    }
+
+    fn param(&self, dialect: &Dialect, n: usize, column: &str) -> String {
+        (dialect.param)(n, self.json.contains(&column))
+    }
+
+    /// The row's key: its first `key` columns equal to their parameters.
+    fn key_sql(&self, dialect: &Dialect) -> String {
+        self.all_columns()
+            .iter()
+            .take(self.key)
+            .enumerate()
+            .map(|(i, column)| format!("{column} = {}", self.param(dialect, i + 1, column)))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    }
+
+    /// True when every updated column already holds the value bound for it.
+    fn same_sql(&self, dialect: &Dialect) -> String {
+        self.updated()
+            .map(|(n, column)| {
+                let json = self.json.contains(&column);
+                (dialect.same)(column, &self.param(dialect, n, column), json)
             })
             .collect::<Vec<_>>()
             .join(" AND ")
     }
 
-    /// Sets the row's columns, when one of them differs (so an unchanged row counts 0).
-    fn update_sql(&self) -> &str {
-        self.update.get_or_init(|| self.write_update_sql())
-    }
-
-    /// One row when an update would change the row.
-    fn differs_sql(&self) -> &str {
-        self.differs.get_or_init(|| {
-            format!(
-                "SELECT 1 FROM {} WHERE {} AND NOT ({})",
-                self.table,
-                self.key,
-                self.same_sql()
-            )
-        })
-    }
-
-    fn write_update_sql(&self) -> String {
-        let set = self
-            .columns()
+    /// A new row: every column, those not written NULL.
+    pub(crate) fn insert_sql_in(&self, dialect: &Dialect) -> String {
+        let columns = self.all_columns();
+        let values: Vec<String> = columns
             .iter()
             .enumerate()
-            .map(|(i, column)| format!("{column} = ?{}", self.first + i))
+            .map(|(i, column)| match i {
+                i if i < self.skip_to => self.param(dialect, i + 1, column),
+                i if i < self.skip => "NULL".to_owned(),
+                i => self.param(dialect, i - self.skip + self.skip_to + 1, column),
+            })
+            .collect();
+        format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            self.table,
+            columns.join(", "),
+            values.join(", ")
+        )
+    }
+
+    /// Sets the row's columns, when one of them differs (so an unchanged row counts 0).
+    pub(crate) fn update_sql_in(&self, dialect: &Dialect) -> String {
+        let set = self
+            .updated()
+            .map(|(n, column)| format!("{column} = {}", self.param(dialect, n, column)))
             .collect::<Vec<_>>()
             .join(", ");
         format!(
             "UPDATE {} SET {set} WHERE {} AND NOT ({})",
             self.table,
-            self.key,
-            self.same_sql()
+            self.key_sql(dialect),
+            self.same_sql(dialect)
         )
+    }
+
+    /// One row when an update would change the row.
+    pub(crate) fn differs_sql_in(&self, dialect: &Dialect) -> String {
+        format!(
+            "SELECT 1 FROM {} WHERE {} AND NOT ({})",
+            self.table,
+            self.key_sql(dialect),
+            self.same_sql(dialect)
+        )
+    }
+
+    /// The statement that writes a row so, in SQLite's words.
+    fn sqlite_sql(&self, write: Write) -> &str {
+        match write {
+            Write::Insert => self.insert.get_or_init(|| self.insert_sql_in(&SQLITE)),
+            Write::Update => self.update.get_or_init(|| self.update_sql_in(&SQLITE)),
+            Write::Compare => self.differs.get_or_init(|| self.differs_sql_in(&SQLITE)),
+        }
     }
 }
 
@@ -121,65 +197,39 @@ fn canonical_json(expr: &str) -> String {
 }
 
 /// Users: never the email (identity, `?2`) nor the password hash.
-static USERS: Updated = Updated {
-    table: "users",
-    key: "id = ?1",
-    skip: 3,
-    first: 3,
-    json: &["preferences"],
-    update: OnceLock::new(),
-    differs: OnceLock::new(),
-};
+pub(crate) static USERS: Updated = Updated::new("users", 1, 3, 2, &["preferences"]);
 
-static CUSTOM_FIELDS: Updated = Updated {
-    table: "custom_fields",
-    key: "id = ?1 AND company_id = ?2",
-    skip: 2,
-    first: 3,
-    json: &["options", "validation"],
-    update: OnceLock::new(),
-    differs: OnceLock::new(),
-};
+pub(crate) static CUSTOM_FIELDS: Updated =
+    Updated::new("custom_fields", 2, 2, 2, &["options", "validation"]);
 
-static TICKETS: Updated = Updated {
-    table: "tickets",
-    key: "id = ?1 AND company_id = ?2",
-    skip: 2,
-    first: 3,
-    json: &["custom_field_values"],
-    update: OnceLock::new(),
-    differs: OnceLock::new(),
-};
+pub(crate) static TICKETS: Updated = Updated::new("tickets", 2, 2, 2, &["custom_field_values"]);
 
-static NOTES: Updated = Updated {
-    table: "ticket_notes",
-    key: "id = ?1",
-    skip: 1,
-    first: 2,
-    json: &["email_metadata"],
-    update: OnceLock::new(),
-    differs: OnceLock::new(),
-};
+pub(crate) static NOTES: Updated = Updated::new("ticket_notes", 1, 1, 1, &["email_metadata"]);
 
-static HISTORY: Updated = Updated {
-    table: "ticket_history",
-    key: "id = ?1",
-    skip: 1,
-    first: 2,
-    json: &["metadata"],
-    update: OnceLock::new(),
-    differs: OnceLock::new(),
-};
+pub(crate) static HISTORY: Updated = Updated::new("ticket_history", 1, 1, 1, &["metadata"]);
 
-static ATTACHMENTS: Updated = Updated {
-    table: "file_attachments",
-    key: "id = ?1",
-    skip: 1,
-    first: 2,
-    json: &[],
-    update: OnceLock::new(),
-    differs: OnceLock::new(),
-};
+pub(crate) static ATTACHMENTS: Updated = Updated::new("file_attachments", 1, 1, 1, &[]);
+
+/// One value bound to a row's statement, borrowed from the record: what a backend needs to
+/// know of its type to bind it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Bound<'a> {
+    Text(Option<&'a str>),
+    /// JSON text (SQLite keeps it as text, PostgreSQL as `jsonb`).
+    Json(Option<&'a str>),
+    Int(i64),
+    Bool(bool),
+}
+
+impl rusqlite::ToSql for Bound<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Bound::Text(text) | Bound::Json(text) => text.to_sql(),
+            Bound::Int(n) => n.to_sql(),
+            Bound::Bool(b) => b.to_sql(),
+        }
+    }
+}
 
 /// Record kinds that are found by archive id (directly or through the id map).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,7 +241,7 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::Ticket => "ticket",
             Kind::Note => "note",
@@ -222,6 +272,57 @@ impl Kind {
     }
 }
 
+/// An entry of the id map: which company's record of which kind, by its archive id.
+pub(crate) struct MapKey<'a> {
+    pub company_id: &'a str,
+    pub kind: Kind,
+    pub archive_id: &'a str,
+}
+
+/// The id map's statements. Parameters: the company, the kind, the archive id, then for
+/// `map` the local id and the time, for `claimed` the time.
+pub(crate) struct IdMapSql {
+    pub mapped: String,
+    pub map: String,
+    pub claimed: String,
+}
+
+impl IdMapSql {
+    /// The statements with `param(n)` for the `n`th parameter.
+    pub(crate) fn new(param: fn(usize) -> String) -> Self {
+        let key = format!(
+            "company_id = {} AND kind = {} AND archive_id = {}",
+            param(1),
+            param(2),
+            param(3)
+        );
+        Self {
+            mapped: format!("SELECT local_id FROM bomizzel_backup_id_map WHERE {key}"),
+            map: format!(
+                "INSERT INTO bomizzel_backup_id_map (company_id, kind, archive_id, local_id, created_at)
+                 VALUES ({}, {}, {}, {}, {})
+                 ON CONFLICT (company_id, kind, archive_id)
+                 DO UPDATE SET local_id = excluded.local_id, created_at = excluded.created_at",
+                param(1),
+                param(2),
+                param(3),
+                param(4),
+                param(5)
+            ),
+            claimed: format!(
+                "SELECT 1 FROM bomizzel_backup_id_map WHERE {key} AND created_at = {}",
+                param(4)
+            ),
+        }
+    }
+}
+
+/// The id map's statements in SQLite's words, written once.
+fn sqlite_id_map() -> &'static IdMapSql {
+    static SQL: OnceLock<IdMapSql> = OnceLock::new();
+    SQL.get_or_init(|| IdMapSql::new(|n| format!("?{n}")))
+}
+
 /// A user found by email.
 #[derive(Debug, Clone)]
 pub(crate) struct ExistingUser {
@@ -232,81 +333,132 @@ pub(crate) struct ExistingUser {
     pub other_companies: i64,
 }
 
-/// The target company's view of the database during an import.
-pub(crate) struct ImportDb<'c> {
-    conn: &'c Connection,
-    company_id: String,
-    /// The company had no tickets when the import began, so no archive record can already
-    /// exist in it: identity lookups are skipped (the restore into an empty company).
-    started_empty: bool,
-    /// Whether the id map may hold entries for the company; when not, lookups skip it.
-    map_in_use: Cell<bool>,
+/// What an import asks of the database it writes to, in that backend's words: one
+/// implementation per backend (`SqliteTarget`, `pg`'s), each inside the import's
+/// transaction. `ImportDb` holds the logic, once, over these.
+pub(crate) trait ImportTarget {
+    /// Whether the company has a ticket.
+    fn has_tickets(&self, company_id: &str) -> Result<bool>;
+    /// Whether the id map exists and holds entries for the company.
+    fn id_map_in_use(&self, company_id: &str) -> Result<bool>;
+    /// The company's members as (email, user id).
+    fn members(&self, company_id: &str) -> Result<Vec<(String, String)>>;
+    /// The company's custom fields.
+    fn custom_fields(&self, company_id: &str) -> Result<Vec<TargetField>>;
+    /// A user by email (ASCII case aside), as seen from the company.
+    fn find_user(&self, email: &str, company_id: &str) -> Result<Option<ExistingUser>>;
+    fn user_id_taken(&self, id: &str) -> Result<bool>;
+    fn field_id_taken(&self, id: &str) -> Result<bool>;
+    /// Whether a row of this kind has this id, in any company.
+    fn exists_anywhere(&self, kind: Kind, id: &str) -> Result<bool>;
+    /// A ticket's company, or a child's ticket (`Kind::parent_sql`).
+    fn parent(&self, kind: Kind, id: &str) -> Result<Option<String>>;
+    /// The ids of one ticket's notes and history entries.
+    fn children_of(&self, ticket_id: &str) -> Result<TicketChildren>;
+    /// The id map's local id for an archive id.
+    fn mapped(&self, key: &MapKey<'_>) -> Result<Option<String>>;
+    /// Records (or replaces) an id map entry.
+    fn map_id(&self, key: &MapKey<'_>, local_id: &str, now: &str) -> Result<()>;
+    /// Whether the id map got this archive id at `now`.
+    fn claimed_since(&self, key: &MapKey<'_>, now: &str) -> Result<bool>;
+    /// The user's membership role in the company, if any.
+    fn membership_role(&self, user_id: &str, company_id: &str) -> Result<Option<String>>;
+    /// Adds the membership or sets its role; true when that changed anything.
+    fn set_membership(
+        &self,
+        user_id: &str,
+        company_id: &str,
+        role: &str,
+        now: &str,
+    ) -> Result<bool>;
+    /// Writes a row of `table` (see `Write`) with `values` bound in the table's order; true
+    /// when it is (or would be) new or changed.
+    fn put(&self, table: &'static Updated, write: Write, values: &[Bound<'_>]) -> Result<bool>;
+    /// Creates the archive's company (`--create-company`).
+    fn create_company(&self, company: &CompanyRecord) -> Result<()>;
 }
 
-impl<'c> ImportDb<'c> {
-    pub(crate) fn new(conn: &'c Connection, company_id: &str) -> Result<Self> {
+/// The import's work inside its transaction, generic so that each backend's per-record
+/// loop is compiled for it (no dispatch per record).
+pub(crate) trait ImportWork {
+    type Output;
+    fn run<T: ImportTarget>(self, target: &T) -> Result<Self::Output>;
+}
+
+/// SQLite as an import's target: a connection in the import's transaction, every
+/// statement prepared once and cached.
+pub(crate) struct SqliteTarget<'c>(pub &'c Connection);
+
+impl<'c> SqliteTarget<'c> {
+    pub(crate) fn new(conn: &'c Connection) -> Self {
         conn.set_prepared_statement_cache_capacity(64);
-        let started_empty = !conn
-            .prepare_cached("SELECT 1 FROM tickets WHERE company_id = ?1 LIMIT 1")?
-            .exists([company_id])?;
-        // A database without the id map (one the web app made) has no mappings; an import
-        // creates the table before it gets here, a validation leaves it missing.
-        let map_in_use = has_table(conn, ToolTable::IdMap)?
-            && conn
-                .prepare_cached(
-                    "SELECT 1 FROM bomizzel_backup_id_map WHERE company_id = ?1 LIMIT 1",
-                )?
-                .exists([company_id])?;
-        Ok(Self {
-            conn,
-            company_id: company_id.to_owned(),
-            started_empty,
-            map_in_use: Cell::new(map_in_use),
-        })
+        Self(conn)
     }
 
     fn exists(&self, sql: &str, params: impl rusqlite::Params) -> Result<bool> {
-        Ok(self.conn.prepare_cached(sql)?.exists(params)?)
+        Ok(self.0.prepare_cached(sql)?.exists(params)?)
     }
 
-    /// The company's members as (email, user id).
-    pub(crate) fn members(&self) -> Result<Vec<(String, String)>> {
-        let mut stmt = self.conn.prepare_cached(
+    fn text(&self, sql: &str, params: impl rusqlite::Params) -> Result<Option<String>> {
+        Ok(self
+            .0
+            .prepare_cached(sql)?
+            .query_row(params, |row| row.get(0))
+            .optional()?)
+    }
+}
+
+impl ImportTarget for SqliteTarget<'_> {
+    fn has_tickets(&self, company_id: &str) -> Result<bool> {
+        self.exists(
+            "SELECT 1 FROM tickets WHERE company_id = ?1 LIMIT 1",
+            [company_id],
+        )
+    }
+
+    fn id_map_in_use(&self, company_id: &str) -> Result<bool> {
+        // A database without the id map (one the web app made) has no mappings; an import
+        // creates the table before it gets here, a validation leaves it missing.
+        Ok(has_table(self.0, ToolTable::IdMap)?
+            && self.exists(
+                "SELECT 1 FROM bomizzel_backup_id_map WHERE company_id = ?1 LIMIT 1",
+                [company_id],
+            )?)
+    }
+
+    fn members(&self, company_id: &str) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.0.prepare_cached(
             "SELECT u.email, u.id FROM users u
              JOIN user_company_associations a ON a.user_id = u.id
              WHERE a.company_id = ?1",
         )?;
         let rows = stmt
-            .query_map([&self.company_id], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .query_map([company_id], |row| Ok((row.get(0)?, row.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
-    /// The company's custom fields.
-    pub(crate) fn custom_fields(&self) -> Result<Vec<TargetField>> {
-        let mut stmt = self.conn.prepare_cached(
+    fn custom_fields(&self, company_id: &str) -> Result<Vec<TargetField>> {
+        let mut stmt = self.0.prepare_cached(
             "SELECT name, id, type, options FROM custom_fields WHERE company_id = ?1",
         )?;
         let rows = stmt
-            .query_map([&self.company_id], |row| {
-                let field_type: String = row.get(2)?;
+            .query_map([company_id], |row| {
                 let options: Option<String> = row.get(3)?;
-                let options = options
-                    .and_then(|text| serde_json::from_str(&text).ok())
-                    .unwrap_or(Value::Null);
-                Ok(TargetField {
-                    name: row.get(0)?,
-                    id: row.get(1)?,
-                    rule: FieldRule::stored(&field_type, &options),
-                })
+                Ok(TargetField::stored(
+                    row.get(0)?,
+                    row.get(1)?,
+                    &row.get::<_, String>(2)?,
+                    options.as_deref(),
+                ))
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
-    pub(crate) fn find_user(&self, email: &str) -> Result<Option<ExistingUser>> {
+    fn find_user(&self, email: &str, company_id: &str) -> Result<Option<ExistingUser>> {
         Ok(self
-            .conn
+            .0
             .prepare_cached(
                 "SELECT u.id,
                         EXISTS (SELECT 1 FROM user_company_associations a
@@ -315,7 +467,7 @@ impl<'c> ImportDb<'c> {
                          WHERE a.user_id = u.id AND a.company_id <> ?2)
                  FROM users u WHERE u.email = ?1 COLLATE NOCASE",
             )?
-            .query_row(params![email, self.company_id], |row| {
+            .query_row(params![email, company_id], |row| {
                 Ok(ExistingUser {
                     id: row.get(0)?,
                     is_member: row.get(1)?,
@@ -325,68 +477,168 @@ impl<'c> ImportDb<'c> {
             .optional()?)
     }
 
-    pub(crate) fn user_id_taken(&self, id: &str) -> Result<bool> {
+    fn user_id_taken(&self, id: &str) -> Result<bool> {
         self.exists("SELECT 1 FROM users WHERE id = ?1", [id])
     }
 
-    /// Writes a row (see `Write`); true when it is (or would be) new or changed.
-    fn put(
+    fn field_id_taken(&self, id: &str) -> Result<bool> {
+        self.exists("SELECT 1 FROM custom_fields WHERE id = ?1", [id])
+    }
+
+    fn exists_anywhere(&self, kind: Kind, id: &str) -> Result<bool> {
+        self.exists(kind.anywhere_sql(), [id])
+    }
+
+    fn parent(&self, kind: Kind, id: &str) -> Result<Option<String>> {
+        self.text(kind.parent_sql(), [id])
+    }
+
+    fn children_of(&self, ticket_id: &str) -> Result<TicketChildren> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT 0, id FROM ticket_notes WHERE ticket_id = ?1
+             UNION ALL
+             SELECT 1, id FROM ticket_history WHERE ticket_id = ?1",
+        )?;
+        let mut children = TicketChildren::default();
+        let mut rows = stmt.query([ticket_id])?;
+        while let Some(row) = rows.next()? {
+            children.add(row.get::<_, i64>(0)? == 0, row.get(1)?);
+        }
+        Ok(children)
+    }
+
+    fn mapped(&self, key: &MapKey<'_>) -> Result<Option<String>> {
+        let sql = &sqlite_id_map().mapped;
+        self.text(
+            sql,
+            params![key.company_id, key.kind.name(), key.archive_id],
+        )
+    }
+
+    fn map_id(&self, key: &MapKey<'_>, local_id: &str, now: &str) -> Result<()> {
+        let (company_id, kind, archive_id) = (key.company_id, key.kind.name(), key.archive_id);
+        self.0
+            .prepare_cached(&sqlite_id_map().map)?
+            .execute(params![company_id, kind, archive_id, local_id, now])?;
+        Ok(())
+    }
+
+    fn claimed_since(&self, key: &MapKey<'_>, now: &str) -> Result<bool> {
+        let sql = &sqlite_id_map().claimed;
+        self.exists(
+            sql,
+            params![key.company_id, key.kind.name(), key.archive_id, now],
+        )
+    }
+
+    fn membership_role(&self, user_id: &str, company_id: &str) -> Result<Option<String>> {
+        self.text(
+            "SELECT role FROM user_company_associations WHERE user_id = ?1 AND company_id = ?2",
+            params![user_id, company_id],
+        )
+    }
+
+    fn set_membership(
         &self,
-        write: Write,
-        insert: &str,
-        updated: &Updated,
-        params: &[&dyn rusqlite::ToSql],
+        user_id: &str,
+        company_id: &str,
+        role: &str,
+        now: &str,
     ) -> Result<bool> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "INSERT INTO user_company_associations (user_id, company_id, role, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4)
+                 ON CONFLICT (user_id, company_id) DO UPDATE
+                 SET role = excluded.role, updated_at = excluded.updated_at
+                 WHERE role <> excluded.role",
+            )?
+            .execute(params![user_id, company_id, role, now])?
+            > 0)
+    }
+
+    fn put(&self, table: &'static Updated, write: Write, values: &[Bound<'_>]) -> Result<bool> {
+        let mut stmt = self.0.prepare_cached(table.sqlite_sql(write))?;
+        let values = rusqlite::params_from_iter(values);
         Ok(match write {
-            Write::Insert => self.conn.prepare_cached(insert)?.execute(params)? > 0,
-            Write::Update => {
-                self.conn
-                    .prepare_cached(updated.update_sql())?
-                    .execute(params)?
-                    > 0
-            }
-            Write::Compare => self
-                .conn
-                .prepare_cached(updated.differs_sql())?
-                .exists(params)?,
+            Write::Insert | Write::Update => stmt.execute(values)? > 0,
+            Write::Compare => stmt.exists(values)?,
         })
+    }
+
+    fn create_company(&self, company: &CompanyRecord) -> Result<()> {
+        create_company(self.0, company)
+    }
+}
+
+/// The target company's view of the database during an import.
+pub(crate) struct ImportDb<'c, T> {
+    target: &'c T,
+    company_id: String,
+    /// The company had no tickets when the import began, so no archive record can already
+    /// exist in it: identity lookups are skipped (the restore into an empty company).
+    started_empty: bool,
+    /// Whether the id map may hold entries for the company; when not, lookups skip it.
+    map_in_use: Cell<bool>,
+}
+
+impl<'c, T: ImportTarget> ImportDb<'c, T> {
+    pub(crate) fn new(target: &'c T, company_id: &str) -> Result<Self> {
+        let started_empty = !target.has_tickets(company_id)?;
+        let map_in_use = target.id_map_in_use(company_id)?;
+        Ok(Self {
+            target,
+            company_id: company_id.to_owned(),
+            started_empty,
+            map_in_use: Cell::new(map_in_use),
+        })
+    }
+
+    /// The company's members as (email, user id).
+    pub(crate) fn members(&self) -> Result<Vec<(String, String)>> {
+        self.target.members(&self.company_id)
+    }
+
+    /// The company's custom fields.
+    pub(crate) fn custom_fields(&self) -> Result<Vec<TargetField>> {
+        self.target.custom_fields(&self.company_id)
+    }
+
+    pub(crate) fn find_user(&self, email: &str) -> Result<Option<ExistingUser>> {
+        self.target.find_user(email, &self.company_id)
+    }
+
+    pub(crate) fn user_id_taken(&self, id: &str) -> Result<bool> {
+        self.target.user_id_taken(id)
     }
 
     /// Inserts a user without a password, or updates that user's profile: never the
     /// email (identity) nor the password.
     pub(crate) fn write_user(&self, id: &str, user: &UserRecord, write: Write) -> Result<bool> {
-        let insert = "INSERT INTO users (id, email, password_hash, first_name, last_name, phone,
-                    role, is_active, email_verified, preferences, created_at, updated_at)
-             VALUES (?1, ?2, NULL, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
-        self.put(
-            write,
-            insert,
+        let preferences = json_text(&user.preferences);
+        self.target.put(
             &USERS,
-            params![
-                id,
-                user.email,
-                user.first_name,
-                user.last_name,
-                user.phone,
-                user.role.value.as_str(),
-                NullFlag::UserActive.read(user.is_active),
-                NullFlag::UserEmailVerified.read(user.email_verified),
-                json_text(&user.preferences).unwrap_or_else(|| "{}".into()),
-                user.created_at,
-                user.updated_at,
+            write,
+            &[
+                Bound::Text(Some(id)),
+                Bound::Text(Some(&user.email)),
+                Bound::Text(user.first_name.as_deref()),
+                Bound::Text(user.last_name.as_deref()),
+                Bound::Text(user.phone.as_deref()),
+                Bound::Text(Some(user.role.value.as_str())),
+                Bound::Bool(NullFlag::UserActive.read(user.is_active)),
+                Bound::Bool(NullFlag::UserEmailVerified.read(user.email_verified)),
+                Bound::Json(Some(preferences.as_deref().unwrap_or("{}"))),
+                Bound::Text(Some(&user.created_at)),
+                Bound::Text(Some(&user.updated_at)),
             ],
         )
     }
 
     /// Whether setting this role would change the user's membership (or make one).
     pub(crate) fn membership_differs(&self, user_id: &str, role: CompanyRole) -> Result<bool> {
-        let current: Option<String> = self
-            .conn
-            .prepare_cached(
-                "SELECT role FROM user_company_associations WHERE user_id = ?1 AND company_id = ?2",
-            )?
-            .query_row(params![user_id, self.company_id], |row| row.get(0))
-            .optional()?;
+        let current = self.target.membership_role(user_id, &self.company_id)?;
         Ok(current.as_deref() != Some(role.as_str()))
     }
 
@@ -398,21 +650,12 @@ impl<'c> ImportDb<'c> {
         role: CompanyRole,
         now: &str,
     ) -> Result<bool> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "INSERT INTO user_company_associations (user_id, company_id, role, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?4)
-                 ON CONFLICT (user_id, company_id) DO UPDATE
-                 SET role = excluded.role, updated_at = excluded.updated_at
-                 WHERE role <> excluded.role",
-            )?
-            .execute(params![user_id, self.company_id, role.as_str(), now])?
-            > 0)
+        self.target
+            .set_membership(user_id, &self.company_id, role.as_str(), now)
     }
 
     pub(crate) fn field_id_taken(&self, id: &str) -> Result<bool> {
-        self.exists("SELECT 1 FROM custom_fields WHERE id = ?1", [id])
+        self.target.field_id_taken(id)
     }
 
     /// Inserts a field, or updates that field of the company.
@@ -423,26 +666,26 @@ impl<'c> ImportDb<'c> {
         field_type: FieldType,
         write: Write,
     ) -> Result<bool> {
-        let insert = "INSERT INTO custom_fields (id, company_id, name, label, type, is_required,
-                    options, validation, display_order, is_active, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
-        self.put(
-            write,
-            insert,
+        let options = json_text(&field.options);
+        let validation = json_text(&field.validation);
+        self.target.put(
             &CUSTOM_FIELDS,
-            params![
-                id,
-                self.company_id,
-                field.name,
-                field.label.as_deref().unwrap_or(&field.name),
-                field_type.as_str(),
-                NullFlag::FieldRequired.read(field.is_required),
-                json_text(&field.options),
-                json_text(&field.validation),
-                field.display_order.unwrap_or(0),
-                NullFlag::FieldActive.read(field.is_active),
-                field.created_at,
-                field.updated_at.as_deref().unwrap_or(&field.created_at),
+            write,
+            &[
+                Bound::Text(Some(id)),
+                Bound::Text(Some(&self.company_id)),
+                Bound::Text(Some(&field.name)),
+                Bound::Text(Some(field.label.as_deref().unwrap_or(&field.name))),
+                Bound::Text(Some(field_type.as_str())),
+                Bound::Bool(NullFlag::FieldRequired.read(field.is_required)),
+                Bound::Json(options.as_deref()),
+                Bound::Json(validation.as_deref()),
+                Bound::Int(field.display_order.unwrap_or(0)),
+                Bound::Bool(NullFlag::FieldActive.read(field.is_active)),
+                Bound::Text(Some(&field.created_at)),
+                Bound::Text(Some(
+                    field.updated_at.as_deref().unwrap_or(&field.created_at),
+                )),
             ],
         )
     }
@@ -471,18 +714,11 @@ impl<'c> ImportDb<'c> {
     /// Whether the row of this kind with this id belongs to the target company; a child
     /// of `known_ticket` (a ticket of the company) does without the second lookup.
     fn in_company(&self, kind: Kind, id: &str, known_ticket: Option<&str>) -> Result<bool> {
-        let parent = |kind: Kind, id: &str| -> Result<Option<String>> {
-            Ok(self
-                .conn
-                .prepare_cached(kind.parent_sql())?
-                .query_row([id], |row| row.get(0))
-                .optional()?)
-        };
         let company = match kind {
-            Kind::Ticket => parent(Kind::Ticket, id)?,
-            _ => match parent(kind, id)? {
+            Kind::Ticket => self.target.parent(Kind::Ticket, id)?,
+            _ => match self.target.parent(kind, id)? {
                 Some(ticket) if known_ticket == Some(ticket.as_str()) => return Ok(true),
-                Some(ticket) => parent(Kind::Ticket, &ticket)?,
+                Some(ticket) => self.target.parent(Kind::Ticket, &ticket)?,
                 None => None,
             },
         };
@@ -492,21 +728,7 @@ impl<'c> ImportDb<'c> {
     /// The ids of one ticket's notes and history entries, in one query: an existing
     /// ticket's children are then recognised without a query each.
     pub(crate) fn children_of(&self, ticket_id: &str) -> Result<TicketChildren> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT 0, id FROM ticket_notes WHERE ticket_id = ?1
-             UNION ALL
-             SELECT 1, id FROM ticket_history WHERE ticket_id = ?1",
-        )?;
-        let mut children = TicketChildren::default();
-        let mut rows = stmt.query([ticket_id])?;
-        while let Some(row) = rows.next()? {
-            let list = match row.get::<_, i64>(0)? {
-                0 => &mut children.notes,
-                _ => &mut children.history,
-            };
-            list.insert(row.get(1)?);
-        }
-        Ok(children)
+        self.target.children_of(ticket_id)
     }
 
     /// Like `find_existing` for a note or history entry, given the ids its ticket already
@@ -536,18 +758,9 @@ impl<'c> ImportDb<'c> {
         archive_id: &str,
         ticket: Option<&str>,
     ) -> Result<Option<String>> {
-        let mapped: Option<String> = if self.map_in_use.get() {
-            self.conn
-                .prepare_cached(
-                    "SELECT local_id FROM bomizzel_backup_id_map
-                     WHERE company_id = ?1 AND kind = ?2 AND archive_id = ?3",
-                )?
-                .query_row(params![self.company_id, kind.name(), archive_id], |row| {
-                    row.get(0)
-                })
-                .optional()?
-        } else {
-            None
+        let mapped = match self.map_in_use.get() {
+            true => self.target.mapped(&self.map_key(kind, archive_id))?,
+            false => None,
         };
         for candidate in mapped.as_deref().into_iter().chain([archive_id]) {
             if self.in_company(kind, candidate, ticket)? {
@@ -564,12 +777,14 @@ impl<'c> ImportDb<'c> {
     /// or in the id map since `now`) can only be an archive that holds the same record
     /// twice: that is refused here, so such imports need not remember every id they read.
     pub(crate) fn claim_id(&self, kind: Kind, archive_id: &str, now: &str) -> Result<String> {
-        if !self.exists(kind.anywhere_sql(), [archive_id])? {
+        if !self.target.exists_anywhere(kind, archive_id)? {
             return Ok(archive_id.to_owned());
         }
         if self.started_empty
             && (self.in_company(kind, archive_id, None)?
-                || self.claimed_since(kind, archive_id, now)?)
+                || self
+                    .target
+                    .claimed_since(&self.map_key(kind, archive_id), now)?)
         {
             return Err(Failure::InvalidArchive(format!(
                 "the archive holds {} {archive_id} more than once",
@@ -579,24 +794,17 @@ impl<'c> ImportDb<'c> {
         }
         let fresh = uuid::Uuid::new_v4().to_string();
         self.map_in_use.set(true);
-        self.conn
-            .prepare_cached(
-                "INSERT INTO bomizzel_backup_id_map (company_id, kind, archive_id, local_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (company_id, kind, archive_id)
-                 DO UPDATE SET local_id = excluded.local_id, created_at = excluded.created_at",
-            )?
-            .execute(params![self.company_id, kind.name(), archive_id, fresh, now])?;
+        self.target
+            .map_id(&self.map_key(kind, archive_id), &fresh, now)?;
         Ok(fresh)
     }
 
-    /// Whether the id map got this archive id at `now` (by this import).
-    fn claimed_since(&self, kind: Kind, archive_id: &str, now: &str) -> Result<bool> {
-        self.exists(
-            "SELECT 1 FROM bomizzel_backup_id_map
-             WHERE company_id = ?1 AND kind = ?2 AND archive_id = ?3 AND created_at = ?4",
-            params![self.company_id, kind.name(), archive_id, now],
-        )
+    fn map_key<'k>(&'k self, kind: Kind, archive_id: &'k str) -> MapKey<'k> {
+        MapKey {
+            company_id: &self.company_id,
+            kind,
+            archive_id,
+        }
     }
 
     /// Whether the company had no tickets when the import began.
@@ -606,30 +814,25 @@ impl<'c> ImportDb<'c> {
 
     /// Inserts a ticket, or updates that ticket of the company.
     pub(crate) fn write_ticket(&self, row: &TicketRow<'_>, write: Write) -> Result<bool> {
-        let insert = "INSERT INTO tickets (id, company_id, title, description, status, priority,
-                    category, submitter_id, assigned_to_id, custom_field_values, created_at,
-                    updated_at, resolved_at, closed_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
         let t = row.ticket;
-        self.put(
-            write,
-            insert,
+        self.target.put(
             &TICKETS,
-            params![
-                row.id,
-                self.company_id,
-                t.title,
-                t.description,
-                t.status,
-                t.priority.value.as_str(),
-                t.category,
-                row.submitter_id,
-                row.assignee_id,
-                row.custom_field_values,
-                t.created_at,
-                t.updated_at,
-                t.resolved_at,
-                t.closed_at,
+            write,
+            &[
+                Bound::Text(Some(row.id)),
+                Bound::Text(Some(&self.company_id)),
+                Bound::Text(Some(&t.title)),
+                Bound::Text(t.description.as_deref()),
+                Bound::Text(Some(&t.status)),
+                Bound::Text(Some(t.priority.value.as_str())),
+                Bound::Text(t.category.as_deref()),
+                Bound::Text(row.submitter_id),
+                Bound::Text(row.assignee_id),
+                Bound::Json(Some(&row.custom_field_values)),
+                Bound::Text(Some(&t.created_at)),
+                Bound::Text(Some(&t.updated_at)),
+                Bound::Text(t.resolved_at.as_deref()),
+                Bound::Text(t.closed_at.as_deref()),
             ],
         )
     }
@@ -641,23 +844,20 @@ impl<'c> ImportDb<'c> {
         note: &NoteRecord,
         write: Write,
     ) -> Result<bool> {
-        let insert = "INSERT INTO ticket_notes (id, ticket_id, author_id, content, is_internal,
-                    is_email_generated, email_metadata, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-        self.put(
-            write,
-            insert,
+        let email_metadata = json_text(&note.email_metadata);
+        self.target.put(
             &NOTES,
-            params![
-                row.id,
-                row.ticket_id,
-                row.person_id,
-                note.content,
-                NullFlag::NoteInternal.read(note.is_internal),
-                note.is_email_generated,
-                json_text(&note.email_metadata),
-                note.created_at,
-                note.updated_at.as_deref().unwrap_or(&note.created_at),
+            write,
+            &[
+                Bound::Text(Some(row.id)),
+                Bound::Text(Some(row.ticket_id)),
+                Bound::Text(row.person_id),
+                Bound::Text(Some(&note.content)),
+                Bound::Bool(NullFlag::NoteInternal.read(note.is_internal)),
+                Bound::Bool(note.is_email_generated),
+                Bound::Json(email_metadata.as_deref()),
+                Bound::Text(Some(&note.created_at)),
+                Bound::Text(Some(note.updated_at.as_deref().unwrap_or(&note.created_at))),
             ],
         )
     }
@@ -669,47 +869,40 @@ impl<'c> ImportDb<'c> {
         entry: &HistoryRecord,
         write: Write,
     ) -> Result<bool> {
-        let insert = "INSERT INTO ticket_history (id, ticket_id, user_id, action, field_name,
-                    old_value, new_value, metadata, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-        self.put(
-            write,
-            insert,
+        let metadata = json_text(&entry.metadata);
+        self.target.put(
             &HISTORY,
-            params![
-                row.id,
-                row.ticket_id,
-                row.person_id,
-                entry.action,
-                entry.field_name,
-                entry.old_value,
-                entry.new_value,
-                json_text(&entry.metadata),
-                entry.created_at,
+            write,
+            &[
+                Bound::Text(Some(row.id)),
+                Bound::Text(Some(row.ticket_id)),
+                Bound::Text(row.person_id),
+                Bound::Text(Some(&entry.action)),
+                Bound::Text(entry.field_name.as_deref()),
+                Bound::Text(entry.old_value.as_deref()),
+                Bound::Text(entry.new_value.as_deref()),
+                Bound::Json(metadata.as_deref()),
+                Bound::Text(Some(&entry.created_at)),
             ],
         )
     }
 
     pub(crate) fn write_attachment(&self, row: &AttachmentRow<'_>, write: Write) -> Result<bool> {
-        let insert = "INSERT INTO file_attachments (id, ticket_id, note_id, file_name,
-                    original_name, file_size, mime_type, uploaded_by_id, storage_key, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
         let a = row.attachment;
-        self.put(
-            write,
-            insert,
+        self.target.put(
             &ATTACHMENTS,
-            params![
-                row.id,
-                row.ticket_id,
-                row.note_id,
-                a.file_name,
-                row.original_name,
-                a.file_size,
-                a.file_type,
-                row.uploader_id,
-                a.file_path,
-                a.uploaded_at,
+            write,
+            &[
+                Bound::Text(Some(row.id)),
+                Bound::Text(Some(row.ticket_id)),
+                Bound::Text(row.note_id),
+                Bound::Text(Some(&a.file_name)),
+                Bound::Text(row.original_name),
+                Bound::Int(a.file_size),
+                Bound::Text(a.file_type.as_deref()),
+                Bound::Text(row.uploader_id),
+                Bound::Text(a.file_path.as_deref()),
+                Bound::Text(Some(&a.uploaded_at)),
             ],
         )
     }
@@ -724,11 +917,40 @@ pub(crate) struct TargetField {
     pub rule: Option<FieldRule>,
 }
 
+impl TargetField {
+    /// A field as the database stores it: its type and its options as JSON text.
+    pub(crate) fn stored(
+        name: String,
+        id: String,
+        field_type: &str,
+        options: Option<&str>,
+    ) -> Self {
+        let options = options
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or(Value::Null);
+        Self {
+            name,
+            id,
+            rule: FieldRule::stored(field_type, &options),
+        }
+    }
+}
+
 /// The ids of an existing ticket's notes and history entries.
 #[derive(Debug, Default)]
 pub(crate) struct TicketChildren {
     pub notes: HashSet<String>,
     pub history: HashSet<String>,
+}
+
+impl TicketChildren {
+    /// Adds a note's id (`note`), else a history entry's.
+    pub(crate) fn add(&mut self, note: bool, id: String) {
+        match note {
+            true => self.notes.insert(id),
+            false => self.history.insert(id),
+        };
+    }
 }
 
 /// A ticket with its references resolved to the target company.

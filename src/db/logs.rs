@@ -123,9 +123,24 @@ impl NewEntry<'_> {
     }
 }
 
+impl LogKind {
+    /// The `UPDATE` of an entry's detail, with `placeholder(n)` for the entry id (1) and
+    /// the detail (2).
+    pub(crate) fn update_detail_sql(self, placeholder: impl Fn(usize) -> String) -> String {
+        let (table, id_column, detail_column) = self.columns();
+        format!(
+            "UPDATE {table} SET {detail_column} = {} WHERE {id_column} = {}",
+            placeholder(2),
+            placeholder(1)
+        )
+    }
+}
+
 /// Where log rows are written and read: one implementation per backend.
 pub(crate) trait LogStore {
     fn insert_entry(&self, entry: &NewEntry<'_>) -> Result<()>;
+    /// Replaces the detail (JSON text) of the entry of `kind` with this id.
+    fn set_detail(&self, kind: LogKind, entry_id: &str, detail: &str) -> Result<()>;
     /// Whether the database has this log's table.
     fn has_log(&self, kind: LogKind) -> Result<bool>;
     /// The rows of `EntryQuery::sql` in this backend's words.
@@ -185,6 +200,14 @@ impl EntryQuery<'_> {
 }
 
 impl LogStore for Connection {
+    fn set_detail(&self, kind: LogKind, entry_id: &str, detail: &str) -> Result<()> {
+        self.execute(
+            &kind.update_detail_sql(|n| format!("?{n}")),
+            params![entry_id, detail],
+        )?;
+        Ok(())
+    }
+
     fn has_log(&self, kind: LogKind) -> Result<bool> {
         has_table(self, kind.table())
     }
@@ -221,6 +244,13 @@ impl LogStore for Connection {
 }
 
 impl LogStore for super::Database {
+    fn set_detail(&self, kind: LogKind, entry_id: &str, detail: &str) -> Result<()> {
+        match self {
+            super::Database::Sqlite(conn) => conn.set_detail(kind, entry_id, detail),
+            super::Database::Postgres(server) => server.set_detail(kind, entry_id, detail),
+        }
+    }
+
     fn insert_entry(&self, entry: &NewEntry<'_>) -> Result<()> {
         match self {
             super::Database::Sqlite(conn) => conn.insert_entry(entry),
@@ -324,23 +354,18 @@ fn present(conn: &impl LogStore, kinds: &[LogKind]) -> Result<Vec<LogKind>> {
 
 /// Replaces an entry's detail (prune completes its own row).
 pub(crate) fn update_detail<D: Detail>(
-    conn: &Connection,
+    conn: &impl LogStore,
     entry_id: &str,
     detail: &D,
 ) -> Result<()> {
-    let (table, id_column, detail_column) = D::KIND.columns();
-    conn.execute(
-        &format!("UPDATE {table} SET {detail_column} = ?2 WHERE {id_column} = ?1"),
-        params![entry_id, stored(detail)?],
-    )?;
-    Ok(())
+    conn.set_detail(D::KIND, entry_id, &stored(detail)?)
 }
 
 /// Changes an entry's detail and writes it back (prune marks the exports whose files it
 /// deletes). A detail that is not a JSON object, which only a row someone else wrote can
 /// have, holds nothing the tool changes, and is left as it is.
 pub(crate) fn change_detail<D: Detail>(
-    conn: &Connection,
+    conn: &impl LogStore,
     entry: &LogEntry,
     change: impl FnOnce(&mut D),
 ) -> Result<()> {

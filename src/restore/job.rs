@@ -8,9 +8,8 @@
 
 use std::collections::BTreeSet;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use indicatif::ProgressBar;
-use rusqlite::{Connection, TransactionBehavior};
 
 use super::{ImportActor, Importer, Mode, Plan, Policy, Selection};
 use crate::archive::envelope::Keys;
@@ -19,9 +18,9 @@ use crate::archive::records::{
     CompanyRecord, CompanyRole, Counts, Manifest, NullFlag, Section, UserRecord, UserRole,
 };
 use crate::archive::validate::{Record, Validator, Warnings};
-use crate::db::import_rows::{self, ImportDb};
-use crate::db::schema::ToolTable;
-use crate::db::{self, tenant};
+use crate::db::import_rows::{ImportDb, ImportTarget, ImportWork};
+use crate::db::tenant::Directory;
+use crate::db::{self, Database, tenant};
 use crate::error::Failure;
 use crate::interrupt;
 use crate::report::Reporter;
@@ -112,7 +111,7 @@ pub(crate) fn survey(
 /// Chooses the company to import into: `--company`, else the archive's own company when
 /// the database has it, else (with `--create-company`) the archive's company, to create.
 pub(crate) fn target_company(
-    conn: &Connection,
+    conn: &impl Directory,
     selector: Option<&str>,
     manifest: &Manifest,
     create: bool,
@@ -196,7 +195,7 @@ pub(crate) fn archive_user(
 /// transaction, as `actor` (`None`: as no one), with `witness` seeing every record it takes:
 /// `verify`'s restore. Returns the plan it carried out.
 pub(crate) fn restore_company(
-    conn: &mut Connection,
+    conn: &mut Database,
     archive: &mut ArchiveFile,
     manifest: &Manifest,
     actor: Option<ImportActor>,
@@ -252,26 +251,23 @@ pub(crate) struct Job<'a> {
     pub(crate) witness: Option<&'a mut TakeRecord<'a>>,
 }
 
-impl Job<'_> {
+impl<'a> Job<'a> {
     /// Validates and plans in a read transaction; changes nothing.
-    pub(crate) fn plan_only(&mut self, conn: &mut Connection) -> Result<Plan> {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let plan = self.pass(&tx, Mode::Plan)?;
-        drop(tx);
-        Ok(plan)
+    pub(crate) fn plan_only(&mut self, db: &mut Database) -> Result<Plan> {
+        db.plan_transaction(Planning(self))
     }
 
     /// Imports in one write transaction. With `confirm`, first plans, and goes on only if
     /// `confirm` accepts that plan (it shows it and asks; an error is the answer no).
     pub(crate) fn import(
         &mut self,
-        conn: &mut Connection,
+        db: &mut Database,
         confirm: Option<&mut Confirm<'_>>,
         reporter: &Reporter,
     ) -> Result<Plan> {
         let confirmed = match confirm {
             Some(confirm) => {
-                let plan = self.plan_only(conn)?;
+                let plan = self.plan_only(db)?;
                 if plan.conflict_count > 0 {
                     return Err(conflict_failure(&plan));
                 }
@@ -280,51 +276,21 @@ impl Job<'_> {
             }
             None => None,
         };
-
-        // A larger page cache for this connection only (nothing is stored in the file):
-        // the import touches many index pages, and 16 MiB keeps memory flat all the same.
-        conn.pragma_update(None, "cache_size", -16_384)?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         reporter.step("importing in one write transaction");
-        // First, so that they come and go with the import: the id map it may fill, and the
-        // log it is recorded in.
-        db::create_tool_tables(&tx, &[ToolTable::IdMap, ToolTable::ImportLog])?;
-        let now = db::now_timestamp();
-        if self.create {
-            let company = self.manifest.company.clone().unwrap_or(CompanyRecord {
-                id: self.company.id.clone(),
-                name: self.company.name.clone(),
-                domain: None,
-                description: None,
-                is_active: true,
-                created_at: now.clone(),
-                updated_at: now.clone(),
-            });
-            import_rows::create_company(&tx, &company)?;
-        }
-        // One pass decides and writes; a conflict or an invalid record anywhere rolls it
-        // all back when `tx` is dropped.
-        let plan = self.pass(&tx, Mode::Apply)?;
-        if plan.conflict_count > 0 {
-            return Err(conflict_failure(&plan));
-        }
-        if let Some(confirmed) = confirmed
-            && confirmed.outcomes != plan.outcomes
-        {
-            return Err(Failure::Conflict(
-                "the database changed while waiting for confirmation; nothing was imported, run it again".into(),
-            )
-            .into());
-        }
-        // The last moment to stop: the import is complete once committed.
-        interrupt::check()?;
-        tx.commit().context("cannot commit the import")?;
+        let company_id = self.company.id.clone();
+        let plan = db.import_transaction(
+            &company_id,
+            Applying {
+                job: self,
+                confirmed,
+            },
+        )?;
         reporter.step("committed");
         Ok(plan)
     }
 
-    fn pass(&mut self, conn: &Connection, mode: Mode) -> Result<Plan> {
-        let db = ImportDb::new(conn, &self.company.id)?;
+    fn pass<T: ImportTarget>(&mut self, target: &T, mode: Mode) -> Result<Plan> {
+        let db = ImportDb::new(target, &self.company.id)?;
         let mut importer = Importer::new(
             db,
             mode,
@@ -360,6 +326,62 @@ impl Job<'_> {
         )?;
         self.progress.finish_and_clear();
         Ok(importer.finish(validator.take_warnings()))
+    }
+}
+
+/// A job's plan, in the backend's read transaction.
+struct Planning<'j, 'a>(&'j mut Job<'a>);
+
+impl ImportWork for Planning<'_, '_> {
+    type Output = Plan;
+
+    fn run<T: ImportTarget>(self, target: &T) -> Result<Plan> {
+        self.0.pass(target, Mode::Plan)
+    }
+}
+
+/// A job's import, in the backend's write transaction, which commits only when this
+/// returns a plan: a conflict or an invalid record anywhere rolls it all back.
+struct Applying<'j, 'a> {
+    job: &'j mut Job<'a>,
+    /// The plan the operator accepted, which the import must still be.
+    confirmed: Option<Plan>,
+}
+
+impl ImportWork for Applying<'_, '_> {
+    type Output = Plan;
+
+    fn run<T: ImportTarget>(self, target: &T) -> Result<Plan> {
+        let job = self.job;
+        if job.create {
+            let now = db::now_timestamp();
+            let company = job.manifest.company.clone().unwrap_or(CompanyRecord {
+                id: job.company.id.clone(),
+                name: job.company.name.clone(),
+                domain: None,
+                description: None,
+                is_active: true,
+                created_at: now.clone(),
+                updated_at: now,
+            });
+            target.create_company(&company)?;
+        }
+        // One pass decides and writes.
+        let plan = job.pass(target, Mode::Apply)?;
+        if plan.conflict_count > 0 {
+            return Err(conflict_failure(&plan));
+        }
+        if let Some(confirmed) = self.confirmed
+            && confirmed.outcomes != plan.outcomes
+        {
+            return Err(Failure::Conflict(
+                "the database changed while waiting for confirmation; nothing was imported, run it again".into(),
+            )
+            .into());
+        }
+        // The last moment to stop: the import is complete once committed.
+        interrupt::check()?;
+        Ok(plan)
     }
 }
 

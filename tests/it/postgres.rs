@@ -9,7 +9,7 @@ use bomizzel_backup::db::schema::{APP_TABLES, ToolTable};
 use serde_json::Value;
 
 use crate::support::postgres::{Backend, PgDatabase, cluster, pg_bin, unused_port};
-use crate::support::{Archive, fails_with, json, json_ok, stderr_of};
+use crate::support::{Archive, Demo, fails_with, ids, json, json_ok, stderr_of};
 
 /// `bomizzel-backup --db URL init`.
 fn init(url: &str) -> Command {
@@ -394,28 +394,6 @@ fn an_sslmode_it_does_not_support_is_a_usage_error() {
     assert!(!stderr.contains("hunter2"), "{stderr}");
 }
 
-/// What does not speak PostgreSQL yet is refused as such (exit 2), never taken for a
-/// missing file (exit 6), and the URL is shown with its password masked.
-#[test]
-fn commands_not_ported_yet_refuse_a_url() {
-    let backend = Backend::postgres();
-    let password = &cluster().password;
-    let archive = crate::support::fixture_archive("webapp/webapp-full.json");
-    let archive = archive.to_str().expect("a UTF-8 path");
-    for args in [
-        &["prune", "--older-than", "30d"][..],
-        &["import", "--skip-duplicates", archive],
-    ] {
-        let stderr = fails_with(backend.acme().args(args), 2);
-        assert!(
-            stderr.contains("does not work on PostgreSQL yet"),
-            "{args:?}: {stderr}"
-        );
-        assert!(stderr.contains(":***@127.0.0.1"), "{stderr}");
-        assert!(!stderr.contains(password.as_str()), "{stderr}");
-    }
-}
-
 /// The export's records, by section, with the manifest's counts: what must not depend on
 /// the backend.
 fn exported(backend: &Backend, name: &str, extra: &[&str]) -> (Value, Archive) {
@@ -512,4 +490,278 @@ fn history_lists_exports_on_either_backend() {
         let limited = json_ok(backend.acme().args(["--json", "history", "--limit", "1"]));
         assert_eq!(limited.as_array().map(Vec::len), Some(1), "{limited}");
     }
+}
+
+/// A fresh `init`ed PostgreSQL database, and its `--db` value.
+fn empty_postgres() -> (PgDatabase, String) {
+    let pg = PgDatabase::new();
+    let url = pg.url();
+    init(&url).assert().success();
+    (pg, url)
+}
+
+/// `import --create-company FILE` into `db` as Acme's admin (the archive's own admin).
+fn restore_into(db: &std::ffi::OsStr, archive: &std::path::Path) {
+    let mut cmd = pg_bin();
+    cmd.arg("--db")
+        .arg(db)
+        .args(["--actor", ids::ACME_ADMIN, "import", "--create-company"])
+        .arg(archive);
+    let output = cmd.output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+}
+
+/// Exports Acme from `db` to `path` and reads it.
+fn export_from(db: &std::ffi::OsStr, path: &std::path::Path) -> Archive {
+    let mut cmd = pg_bin();
+    cmd.arg("--db")
+        .arg(db)
+        .args([
+            "--company",
+            "Acme Corp",
+            "--actor",
+            ids::ACME_ADMIN,
+            "export",
+            "-o",
+        ])
+        .arg(path);
+    let output = cmd.output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    Archive::read(path)
+}
+
+/// SQLite → archive → PostgreSQL (`--create-company`, a restore onto a new server) →
+/// archive gives the same records, and so does that archive restored into a new SQLite
+/// database: archives move between deployments of either backend without a loss.
+#[test]
+fn a_round_trip_through_postgres_keeps_every_record() {
+    let demo = Demo::new();
+    let first_path = demo.export_acme("first.zip");
+    let first = Archive::read(&first_path);
+    assert!(!first.records("tickets").is_empty());
+
+    let (_pg, url) = empty_postgres();
+    restore_into(url.as_ref(), &first_path);
+    let from_pg = export_from(url.as_ref(), &demo.out_path("from-pg.zip"));
+    assert_eq!(from_pg.sections, first.sections);
+    assert_eq!(from_pg.manifest["company"], first.manifest["company"]);
+
+    let sqlite = demo.dir.path().join("again.db");
+    pg_bin()
+        .arg("--db")
+        .arg(&sqlite)
+        .arg("init")
+        .assert()
+        .success();
+    restore_into(sqlite.as_os_str(), &demo.out_path("from-pg.zip"));
+    let again = export_from(sqlite.as_os_str(), &demo.out_path("again.zip"));
+    assert_eq!(again.sections, first.sections);
+}
+
+/// Imports into Acme under every policy change nothing of Globex, byte for byte, on either
+/// backend; a strict import of what exists is a conflict (exit 4) that writes nothing.
+#[test]
+fn imports_leave_another_company_alone_on_either_backend() {
+    for backend in Backend::both() {
+        exported(&backend, "acme.zip", &[]);
+        let archive = backend.demo().out_path("acme.zip");
+        // Something for each import to write: a ticket to bring back, a title to put back.
+        backend.execute(&format!(
+            "DELETE FROM tickets WHERE id = (SELECT min(id) FROM tickets
+               WHERE company_id = '{acme}');
+             UPDATE tickets SET title = 'EDITED' WHERE id = (SELECT max(id) FROM tickets
+               WHERE company_id = '{acme}');",
+            acme = ids::ACME
+        ));
+        let globex = backend.company_rows(ids::GLOBEX);
+        assert!(globex.iter().any(|(_, rows)| !rows.is_empty()));
+
+        let before = backend.app_rows();
+        let stderr = fails_with(backend.acme().arg("import").arg(&archive), 4);
+        assert!(stderr.contains("Email already exists"), "{stderr}");
+        assert_eq!(backend.app_rows(), before, "a refused strict import wrote");
+        // The plan against the database says the same, and writes nothing either.
+        fails_with(
+            backend
+                .acme()
+                .args(["import", "--validate-only"])
+                .arg(&archive),
+            4,
+        );
+        assert_eq!(backend.app_rows(), before, "a validation wrote");
+
+        for policy in ["--skip-duplicates", "--overwrite"] {
+            let report = json_ok(
+                backend
+                    .acme()
+                    .args(["--json", "import", "--yes", policy])
+                    .arg(&archive),
+            );
+            assert_eq!(report["status"], "ok", "{report}");
+            assert_eq!(backend.company_rows(ids::GLOBEX), globex, "{policy}");
+        }
+        let titles = backend.rows("SELECT title FROM tickets WHERE title = 'EDITED'");
+        assert!(titles.is_empty(), "{titles:?}");
+        let again = export_from(&backend.db(), &backend.demo().out_path("again.zip"));
+        assert_eq!(again.sections, Archive::read(&archive).sections);
+    }
+}
+
+/// A lock another connection holds outlasts `--busy-timeout`: a table's (the web app
+/// writing), or the company's import lock (another import into it): exit 7, busy, the URL
+/// masked in the message, and nothing written but the failed import's log row.
+#[test]
+fn an_import_waiting_on_a_lock_is_busy_and_writes_nothing() {
+    let backend = Backend::postgres();
+    let Backend::Postgres(_, pg) = &backend else {
+        unreachable!()
+    };
+    exported(&backend, "acme.zip", &[]);
+    let archive = backend.demo().out_path("acme.zip");
+    backend.execute(&format!(
+        "DELETE FROM tickets WHERE company_id = '{}'",
+        ids::ACME
+    ));
+    let before = backend.app_rows();
+    let holds = [
+        "LOCK TABLE tickets IN ACCESS EXCLUSIVE MODE".to_owned(),
+        format!(
+            "SELECT pg_advisory_xact_lock(hashtext('bomizzel-import:' || '{}'))",
+            ids::ACME
+        ),
+    ];
+    for (n, hold) in holds.iter().enumerate() {
+        let mut holder = pg.client();
+        let mut lock = holder.transaction().unwrap();
+        lock.batch_execute(hold).unwrap();
+        let output = backend
+            .acme()
+            .args([
+                "--busy-timeout",
+                "1",
+                "--json",
+                "import",
+                "--skip-duplicates",
+            ])
+            .arg(&archive)
+            .output()
+            .unwrap();
+        lock.rollback().unwrap();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(7), "{hold}: {stderr}");
+        assert!(stderr.contains("--busy-timeout (1s)"), "{stderr}");
+        assert!(stderr.contains(":***@127.0.0.1"), "{stderr}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(json(stdout.as_bytes())["error"]["kind"], "busy");
+        for text in [&stderr, &*stdout] {
+            assert!(!text.contains(&cluster().password), "{text}");
+        }
+        assert_eq!(backend.app_rows(), before, "{hold}");
+        let logged = backend.rows("SELECT imported_data FROM data_import_logs");
+        assert_eq!(logged.len(), n + 1, "{logged:?}");
+        assert!(
+            logged.iter().all(|row| row.contains("failed")),
+            "{logged:?}"
+        );
+    }
+    // Once the lock is gone, the same import goes through.
+    backend
+        .acme()
+        .args(["import", "--skip-duplicates"])
+        .arg(&archive)
+        .assert()
+        .success();
+    assert_ne!(backend.app_rows(), before);
+}
+
+/// `prune` deletes an old archive on either backend and `history` shows it pruned;
+/// `import --export-id` restores from a recorded archive.
+#[test]
+fn prune_and_import_by_export_id_on_either_backend() {
+    for backend in Backend::both() {
+        let export = |name: &str| -> String {
+            let (report, _) = exported(&backend, name, &[]);
+            report["exportId"].as_str().expect("exportId").to_owned()
+        };
+        let old = export("old.zip");
+        let kept = export("kept.zip");
+        backend.execute(&format!(
+            "UPDATE data_export_logs SET created_at = '2020-01-01T00:00:00.000Z'
+             WHERE export_id = '{old}'"
+        ));
+        let report = json_ok(backend.acme().args([
+            "--json",
+            "prune",
+            "--older-than",
+            "30d",
+            "--keep-last",
+            "1",
+        ]));
+        let deleted: Vec<&str> = report["deleted"]
+            .as_array()
+            .expect("deleted")
+            .iter()
+            .filter_map(|a| a["exportId"].as_str())
+            .collect();
+        assert_eq!(deleted, [old.as_str()], "{report}");
+        assert!(!backend.demo().out_path("old.zip").exists());
+        assert!(backend.demo().out_path("kept.zip").exists());
+        let entry = json_ok(backend.acme().args(["--json", "history", &old]));
+        assert!(
+            entry.to_string().contains("pruned"),
+            "history does not show {old} pruned: {entry}"
+        );
+        // The pruned one is gone (6); the kept one restores what was deleted since.
+        fails_with(
+            backend
+                .acme()
+                .args(["import", "--skip-duplicates", "--export-id", &old]),
+            6,
+        );
+        let before = backend.rows("SELECT id FROM tickets");
+        backend.execute(&format!(
+            "DELETE FROM tickets WHERE id = (SELECT min(id) FROM tickets
+               WHERE company_id = '{}')",
+            ids::ACME
+        ));
+        json_ok(backend.acme().args([
+            "--json",
+            "import",
+            "--skip-duplicates",
+            "--export-id",
+            &kept,
+        ]));
+        assert_eq!(backend.rows("SELECT id FROM tickets"), before);
+    }
+}
+
+/// `import --validate-only` with a URL plans against that database (SPEC: a PostgreSQL URL
+/// is always a database): one that does not exist is not found (6), never a check of the
+/// file alone; one that does gives the plan, and writes nothing.
+#[test]
+fn validate_only_with_a_url_plans_against_the_database() {
+    let archive = crate::support::fixture_archive("webapp/webapp-full.zip");
+    let missing = PgDatabase::new();
+    let url = missing.url().replace(&missing.name, "no_such_database");
+    let mut cmd = pg_bin();
+    cmd.args(["--db", &url, "import", "--validate-only"])
+        .arg(&archive);
+    let stderr = fails_with(&mut cmd, 6);
+    assert!(stderr.contains("database not found"), "{stderr}");
+    assert!(!stderr.contains(&cluster().password), "{stderr}");
+
+    let (pg, url) = empty_postgres();
+    let mut cmd = pg_bin();
+    cmd.args(["--db", &url, "--actor", "adam@full.example", "--json"])
+        .args(["import", "--validate-only", "--create-company"])
+        .arg(&archive);
+    let report = json_ok(&mut cmd);
+    assert_eq!(report["status"], "validated", "{report}");
+    assert_eq!(report["outcomes"]["tickets"]["created"], 4, "{report}");
+    let companies: i64 = pg
+        .client()
+        .query_one("SELECT count(*) FROM companies", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(companies, 0);
 }

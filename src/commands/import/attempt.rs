@@ -8,12 +8,11 @@ use std::io::IsTerminal;
 
 use anyhow::Result;
 use indicatif::ProgressBar;
-use rusqlite::Connection;
 
 use crate::archive::reader::{ArchiveFile, Input};
 use crate::archive::validate;
 use crate::cli::GlobalOpts;
-use crate::db::tenant;
+use crate::db::{Database, tenant};
 use crate::report::Reporter;
 use crate::restore::job::{
     Job, archive_admin, import_progress, survey, target_company, validate_archive,
@@ -34,14 +33,14 @@ pub(super) struct Attempt {
 /// Finds the archive, the target company and the actor, then validates or imports.
 /// Returns the status, the plan, and whether the company was created.
 pub(super) fn attempt_import(
-    conn: &mut Connection,
+    conn: &mut Database,
     global: &GlobalOpts,
     request: &ImportRequest,
     reporter: &Reporter,
     attempt: &mut Attempt,
 ) -> Result<(Status, Plan, bool)> {
     if let Some(selector) = global.company.as_deref() {
-        match tenant::resolve_company(conn, Some(selector)) {
+        match tenant::resolve_company(&*conn, Some(selector)) {
             Ok(company) => attempt.company = Some(company),
             // With --create-company the named company may be the archive's, still to come.
             Err(_) if request.create_company => {}
@@ -52,10 +51,10 @@ pub(super) fn attempt_import(
         ArchiveSource::Export(export_id) => {
             let company = match &attempt.company {
                 Some(company) => company.clone(),
-                None => tenant::resolve_company(conn, None)?,
+                None => tenant::resolve_company(&*conn, None)?,
             };
             attempt.company = Some(company.clone());
-            Input::File(super::exported_file(conn, &company, export_id)?)
+            Input::File(super::exported_file(&*conn, &company, export_id)?)
         }
         ArchiveSource::Given(input) => input.clone(),
     };
@@ -73,7 +72,7 @@ pub(super) fn attempt_import(
         manifest.exported_at
     ));
     let (company, create) = target_company(
-        conn,
+        &*conn,
         global.company.as_deref(),
         &manifest,
         request.create_company,
@@ -89,7 +88,7 @@ pub(super) fn attempt_import(
     let actor = if create {
         archive_admin(&mut archive, global.actor.as_deref())?
     } else {
-        let actor = tenant::authorize_actor(conn, global.actor.as_deref(), &company)?;
+        let actor = tenant::authorize_actor(&*conn, global.actor.as_deref(), &company)?;
         ImportActor {
             email: actor.email,
             id: Some(actor.id),

@@ -6,6 +6,15 @@ use super::Server;
 use crate::db::logs::{EntryQuery, LogEntry, LogKind, LogStore, NewEntry, entry_of};
 
 impl LogStore for Server {
+    fn set_detail(&self, kind: LogKind, entry_id: &str, detail: &str) -> Result<()> {
+        let sql = kind.update_detail_sql(|n| match n {
+            2 => "$2::text::jsonb".to_owned(),
+            n => format!("${n}"),
+        });
+        self.client().execute(&sql, &[&entry_id, &detail])?;
+        Ok(())
+    }
+
     fn insert_entry(&self, entry: &NewEntry<'_>) -> Result<()> {
         let sql = entry.insert_sql(|n| match n {
             5 => "$5::text::jsonb".to_owned(),

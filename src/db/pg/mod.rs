@@ -7,6 +7,7 @@
 //! error is.
 
 mod export_rows;
+mod import_rows;
 mod logs;
 mod schema;
 mod server;

@@ -22,11 +22,13 @@ const TOOL_TABLES_LOCK: &str = "bomizzel-backup: tool tables";
 pub(crate) struct Server {
     client: RefCell<Client>,
     url: PgUrl,
+    /// How long a write waits for a lock (`--busy-timeout`), as `lock_timeout`.
+    busy_timeout: std::time::Duration,
 }
 
 impl Server {
     /// Connects (`pg::connect`: a missing database is not found) and checks the schema.
-    pub(crate) fn open(url: &PgUrl, _options: OpenOptions) -> Result<Self> {
+    pub(crate) fn open(url: &PgUrl, options: OpenOptions) -> Result<Self> {
         let mut client = connect(url)?;
         let columns: Vec<(String, String)> = client
             .query(
@@ -46,9 +48,17 @@ impl Server {
                 .collect())
         })
         .with_context(|| format!("{url} is not a Bomizzel database (run init on an empty one)"))?;
+        // Every statement waits for a lock as long as --busy-timeout says, then fails with
+        // 55P03, which is busy (exit 7), as SQLite's busy timeout does.
+        client
+            .batch_execute(&lock_timeout_sql("", options.busy_timeout))
+            .map_err(|err| {
+                anyhow::anyhow!("cannot set lock_timeout on {url}: {}", describe(&err))
+            })?;
         Ok(Server {
             client: RefCell::new(client),
             url: url.clone(),
+            busy_timeout: options.busy_timeout,
         })
     }
 
@@ -69,6 +79,58 @@ impl Server {
         let output = work.run(&snapshot)?;
         snapshot.finish()?;
         Ok(output)
+    }
+
+    /// `SET LOCAL lock_timeout`, from `--busy-timeout`: a lock held longer is SQLSTATE
+    /// 55P03, which `error::classify` takes as busy. At least a millisecond, as 0 would be
+    /// no timeout at all.
+    pub(crate) fn lock_timeout_sql(&self) -> String {
+        lock_timeout_sql("LOCAL ", self.busy_timeout)
+    }
+
+    /// After a lock outlasted the busy timeout: one more try at a write (a log row) waits
+    /// a millisecond at most.
+    pub(crate) fn stop_waiting_for_locks(&self) {
+        let _ = self
+            .client()
+            .batch_execute(&lock_timeout_sql("", std::time::Duration::ZERO));
+    }
+
+    /// Runs `work` (which uses this server) inside one transaction, under the busy timeout
+    /// and `TOOL_TABLES_LOCK`, with the missing ones of `tables` created first; commits
+    /// when it succeeds, else rolls back.
+    pub(crate) fn write_transaction<R>(
+        &self,
+        tables: &[ToolTable],
+        work: impl FnOnce() -> Result<R>,
+    ) -> Result<R> {
+        self.client().batch_execute("BEGIN")?;
+        let output = self
+            .tool_tables_in_transaction(tables)
+            .and_then(|()| work());
+        let end = match output {
+            Ok(_) => "COMMIT",
+            Err(_) => "ROLLBACK",
+        };
+        let ended = self.client().batch_execute(end);
+        let output = output?;
+        ended?;
+        Ok(output)
+    }
+
+    fn tool_tables_in_transaction(&self, tables: &[ToolTable]) -> Result<()> {
+        let mut client = self.client();
+        client.batch_execute(&self.lock_timeout_sql())?;
+        client.execute(
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            &[&TOOL_TABLES_LOCK],
+        )?;
+        for &table in tables {
+            client
+                .batch_execute(schema::tool_table(table))
+                .with_context(|| format!("cannot create table {} in {}", table.name(), self.url))?;
+        }
+        Ok(())
     }
 
     pub(crate) fn is_read_only(&self) -> Result<bool> {
@@ -94,4 +156,11 @@ impl Server {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// `SET [LOCAL] lock_timeout` to `timeout`, in milliseconds: at least one, as 0 would be no
+/// timeout at all.
+fn lock_timeout_sql(scope: &str, timeout: std::time::Duration) -> String {
+    let ms = timeout.as_millis().max(1);
+    format!("SET {scope}lock_timeout = {ms}")
 }

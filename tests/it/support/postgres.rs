@@ -527,6 +527,80 @@ impl Backend {
         }
     }
 
+    /// Runs SQL statements on this backend's database (arranging a test's state).
+    pub fn execute(&self, sql: &str) {
+        match self {
+            Backend::Sqlite(demo) => demo.conn().execute_batch(sql).expect(sql),
+            Backend::Postgres(_, pg) => pg.client().batch_execute(sql).expect(sql),
+        }
+    }
+
+    /// The rows `sql` selects, each rendered as one line, sorted: for asserting that a run
+    /// left them as they were. The rendering differs by backend, never within one.
+    pub fn rows(&self, sql: &str) -> Vec<String> {
+        let mut rows: Vec<String> = match self {
+            Backend::Sqlite(demo) => {
+                let conn = demo.conn();
+                let mut stmt = conn.prepare(sql).expect(sql);
+                let columns = stmt.column_count();
+                stmt.query_map([], |row| {
+                    (0..columns)
+                        .map(|i| Ok(format!("{:?}", row.get::<_, rusqlite::types::Value>(i)?)))
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                        .map(|cells| cells.join(" | "))
+                })
+                .and_then(|rows| rows.collect())
+                .expect(sql)
+            }
+            Backend::Postgres(_, pg) => pg
+                .client()
+                .query(&format!("SELECT x::text FROM ({sql}) x"), &[])
+                .expect(sql)
+                .iter()
+                .map(|row| row.get(0))
+                .collect(),
+        };
+        rows.sort();
+        rows
+    }
+
+    /// Every row of the application's tables, by table.
+    pub fn app_rows(&self) -> Vec<(&'static str, Vec<String>)> {
+        APP_TABLES
+            .iter()
+            .map(|table| (*table, self.rows(&format!("SELECT * FROM {table}"))))
+            .collect()
+    }
+
+    /// Every row that belongs to the company: its own row, its members and memberships,
+    /// its custom fields and tickets, and its tickets' notes, history and attachments.
+    pub fn company_rows(&self, company_id: &str) -> Vec<(&'static str, Vec<String>)> {
+        let tickets = format!("SELECT id FROM tickets WHERE company_id = '{company_id}'");
+        let own = format!("company_id = '{company_id}'");
+        let queries = [
+            ("companies", format!("id = '{company_id}'")),
+            (
+                "users",
+                format!("id IN (SELECT user_id FROM user_company_associations WHERE {own})"),
+            ),
+            ("user_company_associations", own.clone()),
+            ("custom_fields", own.clone()),
+            ("tickets", own),
+            ("ticket_notes", format!("ticket_id IN ({tickets})")),
+            ("ticket_history", format!("ticket_id IN ({tickets})")),
+            ("file_attachments", format!("ticket_id IN ({tickets})")),
+        ];
+        queries
+            .into_iter()
+            .map(|(table, filter)| {
+                (
+                    table,
+                    self.rows(&format!("SELECT * FROM {table} WHERE {filter}")),
+                )
+            })
+            .collect()
+    }
+
     /// The binary on this backend, acting as Acme's admin.
     pub fn acme(&self) -> assert_cmd::Command {
         let mut cmd = pg_bin();

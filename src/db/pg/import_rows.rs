@@ -1,0 +1,364 @@
+//! `ImportTarget` on PostgreSQL: the import's lookups and writes in its dialect (`$n`,
+//! `jsonb`, `lower(email)` under `COLLATE "C"`), inside the import's one transaction, each
+//! statement prepared once per transaction and reused.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use anyhow::{Context, Result};
+use postgres::types::{ToSql, Type};
+use postgres::{Row, Statement, Transaction};
+
+use super::Server;
+use crate::archive::records::CompanyRecord;
+use crate::db::import_rows::{
+    Bound, Dialect, ExistingUser, IdMapSql, ImportTarget, ImportWork, Kind, MapKey, TargetField,
+    TicketChildren, Updated, Write,
+};
+use crate::db::schema::ToolTable;
+
+/// PostgreSQL's words for `Updated`'s statements: JSON bound as text and cast, compared as
+/// `jsonb` values (key order and spacing aside).
+const POSTGRES: Dialect = Dialect {
+    param: |n, json| match json {
+        true => format!("${n}::jsonb"),
+        false => format!("${n}"),
+    },
+    same: |column, param, _| format!("{column} IS NOT DISTINCT FROM {param}"),
+};
+
+/// The id map's statements in PostgreSQL's words, written once.
+fn pg_id_map() -> &'static IdMapSql {
+    static SQL: OnceLock<IdMapSql> = OnceLock::new();
+    SQL.get_or_init(|| IdMapSql::new(|n| format!("${n}")))
+}
+
+/// A transaction-scoped advisory lock per company: two imports into one company never
+/// interleave (the second waits, up to the busy timeout).
+const COMPANY_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('bomizzel-import:' || $1::text))";
+
+impl Server {
+    /// `Database::import_transaction` on PostgreSQL.
+    pub(crate) fn import_transaction<W: ImportWork>(
+        &self,
+        company_id: &str,
+        work: W,
+    ) -> Result<W::Output> {
+        // The tool's tables first, in a short transaction of their own (`CREATE TABLE IF
+        // NOT EXISTS` under a lock): the import's then holds no lock on the catalog.
+        self.create_tool_tables_now(&[ToolTable::IdMap, ToolTable::ImportLog])?;
+        let mut client = self.client();
+        let mut tx = client
+            .transaction()
+            .with_context(|| format!("cannot begin the import's transaction on {}", self.url()))?;
+        tx.batch_execute(&self.lock_timeout_sql())?;
+        tx.execute(COMPANY_LOCK, &[&company_id])?;
+        let target = PgTarget::new(tx);
+        let output = work.run(&target)?;
+        target
+            .tx
+            .into_inner()
+            .commit()
+            .context("cannot commit the import")?;
+        Ok(output)
+    }
+
+    /// `Database::plan_transaction` on PostgreSQL: a read-only transaction, rolled back.
+    pub(crate) fn plan_transaction<W: ImportWork>(&self, work: W) -> Result<W::Output> {
+        let mut client = self.client();
+        let tx = client.build_transaction().read_only(true).start()?;
+        work.run(&PgTarget::new(tx))
+    }
+}
+
+/// The import's transaction and its prepared statements.
+struct PgTarget<'c> {
+    tx: RefCell<Transaction<'c>>,
+    statements: RefCell<HashMap<&'static str, Statement>>,
+    writes: RefCell<HashMap<(&'static str, Write), Statement>>,
+}
+
+type Params<'p> = [&'p (dyn ToSql + Sync)];
+
+impl<'c> PgTarget<'c> {
+    fn new(tx: Transaction<'c>) -> Self {
+        Self {
+            tx: RefCell::new(tx),
+            statements: RefCell::new(HashMap::new()),
+            writes: RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn statement(&self, sql: &'static str) -> Result<Statement> {
+        if let Some(stmt) = self.statements.borrow().get(sql) {
+            return Ok(stmt.clone());
+        }
+        let stmt = self.tx.borrow_mut().prepare(sql)?;
+        self.statements.borrow_mut().insert(sql, stmt.clone());
+        Ok(stmt)
+    }
+
+    fn query(&self, sql: &'static str, params: &Params<'_>) -> Result<Vec<Row>> {
+        let stmt = self.statement(sql)?;
+        Ok(self.tx.borrow_mut().query(&stmt, params)?)
+    }
+
+    fn query_opt(&self, sql: &'static str, params: &Params<'_>) -> Result<Option<Row>> {
+        let stmt = self.statement(sql)?;
+        Ok(self.tx.borrow_mut().query_opt(&stmt, params)?)
+    }
+
+    fn exists(&self, sql: &'static str, params: &Params<'_>) -> Result<bool> {
+        Ok(self.query_opt(sql, params)?.is_some())
+    }
+
+    fn text(&self, sql: &'static str, params: &Params<'_>) -> Result<Option<String>> {
+        Ok(self
+            .query_opt(sql, params)?
+            .map(|row| row.try_get(0))
+            .transpose()?)
+    }
+
+    /// The statement that writes `table`'s rows so, prepared with the values' types.
+    fn write_statement(
+        &self,
+        table: &'static Updated,
+        write: Write,
+        values: &[Bound<'_>],
+    ) -> Result<Statement> {
+        let key = (table.table, write);
+        if let Some(stmt) = self.writes.borrow().get(&key) {
+            return Ok(stmt.clone());
+        }
+        let sql = match write {
+            Write::Insert => table.insert_sql_in(&POSTGRES),
+            Write::Update => table.update_sql_in(&POSTGRES),
+            Write::Compare => table.differs_sql_in(&POSTGRES),
+        };
+        let types: Vec<Type> = values.iter().map(pg_type).collect();
+        let stmt = self.tx.borrow_mut().prepare_typed(&sql, &types)?;
+        self.writes.borrow_mut().insert(key, stmt.clone());
+        Ok(stmt)
+    }
+}
+
+/// The type a value is bound as (JSON as text, cast to `jsonb` in the statement).
+fn pg_type(value: &Bound<'_>) -> Type {
+    match value {
+        Bound::Text(_) | Bound::Json(_) => Type::TEXT,
+        Bound::Int(_) => Type::INT8,
+        Bound::Bool(_) => Type::BOOL,
+    }
+}
+
+fn pg_value<'b>(value: &'b Bound<'_>) -> &'b (dyn ToSql + Sync) {
+    match value {
+        Bound::Text(text) | Bound::Json(text) => text,
+        Bound::Int(n) => n,
+        Bound::Bool(b) => b,
+    }
+}
+
+/// `Kind::parent_sql` in PostgreSQL's words.
+fn parent_sql(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Ticket => "SELECT company_id FROM tickets WHERE id = $1",
+        Kind::Note => "SELECT ticket_id FROM ticket_notes WHERE id = $1",
+        Kind::History => "SELECT ticket_id FROM ticket_history WHERE id = $1",
+        Kind::Attachment => "SELECT ticket_id FROM file_attachments WHERE id = $1",
+    }
+}
+
+/// `Kind::anywhere_sql` in PostgreSQL's words.
+fn anywhere_sql(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Ticket => "SELECT 1 FROM tickets WHERE id = $1",
+        Kind::Note => "SELECT 1 FROM ticket_notes WHERE id = $1",
+        Kind::History => "SELECT 1 FROM ticket_history WHERE id = $1",
+        Kind::Attachment => "SELECT 1 FROM file_attachments WHERE id = $1",
+    }
+}
+
+impl ImportTarget for PgTarget<'_> {
+    fn has_tickets(&self, company_id: &str) -> Result<bool> {
+        self.exists(
+            "SELECT 1 FROM tickets WHERE company_id = $1 LIMIT 1",
+            &[&company_id],
+        )
+    }
+
+    fn id_map_in_use(&self, company_id: &str) -> Result<bool> {
+        let present: bool = self
+            .query_opt(
+                "SELECT to_regclass('bomizzel_backup_id_map') IS NOT NULL",
+                &[],
+            )?
+            .map(|row| row.try_get(0))
+            .transpose()?
+            .unwrap_or(false);
+        Ok(present
+            && self.exists(
+                "SELECT 1 FROM bomizzel_backup_id_map WHERE company_id = $1 LIMIT 1",
+                &[&company_id],
+            )?)
+    }
+
+    fn members(&self, company_id: &str) -> Result<Vec<(String, String)>> {
+        self.query(
+            "SELECT u.email, u.id FROM users u
+             JOIN user_company_associations a ON a.user_id = u.id
+             WHERE a.company_id = $1",
+            &[&company_id],
+        )?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect()
+    }
+
+    fn custom_fields(&self, company_id: &str) -> Result<Vec<TargetField>> {
+        self.query(
+            "SELECT name, id, type, options::text FROM custom_fields WHERE company_id = $1",
+            &[&company_id],
+        )?
+        .iter()
+        .map(|row| {
+            let field_type: String = row.try_get(2)?;
+            let options: Option<String> = row.try_get(3)?;
+            Ok(TargetField::stored(
+                row.try_get(0)?,
+                row.try_get(1)?,
+                &field_type,
+                options.as_deref(),
+            ))
+        })
+        .collect()
+    }
+
+    fn find_user(&self, email: &str, company_id: &str) -> Result<Option<ExistingUser>> {
+        let row = self.query_opt(
+            "SELECT u.id,
+                    EXISTS (SELECT 1 FROM user_company_associations a
+                            WHERE a.user_id = u.id AND a.company_id = $2),
+                    (SELECT count(*) FROM user_company_associations a
+                     WHERE a.user_id = u.id AND a.company_id <> $2)
+             FROM users u WHERE lower(u.email) = lower($1::text COLLATE \"C\")",
+            &[&email, &company_id],
+        )?;
+        row.map(|row| {
+            Ok(ExistingUser {
+                id: row.try_get(0)?,
+                is_member: row.try_get(1)?,
+                other_companies: row.try_get(2)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn user_id_taken(&self, id: &str) -> Result<bool> {
+        self.exists("SELECT 1 FROM users WHERE id = $1", &[&id])
+    }
+
+    fn field_id_taken(&self, id: &str) -> Result<bool> {
+        self.exists("SELECT 1 FROM custom_fields WHERE id = $1", &[&id])
+    }
+
+    fn exists_anywhere(&self, kind: Kind, id: &str) -> Result<bool> {
+        self.exists(anywhere_sql(kind), &[&id])
+    }
+
+    fn parent(&self, kind: Kind, id: &str) -> Result<Option<String>> {
+        self.text(parent_sql(kind), &[&id])
+    }
+
+    fn children_of(&self, ticket_id: &str) -> Result<TicketChildren> {
+        let rows = self.query(
+            "SELECT true, id FROM ticket_notes WHERE ticket_id = $1
+             UNION ALL
+             SELECT false, id FROM ticket_history WHERE ticket_id = $1",
+            &[&ticket_id],
+        )?;
+        let mut children = TicketChildren::default();
+        for row in rows {
+            children.add(row.try_get(0)?, row.try_get(1)?);
+        }
+        Ok(children)
+    }
+
+    fn mapped(&self, key: &MapKey<'_>) -> Result<Option<String>> {
+        let sql = &pg_id_map().mapped;
+        self.text(sql, &[&key.company_id, &key.kind.name(), &key.archive_id])
+    }
+
+    fn map_id(&self, key: &MapKey<'_>, local_id: &str, now: &str) -> Result<()> {
+        let stmt = self.statement(&pg_id_map().map)?;
+        let (company_id, kind, archive_id) = (key.company_id, key.kind.name(), key.archive_id);
+        self.tx
+            .borrow_mut()
+            .execute(&stmt, &[&company_id, &kind, &archive_id, &local_id, &now])?;
+        Ok(())
+    }
+
+    fn claimed_since(&self, key: &MapKey<'_>, now: &str) -> Result<bool> {
+        let sql = &pg_id_map().claimed;
+        self.exists(
+            sql,
+            &[&key.company_id, &key.kind.name(), &key.archive_id, &now],
+        )
+    }
+
+    fn membership_role(&self, user_id: &str, company_id: &str) -> Result<Option<String>> {
+        self.text(
+            "SELECT role FROM user_company_associations WHERE user_id = $1 AND company_id = $2",
+            &[&user_id, &company_id],
+        )
+    }
+
+    fn set_membership(
+        &self,
+        user_id: &str,
+        company_id: &str,
+        role: &str,
+        now: &str,
+    ) -> Result<bool> {
+        let stmt = self.statement(
+            "INSERT INTO user_company_associations (user_id, company_id, role, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $4)
+             ON CONFLICT (user_id, company_id) DO UPDATE
+             SET role = excluded.role, updated_at = excluded.updated_at
+             WHERE user_company_associations.role <> excluded.role",
+        )?;
+        let changed = self
+            .tx
+            .borrow_mut()
+            .execute(&stmt, &[&user_id, &company_id, &role, &now])?;
+        Ok(changed > 0)
+    }
+
+    fn put(&self, table: &'static Updated, write: Write, values: &[Bound<'_>]) -> Result<bool> {
+        let stmt = self.write_statement(table, write, values)?;
+        let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(pg_value).collect();
+        let mut tx = self.tx.borrow_mut();
+        Ok(match write {
+            Write::Insert | Write::Update => tx.execute(&stmt, &params)? > 0,
+            Write::Compare => tx.query_opt(&stmt, &params)?.is_some(),
+        })
+    }
+
+    fn create_company(&self, company: &CompanyRecord) -> Result<()> {
+        self.tx.borrow_mut().execute(
+            "INSERT INTO companies (id, name, domain, description, is_active, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &company.id,
+                &company.name,
+                &company.domain,
+                &company.description,
+                &company.is_active,
+                &company.created_at,
+                &company.updated_at,
+            ],
+        )?;
+        Ok(())
+    }
+}
