@@ -1,24 +1,18 @@
 //! `import`: restore an archive into one company, all or nothing. This is the command's
-//! side: its arguments as an `ImportRequest`, the log row, and the report (`report`); the
-//! steps that find the archive, the company and the actor are `attempt`, and the restore
-//! itself is `crate::restore`.
+//! side: its arguments as an `ImportRequest`, then the run; the report and its log row are
+//! `report`, the steps that find the archive, the company and the actor are `attempt`,
+//! and the restore itself is `crate::restore`.
 
 mod attempt;
 pub(crate) mod report;
-
-use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
 use crate::archive::envelope::Keys;
 use crate::archive::reader::Input;
 use crate::cli::{GlobalOpts, ImportArgs};
-use crate::db::logs::{
-    self, ExportDetail, FileState, ImportDetail, LogKind, LogStore, RecordedArchive, Retention,
-    recorded,
-};
-use crate::db::schema::ToolTable;
-use crate::db::{self, Database, tenant};
+use crate::db::logs::LogKind;
+use crate::db::{self, tenant};
 use crate::error::{Failure, Unlogged};
 use crate::interrupt;
 use crate::report::Reporter;
@@ -184,13 +178,9 @@ fn run_import(global: &GlobalOpts, request: &ImportRequest, reporter: &Reporter)
                 }
                 None => format!("{err:#}"),
             };
-            if let Err(log_err) = record_import(
-                &conn,
-                &report,
-                actor_id.as_deref(),
-                Some(&error),
-                validation,
-            ) {
+            if let Err(log_err) =
+                report.record(&conn, actor_id.as_deref(), Some(&error), validation)
+            {
                 reporter.note(format!(
                     "bomizzel-backup: the failed import could not be logged: {log_err:#}"
                 ));
@@ -201,13 +191,15 @@ fn run_import(global: &GlobalOpts, request: &ImportRequest, reporter: &Reporter)
     report.status = status;
     report.plan = plan;
     report.company_created = created;
-    record_import(&conn, &report, actor_id.as_deref(), None, validation).with_context(|| {
-        let done = match status {
-            Status::Validated => "the validation is done",
-            _ => "the import is complete",
-        };
-        Unlogged(format!("{done}, but it could not be recorded in the log"))
-    })?;
+    report
+        .record(&conn, actor_id.as_deref(), None, validation)
+        .with_context(|| {
+            let done = match status {
+                Status::Validated => "the validation is done",
+                _ => "the import is complete",
+            };
+            Unlogged(format!("{done}, but it could not be recorded in the log"))
+        })?;
     report::print_summary(reporter, &report, started.elapsed());
     let failure = (status == Status::Validated && report.plan.conflict_count > 0)
         .then(|| conflict_failure(&report.plan));
@@ -222,96 +214,4 @@ fn naming_file(err: anyhow::Error, input: Option<&Input>) -> anyhow::Error {
         Some(input) => input.named_in(err),
         None => err,
     }
-}
-
-/// The archive file recorded for an export of this company, while it is still the file
-/// that export wrote: one changed since (overwritten, edited, damaged) is an invalid archive.
-fn exported_file(
-    conn: &impl LogStore,
-    company: &tenant::Company,
-    export_id: &str,
-) -> Result<PathBuf> {
-    let Some(entry) = logs::find_of(conn, &company.id, export_id, &[LogKind::Export])? else {
-        return Err(Failure::NotFound(format!(
-            "unknown export id {export_id} for {}",
-            company.name
-        ))
-        .into());
-    };
-    let expired = || {
-        Failure::NotFound(format!(
-            "Export file not found or has expired (export {export_id})"
-        ))
-    };
-    let detail: ExportDetail = entry.read();
-    let pruned = matches!(Retention::of(&detail), Retention::Pruned { .. });
-    let Some(recorded) = RecordedArchive::of(&detail).filter(|_| !pruned) else {
-        return Err(expired().into());
-    };
-    match recorded.state()? {
-        FileState::Unchanged => Ok(recorded.path().to_owned()),
-        FileState::Changed(change) => Err(Failure::InvalidArchive(format!(
-            "{}: changed since export {export_id}: {change}",
-            recorded.file
-        ))
-        .into()),
-        FileState::Missing => Err(expired().into()),
-    }
-}
-
-/// The import log row: the web app's summary keys, and the tool's detail beside them.
-///
-/// A validation (`validation`) only reads, so it creates no table: on a database without an
-/// import log it is not recorded. An import creates the log when missing, failed ones too
-/// (their rollback took away what the import had created).
-fn record_import(
-    conn: &Database,
-    report: &ImportReport,
-    actor_id: Option<&str>,
-    error: Option<&str>,
-    validation: bool,
-) -> Result<()> {
-    if validation {
-        if !conn.has_log(LogKind::Import)? {
-            return Ok(());
-        }
-    } else {
-        conn.create_tool_tables_now(&[ToolTable::ImportLog])?;
-    }
-    let o = &report.plan.outcomes;
-    let mut errors: Vec<String> = report.plan.conflicts.clone();
-    if let Some(err) = error {
-        errors.push(err.to_owned());
-    }
-    let detail = ImportDetail {
-        users_imported: Some(o.users.created + o.users.linked + o.users.updated),
-        users_skipped: Some(o.users.skipped),
-        tickets_imported: Some(o.tickets.created + o.tickets.updated),
-        tickets_skipped: Some(o.tickets.skipped),
-        custom_fields_imported: Some(o.custom_fields.created + o.custom_fields.updated),
-        errors: Some(errors),
-        conflict_count: Some(report.plan.conflict_count),
-        status: Some(recorded(&report.status)?),
-        policy: Some(recorded(&report.policy)?),
-        file: Some(report.source.file.clone()),
-        source: Some(recorded(&report.source)?),
-        company_created: Some(report.company_created),
-        outcomes: Some(recorded(o)?),
-        warnings: Some(recorded(&report.plan.warnings)?),
-        password_reset_required: Some(report.plan.password_reset_required),
-        error: error.map(str::to_owned),
-        tool: Some(crate::TOOL.to_owned()),
-        // Only a restore of chosen tickets has these, so whole imports' rows stay as they were.
-        chosen_tickets: report.chosen_tickets.clone(),
-        not_chosen: report.plan.not_chosen,
-        ..ImportDetail::default()
-    };
-    logs::insert(
-        conn,
-        &report.company_id,
-        actor_id,
-        &report.import_id,
-        &detail,
-        &db::now_timestamp(),
-    )
 }

@@ -10,7 +10,7 @@
 mod details;
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use rusqlite::{Connection, params};
@@ -26,6 +26,7 @@ use super::has_table;
 use super::schema::ToolTable;
 use crate::archive::digest::digest_file;
 use crate::archive::records::EntryDigest;
+use crate::error::Failure;
 
 /// Which log an entry belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -339,6 +340,41 @@ pub(crate) fn find_of(
         }
     }
     Ok(None)
+}
+
+/// The archive file recorded for an export of this company, while it is still the file
+/// that export wrote: one changed since (overwritten, edited, damaged) is an invalid archive.
+pub(crate) fn exported_file(
+    conn: &impl LogStore,
+    company: &super::tenant::Company,
+    export_id: &str,
+) -> Result<PathBuf> {
+    let Some(entry) = find_of(conn, &company.id, export_id, &[LogKind::Export])? else {
+        return Err(Failure::NotFound(format!(
+            "unknown export id {export_id} for {}",
+            company.name
+        ))
+        .into());
+    };
+    let expired = || {
+        Failure::NotFound(format!(
+            "Export file not found or has expired (export {export_id})"
+        ))
+    };
+    let detail: ExportDetail = entry.read();
+    let pruned = matches!(Retention::of(&detail), Retention::Pruned { .. });
+    let Some(recorded) = RecordedArchive::of(&detail).filter(|_| !pruned) else {
+        return Err(expired().into());
+    };
+    match recorded.state()? {
+        FileState::Unchanged => Ok(recorded.path().to_owned()),
+        FileState::Changed(change) => Err(Failure::InvalidArchive(format!(
+            "{}: changed since export {export_id}: {change}",
+            recorded.file
+        ))
+        .into()),
+        FileState::Missing => Err(expired().into()),
+    }
 }
 
 /// Those of `kinds` whose table the database has.

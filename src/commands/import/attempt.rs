@@ -54,7 +54,7 @@ pub(super) fn attempt_import(
                 None => tenant::resolve_company(&*conn, None)?,
             };
             attempt.company = Some(company.clone());
-            Input::File(super::exported_file(&*conn, &company, export_id)?)
+            Input::File(crate::db::logs::exported_file(&*conn, &company, export_id)?)
         }
         ArchiveSource::Given(input) => input.clone(),
     };

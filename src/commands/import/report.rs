@@ -1,6 +1,6 @@
 //! What `import` tells: the `--json` reports (of an import, of a validation against a
-//! database, of a file checked alone), the summary and the plan on stderr, and the question
-//! before `--overwrite` changes anything.
+//! database, of a file checked alone), the summary and the plan on stderr, the question
+//! before `--overwrite` changes anything, and the import log's row.
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -8,7 +8,9 @@ use serde::Serialize;
 use crate::archive::reader::{ArchiveFile, Input, Layout};
 use crate::archive::records::{Counts, Manifest};
 use crate::archive::validate::Warnings;
-use crate::db::tenant;
+use crate::db::logs::{self, ImportDetail, LogKind, LogStore, recorded};
+use crate::db::schema::ToolTable;
+use crate::db::{self, Database, tenant};
 use crate::error::Failure;
 use crate::report::Reporter;
 use crate::restore::job::first_few;
@@ -273,5 +275,64 @@ fn policy_name(policy: Policy) -> &'static str {
         Policy::Strict => "strict",
         Policy::SkipDuplicates => "skip-duplicates",
         Policy::Overwrite => "overwrite",
+    }
+}
+
+impl ImportReport {
+    /// The import log row: the web app's summary keys, and the tool's detail beside them.
+    ///
+    /// A validation (`validation`) only reads, so it creates no table: on a database without an
+    /// import log it is not recorded. An import creates the log when missing, failed ones too
+    /// (their rollback took away what the import had created).
+    pub(super) fn record(
+        &self,
+        conn: &Database,
+        actor_id: Option<&str>,
+        error: Option<&str>,
+        validation: bool,
+    ) -> Result<()> {
+        if validation {
+            if !conn.has_log(LogKind::Import)? {
+                return Ok(());
+            }
+        } else {
+            conn.create_tool_tables_now(&[ToolTable::ImportLog])?;
+        }
+        let o = &self.plan.outcomes;
+        let mut errors: Vec<String> = self.plan.conflicts.clone();
+        if let Some(err) = error {
+            errors.push(err.to_owned());
+        }
+        let detail = ImportDetail {
+            users_imported: Some(o.users.created + o.users.linked + o.users.updated),
+            users_skipped: Some(o.users.skipped),
+            tickets_imported: Some(o.tickets.created + o.tickets.updated),
+            tickets_skipped: Some(o.tickets.skipped),
+            custom_fields_imported: Some(o.custom_fields.created + o.custom_fields.updated),
+            errors: Some(errors),
+            conflict_count: Some(self.plan.conflict_count),
+            status: Some(recorded(&self.status)?),
+            policy: Some(recorded(&self.policy)?),
+            file: Some(self.source.file.clone()),
+            source: Some(recorded(&self.source)?),
+            company_created: Some(self.company_created),
+            outcomes: Some(recorded(o)?),
+            warnings: Some(recorded(&self.plan.warnings)?),
+            password_reset_required: Some(self.plan.password_reset_required),
+            error: error.map(str::to_owned),
+            tool: Some(crate::TOOL.to_owned()),
+            // Only a restore of chosen tickets has these, so whole imports' rows stay as they were.
+            chosen_tickets: self.chosen_tickets.clone(),
+            not_chosen: self.plan.not_chosen,
+            ..ImportDetail::default()
+        };
+        logs::insert(
+            conn,
+            &self.company_id,
+            actor_id,
+            &self.import_id,
+            &detail,
+            &db::now_timestamp(),
+        )
     }
 }
