@@ -10,6 +10,8 @@
 //! The archive is big enough that the import's changes outgrow its page cache, so SQLite
 //! has already written some of them to the database file (rollback journal) or to the WAL
 //! when the kill lands: the test waits for that, then kills, so recovery has real work to do.
+//! The bulk archive and the kill helpers serve PostgreSQL's killed import too
+//! (`postgres::a_killed_import_leaves_the_database_as_it_was`).
 
 use crate::support;
 use crate::support::state;

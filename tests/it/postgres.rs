@@ -1,6 +1,8 @@
 //! PostgreSQL as `--db`: `init` on the throwaway cluster of `support::postgres`, the URL
 //! forms (TCP, a socket directory, sslmode, PGPASSWORD), and what a failed connection says:
-//! the server and the exit status, never the password.
+//! the server and the exit status, never the password. Then the scenarios on either
+//! backend (`Backend`), and PostgreSQL's own versions of the crash and concurrency tests,
+//! with their helpers: a killed import, an export during inserts.
 
 use assert_cmd::Command;
 use bomizzel_backup::db::pg::{self, APPLICATION_NAME, PgUrl};
@@ -8,9 +10,10 @@ use bomizzel_backup::db::schema::{APP_TABLES, ToolTable};
 
 use serde_json::Value;
 
+use crate::concurrency::{ACME_PEOPLE, acme_people, export_while_writing};
 use crate::crash::{acme_command, bulk_archive, kill_when};
 use crate::support::postgres::{Backend, PgDatabase, cluster, pg_bin, unused_port};
-use crate::support::state::assert_same_rows;
+use crate::support::state::{assert_same_rows, fill_tickets};
 use crate::support::{Archive, Demo, fails_with, ids, json, json_ok, stderr_of};
 
 /// `bomizzel-backup --db URL init`.
@@ -834,4 +837,36 @@ fn a_killed_import_leaves_the_database_as_it_was() {
         .map(|row| row.get(0))
         .collect();
     assert_eq!(logged, ["ok"], "only the completed import is logged");
+}
+
+/// An export while another connection keeps inserting into the company (each transaction
+/// a ticket, its two notes, its history and an attachment, and a note on an older ticket)
+/// is one snapshot: exactly the writer's first k transactions, whole, for a k committed
+/// while the export ran, and the writer is never held up by it (the concurrency tests'
+/// checks, on PostgreSQL's `REPEATABLE READ` transaction).
+#[test]
+fn an_export_during_inserts_is_one_snapshot() {
+    let demo = Demo::new();
+    // Enough that the export runs a while, with the writer going all the time.
+    fill_tickets(&demo.conn(), ids::ACME, &ACME_PEOPLE, 0xc1, 400, 300);
+    let people = acme_people(&demo.conn());
+    let backend = Backend::postgres_of(demo);
+    let Backend::Postgres(demo, pg) = &backend else {
+        unreachable!()
+    };
+    let mut writer = pg.client();
+    let moment = export_while_writing(
+        demo,
+        backend.acme(),
+        people,
+        move |statements| {
+            writer
+                .batch_execute(&format!("BEGIN; {statements} COMMIT;"))
+                .expect("a writer transaction");
+        },
+        "postgres",
+    );
+    moment.assert_writes_went_on();
+    let written = backend.rows("SELECT id FROM tickets WHERE id LIKE 'b0c0ffee-%'");
+    assert_eq!(written.len() as u64, moment.total);
 }

@@ -515,7 +515,12 @@ impl Backend {
     /// A fresh `init`ed PostgreSQL database holding the demo database's rows, copied table
     /// by table (independent of the tool's import, so it can check it).
     pub fn postgres() -> Backend {
-        let demo = super::Demo::new();
+        Backend::postgres_of(super::Demo::new())
+    }
+
+    /// A fresh `init`ed PostgreSQL database holding the rows of `demo`'s database (the demo
+    /// data and whatever a test added to it), copied as `postgres` copies them.
+    pub fn postgres_of(demo: super::Demo) -> Backend {
         let pg = PgDatabase::new();
         pg_bin()
             .args(["--db", &pg.url(), "init"])
