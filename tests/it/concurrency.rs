@@ -2,7 +2,8 @@
 //! another connection keeps inserting tickets and notes is one consistent snapshot, and an
 //! import that meets another process's write lock waits `--busy-timeout`, then exits 7 with
 //! a message and changes nothing; `history`, which only reads, says the same when readers
-//! are locked out too.
+//! are locked out too. The writer and the snapshot checks serve PostgreSQL's test too
+//! (`postgres::an_export_during_inserts_is_one_snapshot`): its SQL is the same on both.
 
 use crate::support;
 use crate::support::state;
@@ -14,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 
 use state::{assert_same_rows, fill_tickets, integrity, set_journal_mode};
 use support::*;
@@ -22,7 +23,7 @@ use support::*;
 const JOURNAL_MODES: [&str; 2] = ["delete", "wal"];
 
 /// Acme's members, who author the bulk data and the writer's rows.
-const ACME_PEOPLE: [&str; 3] = [ids::ACME_ADMIN, ids::SHARED_USER, ids::ACME_CUSTOMER];
+pub(crate) const ACME_PEOPLE: [&str; 3] = [ids::ACME_ADMIN, ids::SHARED_USER, ids::ACME_CUSTOMER];
 
 /// The ids the writer gives the rows of its `seq`th transaction: a ticket, two notes on it,
 /// a history entry, an attachment on its first note, and a note on an older ticket.
@@ -51,34 +52,26 @@ struct Writer {
 }
 
 impl Writer {
-    /// Starts writing to `db`; `old_tickets` are existing Acme tickets that get notes too.
-    fn start(db: &Path, old_tickets: Vec<String>) -> Self {
+    /// Starts writing: `transact` runs the statements it is given as one transaction on
+    /// its own connection; `people` are Acme members' user ids, who author the rows;
+    /// `old_tickets` are existing Acme tickets that get notes too.
+    fn start(
+        people: Vec<String>,
+        old_tickets: Vec<String>,
+        mut transact: impl FnMut(&str) + Send + 'static,
+    ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let commits = Arc::new(AtomicU64::new(0));
-        let conn = open_db(db);
-        // In rollback mode a commit waits for the export's read lock to go.
-        conn.busy_timeout(Duration::from_secs(60))
-            .expect("busy timeout");
         let (stop_flag, committed) = (stop.clone(), commits.clone());
         let thread = std::thread::spawn(move || {
-            let people: Vec<String> = ACME_PEOPLE
-                .iter()
-                .map(|email| {
-                    conn.query_row("SELECT id FROM users WHERE email = ?1", [email], |row| {
-                        row.get(0)
-                    })
-                    .expect("an Acme member")
-                })
-                .collect();
             let mut seq = 0;
             while !stop_flag.load(Ordering::SeqCst) {
                 seq += 1;
-                write_one(
-                    &conn,
+                transact(&writer_statements(
                     seq,
                     &people,
                     &old_tickets[seq as usize % old_tickets.len()],
-                );
+                ));
                 committed.store(seq, Ordering::SeqCst);
                 std::thread::sleep(Duration::from_millis(1));
             }
@@ -114,73 +107,74 @@ impl Writer {
     }
 }
 
-/// One writer transaction: the rows of `seq`, all or nothing.
-fn write_one(conn: &Connection, seq: u64, people: &[String], old_ticket: &str) {
+/// The user ids of `ACME_PEOPLE`, in that order.
+pub(crate) fn acme_people(conn: &Connection) -> Vec<String> {
+    ACME_PEOPLE
+        .iter()
+        .map(|email| {
+            conn.query_row("SELECT id FROM users WHERE email = ?1", [email], |row| {
+                row.get(0)
+            })
+            .expect("an Acme member")
+        })
+        .collect()
+}
+
+/// The statements of one writer transaction, the rows of `seq`, in SQL that SQLite and
+/// PostgreSQL both take (its values are literals without quotes in them).
+fn writer_statements(seq: u64, people: &[String], old_ticket: &str) -> String {
     let at = format!("2026-04-01T00:00:{:02}.{:03}Z", seq / 1000 % 60, seq % 1000);
     let person = |k: u64| &people[(seq + k) as usize % people.len()];
     let ticket = writer_ticket(seq);
-    conn.execute_batch("BEGIN IMMEDIATE").expect("begin");
-    conn.execute(
-        "INSERT INTO tickets (id, company_id, title, description, status, priority,
-                              submitter_id, custom_field_values, created_at, updated_at)
-         VALUES (?1, ?2, ?3, 'written during an export', 'open', 'high', ?4, '{}', ?5, ?5)",
-        params![
-            ticket,
-            ids::ACME,
-            format!("Concurrent ticket {seq}"),
-            person(0),
-            at
-        ],
-    )
-    .expect("insert a ticket");
-    let note =
-        "INSERT INTO ticket_notes (id, ticket_id, author_id, content, created_at, updated_at)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?5)";
-    for j in 1..=2 {
-        conn.execute(
-            note,
-            params![
-                writer_note(seq, j),
-                ticket,
-                person(j),
-                format!("note {j} of {seq}"),
-                at
-            ],
+    let acme = ids::ACME;
+    let note = |id: String, ticket: &str, author: &str, content: &str| {
+        format!(
+            "INSERT INTO ticket_notes (id, ticket_id, author_id, content, created_at, updated_at)
+             VALUES ('{id}', '{ticket}', '{author}', '{content}', '{at}', '{at}');"
         )
-        .expect("insert a note");
-    }
-    conn.execute(
-        note,
-        params![
+    };
+    [
+        format!(
+            "INSERT INTO tickets (id, company_id, title, description, status, priority,
+                                  submitter_id, custom_field_values, created_at, updated_at)
+             VALUES ('{ticket}', '{acme}', 'Concurrent ticket {seq}', 'written during an export',
+                     'open', 'high', '{}', '{{}}', '{at}', '{at}');",
+            person(0)
+        ),
+        note(
+            writer_note(seq, 1),
+            &ticket,
+            person(1),
+            &format!("note 1 of {seq}"),
+        ),
+        note(
+            writer_note(seq, 2),
+            &ticket,
+            person(2),
+            &format!("note 2 of {seq}"),
+        ),
+        note(
             writer_old_ticket_note(seq),
             old_ticket,
             person(3),
             "a late note",
-            at
-        ],
-    )
-    .expect("insert a note on an older ticket");
-    conn.execute(
-        "INSERT INTO ticket_history (id, ticket_id, user_id, action, created_at)
-         VALUES (?1, ?2, ?3, 'created', ?4)",
-        params![writer_history(seq), ticket, person(0), at],
-    )
-    .expect("insert a history entry");
-    conn.execute(
-        "INSERT INTO file_attachments (id, ticket_id, note_id, file_name, file_size,
-                                       uploaded_by_id, created_at)
-         VALUES (?1, ?2, ?3, 'log.txt', ?4, ?5, ?6)",
-        params![
+        ),
+        format!(
+            "INSERT INTO ticket_history (id, ticket_id, user_id, action, created_at)
+             VALUES ('{}', '{ticket}', '{}', 'created', '{at}');",
+            writer_history(seq),
+            person(0)
+        ),
+        format!(
+            "INSERT INTO file_attachments (id, ticket_id, note_id, file_name, file_size,
+                                           uploaded_by_id, created_at)
+             VALUES ('{}', '{ticket}', '{}', 'log.txt', {seq}, '{}', '{at}');",
             writer_attachment(seq),
-            ticket,
             writer_note(seq, 1),
-            seq as i64,
-            person(1),
-            at
-        ],
-    )
-    .expect("insert an attachment");
-    conn.execute_batch("COMMIT").expect("commit");
+            person(1)
+        ),
+    ]
+    .join("\n")
 }
 
 /// The sequence number at the end of a writer id, or `None` for any other id.
@@ -223,22 +217,89 @@ fn export_during_inserts(journal_mode: &str) {
     set_journal_mode(&conn, journal_mode);
     // Enough that the export runs a while, with the writer going all the time.
     fill_tickets(&conn, ids::ACME, &ACME_PEOPLE, 0xc1, 400, 300);
-    let initial = RecordIds::in_db(&conn, ids::ACME);
+    let people = acme_people(&conn);
     drop(conn);
+    let writer = open_db(&demo.db);
+    // In rollback mode a commit waits for the export's read lock to go.
+    writer
+        .busy_timeout(Duration::from_secs(60))
+        .expect("busy timeout");
+    let moment = export_while_writing(
+        &demo,
+        demo.acme(),
+        people,
+        move |statements| {
+            writer
+                .execute_batch(&format!("BEGIN IMMEDIATE; {statements} COMMIT;"))
+                .expect("a writer transaction");
+        },
+        journal_mode,
+    );
+    if journal_mode == "wal" {
+        // Readers do not block the writer in WAL mode: it went on during the export.
+        moment.assert_writes_went_on();
+    }
+    let conn = demo.conn();
+    assert_eq!(integrity(&conn), "ok");
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM tickets WHERE id LIKE 'b0c0ffee-%'",
+            []
+        ),
+        moment.total as i64
+    );
+}
 
-    let writer = Writer::start(&demo.db, initial.tickets.iter().cloned().collect());
+/// What `export_while_writing` saw: the snapshot held the writer's first `k` transactions;
+/// `after` had committed when the export ended, `total` in all.
+pub(crate) struct Moment {
+    k: u64,
+    after: u64,
+    pub total: u64,
+    what: String,
+}
+
+impl Moment {
+    /// The writer committed while the export ran, after its snapshot: nothing held it up.
+    pub fn assert_writes_went_on(&self) {
+        assert!(
+            self.after > self.k,
+            "{}: no commit while the export ran ({} of {})",
+            self.what,
+            self.k,
+            self.after
+        );
+    }
+}
+
+/// Exports Acme with `export` (the binary acting as Acme's admin on the demo's database or
+/// another one holding the same rows; `-q export -o FILE` is added) while a writer runs
+/// `transact` (see `Writer::start`) over and over, and checks the archive is one moment of
+/// the database: the manifest's counts are its records, every attachment's ticket and note
+/// are in it, and it holds the rows from before the writer started and exactly the
+/// writer's first k transactions, whole, in every section, k committed while the export
+/// ran. `demo` holds Acme's rows as they were before the writer started.
+pub(crate) fn export_while_writing(
+    demo: &Demo,
+    mut export: assert_cmd::Command,
+    people: Vec<String>,
+    transact: impl FnMut(&str) + Send + 'static,
+    what: &str,
+) -> Moment {
+    let initial = RecordIds::in_db(&demo.conn(), ids::ACME);
+    let writer = Writer::start(people, initial.tickets.iter().cloned().collect(), transact);
     writer.wait_for(3);
     let committed_before = writer.commits();
-    let archive_path = demo.out_path("acme.zip");
-    let output = demo
-        .acme()
+    let archive_path = demo.out_path("during-inserts.zip");
+    let output = export
         .args(["-q", "export", "-o"])
         .arg(&archive_path)
         .output()
         .expect("run the export");
     let committed_after = writer.commits();
     let total = writer.stop();
-    assert!(output.status.success(), "{journal_mode}: {output:?}");
+    assert!(output.status.success(), "{what}: {output:?}");
 
     let archive = Archive::read(&archive_path);
     let held = RecordIds::in_archive(&archive);
@@ -258,25 +319,19 @@ fn export_during_inserts(journal_mode: &str) {
         ("history", held.history.len()),
         ("attachments", archive.records("attachments").len()),
     ] {
-        assert_eq!(counts[key], n, "{journal_mode}: manifest counts.{key}");
+        assert_eq!(counts[key], n, "{what}: manifest counts.{key}");
     }
     assert_eq!(held.tickets.len(), archive.records("tickets").len());
-    assert_eq!(held.notes.len(), notes, "{journal_mode}: a note id twice");
+    assert_eq!(held.notes.len(), notes, "{what}: a note id twice");
 
     // Every attachment's ticket and note are in it.
     let note_ids: BTreeSet<&String> = held.notes.keys().collect();
     for attachment in archive.records("attachments") {
         let ticket = attachment["ticketId"].as_str().expect("ticketId");
-        assert!(
-            held.tickets.contains(ticket),
-            "{journal_mode}: {attachment}"
-        );
+        assert!(held.tickets.contains(ticket), "{what}: {attachment}");
         if let Some(note) = attachment["noteId"].as_str() {
-            assert!(
-                note_ids.contains(&note.to_string()),
-                "{journal_mode}: {attachment}"
-            );
-            assert_eq!(held.notes[note], ticket, "{journal_mode}: {attachment}");
+            assert!(note_ids.contains(&note.to_string()), "{what}: {attachment}");
+            assert_eq!(held.notes[note], ticket, "{what}: {attachment}");
         }
     }
 
@@ -285,21 +340,15 @@ fn export_during_inserts(journal_mode: &str) {
     let (tickets, old_tickets) = split_writer(&held.tickets, "b0c0ffee-");
     let k = tickets.len() as u64;
     let first_k: Vec<u64> = (1..=k).collect();
-    assert_eq!(tickets, first_k, "{journal_mode}: tickets not a prefix");
-    assert_eq!(
-        old_tickets, initial.tickets,
-        "{journal_mode}: the older tickets"
-    );
-    for (prefix, what) in [
+    assert_eq!(tickets, first_k, "{what}: tickets not a prefix");
+    assert_eq!(old_tickets, initial.tickets, "{what}: the older tickets");
+    for (prefix, part) in [
         ("d0c0ffee-0000-4000-8001-", "first notes"),
         ("d0c0ffee-0000-4000-8002-", "second notes"),
         ("d0c0ffef-", "notes on older tickets"),
     ] {
         let (seqs, _) = split_writer(held.notes.keys(), prefix);
-        assert_eq!(
-            seqs, first_k,
-            "{journal_mode}: {what} of a different moment"
-        );
+        assert_eq!(seqs, first_k, "{what}: {part} of a different moment");
     }
     let (notes_seqs, old_notes) = split_writer(held.notes.keys(), "d0c0ffe");
     assert_eq!(notes_seqs.len() as u64, 3 * k);
@@ -313,15 +362,12 @@ fn export_during_inserts(journal_mode: &str) {
         );
     }
     let (history, old_history) = split_writer(held.history.keys(), "e0c0ffee-");
-    assert_eq!(
-        history, first_k,
-        "{journal_mode}: history of a different moment"
-    );
+    assert_eq!(history, first_k, "{what}: history of a different moment");
     assert_eq!(old_history, initial.history.keys().cloned().collect());
     let (attachments, old_attachments) = split_writer(held.attachments.keys(), "f0c0ffee-");
     assert_eq!(
         attachments, first_k,
-        "{journal_mode}: attachments of a different moment"
+        "{what}: attachments of a different moment"
     );
     assert_eq!(
         old_attachments,
@@ -331,30 +377,19 @@ fn export_during_inserts(journal_mode: &str) {
     // The snapshot is of a moment while the export ran.
     assert!(
         (committed_before..=committed_after).contains(&k),
-        "{journal_mode}: snapshot after {k} commits, export ran from {committed_before} to {committed_after}"
-    );
-    if journal_mode == "wal" {
-        // Readers do not block the writer in WAL mode: it went on during the export.
-        assert!(
-            committed_after > k,
-            "wal: no commit while the export ran ({k} of {committed_after})"
-        );
-    }
-    let conn = demo.conn();
-    assert_eq!(integrity(&conn), "ok");
-    assert_eq!(
-        count(
-            &conn,
-            "SELECT count(*) FROM tickets WHERE id LIKE 'b0c0ffee-%'",
-            []
-        ),
-        total as i64
+        "{what}: snapshot after {k} commits, export ran from {committed_before} to {committed_after}"
     );
     eprintln!(
-        "{journal_mode}: {} tickets exported, snapshot after writer commit {k} \
+        "{what}: {} tickets exported, snapshot after writer commit {k} \
          (export ran from {committed_before} to {committed_after}; {total} in all)",
         held.tickets.len()
     );
+    Moment {
+        k,
+        after: committed_after,
+        total,
+        what: what.to_owned(),
+    }
 }
 
 fn globex_import(demo: &Demo, archive: &Path) -> assert_cmd::Command {

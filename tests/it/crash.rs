@@ -10,11 +10,14 @@
 //! The archive is big enough that the import's changes outgrow its page cache, so SQLite
 //! has already written some of them to the database file (rollback journal) or to the WAL
 //! when the kill lands: the test waits for that, then kills, so recovery has real work to do.
+//! The bulk archive and the kill helpers serve PostgreSQL's killed import too
+//! (`postgres::a_killed_import_leaves_the_database_as_it_was`).
 
 use crate::support;
 use crate::support::state;
 
 use std::collections::BTreeSet;
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -27,7 +30,7 @@ use support::*;
 
 /// Bulk tickets for Acme, and the size of each of their five notes: about 24 MiB of rows,
 /// more than the import's 16 MiB page cache, so an import must spill before it commits.
-const TICKETS: u32 = 1_000;
+pub(crate) const TICKETS: u32 = 1_000;
 const NOTE_BYTES: u32 = 2_400;
 
 /// Acme's members, who author the bulk data.
@@ -43,7 +46,7 @@ const PATIENCE: Duration = Duration::from_secs(120);
 
 /// A json export of Acme with the bulk tickets added: built once per test run and kept in
 /// memory, so each test writes its own copy into its own temporary directory.
-fn bulk_archive() -> &'static [u8] {
+pub(crate) fn bulk_archive() -> &'static [u8] {
     static ARCHIVE: OnceLock<Vec<u8>> = OnceLock::new();
     ARCHIVE.get_or_init(|| {
         let demo = bulk_demo();
@@ -66,14 +69,15 @@ fn bulk_demo() -> Demo {
 }
 
 /// The binary as a child process (not assert_cmd: the test must kill it while it runs),
-/// acting as Acme's admin, with a clean environment and no output to wait on.
-fn acme_command(db: &Path, args: &[&str]) -> Command {
+/// acting as Acme's admin, with a clean environment (no `BOMIZZEL_*` or `PG*` variable)
+/// and no output to wait on. `db` is a SQLite path or a PostgreSQL URL.
+pub(crate) fn acme_command(db: impl AsRef<OsStr>, args: &[&str]) -> Command {
     acme_command_via(&[], db, args)
 }
 
 /// `acme_command`, started by `launcher` (a program and its arguments, which then runs the
 /// binary as its last argument before the binary's own).
-fn acme_command_via(launcher: &[&str], db: &Path, args: &[&str]) -> Command {
+fn acme_command_via(launcher: &[&str], db: impl AsRef<OsStr>, args: &[&str]) -> Command {
     let binary = env!("CARGO_BIN_EXE_bomizzel-backup");
     let mut cmd = match launcher.split_first() {
         Some((program, rest)) => {
@@ -84,7 +88,8 @@ fn acme_command_via(launcher: &[&str], db: &Path, args: &[&str]) -> Command {
         None => Command::new(binary),
     };
     for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("BOMIZZEL_") {
+        let key_text = key.to_string_lossy();
+        if key_text.starts_with("BOMIZZEL_") || key_text.starts_with("PG") {
             cmd.env_remove(key);
         }
     }
@@ -125,7 +130,7 @@ fn wait_until(child: &mut Child, what: &str, mut ready: impl FnMut() -> bool) ->
 }
 
 /// Waits until `ready` holds, then SIGKILLs the child.
-fn kill_when(child: &mut Child, what: &str, ready: impl FnMut() -> bool) -> Duration {
+pub(crate) fn kill_when(child: &mut Child, what: &str, ready: impl FnMut() -> bool) -> Duration {
     let took = wait_until(child, what, ready);
     child.kill().expect("SIGKILL the child");
     let status = child.wait().expect("reap the child");

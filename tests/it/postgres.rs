@@ -1,6 +1,8 @@
 //! PostgreSQL as `--db`: `init` on the throwaway cluster of `support::postgres`, the URL
 //! forms (TCP, a socket directory, sslmode, PGPASSWORD), and what a failed connection says:
-//! the server and the exit status, never the password.
+//! the server and the exit status, never the password. Then the scenarios on either
+//! backend (`Backend`), and PostgreSQL's own versions of the crash and concurrency tests,
+//! with their helpers: a killed import, an export during inserts.
 
 use assert_cmd::Command;
 use bomizzel_backup::db::pg::{self, APPLICATION_NAME, PgUrl};
@@ -8,7 +10,10 @@ use bomizzel_backup::db::schema::{APP_TABLES, ToolTable};
 
 use serde_json::Value;
 
+use crate::concurrency::{ACME_PEOPLE, acme_people, export_while_writing};
+use crate::crash::{acme_command, bulk_archive, kill_when};
 use crate::support::postgres::{Backend, PgDatabase, cluster, pg_bin, unused_port};
+use crate::support::state::{assert_same_rows, fill_tickets};
 use crate::support::{Archive, Demo, fails_with, ids, json, json_ok, stderr_of};
 
 /// `bomizzel-backup --db URL init`.
@@ -764,4 +769,104 @@ fn validate_only_with_a_url_plans_against_the_database() {
         .unwrap()
         .get(0);
     assert_eq!(companies, 0);
+}
+
+/// An import SIGKILLed in the middle (the crash tests' bulk archive, a thousand tickets,
+/// killed once its transaction has written a megabyte of notes) leaves every table of the
+/// database as it was, every company's rows and the logs: the server rolls the transaction
+/// back when the connection drops. The same import then goes through, and is the only one
+/// logged.
+#[test]
+fn a_killed_import_leaves_the_database_as_it_was() {
+    let backend = Backend::postgres();
+    let Backend::Postgres(demo, pg) = &backend else {
+        unreachable!()
+    };
+    let archive = demo.out_path("bulk.json");
+    std::fs::write(&archive, bulk_archive()).expect("write the archive");
+    let archive_arg = archive.to_str().expect("a UTF-8 path");
+    let before = backend.every_row();
+    let acme_tickets = format!("SELECT id FROM tickets WHERE company_id = '{}'", ids::ACME);
+    let tickets_before = backend.rows(&acme_tickets).len();
+
+    let mut watcher = pg.client();
+    let mut notes_bytes = || -> i64 {
+        watcher
+            .query_one("SELECT pg_total_relation_size('ticket_notes')", &[])
+            .expect("the size of ticket_notes")
+            .get(0)
+    };
+    let start = notes_bytes();
+    let mut child = acme_command(backend.db(), &["import", "--skip-duplicates", archive_arg])
+        .spawn()
+        .expect("start the binary");
+    let mut written = 0;
+    let took = kill_when(&mut child, "import", || {
+        written = notes_bytes() - start;
+        written > 1 << 20
+    });
+    eprintln!("killed after {took:?}, with {written} bytes of notes written and not committed");
+
+    // The server sees the connection close and ends its session, rolling back.
+    let started = std::time::Instant::now();
+    while pg.sessions_of(APPLICATION_NAME) > 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the killed import's session is still open"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_same_rows(&before, &backend.every_row(), "after the kill");
+
+    // Nothing is left locked: the same import goes through, whole, and alone in the log.
+    backend
+        .acme()
+        .args(["-q", "import", "--skip-duplicates"])
+        .arg(&archive)
+        .assert()
+        .success();
+    assert_eq!(
+        backend.rows(&acme_tickets).len(),
+        tickets_before + crate::crash::TICKETS as usize
+    );
+    let logged: Vec<String> = pg
+        .client()
+        .query("SELECT imported_data->>'status' FROM data_import_logs", &[])
+        .expect("read the import log")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(logged, ["ok"], "only the completed import is logged");
+}
+
+/// An export while another connection keeps inserting into the company (each transaction
+/// a ticket, its two notes, its history and an attachment, and a note on an older ticket)
+/// is one snapshot: exactly the writer's first k transactions, whole, for a k committed
+/// while the export ran, and the writer is never held up by it (the concurrency tests'
+/// checks, on PostgreSQL's `REPEATABLE READ` transaction).
+#[test]
+fn an_export_during_inserts_is_one_snapshot() {
+    let demo = Demo::new();
+    // Enough that the export runs a while, with the writer going all the time.
+    fill_tickets(&demo.conn(), ids::ACME, &ACME_PEOPLE, 0xc1, 400, 300);
+    let people = acme_people(&demo.conn());
+    let backend = Backend::postgres_of(demo);
+    let Backend::Postgres(demo, pg) = &backend else {
+        unreachable!()
+    };
+    let mut writer = pg.client();
+    let moment = export_while_writing(
+        demo,
+        backend.acme(),
+        people,
+        move |statements| {
+            writer
+                .batch_execute(&format!("BEGIN; {statements} COMMIT;"))
+                .expect("a writer transaction");
+        },
+        "postgres",
+    );
+    moment.assert_writes_went_on();
+    let written = backend.rows("SELECT id FROM tickets WHERE id LIKE 'b0c0ffee-%'");
+    assert_eq!(written.len() as u64, moment.total);
 }

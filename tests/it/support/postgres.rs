@@ -110,6 +110,19 @@ impl PgDatabase {
         self.cluster.connect(&self.name)
     }
 
+    /// How many sessions the server has open on this database for `application` (the
+    /// `application_name` a client gave).
+    pub fn sessions_of(&self, application: &str) -> i64 {
+        self.client()
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = $1 AND application_name = $2",
+                &[&self.name, &application],
+            )
+            .expect("count the sessions")
+            .get(0)
+    }
+
     /// The names of the tables in its `public` schema, sorted.
     pub fn tables(&self) -> Vec<String> {
         self.client()
@@ -502,7 +515,12 @@ impl Backend {
     /// A fresh `init`ed PostgreSQL database holding the demo database's rows, copied table
     /// by table (independent of the tool's import, so it can check it).
     pub fn postgres() -> Backend {
-        let demo = super::Demo::new();
+        Backend::postgres_of(super::Demo::new())
+    }
+
+    /// A fresh `init`ed PostgreSQL database holding the rows of `demo`'s database (the demo
+    /// data and whatever a test added to it), copied as `postgres` copies them.
+    pub fn postgres_of(demo: super::Demo) -> Backend {
         let pg = PgDatabase::new();
         pg_bin()
             .args(["--db", &pg.url(), "init"])
@@ -570,6 +588,22 @@ impl Backend {
             .iter()
             .map(|table| (*table, self.rows(&format!("SELECT * FROM {table}"))))
             .collect()
+    }
+
+    /// Every row of every table, the tool's own included, by table (as `table_rows` gives
+    /// for SQLite): for asserting that a run left a whole database as it found it.
+    pub fn every_row(&self) -> super::state::Dump {
+        match self {
+            Backend::Sqlite(demo) => super::table_rows(&demo.conn()),
+            Backend::Postgres(_, pg) => pg
+                .tables()
+                .into_iter()
+                .map(|table| {
+                    let rows = self.rows(&format!("SELECT * FROM \"{table}\""));
+                    (table, rows)
+                })
+                .collect(),
+        }
     }
 
     /// Every row that belongs to the company: its own row, its members and memberships,
