@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Prints bench/run.sh's tables, one per database variant (whose indexes, which texts): the
 median of each figure per size, the ratios next to the targets of SPEC section 5 and issues
-12 and 14, and the machine it ran on.
+12 and 14, and the machine it ran on. The PostgreSQL variants (issue 13, `postgres/TEXTS`)
+have their own baselines (psql \\copy + zip -6, psql < pg_dump) and only the figures measured
+on PostgreSQL.
 
     report.py RESULTS BIN RUNS
 
@@ -77,6 +79,7 @@ VARIANTS = {
     "webapp": "made by the web app (only its indexes, none of the tool's tables)",
     "unicode": "long texts in many scripts",
     "helpdesk": "short plain-ASCII texts",
+    "postgres": "on PostgreSQL (made by init, filled by import)",
 }
 
 
@@ -99,21 +102,32 @@ def main(argv):
     for variant, records in by_variant.items():
         print(f"## {variant_title(variant)}")
         print()
-        print_table(records)
+        print_table(records, postgres=variant.startswith("postgres"))
         print()
     print(f"Each time and RSS is the median of {runs} run(s). Sizes are Bench Corp's tickets.")
-    print("Baselines: export = sqlite3 -json of Bench Corp's six tables (joined to the company) "
-          "+ zip -6 (bench/baseline-export.sh);")
-    print("           import = sqlite3 NEW.db < DUMP.sql, the .dump of the WHOLE benchmark "
-          "database (both companies).")
+    if any(not v.startswith("postgres") for v in by_variant):
+        print("Baselines: export = sqlite3 -json of Bench Corp's six tables (joined to the "
+              "company) + zip -6 (bench/baseline-export.sh);")
+        print("           import = sqlite3 NEW.db < DUMP.sql, the .dump of the WHOLE benchmark "
+              "database (both companies).")
+    postgres = any(v.startswith("postgres") for v in by_variant)
+    if postgres:
+        print("PostgreSQL baselines: export = psql \\copy (SELECT row_to_json(t) FROM (...) t) "
+              "of the same six queries + zip -6 (bench/baseline-export-pg.sh);")
+        print("           import = psql -f DUMP.sql into a new empty database, the pg_dump "
+              "--no-owner of the WHOLE database (both companies).")
+        print("PostgreSQL ran with its default settings (fsync on), on a unix socket.")
     print()
-    for name, value in machine(binary):
+    details = machine(binary)
+    if postgres:
+        details.append(("postgresql", command_output("postgres", "--version")))
+    for name, value in details:
         print(f"{name + ':':<14}{value}")
     return 0
 
 
-def print_table(records):
-    """Prints one variant's table."""
+def print_table(records, postgres=False):
+    """Prints one variant's table: the rows with a value at some size."""
     walls, rsss, values = defaultdict(list), defaultdict(list), {}
     for record in records:
         key = (record["figure"], record["size"])
@@ -157,14 +171,16 @@ def print_table(records):
         ("  encrypted / plain", per_size(lambda s: ratio(wall("export-age", s),
                                                           wall("export", s))),
          times, "<= 1.15x", lambda v: v <= 1.15),
-        ("  baseline: sqlite3 -json + zip -6 (s)",
+        ("  baseline: psql \\copy row_to_json + zip -6 (s)" if postgres else
+         "  baseline: sqlite3 -json + zip -6 (s)",
          per_size(lambda s: wall("export-baseline", s)), seconds, "", None),
         ("  export / baseline", per_size(lambda s: ratio(wall("export", s),
                                                           wall("export-baseline", s))),
          times, "<= 0.50x", lambda v: v <= 0.5),
         ("import --create-company (s)", per_size(lambda s: wall("import", s)), seconds, "",
          None),
-        ("  baseline: sqlite3 < .dump, whole db (s)",
+        ("  baseline: psql < pg_dump, whole db (s)" if postgres else
+         "  baseline: sqlite3 < .dump, whole db (s)",
          per_size(lambda s: wall("import-baseline", s)), seconds, "", None),
         ("  import / baseline", per_size(lambda s: ratio(wall("import", s),
                                                           wall("import-baseline", s))),
@@ -213,13 +229,16 @@ def print_table(records):
          times, "", None),
         ("  encrypted archive (MiB)", mib("sealed-bytes"), mibs, "", None),
         ("benchmark database (MiB)", mib("db-bytes"), mibs, "", None),
-        ("  its sqlite3 .dump (MiB)", mib("dump-bytes"), mibs, "", None),
+        ("  its pg_dump (MiB)" if postgres else "  its sqlite3 .dump (MiB)", mib("dump-bytes"),
+         mibs, "", None),
     ]
 
     verdict_header = f"met? (at {size_label(top)})"
     header = ["figure", *(size_label(s) for s in sizes), "target", verdict_header]
     table = [header]
     for label, by_size, fmt, target, test in rows:
+        if all(value is None for value in by_size.values()):
+            continue
         cells = [label]
         for size in sizes:
             value = by_size.get(size)

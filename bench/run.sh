@@ -4,8 +4,9 @@
 # one run on one machine; and issue 12's: the export encrypted to an age (X25519) key against
 # the same export unencrypted, and verify against the import; and issue 14's: each on the
 # databases the web app makes (only its indexes) as well as on init's, with a typical
-# helpdesk's short ASCII texts as well as long multilingual ones. Not part of CI. See
-# docs/PERFORMANCE.md.
+# helpdesk's short ASCII texts as well as long multilingual ones; and issue 13's: the same
+# on PostgreSQL (BENCH_BACKENDS), against psql \copy + zip -6 and psql < pg_dump. Not part of
+# CI. See docs/PERFORMANCE.md.
 #
 #   bash bench/run.sh                     # 10k and 100k tickets, every variant, 5 runs each
 #   BENCH_RUNS=3 bash bench/run.sh        # fewer runs
@@ -13,9 +14,12 @@
 #   BENCH_INDEXES=webapp bash bench/run.sh  # whose indexes: init, webapp or both (default)
 #   BENCH_TEXTS=helpdesk bash bench/run.sh  # which texts: unicode, helpdesk or both (default)
 #   BENCH_DIR=/fast/disk bash bench/run.sh  # where the databases are cached (default target/bench)
+#   BENCH_BACKENDS=both bash bench/run.sh   # sqlite (default), postgres or both
 #
 # Needs cargo, python3, sqlite3, zip, age-keygen (Debian package age) and /usr/bin/time (GNU
-# time). Exits non-zero only when a command fails, never because a target is missed.
+# time); for postgres also the PostgreSQL server and client binaries (Debian: postgresql), and
+# when run as root a `postgres` system user and setpriv. Exits non-zero only when a command
+# fails, never because a target is missed.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -46,9 +50,27 @@ axis() {
 }
 INDEXES=$(axis BENCH_INDEXES "${BENCH_INDEXES:-both}" init webapp)
 TEXTS=$(axis BENCH_TEXTS "${BENCH_TEXTS:-both}" unicode helpdesk)
+BACKENDS=$(axis BENCH_BACKENDS "${BENCH_BACKENDS:-sqlite}" sqlite postgres)
+backend() { [[ " $BACKENDS " == *" $1 "* ]]; }
 for tool in cargo python3 sqlite3 zip age-keygen /usr/bin/time; do
     command -v "$tool" >/dev/null || die "$tool is needed and not installed"
 done
+if backend postgres; then
+    # Debian keeps the server's binaries off PATH, in /usr/lib/postgresql/MAJOR/bin: the newest.
+    PGBIN=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null |
+        sort -V | tail -1)
+    [[ -n $PGBIN ]] || PGBIN=$(pg_config --bindir 2>/dev/null) ||
+        die "BENCH_BACKENDS=$BACKENDS needs PostgreSQL (initdb, pg_ctl, psql, pg_dump)"
+    export PATH=$PGBIN:$PATH
+    for tool in initdb pg_ctl psql pg_dump createdb dropdb; do
+        command -v "$tool" >/dev/null || die "$tool is needed for PostgreSQL and not in $PGBIN"
+    done
+    # PostgreSQL refuses to run as root: the server then runs as the postgres system user.
+    if [[ $(id -u) == 0 ]]; then
+        command -v setpriv >/dev/null || die "setpriv is needed to run PostgreSQL as root"
+        id -u postgres >/dev/null 2>&1 || die "running as root needs a postgres system user"
+    fi
+fi
 
 started=$SECONDS
 say "building the release binary and the generator"
@@ -59,7 +81,25 @@ CACHE=${BENCH_DIR:-$TARGET_DIR/bench}
 mkdir -p "$CACHE"
 CACHE=$(realpath "$CACHE")
 WORK=$(mktemp -d "$CACHE/run.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+PGDIR=$WORK/pg
+# Stops the PostgreSQL cluster, if one was started (fast shutdown), then removes the run's
+# directory.
+cleanup() {
+    if [[ -f $PGDIR/data/postmaster.pid ]]; then
+        as_server pg_ctl -D "$PGDIR/data" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+# A command as the server's owner: the postgres system user when root (setpriv changes user
+# and execs), else the current user.
+as_server() {
+    if [[ $(id -u) == 0 ]]; then
+        setpriv --reuid=postgres --regid=postgres --clear-groups -- "$(command -v "$1")" "${@:2}"
+    else
+        "$@"
+    fi
+}
 # Private copies: the target directory may be shared, and a build there must not swap the
 # binary under a running benchmark.
 cp "$TARGET_DIR/release/bomizzel-backup" "$TARGET_DIR/release/examples/bench-db" "$WORK/"
@@ -104,6 +144,7 @@ KEY=$WORK/operator.key
 age-keygen -o "$KEY" 2>/dev/null
 RECIPIENT=$(age-keygen -y "$KEY")
 
+if backend sqlite; then
 for indexes in $INDEXES; do
 for texts in $TEXTS; do
 export BENCH_VARIANT=$indexes/$texts
@@ -174,6 +215,118 @@ for size in $SIZES; do
 done
 done
 done
+fi
+if backend postgres; then
+    # One cluster for the run, in the run's directory: initdb, then pg_ctl start with the
+    # server's default settings except where it listens: on a unix socket in $PGDIR only (no
+    # TCP), so the port number only names the socket. fsync, synchronous_commit,
+    # full_page_writes and shared_buffers stay at their defaults: the figures are those of a
+    # durable server. Stopped by cleanup (the EXIT trap).
+    PGPORT=5432
+    SOCKET=$PGDIR/.s.PGSQL.$PGPORT
+    ((${#SOCKET} < 100)) || die "the socket path $SOCKET is too long: set a shorter BENCH_DIR"
+    mkdir "$PGDIR"
+    if [[ $(id -u) == 0 ]]; then
+        chmod 711 "$WORK" # the server's owner passes through to its directory
+        chown postgres: "$PGDIR"
+    fi
+    say "starting PostgreSQL ($(postgres --version)) in $PGDIR"
+    # --no-sync: initdb's own flush of the new cluster, not a server setting.
+    as_server initdb -D "$PGDIR/data" -U postgres -E UTF8 --locale C.UTF-8 -A trust --no-sync \
+        >"$PGDIR/initdb.log" 2>&1 || die "initdb failed: $(tail -5 "$PGDIR/initdb.log")"
+    as_server pg_ctl -D "$PGDIR/data" -l "$PGDIR/server.log" -w \
+        -o "-p $PGPORT -k $PGDIR -c listen_addresses=''" start >/dev/null ||
+        die "PostgreSQL did not start: $(tail -5 "$PGDIR/server.log")"
+    # For psql, pg_dump, createdb and dropdb; the tool gets the same in its URL.
+    export PGHOST=$PGDIR PGPORT PGUSER=postgres
+    pg_url() { printf 'postgresql:///%s?host=%s&port=%s&user=postgres' "$1" "$PGDIR" "$PGPORT"; }
+    # One SQL command ($1) in a database ($2, default postgres), its notices left out.
+    pgq() {
+        PGOPTIONS="-c client_min_messages=warning" \
+            psql -X -q -t -A -v ON_ERROR_STOP=1 -d "${2:-postgres}" -c "$1"
+    }
+    # An empty database with the tool's schema (init).
+    init_db() {
+        createdb "$1"
+        "$BIN" --db "$(pg_url "$1")" -q init
+    }
+    # Before each timed command: what the setup left dirty is written now, not during it.
+    checkpoint() { pgq CHECKPOINT; }
+
+    for texts in $TEXTS; do
+    export BENCH_VARIANT=postgres/$texts
+    for size in $SIZES; do
+        name=bench-$size-init-$texts
+        say "postgres: $name"
+        prepare "$name" "$size" init "$texts"
+        live=$(pg_url live)
+        archive=$WORK/bench-corp.zip
+        baseline_zip=$WORK/baseline.zip
+        dump=$WORK/pg-dump.sql
+
+        # The PostgreSQL database: init's schema, filled by importing both companies of the
+        # SQLite benchmark database (exported from a copy: an export appends a log row).
+        say "$size tickets: filling PostgreSQL from $name.db (export + import --create-company)"
+        cp "$CACHE/$name.db" "$WORK/source.db"
+        "$BIN" --db "$WORK/source.db" --company "Bench Corp" --actor "$ACTOR" -q \
+            export -o "$WORK/source-bench.zip" --force
+        "$BIN" --db "$WORK/source.db" --company "Other Co" --actor admin@other.example -q \
+            export -o "$WORK/source-other.zip" --force
+        rm -f "$WORK/source.db"
+        init_db live
+        "$BIN" --db "$live" --actor "$ACTOR" -q import --create-company "$WORK/source-bench.zip"
+        "$BIN" --db "$live" --actor admin@other.example -q \
+            import --create-company "$WORK/source-other.zip"
+        rm -f "$WORK/source-bench.zip" "$WORK/source-other.zip"
+        pgq "VACUUM ANALYZE" live
+        # The baseline's plain-SQL dump of the whole database (both companies), made once.
+        pg_dump --no-owner -f "$dump" "$live"
+        record db-bytes "$size" "$(pgq "SELECT pg_database_size('live')")"
+        record dump-bytes "$size" "$(bytes "$dump")"
+        cat "$dump" >/dev/null
+        # One untimed export first, as on SQLite.
+        "$BIN" --db "$live" --company "$COMPANY" --actor "$ACTOR" -q export -o "$archive" --force
+        rm -f "$archive"
+
+        say "$size tickets: export, and psql \\copy row_to_json + zip -6 ($RUNS runs each)"
+        for _ in $(seq "$RUNS"); do
+            rm -f "$archive" "$baseline_zip"
+            checkpoint
+            measure export "$size" -- "$BIN" --db "$live" --company "$COMPANY" --actor "$ACTOR" \
+                -q export -o "$archive" --force
+            checkpoint
+            measure export-baseline "$size" -- \
+                bash "$BENCH/baseline-export-pg.sh" "$live" "$COMPANY" "$baseline_zip"
+        done
+        record archive-bytes "$size" "$(bytes "$archive")"
+        record baseline-zip-bytes "$size" "$(bytes "$baseline_zip")"
+
+        say "$size tickets: import into a fresh database, and psql < pg_dump ($RUNS runs each)"
+        for _ in $(seq "$RUNS"); do
+            pgq "DROP DATABASE IF EXISTS restored"
+            init_db restored
+            checkpoint
+            measure import "$size" -- "$BIN" --db "$(pg_url restored)" --actor "$ACTOR" \
+                -q import --create-company "$archive"
+            createdb dump_restored
+            checkpoint
+            measure import-baseline "$size" -- \
+                psql -X -q -v ON_ERROR_STOP=1 -f "$dump" "$(pg_url dump_restored)"
+            dropdb dump_restored
+        done
+
+        say "$size tickets: no-op re-import ($RUNS runs)"
+        for _ in $(seq "$RUNS"); do
+            checkpoint
+            measure noop "$size" -- "$BIN" --db "$(pg_url restored)" --actor "$ACTOR" \
+                -q import --skip-duplicates "$archive"
+        done
+        dropdb restored
+        dropdb live
+        rm -f "$archive" "$baseline_zip" "$dump"
+    done
+    done
+fi
 
 echo
 python3 "$BENCH/report.py" "$RESULTS" "$BIN" "$RUNS"
