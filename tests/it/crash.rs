@@ -95,7 +95,8 @@ fn acme_command_via(launcher: &[&str], db: impl AsRef<OsStr>, args: &[&str]) -> 
     }
     cmd.arg("--db")
         .arg(db)
-        .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN, "-q"])
+        .args(AS_ACME_ADMIN)
+        .arg("-q")
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

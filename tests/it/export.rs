@@ -171,46 +171,50 @@ fn default_zip_holds_the_manifest_and_every_section() {
     assert_eq!(names(&entries), ALL_ENTRIES.into_iter().collect());
 }
 
+/// Exports Acme as a zip with `flag` and checks that it holds exactly the entries `kept`
+/// and, of Acme's records, all but those `leave_out` clears.
+fn assert_leaves_out(
+    flag: &str,
+    kept: [&str; 4],
+    leave_out: impl FnOnce(&mut RecordIds),
+) -> Archive {
+    let demo = Demo::new();
+    let (entries, archive) = export_acme_zip(&demo, &[flag]);
+    assert_eq!(names(&entries), BTreeSet::from(kept));
+    let mut expected = RecordIds::in_db(&demo.conn(), ids::ACME);
+    leave_out(&mut expected);
+    assert_eq!(RecordIds::in_archive(&archive), expected);
+    archive
+}
+
 #[test]
 fn no_users_leaves_out_only_the_users() {
-    let demo = Demo::new();
-    let (entries, archive) = export_acme_zip(&demo, &["--no-users"]);
-    assert_eq!(
-        names(&entries),
-        BTreeSet::from([
+    let archive = assert_leaves_out(
+        "--no-users",
+        [
             "manifest.json",
             "custom_fields.json",
             "tickets.json",
-            "attachments.json"
-        ])
+            "attachments.json",
+        ],
+        |all| all.users.clear(),
     );
-    let expected = RecordIds {
-        users: BTreeSet::new(),
-        ..RecordIds::in_db(&demo.conn(), ids::ACME)
-    };
-    assert_eq!(RecordIds::in_archive(&archive), expected);
     assert_eq!(archive.manifest["options"]["includeUsers"], false);
     assert_eq!(archive.manifest["counts"]["users"], 0);
 }
 
 #[test]
 fn no_custom_fields_leaves_out_only_the_field_definitions() {
-    let demo = Demo::new();
-    let (entries, archive) = export_acme_zip(&demo, &["--no-custom-fields"]);
-    assert_eq!(
-        names(&entries),
-        BTreeSet::from([
+    let archive = assert_leaves_out(
+        "--no-custom-fields",
+        [
             "manifest.json",
             "users.json",
             "tickets.json",
-            "attachments.json"
-        ])
+            "attachments.json",
+        ],
+        |all| all.custom_fields.clear(),
     );
-    let expected = RecordIds {
-        custom_fields: BTreeSet::new(),
-        ..RecordIds::in_db(&demo.conn(), ids::ACME)
-    };
-    assert_eq!(RecordIds::in_archive(&archive), expected);
     assert_eq!(archive.manifest["options"]["includeCustomFields"], false);
     assert_eq!(archive.manifest["counts"]["customFields"], 0);
     // Ticket values still name their fields, even without the definitions.
@@ -224,22 +228,16 @@ fn no_custom_fields_leaves_out_only_the_field_definitions() {
 
 #[test]
 fn no_attachments_leaves_out_only_the_attachments() {
-    let demo = Demo::new();
-    let (entries, archive) = export_acme_zip(&demo, &["--no-attachments"]);
-    assert_eq!(
-        names(&entries),
-        BTreeSet::from([
+    let archive = assert_leaves_out(
+        "--no-attachments",
+        [
             "manifest.json",
             "users.json",
             "custom_fields.json",
-            "tickets.json"
-        ])
+            "tickets.json",
+        ],
+        |all| all.attachments.clear(),
     );
-    let expected = RecordIds {
-        attachments: BTreeMap::new(),
-        ..RecordIds::in_db(&demo.conn(), ids::ACME)
-    };
-    assert_eq!(RecordIds::in_archive(&archive), expected);
     assert_eq!(archive.manifest["options"]["includeAttachments"], false);
     assert_eq!(archive.manifest["options"]["includeTickets"], true);
     assert_eq!(archive.manifest["counts"]["attachments"], 0);
@@ -1204,7 +1202,7 @@ fn exports_in_the_same_millisecond_get_numbered_names() {
             let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin(BINARY));
             cmd.arg("--db")
                 .arg(&demo.db)
-                .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN])
+                .args(AS_ACME_ADMIN)
                 .args(["--busy-timeout", "30", "export", "-o"])
                 .arg(&together)
                 .env(CLOCK.0, CLOCK.1)
@@ -1588,13 +1586,8 @@ fn a_missing_database_is_not_found_and_not_created() {
     let db = dir.path().join("nope.db");
     cmd(&db)
         .current_dir(dir.path())
-        .args([
-            "--company",
-            "Acme Corp",
-            "--actor",
-            ids::ACME_ADMIN,
-            "export",
-        ])
+        .args(AS_ACME_ADMIN)
+        .arg("export")
         .assert()
         .code(6)
         .stderr(predicate::str::contains("nope.db"));
@@ -1613,13 +1606,8 @@ fn an_unrelated_sqlite_file_is_not_a_bomizzel_database() {
     let before = fs::read(&db).unwrap();
     let output = cmd(&db)
         .current_dir(dir.path())
-        .args([
-            "--company",
-            "Acme Corp",
-            "--actor",
-            ids::ACME_ADMIN,
-            "export",
-        ])
+        .args(AS_ACME_ADMIN)
+        .arg("export")
         .output()
         .unwrap();
     let stderr = stderr_of(&output);
@@ -1656,13 +1644,8 @@ fn a_file_of_random_bytes_is_not_a_bomizzel_database() {
     fs::write(&db, &noise).unwrap();
     let output = cmd(&db)
         .current_dir(dir.path())
-        .args([
-            "--company",
-            "Acme Corp",
-            "--actor",
-            ids::ACME_ADMIN,
-            "export",
-        ])
+        .args(AS_ACME_ADMIN)
+        .arg("export")
         .output()
         .unwrap();
     let stderr = stderr_of(&output);
@@ -1787,7 +1770,7 @@ fn the_command_line_wins_over_the_environment() {
         .env("BOMIZZEL_ACTOR", ids::GLOBEX_ADMIN)
         .arg("--db")
         .arg(&demo.db)
-        .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN])
+        .args(AS_ACME_ADMIN)
         .args(["export", "-o"])
         .arg(&path)
         .assert()
@@ -2010,7 +1993,8 @@ fn a_reader_that_stops_early_fails_the_export_and_logs_it() {
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin(BINARY))
             .args(["--db"])
             .arg(&demo.db)
-            .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN, "-q"])
+            .args(AS_ACME_ADMIN)
+            .arg("-q")
             .args(["export", "--format", format, "-o", "-"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -2063,7 +2047,7 @@ fn an_archive_is_never_written_to_a_terminal() {
         vec!["export", "-o", "-"],
         vec!["export", "--format", "json", "-o", "-"],
     ] {
-        let mut all = vec!["--company", "Acme Corp", "--actor", ids::ACME_ADMIN];
+        let mut all = AS_ACME_ADMIN.to_vec();
         all.extend(args);
         let session = terminal::run(&terminal::with_db(&demo.db, &all), "");
         assert_eq!(session.code, Some(2), "{all:?}: {}", session.screen);

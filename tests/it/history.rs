@@ -933,8 +933,7 @@ fn a_declined_overwrite_reads_as_cancelled() {
     let demo = Demo::new();
     let (_, archive) = export_acme(&demo, "acme.zip");
     let archive = archive.to_str().expect("a UTF-8 path");
-    let acme = ["--company", "Acme Corp", "--actor", ids::ACME_ADMIN];
-    let mut args = terminal::with_db(&demo.db, &acme);
+    let mut args = terminal::with_db(&demo.db, &AS_ACME_ADMIN);
     args.extend(["import", "--overwrite", archive]);
     let session = terminal::run(&args, "n\n");
     assert_eq!(session.code, Some(2), "{}", session.screen);
@@ -1046,7 +1045,7 @@ fn a_closed_pipe_is_not_an_error() {
         .env_remove("BOMIZZEL_ACTOR")
         .arg("--db")
         .arg(&demo.db)
-        .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN])
+        .args(AS_ACME_ADMIN)
         .args(["history", "--limit", "5000"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -751,13 +751,10 @@ fn a_declined_overwrite_changes_nothing_and_is_logged_cancelled() {
     let before = dump(&demo.conn());
     let archive = archive.to_str().unwrap();
     let session = terminal::run(
-        &terminal::with_db(
-            &demo.db,
-            &["--company", "Acme Corp", "--actor", ids::ACME_ADMIN],
-        )
-        .into_iter()
-        .chain(["import", "--overwrite", archive])
-        .collect::<Vec<_>>(),
+        &terminal::with_db(&demo.db, &AS_ACME_ADMIN)
+            .into_iter()
+            .chain(["import", "--overwrite", archive])
+            .collect::<Vec<_>>(),
         "n\n",
     );
     assert_eq!(session.code, Some(2), "{}", session.screen);
@@ -1442,14 +1439,8 @@ fn round_trip(name: &str) {
 
     let second_path = demo.dir.path().join(format!("again-{name}"));
     cmd(&new_db)
-        .args([
-            "--company",
-            "Acme Corp",
-            "--actor",
-            ids::ACME_ADMIN,
-            "export",
-            "-o",
-        ])
+        .args(AS_ACME_ADMIN)
+        .args(["export", "-o"])
         .arg(&second_path)
         .assert()
         .success();

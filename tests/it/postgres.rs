@@ -14,7 +14,7 @@ use crate::concurrency::{ACME_PEOPLE, acme_people, export_while_writing};
 use crate::crash::{acme_command, bulk_archive, kill_when};
 use crate::support::postgres::{Backend, PgDatabase, cluster, pg_bin, unused_port};
 use crate::support::state::{assert_same_rows, fill_tickets};
-use crate::support::{Archive, Demo, fails_with, ids, json, json_ok, stderr_of};
+use crate::support::{AS_ACME_ADMIN, Archive, Demo, fails_with, ids, json, json_ok, stderr_of};
 
 /// `bomizzel-backup --db URL init`.
 fn init(url: &str) -> Command {
@@ -521,14 +521,8 @@ fn export_from(db: &std::ffi::OsStr, path: &std::path::Path) -> Archive {
     let mut cmd = pg_bin();
     cmd.arg("--db")
         .arg(db)
-        .args([
-            "--company",
-            "Acme Corp",
-            "--actor",
-            ids::ACME_ADMIN,
-            "export",
-            "-o",
-        ])
+        .args(AS_ACME_ADMIN)
+        .args(["export", "-o"])
         .arg(path);
     let output = cmd.output().unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));

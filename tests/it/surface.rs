@@ -47,27 +47,34 @@ fn failed_exports(db: &Path, cause: &str) -> usize {
 // ---------------------------------------------------------------------------------------
 // A read-only database
 
+/// Runs `body` while the demo database is immutable (or skips it, as [`Immutable::or_skip`]
+/// says), then checks that it left every row as it was.
+fn with_read_only_db(demo: &Demo, body: impl FnOnce()) {
+    let before = table_rows(&demo.conn());
+    let Some(frozen) = Immutable::or_skip(&demo.db) else {
+        return;
+    };
+    body();
+    drop(frozen);
+    assert_eq!(table_rows(&demo.conn()), before, "the database changed");
+}
+
 /// An export that cannot be logged is no export: it fails, and leaves no archive behind.
 #[test]
 fn a_read_only_database_fails_the_export_and_leaves_no_archive() {
     let demo = Demo::new();
-    let before = table_rows(&demo.conn());
-    let Some(frozen) = Immutable::new(&demo.db) else {
-        cannot_run_here("this filesystem has no immutable attribute (chattr +i)");
-        return;
-    };
-    for format in ["zip", "json"] {
-        let target = demo.out_path(&format!("acme.{format}"));
-        let stderr = fails_with(demo.acme().arg("export").arg("-o").arg(&target), 1);
-        assert!(stderr.contains("read-only"), "{stderr}");
-        assert!(
-            files_under(&demo.out).is_empty(),
-            "{format}: left {:?}",
-            files_under(&demo.out)
-        );
-    }
-    drop(frozen);
-    assert_eq!(table_rows(&demo.conn()), before, "the database changed");
+    with_read_only_db(&demo, || {
+        for format in ["zip", "json"] {
+            let target = demo.out_path(&format!("acme.{format}"));
+            let stderr = fails_with(demo.acme().arg("export").arg("-o").arg(&target), 1);
+            assert!(stderr.contains("read-only"), "{stderr}");
+            assert!(
+                files_under(&demo.out).is_empty(),
+                "{format}: left {:?}",
+                files_under(&demo.out)
+            );
+        }
+    });
 }
 
 /// A prune that could not record what it deleted deletes nothing.
@@ -75,23 +82,18 @@ fn a_read_only_database_fails_the_export_and_leaves_no_archive() {
 fn a_read_only_database_fails_the_prune_and_deletes_nothing() {
     let demo = Demo::new();
     let archive = demo.export_acme("acme.zip");
-    let before = table_rows(&demo.conn());
-    let Some(frozen) = Immutable::new(&demo.db) else {
-        cannot_run_here("this filesystem has no immutable attribute (chattr +i)");
-        return;
-    };
-    let stderr = fails_with(
-        demo.acme()
-            .args(["prune", "--older-than", "0h", "--keep-last", "0"]),
-        1,
-    );
-    assert!(stderr.contains("read-only"), "{stderr}");
-    assert!(
-        archive.exists(),
-        "the archive was deleted without its record"
-    );
-    drop(frozen);
-    assert_eq!(table_rows(&demo.conn()), before, "the database changed");
+    with_read_only_db(&demo, || {
+        let stderr = fails_with(
+            demo.acme()
+                .args(["prune", "--older-than", "0h", "--keep-last", "0"]),
+            1,
+        );
+        assert!(stderr.contains("read-only"), "{stderr}");
+        assert!(
+            archive.exists(),
+            "the archive was deleted without its record"
+        );
+    });
 }
 
 /// An import into a database that cannot be written fails and changes nothing; reading it
@@ -100,23 +102,18 @@ fn a_read_only_database_fails_the_prune_and_deletes_nothing() {
 fn a_read_only_database_fails_the_import_and_changes_nothing() {
     let demo = Demo::new();
     let archive = demo.export_acme("acme.zip");
-    let before = table_rows(&demo.conn());
-    let Some(frozen) = Immutable::new(&demo.db) else {
-        cannot_run_here("this filesystem has no immutable attribute (chattr +i)");
-        return;
-    };
-    let output = demo
-        .acme()
-        .args(["import", "--skip-duplicates"])
-        .arg(&archive)
-        .output()
-        .unwrap();
-    let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("readonly"), "{stderr}");
-    demo.acme().arg("history").assert().success();
-    drop(frozen);
-    assert_eq!(table_rows(&demo.conn()), before, "the database changed");
+    with_read_only_db(&demo, || {
+        let output = demo
+            .acme()
+            .args(["import", "--skip-duplicates"])
+            .arg(&archive)
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("readonly"), "{stderr}");
+        demo.acme().arg("history").assert().success();
+    });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -134,12 +131,7 @@ fn a_database_in_a_missing_directory_is_not_found_and_nothing_is_created() {
         vec!["history"],
         vec!["prune", "--older-than", "1d"],
     ] {
-        let stderr = fails_with(
-            cmd(&db)
-                .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN])
-                .args(&args),
-            6,
-        );
+        let stderr = fails_with(cmd(&db).args(AS_ACME_ADMIN).args(&args), 6);
         assert!(stderr.contains("database not found"), "{args:?}: {stderr}");
         assert!(stderr.contains("no-such-dir"), "{args:?}: {stderr}");
     }
@@ -167,9 +159,7 @@ fn a_missing_database_says_how_to_name_one_and_suggests_init_only_for_a_restore(
     ];
     for args in commands {
         let mut run = bin();
-        run.current_dir(empty.path())
-            .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN])
-            .args(args);
+        run.current_dir(empty.path()).args(AS_ACME_ADMIN).args(args);
         let stderr = fails_with(&mut run, 6);
         assert!(
             stderr.contains("pass --db PATH or set BOMIZZEL_DB")
@@ -193,7 +183,7 @@ fn a_missing_database_says_how_to_name_one_and_suggests_init_only_for_a_restore(
         named
             .current_dir(empty.path())
             .env("BOMIZZEL_DB", &missing)
-            .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN])
+            .args(AS_ACME_ADMIN)
             .args(args);
         let stderr = fails_with(&mut named, 6);
         assert!(
@@ -214,12 +204,7 @@ fn a_directory_as_the_database_is_a_usage_error() {
         (vec!["history"], "is a directory"),
         (vec!["init"], "already exists"),
     ] {
-        let stderr = fails_with(
-            cmd(&demo.out)
-                .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN])
-                .args(&args),
-            2,
-        );
+        let stderr = fails_with(cmd(&demo.out).args(AS_ACME_ADMIN).args(&args), 2);
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
     assert!(
@@ -255,12 +240,7 @@ fn a_file_that_is_not_a_bomizzel_database_is_refused_and_left_untouched() {
     ] {
         let bytes = fs::read(db).unwrap();
         for args in [vec!["export", "-o", "-"], vec!["history"]] {
-            let stderr = fails_with(
-                cmd(db)
-                    .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN])
-                    .args(&args),
-                1,
-            );
+            let stderr = fails_with(cmd(db).args(AS_ACME_ADMIN).args(&args), 1);
             assert!(
                 stderr.contains(expected) && stderr.contains(db.to_str().unwrap()),
                 "{}: {stderr}",
@@ -685,7 +665,8 @@ fn archives_are_owner_only_whatever_the_umask() {
             .arg(&binary)
             .arg("--db")
             .arg(&demo.db)
-            .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN, "-q"])
+            .args(AS_ACME_ADMIN)
+            .arg("-q")
             .arg("export")
             .arg("-o")
             .arg(&target)
@@ -780,7 +761,7 @@ fn a_full_disk_fails_the_export_without_leaving_a_partial_archive() {
     let output = Process::new(assert_cmd::cargo::cargo_bin(BINARY))
         .arg("--db")
         .arg(&demo.db)
-        .args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN])
+        .args(AS_ACME_ADMIN)
         .args(["export", "-o", "-"])
         .stdout(full)
         .output()

@@ -25,6 +25,9 @@ pub use webapp::*;
 /// The binary under test.
 pub const BINARY: &str = "bomizzel-backup";
 
+/// The global options that make a command act as Acme's admin.
+pub const AS_ACME_ADMIN: [&str; 4] = ["--company", "Acme Corp", "--actor", ids::ACME_ADMIN];
+
 /// A demo database in its own temporary directory, removed when dropped. `out` is an empty
 /// directory beside it for the files a test writes, so a test can assert on all of them.
 pub struct Demo {
@@ -68,7 +71,7 @@ impl Demo {
     /// The binary acting as Acme's admin (`--company "Acme Corp" --actor ada@acme.example`).
     pub fn acme(&self) -> Command {
         let mut cmd = self.cmd();
-        cmd.args(["--company", "Acme Corp", "--actor", ids::ACME_ADMIN]);
+        cmd.args(AS_ACME_ADMIN);
         cmd
     }
 
@@ -650,6 +653,16 @@ pub struct Immutable(PathBuf);
 impl Immutable {
     pub fn new(path: &Path) -> Option<Self> {
         shell("chattr", &["+i".as_ref(), path.as_os_str()]).then(|| Self(path.to_owned()))
+    }
+
+    /// [`Immutable::new`], or where it cannot be had, [`cannot_run_here`] (the caller then
+    /// returns).
+    pub fn or_skip(path: &Path) -> Option<Self> {
+        let frozen = Self::new(path);
+        if frozen.is_none() {
+            cannot_run_here("this filesystem has no immutable attribute (chattr +i)");
+        }
+        frozen
     }
 }
 

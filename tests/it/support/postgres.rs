@@ -639,7 +639,7 @@ impl Backend {
     pub fn acme(&self) -> assert_cmd::Command {
         let mut cmd = pg_bin();
         cmd.arg("--db").arg(self.db());
-        cmd.args(["--company", "Acme Corp", "--actor", super::ids::ACME_ADMIN]);
+        cmd.args(super::AS_ACME_ADMIN);
         cmd
     }
 }
