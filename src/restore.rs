@@ -299,6 +299,34 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
         self.db.started_empty()
     }
 
+    /// Looks up together the rows that the next `records` will ask about (theirs, and the
+    /// tickets and notes an attachment names), so that `record` needs no query for them.
+    pub(crate) fn look_ahead(&self, records: &[Record]) -> Result<()> {
+        let [mut tickets, mut notes, mut history, mut attachments]: [Vec<&str>; 4] =
+            Default::default();
+        for record in records {
+            match record {
+                Record::Ticket(ticket) => {
+                    tickets.push(ticket.id.as_str());
+                    notes.extend(ticket.notes.iter().map(|note| note.id.as_str()));
+                    history.extend(ticket.history.iter().map(|entry| entry.id.as_str()));
+                }
+                Record::Attachment(attachment) => {
+                    attachments.push(attachment.id.as_str());
+                    tickets.push(attachment.ticket_id.as_str());
+                    notes.extend(attachment.note_id.as_deref());
+                }
+                Record::User(_) | Record::CustomField(_) => {}
+            }
+        }
+        self.db.look_ahead(&[
+            (Kind::Ticket, tickets),
+            (Kind::Note, notes),
+            (Kind::History, history),
+            (Kind::Attachment, attachments),
+        ])
+    }
+
     /// The plan, with the warnings of reading the records added.
     pub(crate) fn finish(mut self, read_warnings: Warnings) -> Plan {
         self.plan.warnings.merge(read_warnings);

@@ -4,8 +4,8 @@
 //! Nothing here deletes, and nothing touches a row of another company: updates carry the
 //! company in their `WHERE` clause.
 
-use std::cell::Cell;
-use std::collections::HashSet;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use anyhow::Result;
@@ -93,6 +93,17 @@ impl Updated {
             .iter()
             .find(|(table, _)| *table == self.table)
             .map_or(&[], |(_, columns)| columns)
+    }
+
+    /// The columns a new row's values are bound to, in their order (a column not written
+    /// is left out: it keeps its default, NULL).
+    pub(crate) fn bound_columns(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let columns = self.all_columns();
+        let (written, rest) = columns.split_at(columns.len().min(self.skip_to));
+        written
+            .iter()
+            .chain(&rest[rest.len().min(self.skip - written.len())..])
+            .copied()
     }
 
     /// The updated columns with the number of the parameter each is bound from.
@@ -232,7 +243,7 @@ impl rusqlite::ToSql for Bound<'_> {
 }
 
 /// Record kinds that are found by archive id (directly or through the id map).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Kind {
     Ticket,
     Note,
@@ -258,6 +269,25 @@ impl Kind {
             Kind::Note => "SELECT ticket_id FROM ticket_notes WHERE id = ?1",
             Kind::History => "SELECT ticket_id FROM ticket_history WHERE id = ?1",
             Kind::Attachment => "SELECT ticket_id FROM file_attachments WHERE id = ?1",
+        }
+    }
+
+    /// The rows of this kind whose ids are in the JSON array ?1, each with its parent
+    /// (`parent_sql`).
+    fn rows_sql(self) -> &'static str {
+        match self {
+            Kind::Ticket => {
+                "SELECT id, company_id FROM tickets WHERE id IN (SELECT value FROM json_each(?1))"
+            }
+            Kind::Note => {
+                "SELECT id, ticket_id FROM ticket_notes WHERE id IN (SELECT value FROM json_each(?1))"
+            }
+            Kind::History => {
+                "SELECT id, ticket_id FROM ticket_history WHERE id IN (SELECT value FROM json_each(?1))"
+            }
+            Kind::Attachment => {
+                "SELECT id, ticket_id FROM file_attachments WHERE id IN (SELECT value FROM json_each(?1))"
+            }
         }
     }
 
@@ -353,6 +383,9 @@ pub(crate) trait ImportTarget {
     fn exists_anywhere(&self, kind: Kind, id: &str) -> Result<bool>;
     /// A ticket's company, or a child's ticket (`Kind::parent_sql`).
     fn parent(&self, kind: Kind, id: &str) -> Result<Option<String>>;
+    /// `parent` for many ids in one query: the rows of this kind among `ids`, each as (id,
+    /// parent). Ids that are not found are left out.
+    fn parents(&self, kind: Kind, ids: &[&str]) -> Result<Vec<(String, String)>>;
     /// The ids of one ticket's notes and history entries.
     fn children_of(&self, ticket_id: &str) -> Result<TicketChildren>;
     /// The id map's local id for an archive id.
@@ -376,6 +409,9 @@ pub(crate) trait ImportTarget {
     fn put(&self, table: &'static Updated, write: Write, values: &[Bound<'_>]) -> Result<bool>;
     /// Creates the archive's company (`--create-company`).
     fn create_company(&self, company: &CompanyRecord) -> Result<()>;
+    /// Writes the rows `put` has held back, if the backend holds any (PostgreSQL sends new
+    /// rows in batches); the import calls it before it commits.
+    fn flush(&self) -> Result<()>;
 }
 
 /// The import's work inside its transaction, generic so that each backend's per-record
@@ -493,6 +529,15 @@ impl ImportTarget for SqliteTarget<'_> {
         self.text(kind.parent_sql(), [id])
     }
 
+    fn parents(&self, kind: Kind, ids: &[&str]) -> Result<Vec<(String, String)>> {
+        let ids = serde_json::to_string(ids)?;
+        let mut stmt = self.0.prepare_cached(kind.rows_sql())?;
+        let rows = stmt
+            .query_map([ids], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
     fn children_of(&self, ticket_id: &str) -> Result<TicketChildren> {
         let mut stmt = self.0.prepare_cached(
             "SELECT 0, id FROM ticket_notes WHERE ticket_id = ?1
@@ -570,6 +615,11 @@ impl ImportTarget for SqliteTarget<'_> {
     fn create_company(&self, company: &CompanyRecord) -> Result<()> {
         create_company(self.0, company)
     }
+
+    /// SQLite writes each row as `put` is called: nothing is held back.
+    fn flush(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// The target company's view of the database during an import.
@@ -581,6 +631,9 @@ pub(crate) struct ImportDb<'c, T> {
     started_empty: bool,
     /// Whether the id map may hold entries for the company; when not, lookups skip it.
     map_in_use: Cell<bool>,
+    /// What the last `look_ahead` found, per kind: each id asked, with its row's parent
+    /// when the row exists. `exists_anywhere` and `parent` answer from it.
+    known: RefCell<HashMap<Kind, HashMap<String, Option<String>>>>,
 }
 
 impl<'c, T: ImportTarget> ImportDb<'c, T> {
@@ -592,7 +645,45 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
             company_id: company_id.to_owned(),
             started_empty,
             map_in_use: Cell::new(map_in_use),
+            known: RefCell::default(),
         })
+    }
+
+    /// Looks up the rows of the records about to be imported, a few queries for many
+    /// records, so that their lookups need no query each; what an earlier look-ahead found
+    /// is forgotten.
+    pub(crate) fn look_ahead(&self, asks: &[(Kind, Vec<&str>)]) -> Result<()> {
+        let mut known = self.known.borrow_mut();
+        known.clear();
+        for (kind, ids) in asks.iter().filter(|(_, ids)| !ids.is_empty()) {
+            let answers = known.entry(*kind).or_default();
+            answers.extend(ids.iter().map(|id| ((*id).to_owned(), None)));
+            for (id, parent) in self.target.parents(*kind, ids)? {
+                answers.insert(id, Some(parent));
+            }
+        }
+        Ok(())
+    }
+
+    /// What the last look-ahead found of this row: `Some(None)` when it found no such row.
+    fn looked_up(&self, kind: Kind, id: &str) -> Option<Option<String>> {
+        self.known.borrow().get(&kind)?.get(id).cloned()
+    }
+
+    /// A row's parent (`ImportTarget::parent`), from the look-ahead when it asked.
+    fn parent(&self, kind: Kind, id: &str) -> Result<Option<String>> {
+        match self.looked_up(kind, id) {
+            Some(parent) => Ok(parent),
+            None => self.target.parent(kind, id),
+        }
+    }
+
+    /// Whether a row of this kind has this id, from the look-ahead when it asked.
+    fn exists_anywhere(&self, kind: Kind, id: &str) -> Result<bool> {
+        match self.looked_up(kind, id) {
+            Some(parent) => Ok(parent.is_some()),
+            None => self.target.exists_anywhere(kind, id),
+        }
     }
 
     /// The company's members as (email, user id).
@@ -715,10 +806,10 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
     /// of `known_ticket` (a ticket of the company) does without the second lookup.
     fn in_company(&self, kind: Kind, id: &str, known_ticket: Option<&str>) -> Result<bool> {
         let company = match kind {
-            Kind::Ticket => self.target.parent(Kind::Ticket, id)?,
-            _ => match self.target.parent(kind, id)? {
+            Kind::Ticket => self.parent(Kind::Ticket, id)?,
+            _ => match self.parent(kind, id)? {
                 Some(ticket) if known_ticket == Some(ticket.as_str()) => return Ok(true),
-                Some(ticket) => self.target.parent(Kind::Ticket, &ticket)?,
+                Some(ticket) => self.parent(Kind::Ticket, &ticket)?,
                 None => None,
             },
         };
@@ -777,7 +868,11 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
     /// or in the id map since `now`) can only be an archive that holds the same record
     /// twice: that is refused here, so such imports need not remember every id they read.
     pub(crate) fn claim_id(&self, kind: Kind, archive_id: &str, now: &str) -> Result<String> {
-        if !self.target.exists_anywhere(kind, archive_id)? {
+        if !self.exists_anywhere(kind, archive_id)? {
+            // The row is about to exist: the look-ahead's answer no longer holds.
+            if let Some(answers) = self.known.borrow_mut().get_mut(&kind) {
+                answers.remove(archive_id);
+            }
             return Ok(archive_id.to_owned());
         }
         if self.started_empty

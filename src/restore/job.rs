@@ -7,6 +7,7 @@
 //! finds what those tickets refer to; the import's pass then takes only that.
 
 use std::collections::BTreeSet;
+use std::mem;
 
 use anyhow::Result;
 use indicatif::ProgressBar;
@@ -52,6 +53,10 @@ pub fn validate_archive(
         validator.take_warnings(),
     ))
 }
+
+/// How many records of one section the importer takes at a time (`Importer::look_ahead`):
+/// a few queries per batch instead of a few per record, with a batch's records in memory.
+const BATCH: usize = 256;
 
 /// What a pass over the archive hands each valid record to.
 pub(crate) type TakeRecord<'t> = dyn FnMut(Record) -> Result<()> + 't;
@@ -311,12 +316,28 @@ impl<'a> Job<'a> {
             };
         self.progress.reset();
         let mut witness = self.witness.as_deref_mut();
-        let mut take = |record: Record| -> Result<()> {
-            importer.record(&record)?;
-            match witness.as_deref_mut() {
-                Some(witness) => witness(record),
-                None => Ok(()),
+        // The importer takes the records of one section a batch at a time, looking their
+        // rows up together first.
+        let mut batch: Vec<Record> = Vec::with_capacity(BATCH);
+        let mut hand_over = |batch: &mut Vec<Record>| -> Result<()> {
+            importer.look_ahead(batch)?;
+            for record in batch.drain(..) {
+                importer.record(&record)?;
+                if let Some(witness) = witness.as_deref_mut() {
+                    witness(record)?;
+                }
             }
+            Ok(())
+        };
+        let mut take = |record: Record| -> Result<()> {
+            let section_ends = batch
+                .last()
+                .is_some_and(|last| mem::discriminant(last) != mem::discriminant(&record));
+            if batch.len() == BATCH || section_ends {
+                hand_over(&mut batch)?;
+            }
+            batch.push(record);
+            Ok(())
         };
         read_pass(
             self.archive,
@@ -324,6 +345,7 @@ impl<'a> Job<'a> {
             Some(&mut take),
             &self.progress,
         )?;
+        hand_over(&mut batch)?;
         self.progress.finish_and_clear();
         Ok(importer.finish(validator.take_warnings()))
     }

@@ -16,6 +16,7 @@ use rusqlite::Connection;
 use rusqlite::types::Value as Sql;
 use serde_json::{Value, json};
 
+use support::postgres::{PgDatabase, pg_bin};
 use support::*;
 
 mod tickets;
@@ -28,7 +29,7 @@ use support::ids::{
 };
 
 /// The empty company of the "moving to a new account" scenario, and its admin.
-const INITECH: &str = "c0000000-0000-4000-8000-000000000003";
+pub(crate) const INITECH: &str = "c0000000-0000-4000-8000-000000000003";
 const INITECH_ADMIN: &str = "ian@initech.example";
 const INITECH_ADMIN_ID: &str = "a0000000-0000-4000-8000-000000000009";
 
@@ -373,7 +374,7 @@ fn delete_tickets_and_carol(conn: &Connection) {
 }
 
 /// An empty company "Initech" with its own admin, in the demo database.
-fn add_initech(conn: &Connection) {
+pub(crate) fn add_initech(conn: &Connection) {
     conn.execute_batch(&format!(
         "INSERT INTO companies (id, name, domain, description, is_active, created_at, updated_at)
          VALUES ('{INITECH}', 'Initech', 'initech.example', NULL, 1,
@@ -2595,7 +2596,7 @@ fn edited_acme_json(demo: &Demo, edit: impl FnOnce(&mut Value)) -> PathBuf {
     path
 }
 
-/// Restoring `archive` onto a new database exits 3 naming `problem`, and leaves the new
+/// Restoring `archive` onto a new database, SQLite and PostgreSQL, exits 3 naming `problem`, and leaves the new
 /// database without a company; checking the file alone exits 3 too.
 fn refused_everywhere(demo: &Demo, archive: &Path, problem: &str, alone: &str) {
     let new_db = init_db(demo.dir.path(), "fresh.db");
@@ -2608,6 +2609,25 @@ fn refused_everywhere(demo: &Demo, archive: &Path, problem: &str, alone: &str) {
     assert!(stderr.contains(problem), "{stderr}");
     assert_eq!(count_rows(&open_db(&new_db), "companies"), 0);
     assert_eq!(count_rows(&open_db(&new_db), "tickets"), 0);
+    // The same onto a new PostgreSQL database, which gets its rows in batches.
+    let pg = PgDatabase::new();
+    pg_bin()
+        .args(["--db", &pg.url(), "init"])
+        .assert()
+        .success();
+    let stderr = fails_with(
+        pg_bin()
+            .args(["--db", &pg.url(), "--actor", ids::ACME_ADMIN])
+            .args(["import", "--create-company"])
+            .arg(archive),
+        3,
+    );
+    assert!(stderr.contains(problem), "{stderr}");
+    let left = pg
+        .client()
+        .query_one("SELECT count(*) FROM companies", &[])
+        .unwrap();
+    assert_eq!(left.get::<_, i64>(0), 0);
     let stderr = fails_with(
         cmd(&demo.dir.path().join("none.db"))
             .args(["import", "--validate-only"])

@@ -12,9 +12,12 @@ use serde_json::Value;
 
 use crate::concurrency::{ACME_PEOPLE, acme_people, export_while_writing};
 use crate::crash::{acme_command, bulk_archive, kill_when};
+use crate::import::{INITECH, add_initech};
 use crate::support::postgres::{Backend, PgDatabase, cluster, pg_bin, unused_port};
 use crate::support::state::{assert_same_rows, fill_tickets};
-use crate::support::{AS_ACME_ADMIN, Archive, Demo, fails_with, ids, json, json_ok, stderr_of};
+use crate::support::{
+    AS_ACME_ADMIN, Archive, Demo, RecordIds, fails_with, ids, json, json_ok, stderr_of,
+};
 
 /// `bomizzel-backup --db URL init`.
 fn init(url: &str) -> Command {
@@ -535,9 +538,28 @@ fn export_from(db: &std::ffi::OsStr, path: &std::path::Path) -> Archive {
 #[test]
 fn a_round_trip_through_postgres_keeps_every_record() {
     let demo = Demo::new();
+    // Text that COPY's text format must escape (tab, CR, LF, backslash, its NULL `\N` and
+    // end-of-data `\.` spelled out), also inside JSON.
+    demo.conn()
+        .execute_batch(&format!(
+            "UPDATE tickets SET title = 'tab' || char(9) || 'cr' || char(13) || 'lf' || char(10),
+                    description = 'a \\N b \\ c \\\\ d \\t e \\.'
+              WHERE id = (SELECT min(id) FROM tickets WHERE company_id = '{acme}');
+             UPDATE ticket_notes SET content = '\\.' || char(10) || '\\.',
+                    email_metadata = json_object('subject', 'x' || char(9) || '\\N\\')
+              WHERE id = (SELECT min(n.id) FROM ticket_notes n JOIN tickets t ON t.id = n.ticket_id
+                          WHERE t.company_id = '{acme}');",
+            acme = ids::ACME
+        ))
+        .unwrap();
     let first_path = demo.export_acme("first.zip");
     let first = Archive::read(&first_path);
-    assert!(!first.records("tickets").is_empty());
+    let titles: Vec<&str> = first
+        .records("tickets")
+        .iter()
+        .filter_map(|ticket| ticket["title"].as_str())
+        .collect();
+    assert!(titles.contains(&"tab\tcr\rlf\n"), "{titles:?}");
 
     let (_pg, url) = empty_postgres();
     restore_into(url.as_ref(), &first_path);
@@ -555,6 +577,98 @@ fn a_round_trip_through_postgres_keeps_every_record() {
     restore_into(sqlite.as_os_str(), &demo.out_path("from-pg.zip"));
     let again = export_from(sqlite.as_os_str(), &demo.out_path("again.zip"));
     assert_eq!(again.sections, first.sections);
+}
+
+/// Moving to a new account in the same database: Acme's archive imported into Initech (an
+/// empty company) gets a fresh id for each ticket, note, history entry and attachment, each
+/// recorded in the id map, with every reference pointing at the copies; Acme's rows stay as
+/// they were, on either backend.
+#[test]
+fn a_copy_into_another_company_gets_fresh_ids_on_either_backend() {
+    let with_initech = || {
+        let demo = Demo::new();
+        add_initech(&demo.conn());
+        demo
+    };
+    for backend in [
+        Backend::Sqlite(with_initech()),
+        Backend::postgres_of(with_initech()),
+    ] {
+        let (_, archive) = exported(&backend, "acme.zip", &[]);
+        let in_archive = RecordIds::in_archive(&archive);
+        let acme = backend.company_rows(ids::ACME);
+        let report = json_ok(
+            pg_bin()
+                .arg("--db")
+                .arg(backend.db())
+                .args(["--company", "Initech", "--actor", "ian@initech.example"])
+                .args(["--json", "import"])
+                .arg(backend.demo().out_path("acme.zip")),
+        );
+        assert_eq!(report["status"], "ok", "{report}");
+        assert_eq!(backend.company_rows(ids::ACME), acme, "Acme's rows changed");
+
+        let count = |sql: String| -> usize {
+            let rows = backend.rows(&format!("SELECT count(*) FROM ({sql}) x"));
+            let digits: String = rows[0].chars().filter(char::is_ascii_digit).collect();
+            digits.parse().unwrap()
+        };
+        let initech_tickets = format!("SELECT id FROM tickets WHERE company_id = '{INITECH}'");
+        for (kind, table, owner, expected) in [
+            (
+                "ticket",
+                "tickets",
+                "company_id = '{INITECH}'",
+                in_archive.tickets.len(),
+            ),
+            (
+                "note",
+                "ticket_notes",
+                "ticket_id IN ({T})",
+                in_archive.notes.len(),
+            ),
+            (
+                "history",
+                "ticket_history",
+                "ticket_id IN ({T})",
+                in_archive.history.len(),
+            ),
+            (
+                "attachment",
+                "file_attachments",
+                "ticket_id IN ({T})",
+                in_archive.attachments.len(),
+            ),
+        ] {
+            assert!(expected > 0, "{kind}");
+            let owner = owner
+                .replace("{INITECH}", INITECH)
+                .replace("{T}", &initech_tickets);
+            let rows = format!("SELECT id FROM {table} WHERE {owner}");
+            assert_eq!(count(rows.clone()), expected, "Initech's {table}");
+            let remapped = format!(
+                "SELECT 1 FROM bomizzel_backup_id_map m JOIN {table} r ON r.id = m.local_id
+                 WHERE m.company_id = '{INITECH}' AND m.kind = '{kind}'
+                   AND m.archive_id <> m.local_id AND r.id IN ({rows})"
+            );
+            assert_eq!(count(remapped), expected, "fresh {kind} ids in the id map");
+        }
+        let attached_notes = archive
+            .records("attachments")
+            .iter()
+            .filter(|attachment| !attachment["noteId"].is_null())
+            .count();
+        assert!(attached_notes > 0);
+        let on_copies = format!(
+            "SELECT 1 FROM file_attachments a JOIN ticket_notes n ON n.id = a.note_id
+             WHERE n.ticket_id IN ({initech_tickets}) AND a.ticket_id = n.ticket_id"
+        );
+        assert_eq!(
+            count(on_copies),
+            attached_notes,
+            "attachments on the copied notes"
+        );
+    }
 }
 
 /// Imports into Acme under every policy change nothing of Globex, byte for byte, on either

@@ -1,9 +1,12 @@
 //! `ImportTarget` on PostgreSQL: the import's lookups and writes in its dialect (`$n`,
 //! `jsonb`, `lower(email)` under `COLLATE "C"`), inside the import's one transaction, each
-//! statement prepared once per transaction and reused.
+//! statement prepared once per transaction and reused. New rows are held back and sent in
+//! batches with `COPY … FROM STDIN`, one round trip for thousands of rows; anything else
+//! the import asks of the database sends them first, so it always sees them.
 
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
@@ -13,8 +16,8 @@ use postgres::{Row, Statement, Transaction};
 use super::Server;
 use crate::archive::records::CompanyRecord;
 use crate::db::import_rows::{
-    Bound, Dialect, ExistingUser, IdMapSql, ImportTarget, ImportWork, Kind, MapKey, TargetField,
-    TicketChildren, Updated, Write,
+    ATTACHMENTS, Bound, CUSTOM_FIELDS, Dialect, ExistingUser, HISTORY, IdMapSql, ImportTarget,
+    ImportWork, Kind, MapKey, NOTES, TICKETS, TargetField, TicketChildren, USERS, Updated, Write,
 };
 use crate::db::schema::ToolTable;
 
@@ -56,6 +59,7 @@ impl Server {
         tx.execute(COMPANY_LOCK, &[&company_id])?;
         let target = PgTarget::new(tx);
         let output = work.run(&target)?;
+        target.flush()?;
         target
             .tx
             .into_inner()
@@ -72,11 +76,27 @@ impl Server {
     }
 }
 
-/// The import's transaction and its prepared statements.
+/// The tables whose new rows are held back, in the order their foreign keys need them
+/// sent: a row's parents always go first.
+static HELD_TABLES: [&Updated; 6] = [
+    &USERS,
+    &CUSTOM_FIELDS,
+    &TICKETS,
+    &NOTES,
+    &HISTORY,
+    &ATTACHMENTS,
+];
+
+/// Held rows are sent once they reach this many bytes (or when anything else is asked).
+const HELD_BYTES: usize = 4 << 20;
+
+/// The import's transaction, its prepared statements and the new rows not yet sent.
 struct PgTarget<'c> {
     tx: RefCell<Transaction<'c>>,
     statements: RefCell<HashMap<&'static str, Statement>>,
     writes: RefCell<HashMap<(&'static str, Write), Statement>>,
+    /// New rows in `COPY`'s text format, one buffer per table of `HELD_TABLES`.
+    held: RefCell<[Vec<u8>; 6]>,
 }
 
 type Params<'p> = [&'p (dyn ToSql + Sync)];
@@ -87,26 +107,50 @@ impl<'c> PgTarget<'c> {
             tx: RefCell::new(tx),
             statements: RefCell::new(HashMap::new()),
             writes: RefCell::new(HashMap::new()),
+            held: RefCell::default(),
         }
+    }
+
+    /// The transaction, with the held rows sent first: whatever comes next sees them.
+    fn tx(&self) -> Result<RefMut<'_, Transaction<'c>>> {
+        self.flush()?;
+        Ok(self.tx.borrow_mut())
     }
 
     fn statement(&self, sql: &'static str) -> Result<Statement> {
         if let Some(stmt) = self.statements.borrow().get(sql) {
             return Ok(stmt.clone());
         }
-        let stmt = self.tx.borrow_mut().prepare(sql)?;
+        let stmt = self.tx()?.prepare(sql)?;
         self.statements.borrow_mut().insert(sql, stmt.clone());
         Ok(stmt)
     }
 
     fn query(&self, sql: &'static str, params: &Params<'_>) -> Result<Vec<Row>> {
         let stmt = self.statement(sql)?;
-        Ok(self.tx.borrow_mut().query(&stmt, params)?)
+        Ok(self.tx()?.query(&stmt, params)?)
     }
 
     fn query_opt(&self, sql: &'static str, params: &Params<'_>) -> Result<Option<Row>> {
         let stmt = self.statement(sql)?;
-        Ok(self.tx.borrow_mut().query_opt(&stmt, params)?)
+        Ok(self.tx()?.query_opt(&stmt, params)?)
+    }
+
+    /// Holds a new row of `table` back, to be sent with others of its table.
+    fn hold(&self, table: &'static Updated, values: &[Bound<'_>]) -> Result<()> {
+        let slot = HELD_TABLES
+            .iter()
+            .position(|held| std::ptr::eq(*held, table))
+            .with_context(|| format!("no batch for the table {}", table.table))?;
+        let full = {
+            let mut held = self.held.borrow_mut();
+            copy_row(&mut held[slot], values);
+            held.iter().map(Vec::len).sum::<usize>() >= HELD_BYTES
+        };
+        if full {
+            self.flush()?;
+        }
+        Ok(())
     }
 
     fn exists(&self, sql: &'static str, params: &Params<'_>) -> Result<bool> {
@@ -137,10 +181,52 @@ impl<'c> PgTarget<'c> {
             Write::Compare => table.differs_sql_in(&POSTGRES),
         };
         let types: Vec<Type> = values.iter().map(pg_type).collect();
-        let stmt = self.tx.borrow_mut().prepare_typed(&sql, &types)?;
+        let stmt = self.tx()?.prepare_typed(&sql, &types)?;
         self.writes.borrow_mut().insert(key, stmt.clone());
         Ok(stmt)
     }
+}
+
+/// Appends a row in `COPY`'s text format: tab-separated, `\N` for NULL, backslash escapes.
+fn copy_row(out: &mut Vec<u8>, values: &[Bound<'_>]) {
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(b'\t');
+        }
+        match value {
+            Bound::Text(None) | Bound::Json(None) => out.extend_from_slice(b"\\N"),
+            Bound::Text(Some(text)) | Bound::Json(Some(text)) => copy_text(out, text),
+            Bound::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+            Bound::Bool(b) => out.push(if *b { b't' } else { b'f' }),
+        }
+    }
+    out.push(b'\n');
+}
+
+/// Text as a `COPY` text field: the backslash and the characters that end a field or a row
+/// escaped, everything else as it is.
+fn copy_text(out: &mut Vec<u8>, text: &str) {
+    let mut rest = text.as_bytes();
+    while let Some(at) = rest
+        .iter()
+        .position(|byte| matches!(byte, b'\\' | b'\t' | b'\n' | b'\r'))
+    {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(match rest[at] {
+            b'\\' => b"\\\\",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            _ => b"\\r",
+        });
+        rest = &rest[at + 1..];
+    }
+    out.extend_from_slice(rest);
+}
+
+/// `COPY` of a table's new rows, its bound columns named.
+fn copy_sql(table: &Updated) -> String {
+    let columns: Vec<&str> = table.bound_columns().collect();
+    format!("COPY {} ({}) FROM STDIN", table.table, columns.join(", "))
 }
 
 /// The type a value is bound as (JSON as text, cast to `jsonb` in the statement).
@@ -167,6 +253,16 @@ fn parent_sql(kind: Kind) -> &'static str {
         Kind::Note => "SELECT ticket_id FROM ticket_notes WHERE id = $1",
         Kind::History => "SELECT ticket_id FROM ticket_history WHERE id = $1",
         Kind::Attachment => "SELECT ticket_id FROM file_attachments WHERE id = $1",
+    }
+}
+
+/// `Kind::rows_sql` in PostgreSQL's words: the ids are a `text[]`.
+fn rows_sql(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Ticket => "SELECT id, company_id FROM tickets WHERE id = ANY($1)",
+        Kind::Note => "SELECT id, ticket_id FROM ticket_notes WHERE id = ANY($1)",
+        Kind::History => "SELECT id, ticket_id FROM ticket_history WHERE id = ANY($1)",
+        Kind::Attachment => "SELECT id, ticket_id FROM file_attachments WHERE id = ANY($1)",
     }
 }
 
@@ -271,6 +367,13 @@ impl ImportTarget for PgTarget<'_> {
         self.text(parent_sql(kind), &[&id])
     }
 
+    fn parents(&self, kind: Kind, ids: &[&str]) -> Result<Vec<(String, String)>> {
+        self.query(rows_sql(kind), &[&ids])?
+            .iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect()
+    }
+
     fn children_of(&self, ticket_id: &str) -> Result<TicketChildren> {
         let rows = self.query(
             "SELECT true, id FROM ticket_notes WHERE ticket_id = $1
@@ -293,8 +396,7 @@ impl ImportTarget for PgTarget<'_> {
     fn map_id(&self, key: &MapKey<'_>, local_id: &str, now: &str) -> Result<()> {
         let stmt = self.statement(&pg_id_map().map)?;
         let (company_id, kind, archive_id) = (key.company_id, key.kind.name(), key.archive_id);
-        self.tx
-            .borrow_mut()
+        self.tx()?
             .execute(&stmt, &[&company_id, &kind, &archive_id, &local_id, &now])?;
         Ok(())
     }
@@ -329,16 +431,19 @@ impl ImportTarget for PgTarget<'_> {
              WHERE user_company_associations.role <> excluded.role",
         )?;
         let changed = self
-            .tx
-            .borrow_mut()
+            .tx()?
             .execute(&stmt, &[&user_id, &company_id, &role, &now])?;
         Ok(changed > 0)
     }
 
     fn put(&self, table: &'static Updated, write: Write, values: &[Bound<'_>]) -> Result<bool> {
+        if write == Write::Insert {
+            self.hold(table, values)?;
+            return Ok(true);
+        }
         let stmt = self.write_statement(table, write, values)?;
         let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(pg_value).collect();
-        let mut tx = self.tx.borrow_mut();
+        let mut tx = self.tx()?;
         Ok(match write {
             Write::Insert | Write::Update => tx.execute(&stmt, &params)? > 0,
             Write::Compare => tx.query_opt(&stmt, &params)?.is_some(),
@@ -346,7 +451,7 @@ impl ImportTarget for PgTarget<'_> {
     }
 
     fn create_company(&self, company: &CompanyRecord) -> Result<()> {
-        self.tx.borrow_mut().execute(
+        self.tx()?.execute(
             "INSERT INTO companies (id, name, domain, description, is_active, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
@@ -359,6 +464,22 @@ impl ImportTarget for PgTarget<'_> {
                 &company.updated_at,
             ],
         )?;
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<()> {
+        let mut held = self.held.borrow_mut();
+        let mut tx = self.tx.borrow_mut();
+        for (table, rows) in HELD_TABLES.iter().zip(held.iter_mut()) {
+            if rows.is_empty() {
+                continue;
+            }
+            let mut copy = tx.copy_in(&copy_sql(table))?;
+            copy.write_all(rows)?;
+            copy.finish()
+                .with_context(|| format!("cannot write the new rows of {}", table.table))?;
+            rows.clear();
+        }
         Ok(())
     }
 }
