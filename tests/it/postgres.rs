@@ -376,6 +376,19 @@ fn a_password_file_gives_the_password_a_url_leaves_out() {
     let stderr = fails_with(&mut init(&url), 1);
     assert!(stderr.contains("give the password in the URL"), "{stderr}");
 
+    // A wrong one is refused, the message naming where it came from, not what it is.
+    let wrong = password_file_for(&db, &role, "wr0ng:pa55", 0o600);
+    let stderr = fails_with(init(&url).env("PGPASSFILE", &wrong.path), 1);
+    assert!(
+        stderr.contains(&format!(
+            "check the user name and the password in the password file {}",
+            wrong.path.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("pa55"), "{stderr}");
+    assert_eq!(db.tables(), Vec::<String>::new());
+
     init(&url).env("PGPASSFILE", &file.path).assert().success();
     assert_eq!(db.tables(), schema_tables());
 }
@@ -419,6 +432,44 @@ fn a_password_file_others_may_read_is_ignored_with_a_warning() {
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert!(!stderr_of(&output).contains("warning"));
     assert_eq!(db.tables(), schema_tables());
+}
+
+/// An export that logs in with the password file's password shows it nowhere: not in its
+/// messages (--verbose names the database by its URL), its --json report, nor its log row.
+#[test]
+fn a_password_from_the_file_is_in_no_report_or_log_row() {
+    let backend = Backend::postgres();
+    let Backend::Postgres(demo, pg) = &backend else {
+        unreachable!("Backend::postgres is PostgreSQL")
+    };
+    let password = made_up_password();
+    let role = role_with_password(pg, &password);
+    let file = password_file_for(pg, &role, &password, 0o600);
+    let output = pg_bin()
+        .arg("--db")
+        .arg(pg.url_as(&role, ""))
+        .args(AS_ACME_ADMIN)
+        .args(["--json", "--verbose", "export", "-o"])
+        .arg(demo.out_path("pgpass.zip"))
+        .env("PGPASSFILE", &file.path)
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("opened the database {}", pg.url_as(&role, ""))),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let rows = backend.rows("SELECT * FROM data_export_logs");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let unescaped_tail = password.split(':').next_back().expect("a tail");
+    for text in [&stderr, &*stdout, &rows.join("\n")] {
+        assert!(
+            !text.contains(unescaped_tail),
+            "the password shows in {text}"
+        );
+    }
 }
 
 /// PGHOST (a socket directory, or a list), PGPORT, PGUSER and PGDATABASE fill a bare

@@ -614,21 +614,25 @@ impl Settings {
             }
             config
         };
-        let (config, per_host) = match passwords.split_first() {
-            Some((first, rest)) if rest.iter().any(|p| p != first) => (
-                config(&targets, None),
-                targets
-                    .iter()
-                    .zip(&passwords)
-                    .map(|(target, password)| {
-                        config(std::slice::from_ref(target), password.as_deref())
-                    })
-                    .collect(),
-            ),
-            _ => (
-                config(&targets, passwords.first().and_then(Option::as_deref)),
-                Vec::new(),
-            ),
+        let differ = passwords.iter().any(|p| Some(p) != passwords.first());
+        // A config of one host cannot keep a `hostaddr` list (one address per host).
+        if differ && self.passed_on.iter().any(|p| p.starts_with("hostaddr=")) {
+            return Err(Failure::Usage(
+                "the password file gives the URL's hosts different passwords, which this tool \
+                 can use only without hostaddr; give the password in the URL or in PGPASSWORD"
+                    .to_owned(),
+            ));
+        }
+        let (config, per_host) = if differ {
+            let each = targets
+                .iter()
+                .zip(&passwords)
+                .map(|(target, password)| config(std::slice::from_ref(target), password.as_deref()))
+                .collect();
+            (config(&targets, None), each)
+        } else {
+            let password = passwords.first().and_then(Option::as_deref);
+            (config(&targets, password), Vec::new())
         };
         Ok(PgUrl {
             config: Box::new(config),
@@ -1332,6 +1336,13 @@ mod tests {
         assert_eq!(
             each(1),
             (&[Host::Tcp("b.example".into())][..], &[5433][..], None)
+        );
+        assert!(
+            refusal_in(
+                "postgresql://a.example,b.example/db?hostaddr=192.0.2.1,192.0.2.2",
+                &env
+            )
+            .contains("can use only without hostaddr")
         );
         let same = url_in("postgresql://a.example,c.example/db", &env);
         assert_eq!(same.configs().len(), 1);
