@@ -937,6 +937,20 @@ fn environment_section(roff: &mut Roff, root: &Command) {
         ]);
     }
     roff.control("TP", []);
+    roff.control(
+        "B",
+        ["PGHOST, PGPORT, PGUSER, PGDATABASE, PGSSLMODE, PGCONNECT_TIMEOUT, PGPASSWORD, PGPASSFILE"],
+    );
+    roff.text([roman(
+        "libpq's, as psql reads them, for a PostgreSQL --db: each gives what the URL leaves \
+         out (PGHOST a host, a list of them, or a unix socket directory). Without them, a URL \
+         with no host is the local socket, with no port 5432, with no user the OS user, and \
+         with no database the one named after the user. PGPASSWORD is the password when the \
+         URL has none; else the password file is read: the URL's passfile, else PGPASSFILE, \
+         else ~/.pgpass. A PGSSLMODE other than disable, prefer or require is refused \
+         (status 2), as the URL's sslmode is.",
+    )]);
+    roff.control("TP", []);
     roff.control("B", [bomizzel_backup::archive::envelope::PASSPHRASE_ENV]);
     roff.text([roman(
         "The passphrase that export --passphrase encrypts with, and that opens passphrase \
@@ -969,6 +983,17 @@ fn files_section(roff: &mut Roff) {
          left by an export that was killed outright is removed by the next export into the \
          same directory once it is an hour old. The archive is created with mode 0600, as it \
          holds personal data.",
+    )]);
+    roff.control("TP", []);
+    roff.text([italic("~/.pgpass")]);
+    roff.text([roman(
+        "libpq's password file, for a PostgreSQL URL without a password when PGPASSWORD is \
+         not set (PGPASSFILE, or the URL's passfile, names another): lines of \
+         hostname:port:database:username:password, * for any value, \\: and \\\\ for a \
+         colon and a backslash, # for a comment; the first line that matches gives the \
+         password, and localhost matches the default unix socket directory. As with libpq, a \
+         file the group or others may read (chmod 0600 it) is not read, with a warning; a \
+         missing one is no password.",
     )]);
 }
 

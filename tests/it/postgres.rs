@@ -1,5 +1,6 @@
 //! PostgreSQL as `--db`: `init` on the throwaway cluster of `support::postgres`, the URL
-//! forms (TCP, a socket directory, sslmode, PGPASSWORD), and what a failed connection says:
+//! forms (TCP, a socket directory, sslmode, PGPASSWORD), libpq's environment variables and
+//! password file (what a URL leaves out), and what a failed connection says:
 //! the server and the exit status, never the password. Then the scenarios on either
 //! backend (`Backend`), and PostgreSQL's own versions of the crash and concurrency tests,
 //! with their helpers: a killed import, an export during inserts.
@@ -13,7 +14,9 @@ use serde_json::Value;
 use crate::concurrency::{ACME_PEOPLE, acme_people, export_while_writing};
 use crate::crash::{acme_command, bulk_archive, kill_when};
 use crate::import::{INITECH, add_initech};
-use crate::support::postgres::{Backend, PgDatabase, cluster, pg_bin, unused_port};
+use crate::support::postgres::{
+    Backend, NO_PASSWORD_FILE, PgDatabase, SUPERUSER, cluster, pg_bin, unused_port,
+};
 use crate::support::state::{assert_same_rows, fill_tickets};
 use crate::support::{
     AS_ACME_ADMIN, Archive, Demo, RecordIds, fails_with, ids, json, json_ok, stderr_of,
@@ -299,7 +302,10 @@ fn pgpassword_is_the_password_when_the_url_has_none() {
     let password = &db.cluster.password;
     let stderr = fails_with(&mut init(&db.url_as("postgres", "")), 1);
     assert!(
-        stderr.contains("password in the URL or in PGPASSWORD"),
+        stderr.contains(&format!(
+            "give the password in the URL, in PGPASSWORD or in the password file \
+             {NO_PASSWORD_FILE}"
+        )),
         "{stderr}"
     );
 
@@ -315,6 +321,283 @@ fn pgpassword_is_the_password_when_the_url_has_none() {
         .env("PGPASSWORD", "not-this-one")
         .assert()
         .success();
+}
+
+/// A login role of the test's own (named after its database) with `password`, which the
+/// cluster asks for over TCP; a superuser, so `init` may create tables.
+fn role_with_password(db: &PgDatabase, password: &str) -> String {
+    let role = format!("{}_login", db.name);
+    db.client()
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN SUPERUSER PASSWORD '{}'",
+            password.replace('\'', "''")
+        ))
+        .expect("create the role");
+    role
+}
+
+/// A password file for `role` on `db` over TCP, escapes and all, with lines around it that
+/// must not be taken: a comment, other users and databases, a catch-all after it.
+fn password_file_for(db: &PgDatabase, role: &str, password: &str, mode: u32) -> PasswordFile {
+    use std::os::unix::fs::PermissionsExt;
+    let port = db.cluster.port;
+    let name = &db.name;
+    let escaped = password.replace('\\', "\\\\").replace(':', "\\:");
+    let text = format!(
+        "# 127.0.0.1:{port}:{name}:{role}:not-a-line\n\
+         127.0.0.1:{port}:{name}:someone_else:wrong-user\n\
+         127.0.0.1:{port}:other_db:{role}:wrong-database\n\
+         127.0.0.1:*:{name}:{role}:{escaped}\n\
+         *:*:*:*:wrong-catch-all\n"
+    );
+    let dir = tempfile::tempdir().expect("a directory");
+    let path = dir.path().join("pgpass");
+    std::fs::write(&path, text).expect("write the password file");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    PasswordFile { _dir: dir, path }
+}
+
+struct PasswordFile {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+/// A password with the characters the file escapes, made up for the run.
+fn made_up_password() -> String {
+    format!("pa:ss\\word-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A URL without a password logs in with the password file's (PGPASSFILE), read with its
+/// escapes, the first line that matches winning.
+#[test]
+fn a_password_file_gives_the_password_a_url_leaves_out() {
+    let db = PgDatabase::new();
+    let password = made_up_password();
+    let role = role_with_password(&db, &password);
+    let file = password_file_for(&db, &role, &password, 0o600);
+    let url = db.url_as(&role, "");
+    let stderr = fails_with(&mut init(&url), 1);
+    assert!(stderr.contains("give the password in the URL"), "{stderr}");
+
+    // A wrong one is refused, the message naming where it came from, not what it is.
+    let wrong = password_file_for(&db, &role, "wr0ng:pa55", 0o600);
+    let stderr = fails_with(init(&url).env("PGPASSFILE", &wrong.path), 1);
+    assert!(
+        stderr.contains(&format!(
+            "check the user name and the password in the password file {}",
+            wrong.path.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("pa55"), "{stderr}");
+    assert_eq!(db.tables(), Vec::<String>::new());
+
+    init(&url).env("PGPASSFILE", &file.path).assert().success();
+    assert_eq!(db.tables(), schema_tables());
+}
+
+/// As libpq: a password file the group or others may read is not read, with a warning that
+/// names it; the login then fails (1) and no password shows, --json included.
+#[test]
+fn a_password_file_others_may_read_is_ignored_with_a_warning() {
+    let db = PgDatabase::new();
+    let password = made_up_password();
+    let role = role_with_password(&db, &password);
+    let file = password_file_for(&db, &role, &password, 0o644);
+    let url = db.url_as(&role, "");
+    let output = init(&url)
+        .arg("--json")
+        .env("PGPASSFILE", &file.path)
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let warning = format!(
+        "bomizzel-backup: warning: password file \"{}\" has group or world access",
+        file.path.display()
+    );
+    assert_eq!(stderr.matches(&warning).count(), 1, "{stderr}");
+    assert!(stderr.contains("password missing"), "{stderr}");
+    assert_eq!(json(stdout.as_bytes())["error"]["kind"], "failure");
+    let unescaped_tail = password.split(':').next_back().expect("a tail");
+    for text in [&stderr, &*stdout] {
+        for secret in [&*password, unescaped_tail, "wrong-"] {
+            assert!(!text.contains(secret), "{secret} shows in {text}");
+        }
+    }
+    assert_eq!(db.tables(), Vec::<String>::new());
+
+    // The same file, private, is read.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&file.path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let output = init(&url).env("PGPASSFILE", &file.path).output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(!stderr_of(&output).contains("warning"));
+    assert_eq!(db.tables(), schema_tables());
+}
+
+/// An export that logs in with the password file's password shows it nowhere: not in its
+/// messages (--verbose names the database by its URL), its --json report, nor its log row.
+#[test]
+fn a_password_from_the_file_is_in_no_report_or_log_row() {
+    let backend = Backend::postgres();
+    let Backend::Postgres(demo, pg) = &backend else {
+        unreachable!("Backend::postgres is PostgreSQL")
+    };
+    let password = made_up_password();
+    let role = role_with_password(pg, &password);
+    let file = password_file_for(pg, &role, &password, 0o600);
+    let output = pg_bin()
+        .arg("--db")
+        .arg(pg.url_as(&role, ""))
+        .args(AS_ACME_ADMIN)
+        .args(["--json", "--verbose", "export", "-o"])
+        .arg(demo.out_path("pgpass.zip"))
+        .env("PGPASSFILE", &file.path)
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("opened the database {}", pg.url_as(&role, ""))),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let rows = backend.rows("SELECT * FROM data_export_logs");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let unescaped_tail = password.split(':').next_back().expect("a tail");
+    for text in [&stderr, &*stdout, &rows.join("\n")] {
+        assert!(
+            !text.contains(unescaped_tail),
+            "the password shows in {text}"
+        );
+    }
+}
+
+/// PGHOST (a socket directory, or a list), PGPORT, PGUSER and PGDATABASE fill a bare
+/// `postgresql://`; what the URL says comes first.
+#[test]
+fn libpq_variables_fill_a_bare_url() {
+    let db = PgDatabase::new();
+    let cluster = db.cluster;
+    init("postgresql://")
+        .env("PGHOST", &cluster.dir)
+        .env("PGPORT", cluster.port.to_string())
+        .env("PGUSER", SUPERUSER)
+        .env("PGDATABASE", &db.name)
+        .assert()
+        .success();
+    assert_eq!(db.tables(), schema_tables());
+
+    // Lists: a server that is not there, then the socket; the URL's database over
+    // PGDATABASE's, PGPASSWORD for TCP.
+    let other = PgDatabase::new();
+    let hosts = format!("127.0.0.1,{}", cluster.dir.display());
+    init(&format!("postgresql:///{}", other.name))
+        .env("PGHOST", hosts)
+        .env("PGPORT", format!("{},{}", unused_port(), cluster.port))
+        .env("PGUSER", SUPERUSER)
+        .env("PGDATABASE", "no_such_database")
+        .assert()
+        .success();
+    assert_eq!(other.tables(), schema_tables());
+
+    // Over TCP, with the port in the URL and the rest from the environment.
+    let tcp = PgDatabase::new();
+    init(&format!("postgresql://127.0.0.1:{}", cluster.port))
+        .env("PGUSER", SUPERUSER)
+        .env("PGDATABASE", &tcp.name)
+        .env("PGPASSWORD", &cluster.password)
+        .assert()
+        .success();
+    assert_eq!(tcp.tables(), schema_tables());
+}
+
+/// The database defaults to the user's name, and the user to the OS user's (libpq's
+/// defaults), when neither the URL nor the environment names them.
+#[test]
+fn the_database_defaults_to_the_user_and_the_user_to_the_os_user() {
+    let db = PgDatabase::new();
+    let cluster = db.cluster;
+    db.client()
+        .batch_execute(&format!("CREATE ROLE {} LOGIN SUPERUSER", db.name))
+        .expect("a role named as the database");
+    init("postgresql://")
+        .env("PGHOST", &cluster.dir)
+        .env("PGPORT", cluster.port.to_string())
+        .env("PGUSER", &db.name)
+        .assert()
+        .success();
+    assert_eq!(db.tables(), schema_tables());
+
+    // The OS user (root in CI), with a role and a database of that name.
+    let id = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let os_user = String::from_utf8(id.stdout).unwrap().trim().to_owned();
+    let mut admin = cluster.admin();
+    admin
+        .batch_execute(&format!(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{os_user}') THEN \
+             CREATE ROLE \"{os_user}\" LOGIN SUPERUSER; END IF; END $$"
+        ))
+        .expect("a role named as the OS user");
+    let has_database = admin
+        .query_one(
+            "SELECT count(*) FROM pg_database WHERE datname = $1",
+            &[&os_user],
+        )
+        .unwrap()
+        .get::<_, i64>(0)
+        == 1;
+    if !has_database {
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{os_user}\""))
+            .expect("a database named as the OS user");
+    }
+    let socket = format!(
+        "postgresql://?host={}&port={}",
+        cluster.dir.display(),
+        cluster.port
+    );
+    init(&socket).assert().success();
+    let tables = cluster
+        .connect(&os_user)
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE tablename = $1",
+            &[&ToolTable::PruneLog.name()],
+        )
+        .unwrap()
+        .get::<_, i64>(0);
+    assert_eq!(tables, 1, "init did not reach the database {os_user:?}");
+}
+
+/// PGSSLMODE is the sslmode when the URL has none, and refused as the URL's would be.
+#[test]
+fn pgsslmode_is_the_sslmode_a_url_leaves_out() {
+    let db = PgDatabase::new();
+    // plain_only gets in over TCP without TLS only.
+    let url = db.url_as("plain_only", "");
+    let stderr = fails_with(init(&url).env("PGSSLMODE", "require"), 1);
+    assert!(
+        stderr.contains("refused to log in \"plain_only\""),
+        "{stderr}"
+    );
+    let stderr = fails_with(init(&url).env("PGSSLMODE", "verify-full"), 2);
+    assert!(
+        stderr.contains(
+            "PGSSLMODE is not a value this tool can use: sslmode=verify-full is not supported"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(db.tables(), Vec::<String>::new());
+    init(&db.url_as("plain_only", "sslmode=disable"))
+        .env("PGSSLMODE", "require")
+        .assert()
+        .success();
+    assert_eq!(db.tables(), schema_tables());
 }
 
 /// `require` encrypts (a self-signed certificate is fine, as with libpq); `prefer` does when

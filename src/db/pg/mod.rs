@@ -9,6 +9,7 @@
 mod export_rows;
 mod import_rows;
 mod logs;
+mod passfile;
 mod schema;
 mod server;
 mod tenant;
@@ -24,11 +25,22 @@ use postgres::error::SqlState;
 
 use crate::error::Failure;
 
-/// A connection to the URL's database.
+/// A connection to the URL's database: its hosts tried in order (by `postgres` itself, or
+/// here when the password file gives them different passwords), the last one's failure
+/// reported.
 pub fn connect(url: &PgUrl) -> Result<Client> {
-    url.config()
-        .connect(tls::connector()?)
-        .map_err(|err| connect_failure(url, &err))
+    let tls = tls::connector()?;
+    let mut failure = None;
+    for config in url.configs() {
+        match config.connect(tls.clone()) {
+            Ok(client) => return Ok(client),
+            Err(err) => failure = Some(err),
+        }
+    }
+    Err(failure.map_or_else(
+        || anyhow::anyhow!("{url} names no PostgreSQL server"),
+        |err| connect_failure(url, &err),
+    ))
 }
 
 /// `init`: the application's schema and the tool's tables, in one transaction, in a database
@@ -85,7 +97,8 @@ fn connect_failure(url: &PgUrl, err: &postgres::Error) -> anyhow::Error {
             message.push_str("; check that the server is running there and takes connections");
         } else if !url.has_password() && cause.ends_with("password missing") {
             // tokio-postgres's words when the server asks for a password and none was given.
-            message.push_str("; give the password in the URL or in PGPASSWORD");
+            message.push_str("; give the password ");
+            message.push_str(&url.password_source());
         }
         return anyhow::Error::msg(message);
     };
@@ -109,8 +122,9 @@ fn connect_failure(url: &PgUrl, err: &postgres::Error) -> anyhow::Error {
                 .map_or_else(|| "the current user".to_owned(), |u| format!("{u:?}"));
             anyhow::anyhow!(
                 "the PostgreSQL server at {servers} refused to log in {user} ({url}): {}; check \
-                 the user name and password (in the URL or in PGPASSWORD)",
-                describe(err)
+                 the user name and the password {}",
+                describe(err),
+                url.password_source()
             )
         }
         _ => anyhow::anyhow!(

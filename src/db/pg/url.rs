@@ -9,16 +9,27 @@
 //! parameter overrides the same part of the URL). The settings it does not interpret itself
 //! (timeouts, keepalives, …) are handed to `Config::from_str` one by one.
 //!
+//! What the URL leaves out comes from libpq's environment variables, then libpq's defaults
+//! (`Environment`): the hosts (`PGHOST`, else the local socket), the ports (`PGPORT`, else
+//! 5432), the user (`PGUSER`, else the effective OS user), the database (`PGDATABASE`, else
+//! the user's name), `sslmode` (`PGSSLMODE`, else `prefer`), `connect_timeout`
+//! (`PGCONNECT_TIMEOUT`), and the password: `PGPASSWORD`, else the password file
+//! (`passfile`, `PGPASSFILE`, else `~/.pgpass`; `passfile.rs`), looked up for each host.
+//!
 //! No error about the URL quotes any part of it: a password with a stray `@`, `/` or `&`
-//! could land anywhere in it, and the message may end up in a cron job's mail.
+//! could land anywhere in it, and the message may end up in a cron job's mail. A password
+//! from the environment or the file is no part of the URL, so never of its masked form.
 
 use std::borrow::Cow;
 use std::fmt;
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use postgres::config::{Host, SslMode};
 
+use super::passfile::PassFile;
 use crate::error::Failure;
 
 /// The schemes that make `--db` a PostgreSQL URL, as libpq accepts them.
@@ -62,7 +73,6 @@ const NOT_SUPPORTED: &[&str] = &[
     "ssl_max_protocol_version",
     "requiressl",
     "requirepeer",
-    "passfile",
     "service",
     "gssencmode",
     "gsslib",
@@ -78,19 +88,97 @@ const NOT_SUPPORTED: &[&str] = &[
 pub struct PgUrl {
     /// Boxed: a `Location` holds a `PgUrl` or a path, and this is most of its size.
     config: Box<postgres::Config>,
+    /// One config per host, in order, when the password file gives the hosts different
+    /// passwords (a password is one per `postgres::Config`); else empty, and `config` is
+    /// the one to connect with.
+    per_host: Vec<postgres::Config>,
+    password: PasswordSource,
     masked: String,
+    /// Why the password file was not read, for the operator (`parse` shows it once).
+    warning: Option<String>,
+}
+
+/// Where the password came from, for messages (never the password itself).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum PasswordSource {
+    Url,
+    Environment,
+    File(PathBuf),
+    /// None given; the password file that was looked in, if any.
+    None(Option<PathBuf>),
+}
+
+/// The libpq environment variables this tool reads, and what libpq's defaults come from
+/// (`HOME`, the effective OS user): read once per URL (`from_process`), made up by tests.
+/// An empty variable counts as unset.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Environment {
+    /// `PGHOST`: host names or socket directories, comma-separated.
+    pub(crate) host: Option<String>,
+    /// `PGPORT`: ports, comma-separated.
+    pub(crate) port: Option<String>,
+    /// `PGUSER`.
+    pub(crate) user: Option<String>,
+    /// `PGDATABASE`.
+    pub(crate) database: Option<String>,
+    /// `PGPASSWORD`.
+    pub(crate) password: Option<String>,
+    /// `PGPASSFILE`.
+    pub(crate) passfile: Option<PathBuf>,
+    /// `PGSSLMODE`.
+    pub(crate) sslmode: Option<String>,
+    /// `PGCONNECT_TIMEOUT`.
+    pub(crate) connect_timeout: Option<String>,
+    /// `HOME`, where `.pgpass` is.
+    pub(crate) home: Option<PathBuf>,
+    /// The effective OS user's name, the user when none is given.
+    pub(crate) os_user: Option<String>,
+}
+
+impl Environment {
+    /// This process's.
+    pub(crate) fn from_process() -> Self {
+        let text = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let path = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        Self {
+            host: text("PGHOST"),
+            port: text("PGPORT"),
+            user: text("PGUSER"),
+            database: text("PGDATABASE"),
+            password: text("PGPASSWORD"),
+            passfile: path("PGPASSFILE"),
+            sslmode: text("PGSSLMODE"),
+            connect_timeout: text("PGCONNECT_TIMEOUT"),
+            home: path("HOME"),
+            // As libpq: the effective user id's name (tokio-postgres's own default too).
+            os_user: whoami::username().ok().filter(|u| !u.is_empty()),
+        }
+    }
 }
 
 impl PgUrl {
-    /// Reads a `postgresql://` or `postgres://` URL; `PGPASSWORD` gives the password when
-    /// the URL has none. A URL this cannot read is a usage error that quotes none of it.
+    /// Reads a `postgresql://` or `postgres://` URL, with what it leaves out from this
+    /// process's environment (see the module's doc). A URL this cannot read is a usage
+    /// error that quotes none of it; so is a libpq variable this cannot use, naming it. A
+    /// password file left unread is said on stderr, once per run.
     pub fn parse(text: &str) -> Result<Self, Failure> {
-        let env_password = std::env::var("PGPASSWORD").ok();
-        Self::parse_with(text, env_password.as_deref())
+        let url = Self::parse_with(text, &Environment::from_process())?;
+        static WARNED: AtomicBool = AtomicBool::new(false);
+        if let Some(warning) = &url.warning
+            && !WARNED.swap(true, Ordering::Relaxed)
+        {
+            // Not eprintln!, which panics when stderr is gone.
+            let _ = writeln!(std::io::stderr(), "bomizzel-backup: warning: {warning}");
+        }
+        Ok(url)
     }
 
-    /// `parse`, with `PGPASSWORD`'s value given.
-    pub(crate) fn parse_with(text: &str, env_password: Option<&str>) -> Result<Self, Failure> {
+    /// `parse`, with the environment given.
+    pub(crate) fn parse_with(text: &str, env: &Environment) -> Result<Self, Failure> {
         let parts = Parts::split(text)?;
         let mut settings = Settings::default();
         settings.read_location(parts.location)?;
@@ -100,18 +188,23 @@ impl PgUrl {
         if let Some(query) = parts.query {
             settings.read_query(query)?;
         }
-        if settings.password.is_none() {
-            settings.password = env_password.filter(|p| !p.is_empty()).map(str::to_owned);
-        }
-        Ok(Self {
-            config: Box::new(settings.into_config()?),
-            masked: parts.masked(),
-        })
+        settings.fill_in(env)?;
+        settings.into_url(parts.masked(), env)
     }
 
-    /// The settings to connect with (the password among them).
+    /// The settings with all the hosts, and the password when it is one for all of them.
+    #[cfg(test)]
     pub(crate) fn config(&self) -> &postgres::Config {
         &self.config
+    }
+
+    /// The settings to connect with, to try in order: one for all the hosts, or one per
+    /// host when their passwords differ.
+    pub(crate) fn configs(&self) -> &[postgres::Config] {
+        match self.per_host.as_slice() {
+            [] => std::slice::from_ref(&*self.config),
+            per_host => per_host,
+        }
     }
 
     /// The servers it names, for messages: `host:port` or `socket DIR/.s.PGSQL.PORT`.
@@ -139,19 +232,35 @@ impl PgUrl {
             .join(", ")
     }
 
-    /// The database's name: the URL's, else (as the server does) the user's.
+    /// The database's name: the URL's, else `PGDATABASE`, else (as the server does) the
+    /// user's.
     pub fn database(&self) -> Option<&str> {
         self.config.get_dbname().or(self.config.get_user())
     }
 
-    /// The user name the URL gives, if any.
+    /// The user name: the URL's, else `PGUSER`, else the OS user's.
     pub fn user(&self) -> Option<&str> {
         self.config.get_user()
     }
 
-    /// Whether a password was given, in the URL or by `PGPASSWORD`.
+    /// Whether a password was given: in the URL, by `PGPASSWORD` or by the password file.
     pub fn has_password(&self) -> bool {
-        self.config.get_password().is_some()
+        !matches!(self.password, PasswordSource::None(_))
+    }
+
+    /// Where the password came from, or where one may be given, for messages: "in the
+    /// URL", "in PGPASSWORD", "in the password file F", or all the places there are.
+    pub fn password_source(&self) -> String {
+        match &self.password {
+            PasswordSource::Url => "in the URL".to_owned(),
+            PasswordSource::Environment => "in PGPASSWORD".to_owned(),
+            PasswordSource::File(path) => format!("in the password file {}", path.display()),
+            PasswordSource::None(Some(path)) => format!(
+                "in the URL, in PGPASSWORD or in the password file {}",
+                path.display()
+            ),
+            PasswordSource::None(None) => "in the URL or in PGPASSWORD".to_owned(),
+        }
     }
 }
 
@@ -244,7 +353,7 @@ impl<'a> Parts<'a> {
     }
 }
 
-/// What the URL says, decoded, before defaults.
+/// What the URL says, decoded; then what the environment and libpq's defaults fill in.
 #[derive(Default)]
 struct Settings {
     user: Option<String>,
@@ -255,6 +364,10 @@ struct Settings {
     ssl_mode: Option<SslMode>,
     application_name: Option<String>,
     fallback_application_name: Option<String>,
+    /// The URL's `passfile`.
+    passfile: Option<PathBuf>,
+    /// Whether the URL has a `connect_timeout` (else `PGCONNECT_TIMEOUT` may give one).
+    connect_timeout: bool,
     /// `key='value'` pairs for `postgres::Config::from_str`.
     passed_on: Vec<String>,
 }
@@ -275,7 +388,9 @@ impl Settings {
     }
 
     /// `host[:port],…[/dbname]`; IPv6 addresses in brackets; a host that decodes to an
-    /// absolute path (`%2Fvar%2Frun%2Fpostgresql`) is a socket directory.
+    /// absolute path (`%2Fvar%2Frun%2Fpostgresql`) is a socket directory. As libpq: one
+    /// empty host names none (`PGHOST` may), one host without a port names no port
+    /// (`PGPORT` may); in a list, an empty one is the default.
     fn read_location(&mut self, location: &str) -> Result<(), Failure> {
         let (netloc, path) = match location.split_once('/') {
             Some((netloc, path)) => (netloc, Some(path)),
@@ -285,8 +400,16 @@ impl Settings {
             for chunk in netloc.split(',') {
                 let (host, port) = split_host_port(chunk)?;
                 self.hosts.push(decode(host)?);
-                self.ports.push(port.map(parse_port).transpose()?.flatten());
+                self.ports.push(port.map(url_port).transpose()?.flatten());
             }
+        }
+        if let [host] = self.hosts.as_slice()
+            && host.is_empty()
+        {
+            self.hosts.clear();
+        }
+        if let [None] = self.ports.as_slice() {
+            self.ports.clear();
         }
         if let Some(path) = path.filter(|p| !p.is_empty()) {
             self.dbname = Some(decode(path)?);
@@ -316,14 +439,17 @@ impl Settings {
                     self.hosts = value.split(',').map(str::to_owned).collect();
                 }
                 "port" => {
-                    self.ports = value.split(',').map(parse_port).collect::<Result<_, _>>()?;
+                    self.ports = value.split(',').map(url_port).collect::<Result<_, _>>()?;
                 }
-                "sslmode" => self.ssl_mode = Some(ssl_mode(&value)?),
+                "sslmode" => self.ssl_mode = Some(ssl_mode(&value).map_err(|r| invalid(&r))?),
                 "application_name" => self.application_name = Some(value),
                 "fallback_application_name" => self.fallback_application_name = Some(value),
-                known if PASSED_ON.contains(&known) => self
-                    .passed_on
-                    .push(format!("{known}='{}'", conninfo_escape(&value))),
+                "passfile" => self.passfile = Some(PathBuf::from(value)),
+                known if PASSED_ON.contains(&known) => {
+                    self.connect_timeout |= known == "connect_timeout";
+                    self.passed_on
+                        .push(format!("{known}='{}'", conninfo_escape(&value)));
+                }
                 known if NOT_SUPPORTED.contains(&known) => {
                     return Err(invalid(&format!(
                         "this tool does not support the libpq parameter {known}"
@@ -332,7 +458,7 @@ impl Settings {
                 _ => {
                     return Err(invalid(&format!(
                         "its parameter {} is not a libpq connection parameter this tool knows \
-                         (it knows host, port, user, password, dbname, sslmode, \
+                         (it knows host, port, user, password, passfile, dbname, sslmode, \
                          application_name, {})",
                         position + 1,
                         PASSED_ON.join(", ")
@@ -343,77 +469,231 @@ impl Settings {
         Ok(())
     }
 
-    fn into_config(self) -> Result<postgres::Config, Failure> {
+    /// What the URL left out, from the environment, then libpq's defaults: a URL's value
+    /// always comes first. The password is `password_for`'s.
+    fn fill_in(&mut self, env: &Environment) -> Result<(), Failure> {
+        if let (true, Some(hosts)) = (self.hosts.is_empty(), &env.host) {
+            self.hosts = hosts.split(',').map(str::to_owned).collect();
+        }
+        if let (true, Some(ports)) = (self.ports.is_empty(), &env.port) {
+            self.ports = ports
+                .split(',')
+                .map(parse_port)
+                .collect::<Result<_, _>>()
+                .map_err(|reason| env_invalid("PGPORT", reason))?;
+        }
+        if self.user.is_none() {
+            self.user = env.user.clone().or_else(|| env.os_user.clone());
+        }
+        if self.dbname.is_none() {
+            self.dbname = env.database.clone().or_else(|| self.user.clone());
+        }
+        if let (None, Some(mode)) = (self.ssl_mode, &env.sslmode) {
+            self.ssl_mode = Some(ssl_mode(mode).map_err(|r| env_invalid("PGSSLMODE", &r))?);
+        }
+        if let (false, Some(seconds)) = (self.connect_timeout, &env.connect_timeout) {
+            // libpq's: whole seconds, 0 or less for none.
+            seconds.trim_end().parse::<i64>().map_err(|_| {
+                env_invalid("PGCONNECT_TIMEOUT", "it is not a whole number of seconds")
+            })?;
+            self.passed_on
+                .push(format!("connect_timeout='{}'", seconds.trim_end()));
+        }
+        if self.passfile.is_none() {
+            self.passfile = env
+                .passfile
+                .clone()
+                .or_else(|| env.home.as_ref().map(|home| home.join(".pgpass")));
+        }
+        Ok(())
+    }
+
+    /// Each host, with its port: the socket directory for none (or an empty one), 5432 for
+    /// no port; one port for all, or one for each.
+    fn targets(&self) -> Result<Vec<(String, u16)>, Failure> {
+        let hosts: Vec<&str> = match self.hosts.as_slice() {
+            [] => vec![default_socket_dir()],
+            hosts => hosts
+                .iter()
+                .map(|h| {
+                    if h.is_empty() {
+                        default_socket_dir()
+                    } else {
+                        h
+                    }
+                })
+                .collect(),
+        };
+        let port = |i: usize| match self.ports.as_slice() {
+            [] => DEFAULT_PORT,
+            [one] => one.unwrap_or(DEFAULT_PORT),
+            ports => ports[i].unwrap_or(DEFAULT_PORT),
+        };
+        if self.ports.len() > 1 && self.ports.len() != hosts.len() {
+            return Err(Failure::Usage(format!(
+                "the PostgreSQL URL (with PGHOST and PGPORT) names {} hosts and {} ports; give \
+                 one port, or one for each host",
+                hosts.len(),
+                self.ports.len()
+            )));
+        }
+        Ok(hosts
+            .into_iter()
+            .enumerate()
+            .map(|(i, host)| (host.to_owned(), port(i)))
+            .collect())
+    }
+
+    /// The password for each of `targets`, and where it came from: the URL's, else
+    /// `PGPASSWORD`, else the password file's line for that host (an empty password is
+    /// none, and an empty one in the URL still lets the file give one, as with libpq).
+    /// The warning is why the file was not read.
+    fn password_for(
+        &self,
+        targets: &[(String, u16)],
+        env: &Environment,
+    ) -> (PasswordSource, Vec<Option<Vec<u8>>>, Option<String>) {
+        let same = |password: &str| vec![Some(password.as_bytes().to_vec()); targets.len()];
+        match (self.password.as_deref(), env.password.as_deref()) {
+            (Some(password), _) if !password.is_empty() => {
+                return (PasswordSource::Url, same(password), None);
+            }
+            (None, Some(password)) if !password.is_empty() => {
+                return (PasswordSource::Environment, same(password), None);
+            }
+            _ => {}
+        }
+        let (Some(path), Some(user), Some(dbname)) = (&self.passfile, &self.user, &self.dbname)
+        else {
+            return (
+                PasswordSource::None(self.passfile.clone()),
+                vec![None; targets.len()],
+                None,
+            );
+        };
+        let file = PassFile::load(path);
+        let found: Vec<Option<Vec<u8>>> = targets
+            .iter()
+            .map(|(host, port)| {
+                file.find(passfile_host(host), *port, dbname, user)
+                    .filter(|p| !p.is_empty())
+            })
+            .collect();
+        let source = match found.iter().any(Option::is_some) {
+            true => PasswordSource::File(path.clone()),
+            false => PasswordSource::None(Some(path.clone())),
+        };
+        let warning = match file {
+            PassFile::Ignored(warning) => Some(warning),
+            _ => None,
+        };
+        (source, found, warning)
+    }
+
+    fn into_url(self, masked: String, env: &Environment) -> Result<PgUrl, Failure> {
+        let targets = self.targets()?;
+        let (password, passwords, warning) = self.password_for(&targets, env);
+        let base = self.base_config()?;
+        let config = |targets: &[(String, u16)], password: Option<&[u8]>| {
+            let mut config = base.clone();
+            for (host, port) in targets {
+                if is_socket(host) {
+                    config.host_path(host);
+                } else {
+                    config.host(host);
+                }
+                config.port(*port);
+            }
+            if let Some(password) = password {
+                config.password(password);
+            }
+            // libpq never uses TLS on a local socket (the server refuses it there), whatever
+            // sslmode says; tokio-postgres would fail a `require` instead.
+            if targets.iter().all(|(host, _)| is_socket(host)) {
+                config.ssl_mode(SslMode::Disable);
+            }
+            config
+        };
+        let differ = passwords.iter().any(|p| Some(p) != passwords.first());
+        // A config of one host cannot keep a `hostaddr` list (one address per host).
+        if differ && self.passed_on.iter().any(|p| p.starts_with("hostaddr=")) {
+            return Err(Failure::Usage(
+                "the password file gives the URL's hosts different passwords, which this tool \
+                 can use only without hostaddr; give the password in the URL or in PGPASSWORD"
+                    .to_owned(),
+            ));
+        }
+        let (config, per_host) = if differ {
+            let each = targets
+                .iter()
+                .zip(&passwords)
+                .map(|(target, password)| config(std::slice::from_ref(target), password.as_deref()))
+                .collect();
+            (config(&targets, None), each)
+        } else {
+            let password = passwords.first().and_then(Option::as_deref);
+            (config(&targets, password), Vec::new())
+        };
+        Ok(PgUrl {
+            config: Box::new(config),
+            per_host,
+            password,
+            masked,
+            warning,
+        })
+    }
+
+    /// Everything but the hosts, the ports and the password.
+    fn base_config(&self) -> Result<postgres::Config, Failure> {
         let mut config = postgres::Config::from_str(&self.passed_on.join(" "))
             .map_err(|err| invalid(&format!("one of its parameters is not valid ({err})")))?;
         if let Some(user) = &self.user {
             config.user(user);
         }
-        if let Some(password) = &self.password {
-            config.password(password);
-        }
         if let Some(dbname) = &self.dbname {
             config.dbname(dbname);
         }
-        let hosts = if self.hosts.is_empty() {
-            vec![default_socket_dir().to_owned()]
-        } else {
-            self.hosts
-        };
-        if self.ports.len() > 1 && self.ports.len() != hosts.len() {
-            return Err(invalid(&format!(
-                "it names {} hosts and {} ports; give one port, or one for each host",
-                hosts.len(),
-                self.ports.len()
-            )));
-        }
-        for host in &hosts {
-            if host.starts_with('/') {
-                config.host_path(host);
-            } else if host.is_empty() {
-                return Err(invalid("one of its hosts is empty"));
-            } else {
-                config.host(host);
-            }
-        }
-        let ports: Vec<u16> = match self.ports.as_slice() {
-            [] => vec![DEFAULT_PORT],
-            ports => ports.iter().map(|p| p.unwrap_or(DEFAULT_PORT)).collect(),
-        };
-        for port in ports {
-            config.port(port);
-        }
         let application_name = self
             .application_name
-            .or(self.fallback_application_name)
-            .unwrap_or_else(|| APPLICATION_NAME.to_owned());
-        config.application_name(&application_name);
-        // libpq never uses TLS on a local socket (the server refuses it there), whatever
-        // sslmode says; tokio-postgres would fail a `require` instead.
-        let all_sockets = hosts.iter().all(|h| h.starts_with('/'));
-        config.ssl_mode(match self.ssl_mode {
-            _ if all_sockets => SslMode::Disable,
-            Some(mode) => mode,
-            None => SslMode::Prefer,
-        });
+            .as_deref()
+            .or(self.fallback_application_name.as_deref())
+            .unwrap_or(APPLICATION_NAME);
+        config.application_name(application_name);
+        config.ssl_mode(self.ssl_mode.unwrap_or(SslMode::Prefer));
         Ok(config)
     }
 }
 
-/// The sslmode values this tool implements. `require` encrypts without checking the
-/// server's certificate, as libpq's does (when no root certificate file is installed).
-fn ssl_mode(value: &str) -> Result<SslMode, Failure> {
+/// Whether a host is a socket directory.
+fn is_socket(host: &str) -> bool {
+    host.starts_with('/')
+}
+
+/// The host a password file line names for a connection to `host`: `localhost` for the
+/// default socket directory (libpq's rule), else the host or directory as given.
+fn passfile_host(host: &str) -> &str {
+    if host == default_socket_dir() {
+        "localhost"
+    } else {
+        host
+    }
+}
+
+/// The sslmode values this tool implements, or why not (the same words for the URL's
+/// `sslmode` and `PGSSLMODE`). `require` encrypts without checking the server's
+/// certificate, as libpq's does (when no root certificate file is installed).
+fn ssl_mode(value: &str) -> Result<SslMode, String> {
     match value {
         "disable" => Ok(SslMode::Disable),
         "prefer" => Ok(SslMode::Prefer),
         "require" => Ok(SslMode::Require),
-        "allow" | "verify-ca" | "verify-full" => Err(invalid(&format!(
+        "allow" | "verify-ca" | "verify-full" => Err(format!(
             "sslmode={value} is not supported yet; use sslmode=require (encrypted, the server's \
              certificate not verified), prefer or disable"
-        ))),
-        _ => Err(invalid(
-            "its sslmode is none of disable, allow, prefer, require, verify-ca, verify-full",
         )),
+        _ => Err(
+            "sslmode is none of disable, allow, prefer, require, verify-ca, verify-full".to_owned(),
+        ),
     }
 }
 
@@ -440,14 +720,19 @@ fn split_host_port(chunk: &str) -> Result<(&str, Option<&str>), Failure> {
 }
 
 /// A port number; empty means the default.
-fn parse_port(text: &str) -> Result<Option<u16>, Failure> {
+fn parse_port(text: &str) -> Result<Option<u16>, &'static str> {
     if text.is_empty() {
         return Ok(None);
     }
     match text.parse::<u16>() {
         Ok(port) if port > 0 => Ok(Some(port)),
-        _ => Err(invalid("a port is not a number from 1 to 65535")),
+        _ => Err("a port is not a number from 1 to 65535"),
     }
+}
+
+/// A port of the URL.
+fn url_port(text: &str) -> Result<Option<u16>, Failure> {
+    parse_port(text).map_err(invalid)
 }
 
 fn decode(text: &str) -> Result<String, Failure> {
@@ -473,6 +758,13 @@ fn default_socket_dir() -> &'static str {
     }
 }
 
+/// A libpq environment variable this tool cannot use: a usage error naming it.
+fn env_invalid(variable: &str, reason: &str) -> Failure {
+    Failure::Usage(format!(
+        "{variable} is not a value this tool can use: {reason}"
+    ))
+}
+
 fn invalid(reason: &str) -> Failure {
     Failure::Usage(format!(
         "--db is not a PostgreSQL URL this tool can use: {reason} \
@@ -486,11 +778,11 @@ mod tests {
     use super::*;
 
     fn url(text: &str) -> PgUrl {
-        PgUrl::parse_with(text, None).unwrap_or_else(|e| panic!("{text}: {e}"))
+        PgUrl::parse_with(text, &Environment::default()).unwrap_or_else(|e| panic!("{text}: {e}"))
     }
 
     fn refusal(text: &str) -> String {
-        match PgUrl::parse_with(text, None) {
+        match PgUrl::parse_with(text, &Environment::default()) {
             Ok(url) => panic!("{text} was accepted as {url}"),
             Err(err) => err.to_string(),
         }
@@ -569,7 +861,7 @@ mod tests {
             assert!(message.contains(&format!("sslmode={value} is not supported")));
             assert!(message.contains("sslmode=require"), "{message}");
         }
-        assert!(refusal("postgresql://h/db?sslmode=always").contains("its sslmode is none of"));
+        assert!(refusal("postgresql://h/db?sslmode=always").contains("sslmode is none of"));
     }
 
     #[test]
@@ -599,13 +891,22 @@ mod tests {
 
     #[test]
     fn pgpassword_only_when_the_url_has_none() {
-        let env = Some("from-env");
-        let without = PgUrl::parse_with("postgresql://ada@h/db", env).unwrap();
+        let env = Environment {
+            password: Some("from-env".into()),
+            ..Environment::default()
+        };
+        let without = PgUrl::parse_with("postgresql://ada@h/db", &env).unwrap();
         assert_eq!(without.config().get_password(), Some(&b"from-env"[..]));
         assert!(without.has_password());
-        let with = PgUrl::parse_with("postgresql://ada:given@h/db", env).unwrap();
+        assert_eq!(without.password_source(), "in PGPASSWORD");
+        let with = PgUrl::parse_with("postgresql://ada:given@h/db", &env).unwrap();
         assert_eq!(with.config().get_password(), Some(&b"given"[..]));
-        let empty = PgUrl::parse_with("postgresql://ada@h/db", Some("")).unwrap();
+        assert_eq!(with.password_source(), "in the URL");
+        let empty_env = Environment {
+            password: Some(String::new()),
+            ..Environment::default()
+        };
+        let empty = PgUrl::parse_with("postgresql://ada@h/db", &empty_env).unwrap();
         assert!(!empty.has_password());
         // The environment's password is no part of the URL, so never of its masked form.
         assert_eq!(without.to_string(), "postgresql://ada@h/db");
@@ -677,5 +978,374 @@ mod tests {
     #[test]
     fn a_path_or_a_key_value_string_is_not_a_url() {
         assert!(refusal("host=localhost dbname=x").contains("does not start with postgresql://"));
+    }
+
+    /// An environment with only the OS user (no HOME: no password file).
+    fn as_os_user(user: &str) -> Environment {
+        Environment {
+            os_user: Some(user.into()),
+            ..Environment::default()
+        }
+    }
+
+    fn url_in(text: &str, env: &Environment) -> PgUrl {
+        PgUrl::parse_with(text, env).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    fn refusal_in(text: &str, env: &Environment) -> String {
+        match PgUrl::parse_with(text, env) {
+            Ok(url) => panic!("{text} was accepted as {url}"),
+            Err(err) => err.to_string(),
+        }
+    }
+
+    /// libpq's: the user is the effective OS user's name, the database the user's name, the
+    /// host the local socket, whatever the URL leaves out of these.
+    #[test]
+    fn what_a_url_leaves_out_is_libpqs_default() {
+        let env = as_os_user("osuser");
+        for text in [
+            "postgresql://",
+            "postgres://",
+            "postgresql:///",
+            "postgresql://:/",
+        ] {
+            let url = url_in(text, &env);
+            let config = url.config();
+            assert_eq!(config.get_user(), Some("osuser"), "{text}");
+            assert_eq!(config.get_dbname(), Some("osuser"), "{text}");
+            assert_eq!(
+                config.get_hosts(),
+                [Host::Unix(default_socket_dir().into())],
+                "{text}"
+            );
+            assert_eq!(config.get_ports(), [DEFAULT_PORT], "{text}");
+            assert_eq!(url.to_string(), text);
+        }
+        let url = url_in("postgresql://db.example/", &env);
+        assert_eq!(url.database(), Some("osuser"));
+        let url = url_in("postgresql://ada@db.example", &env);
+        assert_eq!((url.user(), url.database()), (Some("ada"), Some("ada")));
+        let url = url_in("postgresql:///bomizzel", &env);
+        assert_eq!(
+            (url.user(), url.database()),
+            (Some("osuser"), Some("bomizzel"))
+        );
+    }
+
+    fn pg_env() -> Environment {
+        Environment {
+            host: Some("env.example".into()),
+            port: Some("6000".into()),
+            user: Some("envuser".into()),
+            database: Some("envdb".into()),
+            sslmode: Some("require".into()),
+            connect_timeout: Some("9".into()),
+            ..as_os_user("osuser")
+        }
+    }
+
+    /// The environment fills what the URL leaves out, and only that.
+    #[test]
+    fn the_environment_fills_what_the_url_leaves_out() {
+        let env = pg_env();
+        let url = url_in("postgresql://", &env);
+        let config = url.config();
+        assert_eq!(config.get_hosts(), [Host::Tcp("env.example".into())]);
+        assert_eq!(config.get_ports(), [6000]);
+        assert_eq!(config.get_user(), Some("envuser"));
+        assert_eq!(config.get_dbname(), Some("envdb"));
+        assert_eq!(config.get_ssl_mode(), SslMode::Require);
+        assert_eq!(
+            config.get_connect_timeout(),
+            Some(&std::time::Duration::from_secs(9))
+        );
+        assert_eq!(url.servers(), "env.example:6000");
+
+        let url = url_in(
+            "postgresql://ada@url.example:7000/urldb?sslmode=disable&connect_timeout=3",
+            &env,
+        );
+        let config = url.config();
+        assert_eq!(config.get_hosts(), [Host::Tcp("url.example".into())]);
+        assert_eq!(config.get_ports(), [7000]);
+        assert_eq!(config.get_user(), Some("ada"));
+        assert_eq!(config.get_dbname(), Some("urldb"));
+        assert_eq!(config.get_ssl_mode(), SslMode::Disable);
+        assert_eq!(
+            config.get_connect_timeout(),
+            Some(&std::time::Duration::from_secs(3))
+        );
+
+        // Each part on its own: a host without a port takes PGPORT, a port without a host
+        // PGHOST (libpq reads `:7000` as no host).
+        let url = url_in("postgresql://url.example/db", &env);
+        assert_eq!(url.servers(), "url.example:6000");
+        let url = url_in("postgresql://:7000/db", &env);
+        assert_eq!(url.servers(), "env.example:7000");
+        // Several hosts in the URL with no port each take 5432 (libpq's `,` port list).
+        let url = url_in("postgresql://a,b/db", &env);
+        assert_eq!(url.servers(), "a:5432, b:5432");
+        // A parameter counts as the URL's.
+        let url = url_in("postgresql:///db?host=q.example&port=7001&user=q", &env);
+        assert_eq!(url.servers(), "q.example:7001");
+        assert_eq!(url.user(), Some("q"));
+    }
+
+    #[test]
+    fn pghost_lists_and_socket_directories() {
+        let env = Environment {
+            host: Some("/tmp/pg dir,b.example,".into()),
+            port: Some("5433,5434,".into()),
+            ..as_os_user("osuser")
+        };
+        let url = url_in("postgresql:///db", &env);
+        assert_eq!(
+            url.servers(),
+            format!(
+                "socket /tmp/pg dir/.s.PGSQL.5433, b.example:5434, socket {}/.s.PGSQL.5432",
+                default_socket_dir()
+            )
+        );
+        let mismatched = Environment {
+            port: Some("1,2".into()),
+            ..env
+        };
+        assert!(refusal_in("postgresql:///db", &mismatched).contains("3 hosts and 2 ports"));
+        // Only sockets: never TLS, whatever PGSSLMODE says.
+        let sockets = Environment {
+            host: Some("/tmp".into()),
+            sslmode: Some("require".into()),
+            ..as_os_user("osuser")
+        };
+        let url = url_in("postgresql:///db", &sockets);
+        assert_eq!(url.config().get_ssl_mode(), SslMode::Disable);
+    }
+
+    /// PGSSLMODE takes the URL's values and is refused as the URL's sslmode is; PGPORT and
+    /// PGCONNECT_TIMEOUT are checked too; each refusal names its variable.
+    #[test]
+    fn libpq_variables_it_cannot_use_are_usage_errors() {
+        for (value, said) in [
+            (
+                "verify-full",
+                "sslmode=verify-full is not supported yet; use sslmode=require",
+            ),
+            ("allow", "sslmode=allow is not supported yet"),
+            ("always", "sslmode is none of disable, allow, prefer"),
+        ] {
+            let env = Environment {
+                sslmode: Some(value.into()),
+                ..as_os_user("osuser")
+            };
+            let err = PgUrl::parse_with("postgresql://h/db", &env).expect_err(value);
+            assert!(matches!(err, Failure::Usage(_)), "{value}");
+            let message = err.to_string();
+            assert!(message.starts_with("PGSSLMODE is not a value"), "{message}");
+            assert!(message.contains(said), "{message}");
+            assert!(
+                refusal(&format!("postgresql://h/db?sslmode={value}")).contains(said),
+                "{value}"
+            );
+            // The URL's own sslmode comes first.
+            url_in("postgresql://h/db?sslmode=disable", &env);
+        }
+        let env = Environment {
+            port: Some("54321x".into()),
+            ..as_os_user("osuser")
+        };
+        assert!(refusal_in("postgresql://h/db", &env).starts_with("PGPORT is not a value"));
+        let env = Environment {
+            connect_timeout: Some("soon".into()),
+            ..as_os_user("osuser")
+        };
+        assert!(
+            refusal_in("postgresql://h/db", &env).starts_with("PGCONNECT_TIMEOUT is not a value")
+        );
+        url_in("postgresql://h/db?connect_timeout=4", &env);
+    }
+
+    /// A password file in a directory of its own, with `mode`.
+    fn pgpass(text: &str, mode: u32) -> (tempfile::TempDir, PathBuf) {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("a directory");
+        let path = dir.path().join(".pgpass");
+        std::fs::write(&path, text).expect("write the password file");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        (dir, path)
+    }
+
+    fn password_of(url: &PgUrl) -> Option<&str> {
+        url.config()
+            .get_password()
+            .map(|p| std::str::from_utf8(p).expect("UTF-8"))
+    }
+
+    /// The URL's password, else PGPASSWORD, else the password file: PGPASSFILE, else the
+    /// URL's passfile, else ~/.pgpass.
+    #[test]
+    fn the_password_files_place_and_precedence() {
+        let (dir, home_file) = pgpass("*:*:*:*:from-home\n", 0o600);
+        let (_other, env_file) = pgpass("*:*:*:*:from-pgpassfile\n", 0o600);
+        let (_third, url_file) = pgpass("*:*:*:*:from-url-passfile\n", 0o600);
+        let home = Environment {
+            home: Some(dir.path().to_owned()),
+            ..as_os_user("osuser")
+        };
+        let url = url_in("postgresql://h/db", &home);
+        assert_eq!(password_of(&url), Some("from-home"));
+        assert_eq!(
+            url.password_source(),
+            format!("in the password file {}", home_file.display())
+        );
+        // The password file's password is no part of the URL.
+        assert_eq!(url.to_string(), "postgresql://h/db");
+
+        let env = Environment {
+            passfile: Some(env_file.clone()),
+            ..home.clone()
+        };
+        assert_eq!(
+            password_of(&url_in("postgresql://h/db", &env)),
+            Some("from-pgpassfile")
+        );
+        let with_param = format!("postgresql://h/db?passfile={}", url_file.display());
+        assert_eq!(
+            password_of(&url_in(&with_param, &env)),
+            Some("from-url-passfile")
+        );
+        let pgpassword = Environment {
+            password: Some("from-pgpassword".into()),
+            ..env.clone()
+        };
+        assert_eq!(
+            password_of(&url_in("postgresql://h/db", &pgpassword)),
+            Some("from-pgpassword")
+        );
+        assert_eq!(
+            password_of(&url_in("postgresql://ada:from-url@h/db", &pgpassword)),
+            Some("from-url")
+        );
+        // An empty password in the URL is none: PGPASSWORD is not read (libpq's rule),
+        // the file is.
+        assert_eq!(
+            password_of(&url_in("postgresql://ada:@h/db", &pgpassword)),
+            Some("from-pgpassfile")
+        );
+        // No HOME, no PGPASSFILE: no file, and no password.
+        let nowhere = url_in("postgresql://h/db", &as_os_user("osuser"));
+        assert!(!nowhere.has_password());
+        assert_eq!(nowhere.password_source(), "in the URL or in PGPASSWORD");
+    }
+
+    /// The file is looked up with the user and database as libpq fills them in.
+    #[test]
+    fn the_password_file_is_matched_with_the_filled_in_values() {
+        let (_dir, path) = pgpass(
+            "db.example:5432:osuser:osuser:os-defaults\n\
+             env.example:6000:envdb:envuser:env-values\n\
+             localhost:5432:*:*:default-socket\n\
+             /tmp/elsewhere:5432:*:*:that-directory\n\
+             db.example:*:*:*:any-port\n",
+            0o600,
+        );
+        let env = Environment {
+            passfile: Some(path.clone()),
+            ..as_os_user("osuser")
+        };
+        let found =
+            |text: &str, env: &Environment| password_of(&url_in(text, env)).map(str::to_owned);
+        assert_eq!(
+            found("postgresql://db.example", &env).as_deref(),
+            Some("os-defaults")
+        );
+        assert_eq!(
+            found("postgresql://db.example:5433", &env).as_deref(),
+            Some("any-port")
+        );
+        let pg = Environment {
+            passfile: Some(path.clone()),
+            ..pg_env()
+        };
+        assert_eq!(found("postgresql://", &pg).as_deref(), Some("env-values"));
+        // `localhost` is the default socket directory, not any other.
+        assert_eq!(
+            found("postgresql:///db", &env).as_deref(),
+            Some("default-socket")
+        );
+        assert_eq!(
+            found("postgresql:///db?host=/tmp/elsewhere", &env).as_deref(),
+            Some("that-directory")
+        );
+        assert_eq!(found("postgresql:///db?host=/tmp/third", &env), None);
+    }
+
+    /// A file others may read is left unread, with a warning that names it and holds no
+    /// password; a missing one is nothing to say.
+    #[test]
+    fn a_password_file_others_may_read_is_not_used() {
+        let (_dir, path) = pgpass("*:*:*:*:s3cret\n", 0o644);
+        let env = Environment {
+            passfile: Some(path.clone()),
+            ..as_os_user("osuser")
+        };
+        let url = url_in("postgresql://h/db", &env);
+        assert!(!url.has_password());
+        let warning = url.warning.as_deref().expect("a warning");
+        assert!(warning.contains(&path.display().to_string()), "{warning}");
+        assert!(warning.contains("group or world access"), "{warning}");
+        assert!(!warning.contains("s3cret"), "{warning}");
+        assert!(!format!("{url} {url:?}").contains("s3cret"));
+
+        let missing = Environment {
+            passfile: Some(path.with_file_name("missing")),
+            ..env
+        };
+        let url = url_in("postgresql://h/db", &missing);
+        assert!(!url.has_password() && url.warning.is_none());
+    }
+
+    /// Hosts the file gives different passwords get a config each, so a password goes only
+    /// to its own host; one password for all stays one config.
+    #[test]
+    fn a_password_for_each_host() {
+        let (_dir, path) = pgpass("a.example:*:*:*:pw-a\nc.example:*:*:*:pw-a\n", 0o600);
+        let env = Environment {
+            passfile: Some(path),
+            ..as_os_user("osuser")
+        };
+        let url = url_in("postgresql://a.example,b.example:5433/db", &env);
+        assert_eq!(password_of(&url), None);
+        let each = |i: usize| {
+            let config = &url.configs()[i];
+            (
+                config.get_hosts(),
+                config.get_ports(),
+                config.get_password(),
+            )
+        };
+        assert_eq!(url.configs().len(), 2);
+        assert_eq!(
+            each(0),
+            (
+                &[Host::Tcp("a.example".into())][..],
+                &[5432][..],
+                Some(&b"pw-a"[..])
+            )
+        );
+        assert_eq!(
+            each(1),
+            (&[Host::Tcp("b.example".into())][..], &[5433][..], None)
+        );
+        assert!(
+            refusal_in(
+                "postgresql://a.example,b.example/db?hostaddr=192.0.2.1,192.0.2.2",
+                &env
+            )
+            .contains("can use only without hostaddr")
+        );
+        let same = url_in("postgresql://a.example,c.example/db", &env);
+        assert_eq!(same.configs().len(), 1);
+        assert_eq!(password_of(&same), Some("pw-a"));
     }
 }

@@ -138,8 +138,9 @@ impl PgDatabase {
     }
 }
 
-/// The binary with no `PG*` variable from the developer's environment (it reads
-/// `PGPASSWORD`) and no `BOMIZZEL_*` one.
+/// The binary with no `PG*` variable from the developer's environment (it reads libpq's)
+/// and no `BOMIZZEL_*` one, and `PGPASSFILE` naming a file that does not exist, so the
+/// developer's `~/.pgpass` is not read either (a test sets its own).
 pub fn pg_bin() -> assert_cmd::Command {
     let mut cmd = super::bin();
     for (key, _) in std::env::vars_os() {
@@ -147,8 +148,12 @@ pub fn pg_bin() -> assert_cmd::Command {
             cmd.env_remove(key);
         }
     }
+    cmd.env("PGPASSFILE", NO_PASSWORD_FILE);
     cmd
 }
+
+/// Where `pg_bin` says the password file is: nowhere.
+pub const NO_PASSWORD_FILE: &str = "/nonexistent/bomizzel-tests/pgpass";
 
 /// A TCP port of 127.0.0.1 that nothing listens on (free a moment ago).
 pub fn unused_port() -> u16 {
