@@ -272,25 +272,6 @@ impl Kind {
         }
     }
 
-    /// The rows of this kind whose ids are in the JSON array ?1, each with its parent
-    /// (`parent_sql`).
-    fn rows_sql(self) -> &'static str {
-        match self {
-            Kind::Ticket => {
-                "SELECT id, company_id FROM tickets WHERE id IN (SELECT value FROM json_each(?1))"
-            }
-            Kind::Note => {
-                "SELECT id, ticket_id FROM ticket_notes WHERE id IN (SELECT value FROM json_each(?1))"
-            }
-            Kind::History => {
-                "SELECT id, ticket_id FROM ticket_history WHERE id IN (SELECT value FROM json_each(?1))"
-            }
-            Kind::Attachment => {
-                "SELECT id, ticket_id FROM file_attachments WHERE id IN (SELECT value FROM json_each(?1))"
-            }
-        }
-    }
-
     /// A row of this kind with id ?1, in any company.
     fn anywhere_sql(self) -> &'static str {
         match self {
@@ -383,9 +364,21 @@ pub(crate) trait ImportTarget {
     fn exists_anywhere(&self, kind: Kind, id: &str) -> Result<bool>;
     /// A ticket's company, or a child's ticket (`Kind::parent_sql`).
     fn parent(&self, kind: Kind, id: &str) -> Result<Option<String>>;
-    /// `parent` for many ids in one query: the rows of this kind among `ids`, each as (id,
-    /// parent). Ids that are not found are left out.
-    fn parents(&self, kind: Kind, ids: &[&str]) -> Result<Vec<(String, String)>>;
+    /// Whether `parents` answers many ids for much less than a query each (a server, where
+    /// each query is a round trip): the import then takes records in batches and looks
+    /// their rows up together. SQLite answers each lookup in-process as fast.
+    const LOOKS_AHEAD: bool = false;
+    /// `parent` for many ids: the rows of this kind among `ids`, each as (id, parent). Ids
+    /// that are not found are left out.
+    fn parents(&self, kind: Kind, ids: &[&str]) -> Result<Vec<(String, String)>> {
+        let mut found = Vec::new();
+        for id in ids {
+            if let Some(parent) = self.parent(kind, id)? {
+                found.push(((*id).to_owned(), parent));
+            }
+        }
+        Ok(found)
+    }
     /// The ids of one ticket's notes and history entries.
     fn children_of(&self, ticket_id: &str) -> Result<TicketChildren>;
     /// The id map's local id for an archive id.
@@ -527,15 +520,6 @@ impl ImportTarget for SqliteTarget<'_> {
 
     fn parent(&self, kind: Kind, id: &str) -> Result<Option<String>> {
         self.text(kind.parent_sql(), [id])
-    }
-
-    fn parents(&self, kind: Kind, ids: &[&str]) -> Result<Vec<(String, String)>> {
-        let ids = serde_json::to_string(ids)?;
-        let mut stmt = self.0.prepare_cached(kind.rows_sql())?;
-        let rows = stmt
-            .query_map([ids], |row| Ok((row.get(0)?, row.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
     }
 
     fn children_of(&self, ticket_id: &str) -> Result<TicketChildren> {

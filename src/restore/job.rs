@@ -54,8 +54,9 @@ pub fn validate_archive(
     ))
 }
 
-/// How many records of one section the importer takes at a time (`Importer::look_ahead`):
-/// a few queries per batch instead of a few per record, with a batch's records in memory.
+/// How many records of one section the importer takes at a time where it looks them up
+/// together (`Importer::look_ahead`): a few queries per batch instead of a few per record,
+/// with a batch's records in memory.
 const BATCH: usize = 256;
 
 /// What a pass over the archive hands each valid record to.
@@ -316,11 +317,14 @@ impl<'a> Job<'a> {
             };
         self.progress.reset();
         let mut witness = self.witness.as_deref_mut();
-        // The importer takes the records of one section a batch at a time, looking their
-        // rows up together first.
-        let mut batch: Vec<Record> = Vec::with_capacity(BATCH);
+        // Where it pays (`ImportTarget::LOOKS_AHEAD`), the importer takes the records of one
+        // section a batch at a time, looking their rows up together first.
+        let batch_size = if T::LOOKS_AHEAD { BATCH } else { 1 };
+        let mut batch: Vec<Record> = Vec::with_capacity(batch_size);
         let mut hand_over = |batch: &mut Vec<Record>| -> Result<()> {
-            importer.look_ahead(batch)?;
+            if T::LOOKS_AHEAD {
+                importer.look_ahead(batch)?;
+            }
             for record in batch.drain(..) {
                 importer.record(&record)?;
                 if let Some(witness) = witness.as_deref_mut() {
@@ -333,7 +337,7 @@ impl<'a> Job<'a> {
             let section_ends = batch
                 .last()
                 .is_some_and(|last| mem::discriminant(last) != mem::discriminant(&record));
-            if batch.len() == BATCH || section_ends {
+            if batch.len() == batch_size || section_ends {
                 hand_over(&mut batch)?;
             }
             batch.push(record);

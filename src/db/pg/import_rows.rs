@@ -277,6 +277,8 @@ fn anywhere_sql(kind: Kind) -> &'static str {
 }
 
 impl ImportTarget for PgTarget<'_> {
+    const LOOKS_AHEAD: bool = true;
+
     fn has_tickets(&self, company_id: &str) -> Result<bool> {
         self.exists(
             "SELECT 1 FROM tickets WHERE company_id = $1 LIMIT 1",
