@@ -2571,7 +2571,7 @@ fn emails_that_differ_beyond_ascii_case_are_two_users() {
 // database itself (an import into an empty company) both refuse them
 
 /// Acme's json archive with `edit` applied to its document, counts kept honest.
-fn edited_acme_json(demo: &Demo, edit: impl FnOnce(&mut Value)) -> PathBuf {
+pub(crate) fn edited_acme_json(demo: &Demo, edit: impl FnOnce(&mut Value)) -> PathBuf {
     let path = demo.export_acme("edited.json");
     let mut document: Value = json(&fs::read(&path).unwrap());
     edit(&mut document);

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::concurrency::{ACME_PEOPLE, acme_people, export_while_writing};
 use crate::crash::{acme_command, bulk_archive, kill_when};
-use crate::import::{INITECH, add_initech};
+use crate::import::{INITECH, add_initech, edited_acme_json};
 use crate::support::postgres::{
     Backend, NO_PASSWORD_FILE, PgDatabase, SUPERUSER, cluster, pg_bin, unused_port,
 };
@@ -1068,6 +1068,73 @@ fn an_import_waiting_on_a_lock_is_busy_and_writes_nothing() {
         .assert()
         .success();
     assert_ne!(backend.app_rows(), before);
+}
+
+/// Two imports into different companies that both bring the same new user: the second
+/// waits for the first (within `--busy-timeout`) and then links the user the first made,
+/// where it used to fail on the unique email. The first is played by a connection that
+/// holds the user's lock with the user inserted, as an import about to create it does.
+#[test]
+fn a_user_another_import_is_creating_is_waited_for_and_then_linked() {
+    let backend = Backend::postgres();
+    let Backend::Postgres(demo, pg) = &backend else {
+        unreachable!()
+    };
+    let archive = edited_acme_json(demo, |doc| {
+        let users = doc["data"]["users"].as_array_mut().unwrap();
+        let mut newbie = users[0].clone();
+        newbie["id"] = "a0000000-0000-4000-8000-0000000000ee".into();
+        newbie["email"] = "newbie@example.com".into();
+        users.push(newbie);
+    });
+    let mut holder = pg.client();
+    let mut other = holder.transaction().unwrap();
+    other
+        .batch_execute(
+            "SELECT pg_advisory_xact_lock(hashtext('bomizzel-email:' || 'newbie@example.com'));
+             INSERT INTO users (id, email, role, created_at, updated_at)
+             VALUES ('a0000000-0000-4000-8000-0000000000ff', 'Newbie@Example.com', 'customer',
+                     '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');",
+        )
+        .unwrap();
+    let archive_arg = archive.to_str().unwrap();
+    let import = acme_command(
+        backend.db(),
+        &[
+            "--busy-timeout",
+            "60",
+            "import",
+            "--skip-duplicates",
+            archive_arg,
+        ],
+    )
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("start the binary");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let waiting = pg
+        .client()
+        .query_one(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+            &[],
+        )
+        .unwrap()
+        .get::<_, i64>(0);
+    assert_eq!(waiting, 1, "the import waits for the user's lock");
+    other.commit().unwrap();
+    let output = import.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let newbie = backend.rows(&format!(
+        "SELECT u.id, a.company_id FROM users u JOIN user_company_associations a
+           ON a.user_id = u.id WHERE lower(u.email) = 'newbie@example.com'"
+    ));
+    assert_eq!(
+        newbie,
+        [format!(
+            "(a0000000-0000-4000-8000-0000000000ff,{})",
+            ids::ACME
+        )]
+    );
 }
 
 /// `prune` deletes an old archive on either backend and `history` shows it pruned;

@@ -41,6 +41,13 @@ fn pg_id_map() -> &'static IdMapSql {
 /// interleave (the second waits, up to the busy timeout).
 const COMPANY_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('bomizzel-import:' || $1::text))";
 
+/// A transaction-scoped advisory lock per email (ASCII case aside), taken by an import
+/// about to create that user: two imports into different companies that would both create
+/// the same user take turns, and the second finds the first's user (as SQLite's one writer
+/// at a time does) instead of failing on the unique email.
+const EMAIL_LOCK: &str =
+    "SELECT pg_advisory_xact_lock(hashtext('bomizzel-email:' || lower($1::text COLLATE \"C\")))";
+
 impl Server {
     /// `Database::import_transaction` on PostgreSQL.
     pub(crate) fn import_transaction<W: ImportWork>(
@@ -57,7 +64,7 @@ impl Server {
             .with_context(|| format!("cannot begin the import's transaction on {}", self.url()))?;
         tx.batch_execute(&self.lock_timeout_sql())?;
         tx.execute(COMPANY_LOCK, &[&company_id])?;
-        let target = PgTarget::new(tx);
+        let target = PgTarget::new(tx, true);
         let output = work.run(&target)?;
         target.flush()?;
         target
@@ -72,7 +79,7 @@ impl Server {
     pub(crate) fn plan_transaction<W: ImportWork>(&self, work: W) -> Result<W::Output> {
         let mut client = self.client();
         let tx = client.build_transaction().read_only(true).start()?;
-        work.run(&PgTarget::new(tx))
+        work.run(&PgTarget::new(tx, false))
     }
 }
 
@@ -97,18 +104,43 @@ struct PgTarget<'c> {
     writes: RefCell<HashMap<(&'static str, Write), Statement>>,
     /// New rows in `COPY`'s text format, one buffer per table of `HELD_TABLES`.
     held: RefCell<[Vec<u8>; 6]>,
+    /// An import's transaction (not a plan's), which takes `EMAIL_LOCK` for a user it may
+    /// create.
+    importing: bool,
 }
 
 type Params<'p> = [&'p (dyn ToSql + Sync)];
 
 impl<'c> PgTarget<'c> {
-    fn new(tx: Transaction<'c>) -> Self {
+    fn new(tx: Transaction<'c>, importing: bool) -> Self {
         Self {
             tx: RefCell::new(tx),
             statements: RefCell::new(HashMap::new()),
             writes: RefCell::new(HashMap::new()),
             held: RefCell::default(),
+            importing,
         }
+    }
+
+    /// A user by email as `find_user` describes it, as the database has it now.
+    fn user_by_email(&self, email: &str, company_id: &str) -> Result<Option<ExistingUser>> {
+        let row = self.query_opt(
+            "SELECT u.id,
+                    EXISTS (SELECT 1 FROM user_company_associations a
+                            WHERE a.user_id = u.id AND a.company_id = $2),
+                    (SELECT count(*) FROM user_company_associations a
+                     WHERE a.user_id = u.id AND a.company_id <> $2)
+             FROM users u WHERE lower(u.email) = lower($1::text COLLATE \"C\")",
+            &[&email, &company_id],
+        )?;
+        row.map(|row| {
+            Ok(ExistingUser {
+                id: row.try_get(0)?,
+                is_member: row.try_get(1)?,
+                other_companies: row.try_get(2)?,
+            })
+        })
+        .transpose()
     }
 
     /// The transaction, with the held rows sent first: whatever comes next sees them.
@@ -334,23 +366,15 @@ impl ImportTarget for PgTarget<'_> {
     }
 
     fn find_user(&self, email: &str, company_id: &str) -> Result<Option<ExistingUser>> {
-        let row = self.query_opt(
-            "SELECT u.id,
-                    EXISTS (SELECT 1 FROM user_company_associations a
-                            WHERE a.user_id = u.id AND a.company_id = $2),
-                    (SELECT count(*) FROM user_company_associations a
-                     WHERE a.user_id = u.id AND a.company_id <> $2)
-             FROM users u WHERE lower(u.email) = lower($1::text COLLATE \"C\")",
-            &[&email, &company_id],
-        )?;
-        row.map(|row| {
-            Ok(ExistingUser {
-                id: row.try_get(0)?,
-                is_member: row.try_get(1)?,
-                other_companies: row.try_get(2)?,
-            })
-        })
-        .transpose()
+        let found = self.user_by_email(email, company_id)?;
+        if found.is_some() || !self.importing {
+            return Ok(found);
+        }
+        // About to create the user: after the lock, a user another import created (and
+        // committed) meanwhile is found, and none can be created until this one commits.
+        let lock = self.statement(EMAIL_LOCK)?;
+        self.tx()?.execute(&lock, &[&email])?;
+        self.user_by_email(email, company_id)
     }
 
     fn user_id_taken(&self, id: &str) -> Result<bool> {
