@@ -379,8 +379,13 @@ pub(crate) trait ImportTarget {
         }
         Ok(found)
     }
-    /// The ids of one ticket's notes and history entries.
-    fn children_of(&self, ticket_id: &str) -> Result<TicketChildren>;
+    /// The ids of one ticket's notes and history entries. By default none are known: each
+    /// child is then looked up on its own, which a target that looks ahead answers from
+    /// the batch's look-ahead (each child's ticket, and that ticket's company) without the
+    /// query per ticket.
+    fn children_of(&self, _ticket_id: &str) -> Result<TicketChildren> {
+        Ok(TicketChildren::default())
+    }
     /// The id map's local id for an archive id.
     fn mapped(&self, key: &MapKey<'_>) -> Result<Option<String>>;
     /// Records (or replaces) an id map entry.

@@ -17,7 +17,7 @@ use super::Server;
 use crate::archive::records::CompanyRecord;
 use crate::db::import_rows::{
     ATTACHMENTS, Bound, CUSTOM_FIELDS, Dialect, ExistingUser, HISTORY, IdMapSql, ImportTarget,
-    ImportWork, Kind, MapKey, NOTES, TICKETS, TargetField, TicketChildren, USERS, Updated, Write,
+    ImportWork, Kind, MapKey, NOTES, TICKETS, TargetField, USERS, Updated, Write,
 };
 use crate::db::schema::ToolTable;
 
@@ -398,20 +398,6 @@ impl ImportTarget for PgTarget<'_> {
             .iter()
             .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
             .collect()
-    }
-
-    fn children_of(&self, ticket_id: &str) -> Result<TicketChildren> {
-        let rows = self.query(
-            "SELECT true, id FROM ticket_notes WHERE ticket_id = $1
-             UNION ALL
-             SELECT false, id FROM ticket_history WHERE ticket_id = $1",
-            &[&ticket_id],
-        )?;
-        let mut children = TicketChildren::default();
-        for row in rows {
-            children.add(row.try_get(0)?, row.try_get(1)?);
-        }
-        Ok(children)
     }
 
     fn mapped(&self, key: &MapKey<'_>) -> Result<Option<String>> {
