@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::concurrency::{ACME_PEOPLE, acme_people, export_while_writing};
 use crate::crash::{acme_command, bulk_archive, kill_when};
 use crate::import::{INITECH, add_initech, edited_acme_json};
+use crate::safekeeping::keys::age_key;
 use crate::support::postgres::{
     Backend, NO_PASSWORD_FILE, PgDatabase, SUPERUSER, cluster, pg_bin, unused_port,
 };
@@ -860,6 +861,71 @@ fn a_round_trip_through_postgres_keeps_every_record() {
     restore_into(sqlite.as_os_str(), &demo.out_path("from-pg.zip"));
     let again = export_from(sqlite.as_os_str(), &demo.out_path("again.zip"));
     assert_eq!(again.sections, first.sections);
+}
+
+/// The web app's own export file, and an archive encrypted to an age key, restore onto
+/// PostgreSQL as onto SQLite: an export of what each restored gives the same records.
+#[test]
+fn web_app_files_and_encrypted_archives_restore_onto_either_backend() {
+    let demo = Demo::new();
+    let key = age_key(demo.dir.path(), "ops");
+    let plain = demo.export_acme("acme.zip");
+    let sealed = demo.out_path("acme.zip.age");
+    pg_bin()
+        .arg("--db")
+        .arg(&demo.db)
+        .args(AS_ACME_ADMIN)
+        .args(["export", "-r", &key.recipient, "-o"])
+        .arg(&sealed)
+        .assert()
+        .success();
+    let web_app = crate::support::fixture_archive("webapp/webapp-full.json");
+    let export_as = |db: &std::ffi::OsStr, actor: &str, path: &std::path::Path| -> Archive {
+        pg_bin()
+            .arg("--db")
+            .arg(db)
+            .args(["--actor", actor, "export", "-o"])
+            .arg(path)
+            .assert()
+            .success();
+        Archive::read(path)
+    };
+    // Each file onto a new database of each backend, as its own admin.
+    let restores = [
+        ("olivia@full.example", &web_app, None),
+        (ids::ACME_ADMIN, &sealed, Some(&key.identity)),
+    ];
+    let mut restored = Vec::new();
+    for backend in ["sqlite", "postgres"] {
+        let mut exports = Vec::new();
+        for (n, (actor, file, identity)) in restores.iter().enumerate() {
+            let pg = PgDatabase::new();
+            let db: std::ffi::OsString = match backend {
+                "sqlite" => demo.dir.path().join(format!("restored-{n}.db")).into(),
+                _ => pg.url().into(),
+            };
+            pg_bin().arg("--db").arg(&db).arg("init").assert().success();
+            let mut import = pg_bin();
+            import
+                .arg("--db")
+                .arg(&db)
+                .args(["--actor", actor, "import", "--create-company"]);
+            if let Some(identity) = identity {
+                import.arg("-i").arg(identity);
+            }
+            import.arg(file).assert().success();
+            let out = demo.out_path(&format!("{backend}-{n}.zip"));
+            exports.push(export_as(&db, actor, &out).sections);
+        }
+        restored.push((exports.remove(0), exports.remove(0)));
+    }
+    assert_eq!(restored[0].1, Archive::read(&plain).sections);
+    assert_eq!(
+        restored[1].1, restored[0].1,
+        "Acme from the encrypted archive"
+    );
+    assert_eq!(restored[1].0, restored[0].0, "the web app's company");
+    assert!(!restored[1].0.is_empty());
 }
 
 /// Moving to a new account in the same database: Acme's archive imported into Initech (an

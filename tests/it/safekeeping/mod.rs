@@ -9,5 +9,5 @@
 
 mod encryption;
 mod interop;
-mod keys;
+pub(crate) mod keys;
 mod verify;
