@@ -818,7 +818,8 @@ fn export_from(db: &std::ffi::OsStr, path: &std::path::Path) -> Archive {
 
 /// SQLite → archive → PostgreSQL (`--create-company`, a restore onto a new server) →
 /// archive gives the same records, and so does that archive restored into a new SQLite
-/// database: archives move between deployments of either backend without a loss.
+/// database, and that one's archive restored onto another PostgreSQL database: archives
+/// move between deployments of either backend without a loss.
 #[test]
 fn a_round_trip_through_postgres_keeps_every_record() {
     let demo = Demo::new();
@@ -861,6 +862,13 @@ fn a_round_trip_through_postgres_keeps_every_record() {
     restore_into(sqlite.as_os_str(), &demo.out_path("from-pg.zip"));
     let again = export_from(sqlite.as_os_str(), &demo.out_path("again.zip"));
     assert_eq!(again.sections, first.sections);
+
+    // And back onto a second PostgreSQL server: PostgreSQL → archive → SQLite → archive →
+    // PostgreSQL, the same records all the way.
+    let (_pg2, url2) = empty_postgres();
+    restore_into(url2.as_ref(), &demo.out_path("again.zip"));
+    let back = export_from(url2.as_ref(), &demo.out_path("back.zip"));
+    assert_eq!(back.sections, from_pg.sections);
 }
 
 /// The web app's own export file, and an archive encrypted to an age key, restore onto
@@ -1190,10 +1198,10 @@ fn a_user_another_import_is_creating_is_waited_for_and_then_linked() {
     other.commit().unwrap();
     let output = import.wait_with_output().unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
-    let newbie = backend.rows(&format!(
+    let newbie = backend.rows(
         "SELECT u.id, a.company_id FROM users u JOIN user_company_associations a
-           ON a.user_id = u.id WHERE lower(u.email) = 'newbie@example.com'"
-    ));
+           ON a.user_id = u.id WHERE lower(u.email) = 'newbie@example.com'",
+    );
     assert_eq!(
         newbie,
         [format!(
