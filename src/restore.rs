@@ -479,19 +479,18 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
     }
 
     /// The id a new user or custom field gets: its archive id unless another row has it
-    /// (`taken`), then a fresh one; planning, none yet.
+    /// (`taken`), then a fresh one. A plan knows the archive id will be it (so what refers
+    /// to the record is compared as the import will find it), not which fresh one.
     fn new_id(
         &self,
         archive_id: &str,
         taken: fn(&ImportDb<'c, T>, &str) -> Result<bool>,
     ) -> Result<Id> {
-        if !self.applying() {
-            return Ok(Id::Planned);
-        }
-        Ok(Id::Row(match taken(&self.db, archive_id)? {
-            true => uuid::Uuid::new_v4().to_string(),
-            false => archive_id.to_owned(),
-        }))
+        Ok(match (taken(&self.db, archive_id)?, self.applying()) {
+            (false, _) => Id::Row(archive_id.to_owned()),
+            (true, true) => Id::Row(uuid::Uuid::new_v4().to_string()),
+            (true, false) => Id::Planned,
+        })
     }
 
     fn user(&mut self, user: &UserRecord) -> Result<()> {
@@ -793,13 +792,19 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
                 if found.is_none() && refs_checked_here {
                     return Err(outside("note", note));
                 }
-                if found.is_none() && !(self.mode == Mode::Plan && self.archive_has_tickets) {
+                let planned = self.mode == Mode::Plan && self.archive_has_tickets;
+                if found.is_none() && !planned {
                     self.warn(format!(
                         "attachment {}: its note {note} was not found; attached to the ticket only",
                         attachment.id
                     ));
                 }
-                found
+                // Planning, a note not found yet is one the import would create.
+                match (found, planned) {
+                    (Some(id), _) => Some(Id::Row(id)),
+                    (None, true) => Some(Id::Planned),
+                    (None, false) => None,
+                }
             }
             None => None,
         };
@@ -824,7 +829,7 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
                 attachment,
                 original_name,
                 ticket_id: ticket_id.row()?,
-                note_id: note_id.as_deref(),
+                note_id: nullable(note_id.as_ref())?,
                 uploader_id: nullable(uploader.as_ref())?,
             })
         })();

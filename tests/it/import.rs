@@ -719,6 +719,45 @@ fn plan_equals_import_when_records_refer_to_a_user_the_plan_creates() {
     }
 }
 
+/// A deleted custom field and a deleted note come back with their archive ids: the plan
+/// knows those ids, so it says what the import does. The tickets still holding the field's
+/// values are unchanged (the plan once counted them updated), and the attachment that lost
+/// its note gets it back, updated (the plan once counted it unchanged).
+#[test]
+fn plan_equals_import_when_a_deleted_field_or_note_comes_back() {
+    let cases = [
+        (
+            "DELETE FROM custom_fields WHERE id = (SELECT min(id) FROM custom_fields
+               WHERE company_id = ?1)",
+            [("customFields", [1, 0, 0, 0]), ("tickets", [0, 0, 0, 0])],
+        ),
+        (
+            "DELETE FROM ticket_notes WHERE id = (SELECT min(a.note_id) FROM file_attachments a
+               JOIN tickets t ON t.id = a.ticket_id WHERE t.company_id = ?1)",
+            [("notes", [1, 0, 0, 0]), ("attachments", [0, 1, 0, 0])],
+        ),
+    ];
+    for (delete, expected) in cases {
+        let demo = Demo::new();
+        let archive = demo.export_acme("acme.zip");
+        assert_eq!(
+            demo.conn().execute(delete, [ids::ACME]).unwrap(),
+            1,
+            "{delete}"
+        );
+        let plan = json_ok(&mut acme_import(
+            &demo,
+            &["--validate-only", "--overwrite"],
+            &archive,
+        ));
+        let done = json_ok(&mut acme_import(&demo, &["--overwrite", "--yes"], &archive));
+        assert_eq!(plan_part(&plan), plan_part(&done), "{delete}");
+        for (section, tallied) in expected {
+            assert_eq!(tally(&done, section), tallied, "{section} after {delete}");
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Moving to a new account in the same database
 
