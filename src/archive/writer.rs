@@ -212,10 +212,18 @@ impl<W: Write + Send + 'static> ZipPipe<W> {
         self.send(Message::StartEntry(name))
     }
 
-    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.chunk.extend_from_slice(bytes);
-        if self.chunk.len() >= CHUNK_BYTES {
-            self.flush_chunk()?;
+    /// Fills the chunk to exactly `CHUNK_BYTES` and sends it, so a chunk never outgrows
+    /// the capacity it was made with (a record across the boundary would otherwise double
+    /// it, reallocating and copying every chunk).
+    fn write(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+        while !bytes.is_empty() {
+            let room = CHUNK_BYTES - self.chunk.len();
+            let (now, later) = bytes.split_at(room.min(bytes.len()));
+            self.chunk.extend_from_slice(now);
+            bytes = later;
+            if self.chunk.len() == CHUNK_BYTES {
+                self.flush_chunk()?;
+            }
         }
         Ok(())
     }
