@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::reader::{ArchiveFile, Event};
+use super::reader::ArchiveFile;
 use super::records::{
     Adjustment, AttachmentRecord, Counts, CustomFieldRecord, FORMAT_NAME, FORMAT_VERSION,
     FieldRule, Manifest, NullFlag, PersonRef, Section, TicketRecord, UserRecord,
@@ -27,23 +27,7 @@ use crate::error::{Failure, one_line, shortened};
 /// Reads an archive's manifest alone, checked (a newer format version is refused), and
 /// stops there: a look at what the archive is before any record is read.
 pub fn read_manifest(archive: &mut ArchiveFile) -> Result<Manifest> {
-    /// Stops the reader once the manifest has been seen.
-    #[derive(Debug, thiserror::Error)]
-    #[error("stopped reading")]
-    struct StopReading;
-
-    let mut found = None;
-    let read = archive.read(&[], &mut |event| {
-        if let Event::Manifest(value) = event {
-            found = Some(value);
-            return Err(StopReading.into());
-        }
-        Ok(())
-    });
-    match read {
-        Err(err) if !err.is::<StopReading>() => return Err(err),
-        _ => {}
-    }
+    let found = archive.read_until_manifest()?;
     let mut validator = Validator::new();
     if let Some(value) = found {
         validator.check_manifest(value)?;

@@ -396,6 +396,11 @@ impl Snapshot<'_> {
     }
 }
 
+/// The buffer between the compressing thread and the output: what it writes is already
+/// deflated (the zip writer hands over 32 KiB at a time), so 256 KiB makes writes few and
+/// large; 1 MiB wrote no faster and kept 0.75 MiB more resident.
+const OUTPUT_BUFFER: usize = 256 << 10;
+
 /// Streams the archive to stdout. A reader that stops before the end (`| head`, a consumer
 /// that died) leaves an incomplete backup: a failure, not the quiet end that a closed pipe
 /// is for a listing.
@@ -404,7 +409,7 @@ fn write_stdout(
     archive: Snapshot<'_>,
     reporter: &Reporter,
 ) -> Result<(String, EntryDigest, Manifest)> {
-    let out = BufWriter::with_capacity(1 << 20, io::stdout());
+    let out = BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout());
     let streamed =
         archive
             .write_to(conn, out, reporter)
@@ -487,7 +492,7 @@ fn write_file(
     reporter: &Reporter,
 ) -> Result<(PathBuf, EntryDigest, Manifest)> {
     let pending = PendingFile::create(target, taken, reporter)?;
-    let out = BufWriter::with_capacity(1 << 20, pending.writer()?);
+    let out = BufWriter::with_capacity(OUTPUT_BUFFER, pending.writer()?);
     let (manifest, buffered, digest) = archive.write_to(conn, out, reporter)?;
     buffered
         .into_inner()
