@@ -177,12 +177,9 @@ fn archive_in_progress(pid: u32, dir: &Path) -> Option<(String, u64)> {
         })
 }
 
-/// True once process `pid` has written the first of an archive in `dir`: its first buffer
-/// (256 KiB) of the bulk data's 7 MiB, so that the test acts while the export still has most
-/// of its work ahead of it, even on a busy machine (a later mark let a fast export finish
-/// before the signal arrived).
+/// True once process `pid` has written a good part of an archive in `dir`.
 fn writing_archive(pid: u32, dir: &Path) -> bool {
-    archive_in_progress(pid, dir).is_some_and(|(_, len)| len > 0)
+    archive_in_progress(pid, dir).is_some_and(|(_, len)| len > 256 << 10)
 }
 
 fn file_len(path: &Path) -> u64 {
