@@ -485,7 +485,10 @@ fn interrupted_export(signal: Signal, temp: TempFile, json: bool) {
     if json {
         args.insert(0, "--json");
     }
-    let child = acme_command(&demo.db, &args)
+    // Through `env --default-signal`: a test run under `nohup` (or anything else that
+    // ignores SIGHUP) would hand the export an ignored SIGHUP, which it rightly keeps
+    // ignoring.
+    let child = acme_command_via(&["env", "--default-signal"], &demo.db, &args)
         .envs(temp.env())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
