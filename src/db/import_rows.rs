@@ -271,16 +271,6 @@ impl Kind {
             Kind::Attachment => "SELECT ticket_id FROM file_attachments WHERE id = ?1",
         }
     }
-
-    /// A row of this kind with id ?1, in any company.
-    fn anywhere_sql(self) -> &'static str {
-        match self {
-            Kind::Ticket => "SELECT 1 FROM tickets WHERE id = ?1",
-            Kind::Note => "SELECT 1 FROM ticket_notes WHERE id = ?1",
-            Kind::History => "SELECT 1 FROM ticket_history WHERE id = ?1",
-            Kind::Attachment => "SELECT 1 FROM file_attachments WHERE id = ?1",
-        }
-    }
 }
 
 /// An entry of the id map: which company's record of which kind, by its archive id.
@@ -360,8 +350,6 @@ pub(crate) trait ImportTarget {
     fn find_user(&self, email: &str, company_id: &str) -> Result<Option<ExistingUser>>;
     fn user_id_taken(&self, id: &str) -> Result<bool>;
     fn field_id_taken(&self, id: &str) -> Result<bool>;
-    /// Whether a row of this kind has this id, in any company.
-    fn exists_anywhere(&self, kind: Kind, id: &str) -> Result<bool>;
     /// A ticket's company, or a child's ticket (`Kind::parent_sql`).
     fn parent(&self, kind: Kind, id: &str) -> Result<Option<String>>;
     /// Whether `parents` answers many ids for much less than a query each (a server, where
@@ -519,10 +507,6 @@ impl ImportTarget for SqliteTarget<'_> {
         self.exists("SELECT 1 FROM custom_fields WHERE id = ?1", [id])
     }
 
-    fn exists_anywhere(&self, kind: Kind, id: &str) -> Result<bool> {
-        self.exists(kind.anywhere_sql(), [id])
-    }
-
     fn parent(&self, kind: Kind, id: &str) -> Result<Option<String>> {
         self.text(kind.parent_sql(), [id])
     }
@@ -621,7 +605,7 @@ pub(crate) struct ImportDb<'c, T> {
     /// Whether the id map may hold entries for the company; when not, lookups skip it.
     map_in_use: Cell<bool>,
     /// What the last `look_ahead` found, per kind: each id asked, with its row's parent
-    /// when the row exists. `exists_anywhere` and `parent` answer from it.
+    /// when the row exists. `parent` (and so `exists_anywhere`) answers from it.
     known: RefCell<HashMap<Kind, HashMap<String, Option<String>>>>,
 }
 
@@ -667,12 +651,9 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
         }
     }
 
-    /// Whether a row of this kind has this id, from the look-ahead when it asked.
+    /// Whether a row of this kind has this id, in any company (its parent is never NULL).
     fn exists_anywhere(&self, kind: Kind, id: &str) -> Result<bool> {
-        match self.looked_up(kind, id) {
-            Some(parent) => Ok(parent.is_some()),
-            None => self.target.exists_anywhere(kind, id),
-        }
+        Ok(self.parent(kind, id)?.is_some())
     }
 
     /// The company's members as (email, user id).

@@ -107,17 +107,10 @@ type Row = BTreeMap<String, Sql>;
 #[derive(Debug, Clone, PartialEq)]
 struct Dump(BTreeMap<String, BTreeMap<String, Row>>);
 
-/// Columns holding JSON text.
-const JSON_COLUMNS: [&str; 8] = [
-    "preferences",
-    "options",
-    "validation",
-    "custom_field_values",
-    "email_metadata",
-    "metadata",
-    "exported_data",
-    "imported_data",
-];
+/// Whether a column holds JSON text: the application's JSON columns, and the logs' details.
+fn is_json_column(column: &str) -> bool {
+    APP_JSON_COLUMNS.contains(&column) || ["exported_data", "imported_data"].contains(&column)
+}
 
 fn key_text(value: &Sql) -> String {
     match value {
@@ -236,7 +229,7 @@ impl Dump {
                 }
                 for (column, cell) in row.iter_mut() {
                     if let Sql::Text(text) = cell
-                        && JSON_COLUMNS.contains(&column.as_str())
+                        && is_json_column(column)
                     {
                         let value: Value = serde_json::from_str(text).unwrap_or_else(|e| {
                             panic!("{table}[{key}].{column} is not JSON ({e}): {text}")
@@ -1116,7 +1109,7 @@ fn moving_to_a_new_account_copies_everything_and_changes_no_other_company() {
         edit(&mut want);
         let have = after.row(table, local);
         for (column, value) in &want {
-            if JSON_COLUMNS.contains(&column.as_str()) {
+            if is_json_column(column) {
                 assert_eq!(
                     json_cell(value),
                     json_cell(&have[column]),

@@ -298,16 +298,6 @@ fn rows_sql(kind: Kind) -> &'static str {
     }
 }
 
-/// `Kind::anywhere_sql` in PostgreSQL's words.
-fn anywhere_sql(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Ticket => "SELECT 1 FROM tickets WHERE id = $1",
-        Kind::Note => "SELECT 1 FROM ticket_notes WHERE id = $1",
-        Kind::History => "SELECT 1 FROM ticket_history WHERE id = $1",
-        Kind::Attachment => "SELECT 1 FROM file_attachments WHERE id = $1",
-    }
-}
-
 impl ImportTarget for PgTarget<'_> {
     const LOOKS_AHEAD: bool = true;
 
@@ -383,10 +373,6 @@ impl ImportTarget for PgTarget<'_> {
 
     fn field_id_taken(&self, id: &str) -> Result<bool> {
         self.exists("SELECT 1 FROM custom_fields WHERE id = $1", &[&id])
-    }
-
-    fn exists_anywhere(&self, kind: Kind, id: &str) -> Result<bool> {
-        self.exists(anywhere_sql(kind), &[&id])
     }
 
     fn parent(&self, kind: Kind, id: &str) -> Result<Option<String>> {

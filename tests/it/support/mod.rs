@@ -154,6 +154,16 @@ impl TempFile {
     }
 }
 
+/// The application's columns that hold JSON: text in SQLite, `jsonb` in PostgreSQL.
+pub const APP_JSON_COLUMNS: [&str; 6] = [
+    "preferences",
+    "options",
+    "validation",
+    "custom_field_values",
+    "email_metadata",
+    "metadata",
+];
+
 /// The binary with a clean environment and `--db` set.
 pub fn cmd(db: &Path) -> Command {
     let mut cmd = bin();

@@ -495,16 +495,6 @@ const APP_TABLES: [&str; 8] = [
     "ticket_history",
 ];
 
-/// Columns that SQLite keeps as JSON text and PostgreSQL as `jsonb`.
-const JSON_COLUMNS: [&str; 6] = [
-    "preferences",
-    "options",
-    "validation",
-    "custom_field_values",
-    "email_metadata",
-    "metadata",
-];
-
 /// One backend of the parameterised tests: what `--db` says, filled with the demo data.
 pub enum Backend {
     Sqlite(super::Demo),
@@ -670,7 +660,7 @@ pub fn copy_app_rows(from: &rusqlite::Connection, to: &mut Client) {
                     ValueRef::Real(x) => x.into(),
                     ValueRef::Text(text) => {
                         let text = String::from_utf8_lossy(text).into_owned();
-                        match JSON_COLUMNS.contains(&name.as_str()) {
+                        match super::APP_JSON_COLUMNS.contains(&name.as_str()) {
                             true => serde_json::from_str(&text)
                                 .unwrap_or(serde_json::Value::String(text)),
                             false => text.into(),
