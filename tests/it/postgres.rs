@@ -196,6 +196,52 @@ fn init_refuses_a_database_with_any_of_its_tables() {
     assert_eq!(db.tables(), ["data_import_logs"]);
 }
 
+/// A database with the tool's tables and columns but other types (the web app's own
+/// PostgreSQL schema has `uuid` ids and `timestamptz` times) is refused up front, naming
+/// each column and both types, before any command reads or writes a row.
+#[test]
+fn columns_of_another_type_are_refused_naming_them() {
+    let db = PgDatabase::new();
+    init(&db.url()).assert().success();
+    db.client()
+        .batch_execute(
+            "ALTER TABLE ticket_notes DROP CONSTRAINT ticket_notes_ticket_id_fkey;
+             ALTER TABLE ticket_history DROP CONSTRAINT ticket_history_ticket_id_fkey;
+             ALTER TABLE file_attachments DROP CONSTRAINT file_attachments_ticket_id_fkey;
+             ALTER TABLE tickets ALTER COLUMN id TYPE uuid USING id::uuid;
+             ALTER TABLE tickets ALTER COLUMN created_at TYPE timestamptz
+                 USING created_at::timestamptz;",
+        )
+        .unwrap();
+    let archive = crate::support::fixture_archive("webapp/webapp-full.zip");
+    let actor = ["--actor", "olivia@full.example"];
+    let mut import = pg_bin();
+    import.args(["--db", &db.url()]).args(actor);
+    import.arg("import").arg("--create-company").arg(&archive);
+    let mut export = pg_bin();
+    export.args(["--db", &db.url(), "--company", "Webapp Full Co"]);
+    export.args(actor).args(["export", "-o", "-"]);
+    for cmd in [&mut import, &mut export] {
+        let stderr = fails_with(cmd, 1);
+        assert!(stderr.contains("is not a Bomizzel database"), "{stderr}");
+        assert!(
+            stderr.contains(
+                "column types differ from the tool's schema: tickets.id is uuid, not text; \
+                 tickets.created_at is timestamp with time zone, not text (a database in \
+                 another schema"
+            ),
+            "{stderr}"
+        );
+        assert!(!stderr.contains(&cluster().password), "{stderr}");
+    }
+    let companies: i64 = db
+        .client()
+        .query_one("SELECT count(*) FROM companies", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(companies, 0);
+}
+
 #[test]
 fn a_missing_database_is_not_found_and_never_created() {
     let cluster = cluster();

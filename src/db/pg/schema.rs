@@ -9,6 +9,8 @@
 //! compared as values, and always read back through serde); booleans are `boolean`; integers
 //! `bigint`, SQLite's range.
 
+use std::sync::OnceLock;
+
 use crate::db::schema::{APP_TABLES, ToolTable};
 
 /// The application's schema, as `init` writes it: `db::schema::APP_SCHEMA`'s tables.
@@ -147,6 +149,32 @@ pub(crate) fn full_schema() -> String {
     schema
 }
 
+/// Each column of the application's tables with its type in `APP_SCHEMA` (`text`,
+/// `boolean`, `bigint`, `jsonb`: the names `information_schema.columns.data_type` gives),
+/// read from the schema itself.
+pub(crate) fn app_column_types() -> &'static [(&'static str, &'static str, &'static str)] {
+    static TYPES: OnceLock<Vec<(&str, &str, &str)>> = OnceLock::new();
+    TYPES.get_or_init(|| {
+        let mut table = "";
+        let mut types = Vec::new();
+        for line in APP_SCHEMA.lines() {
+            let mut words = line.split_whitespace();
+            match (words.next(), words.next()) {
+                (Some("CREATE"), Some("TABLE")) => table = words.next().unwrap_or_default(),
+                // A column is a lowercase name then its type; constraints are in capitals.
+                (Some(column), Some(kind))
+                    if line.starts_with("    ")
+                        && column.starts_with(|c: char| c.is_ascii_lowercase()) =>
+                {
+                    types.push((table, column, kind.trim_end_matches(',')));
+                }
+                _ => {}
+            }
+        }
+        types
+    })
+}
+
 /// Every table `init` creates, by name.
 pub(crate) fn table_names() -> Vec<&'static str> {
     let app = APP_TABLES.iter().map(|(name, _)| *name);
@@ -214,5 +242,31 @@ mod tests {
             );
         }
         assert_eq!(table_names().len(), APP_TABLES.len() + ToolTable::ALL.len());
+    }
+
+    /// Every column of the contract has its type read from the schema, one of the four
+    /// the tool binds and reads, and nothing else was taken for a column.
+    #[test]
+    fn reads_each_columns_type_from_the_schema() {
+        let types = app_column_types();
+        for (table, columns) in APP_TABLES {
+            for column in *columns {
+                let found: Vec<&str> = types
+                    .iter()
+                    .filter(|(t, c, _)| t == table && c == column)
+                    .map(|(_, _, kind)| *kind)
+                    .collect();
+                assert_eq!(found.len(), 1, "{table}.{column}: {found:?}");
+                assert!(
+                    ["text", "boolean", "bigint", "jsonb"].contains(&found[0]),
+                    "{table}.{column}: {}",
+                    found[0]
+                );
+            }
+        }
+        let columns: usize = APP_TABLES.iter().map(|(_, columns)| columns.len()).sum();
+        assert_eq!(types.len(), columns);
+        assert!(types.contains(&("tickets", "custom_field_values", "jsonb")));
+        assert!(types.contains(&("file_attachments", "file_size", "bigint")));
     }
 }

@@ -26,27 +26,51 @@ pub(crate) struct Server {
     busy_timeout: std::time::Duration,
 }
 
+/// Fails naming every column of the application's tables whose type is not `init`'s: the
+/// tool reads and writes each column as that type, so another schema with the same names
+/// (the web app's own PostgreSQL one: `uuid` ids, `timestamptz` times) would fail part-way
+/// with a driver's message instead.
+fn other_types(columns: &[(String, String, String)]) -> Result<()> {
+    let differing: Vec<String> = schema::app_column_types()
+        .iter()
+        .filter_map(|(table, column, wanted)| {
+            let (_, _, found) = columns.iter().find(|(t, c, _)| t == table && c == column)?;
+            (found != wanted).then(|| format!("{table}.{column} is {found}, not {wanted}"))
+        })
+        .collect();
+    if differing.is_empty() {
+        return Ok(());
+    }
+    Err(anyhow::anyhow!(
+        "column types differ from the tool's schema: {} (a database in another schema, \
+         such as the web app's own, moves over through the web app's export and `import`)",
+        differing.join("; ")
+    ))
+}
+
 impl Server {
     /// Connects (`pg::connect`: a missing database is not found) and checks the schema.
     pub(crate) fn open(url: &PgUrl, options: OpenOptions) -> Result<Self> {
         let mut client = connect(url)?;
-        let columns: Vec<(String, String)> = client
+        let columns: Vec<(String, String, String)> = client
             .query(
-                "SELECT table_name::text, column_name::text FROM information_schema.columns
+                "SELECT table_name::text, column_name::text, data_type::text
+                 FROM information_schema.columns
                  WHERE table_schema = current_schema() AND table_name = ANY($1)",
                 &[&APP_TABLES.iter().map(|(t, _)| *t).collect::<Vec<_>>()],
             )
             .map_err(|err| anyhow::anyhow!("cannot read the schema of {url}: {}", describe(&err)))?
             .iter()
-            .map(|row| (row.get(0), row.get(1)))
+            .map(|row| (row.get(0), row.get(1), row.get(2)))
             .collect();
         missing_columns(|table| {
             Ok(columns
                 .iter()
-                .filter(|(t, _)| t == table)
-                .map(|(_, c)| c.clone())
+                .filter(|(t, _, _)| t == table)
+                .map(|(_, c, _)| c.clone())
                 .collect())
         })
+        .and_then(|()| other_types(&columns))
         .with_context(|| format!("{url} is not a Bomizzel database (run init on an empty one)"))?;
         // Every statement waits for a lock as long as --busy-timeout says, then fails with
         // 55P03, which is busy (exit 7), as SQLite's busy timeout does.
