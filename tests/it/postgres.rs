@@ -196,9 +196,37 @@ fn init_refuses_a_database_with_any_of_its_tables() {
     assert_eq!(db.tables(), ["data_import_logs"]);
 }
 
-/// A database with the tool's tables and columns but other types (the web app's own
-/// PostgreSQL schema has `uuid` ids and `timestamptz` times) is refused up front, naming
-/// each column and both types, before any command reads or writes a row.
+/// What opening `url` with each command that reads or writes it says, all failing with
+/// exit 1: export, import, history.
+fn refusals(url: &str) -> Vec<String> {
+    let archive = crate::support::fixture_archive("webapp/webapp-full.zip");
+    let actor = ["--actor", "olivia@full.example"];
+    let mut import = pg_bin();
+    import.args(["--db", url]).args(actor);
+    import.arg("import").arg("--create-company").arg(&archive);
+    let mut export = pg_bin();
+    export.args(["--db", url, "--company", "Webapp Full Co"]);
+    export.args(actor).args(["export", "-o", "-"]);
+    let mut history = pg_bin();
+    history.args(["--db", url, "--company", "Webapp Full Co"]);
+    history.args(actor).arg("history");
+    [&mut import, &mut export, &mut history]
+        .into_iter()
+        .map(|cmd| {
+            let stderr = fails_with(cmd, 1);
+            assert!(stderr.contains("is not a Bomizzel database"), "{stderr}");
+            assert!(
+                stderr.contains("A database in another schema, such as the web app's own"),
+                "{stderr}"
+            );
+            assert!(!stderr.contains(&cluster().password), "{stderr}");
+            stderr
+        })
+        .collect()
+}
+
+/// A database with the tool's tables and columns but other types is refused up front,
+/// naming each column and both types, before any command reads or writes a row.
 #[test]
 fn columns_of_another_type_are_refused_naming_them() {
     let db = PgDatabase::new();
@@ -213,26 +241,14 @@ fn columns_of_another_type_are_refused_naming_them() {
                  USING created_at::timestamptz;",
         )
         .unwrap();
-    let archive = crate::support::fixture_archive("webapp/webapp-full.zip");
-    let actor = ["--actor", "olivia@full.example"];
-    let mut import = pg_bin();
-    import.args(["--db", &db.url()]).args(actor);
-    import.arg("import").arg("--create-company").arg(&archive);
-    let mut export = pg_bin();
-    export.args(["--db", &db.url(), "--company", "Webapp Full Co"]);
-    export.args(actor).args(["export", "-o", "-"]);
-    for cmd in [&mut import, &mut export] {
-        let stderr = fails_with(cmd, 1);
-        assert!(stderr.contains("is not a Bomizzel database"), "{stderr}");
+    for stderr in refusals(&db.url()) {
         assert!(
             stderr.contains(
-                "column types differ from the tool's schema: tickets.id is uuid, not text; \
-                 tickets.created_at is timestamp with time zone, not text (a database in \
-                 another schema"
+                "(run init on an empty one): other column types: tickets.id uuid (not text), \
+                 tickets.created_at timestamp with time zone (not text). A database"
             ),
             "{stderr}"
         );
-        assert!(!stderr.contains(&cluster().password), "{stderr}");
     }
     let companies: i64 = db
         .client()
@@ -240,6 +256,51 @@ fn columns_of_another_type_are_refused_naming_them() {
         .unwrap()
         .get(0);
     assert_eq!(companies, 0);
+}
+
+/// The web app's own PostgreSQL schema, as its migrations make it (a fixture from them):
+/// every command refuses it, naming the columns it lacks and those of other types, and
+/// writes nothing to it (it has log tables of its own by the tool's names).
+#[test]
+fn the_web_apps_own_postgres_schema_is_refused_naming_what_differs() {
+    let db = PgDatabase::new();
+    let schema = include_str!("../../fixtures/webapp-postgres-schema.sql");
+    // pg_dump's psql commands (\restrict) are not SQL.
+    let sql: String = schema
+        .lines()
+        .filter(|line| !line.starts_with('\\'))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    db.client().batch_execute(&sql).unwrap();
+    let mut client = db.client();
+    let rows = |client: &mut postgres::Client| -> i64 {
+        client
+            .query_one(
+                "SELECT (SELECT count(*) FROM companies) + (SELECT count(*) FROM users)
+                      + (SELECT count(*) FROM data_import_logs)
+                      + (SELECT count(*) FROM data_export_logs)",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    };
+    let tables_before = db.tables();
+    assert!(tables_before.contains(&"data_import_logs".to_owned()));
+    assert!(tables_before.contains(&"knex_migrations".to_owned()));
+    for stderr in refusals(&db.url()) {
+        for part in [
+            "(run init on an empty one): missing column custom_fields.company_id, \
+             column custom_fields.display_order, column tickets.category; other column types: \
+             companies.id uuid (not text), ",
+            "tickets.priority integer (not text)",
+            "ticket_notes.created_at timestamp with time zone (not text)",
+            "file_attachments.file_size integer (not bigint)",
+        ] {
+            assert!(stderr.contains(part), "{part}\n{stderr}");
+        }
+    }
+    assert_eq!(rows(&mut client), 0);
+    assert_eq!(db.tables(), tables_before);
 }
 
 #[test]

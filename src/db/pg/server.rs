@@ -26,26 +26,19 @@ pub(crate) struct Server {
     busy_timeout: std::time::Duration,
 }
 
-/// Fails naming every column of the application's tables whose type is not `init`'s: the
-/// tool reads and writes each column as that type, so another schema with the same names
-/// (the web app's own PostgreSQL one: `uuid` ids, `timestamptz` times) would fail part-way
-/// with a driver's message instead.
-fn other_types(columns: &[(String, String, String)]) -> Result<()> {
+/// Every column of the application's tables whose type is not `init`'s, named with both
+/// types: the tool reads and writes each column as that type, so another schema with the
+/// same names (the web app's own PostgreSQL one: `uuid` ids, `timestamptz` times) would
+/// fail part-way with a driver's message instead.
+fn other_types(columns: &[(String, String, String)]) -> Option<String> {
     let differing: Vec<String> = schema::app_column_types()
         .iter()
         .filter_map(|(table, column, wanted)| {
             let (_, _, found) = columns.iter().find(|(t, c, _)| t == table && c == column)?;
-            (found != wanted).then(|| format!("{table}.{column} is {found}, not {wanted}"))
+            (found != wanted).then(|| format!("{table}.{column} {found} (not {wanted})"))
         })
         .collect();
-    if differing.is_empty() {
-        return Ok(());
-    }
-    Err(anyhow::anyhow!(
-        "column types differ from the tool's schema: {} (a database in another schema, \
-         such as the web app's own, moves over through the web app's export and `import`)",
-        differing.join("; ")
-    ))
+    (!differing.is_empty()).then(|| format!("other column types: {}", differing.join(", ")))
 }
 
 impl Server {
@@ -63,15 +56,24 @@ impl Server {
             .iter()
             .map(|row| (row.get(0), row.get(1), row.get(2)))
             .collect();
-        missing_columns(|table| {
+        let missing = missing_columns(|table| {
             Ok(columns
                 .iter()
                 .filter(|(t, _, _)| t == table)
                 .map(|(_, c, _)| c.clone())
                 .collect())
         })
-        .and_then(|()| other_types(&columns))
-        .with_context(|| format!("{url} is not a Bomizzel database (run init on an empty one)"))?;
+        .err()
+        .map(|missing| missing.to_string());
+        let problems: Vec<String> = missing.into_iter().chain(other_types(&columns)).collect();
+        if !problems.is_empty() {
+            anyhow::bail!(
+                "{url} is not a Bomizzel database (run init on an empty one): {}. A database \
+                 in another schema, such as the web app's own, comes over through the web \
+                 app's export and `import`",
+                problems.join("; ")
+            );
+        }
         // Every statement waits for a lock as long as --busy-timeout says, then fails with
         // 55P03, which is busy (exit 7), as SQLite's busy timeout does.
         client
