@@ -319,12 +319,16 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
                 Record::User(_) | Record::CustomField(_) => {}
             }
         }
-        self.db.look_ahead(&[
-            (Kind::Ticket, tickets),
-            (Kind::Note, notes),
-            (Kind::History, history),
-            (Kind::Attachment, attachments),
-        ])
+        let ticket_batch = matches!(records.first(), Some(Record::Ticket(_)));
+        self.db.look_ahead(
+            &[
+                (Kind::Ticket, tickets),
+                (Kind::Note, notes),
+                (Kind::History, history),
+                (Kind::Attachment, attachments),
+            ],
+            ticket_batch,
+        )
     }
 
     /// The plan, with the warnings of reading the records added.

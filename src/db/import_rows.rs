@@ -367,6 +367,17 @@ pub(crate) trait ImportTarget {
         }
         Ok(found)
     }
+    /// Tickets (with their notes and history) are about to be written into a company that
+    /// started empty. A target may then load them in bulk, as a restore into an empty
+    /// database does: when no ticket, note, history entry or attachment exists anywhere and
+    /// none can be added by others until the import ends, it may set the tables' keys,
+    /// indexes and foreign keys aside and put them back once the rows are in (before
+    /// anything else is asked, and before the commit), checking every row at once. True
+    /// when it does: every row of those tables is then the import's own, so the look-ahead
+    /// need not ask (an id met twice is refused when the keys come back).
+    fn bulk_tickets(&self) -> Result<bool> {
+        Ok(false)
+    }
     /// The ids of one ticket's notes and history entries. By default none are known: each
     /// child is then looked up on its own, which a target that looks ahead answers from
     /// the batch's look-ahead (each child's ticket, and that ticket's company) without the
@@ -607,6 +618,8 @@ pub(crate) struct ImportDb<'c, T> {
     /// What the last `look_ahead` found, per kind: each id asked, with its row's parent
     /// when the row exists. `parent` (and so `exists_anywhere`) answers from it.
     known: RefCell<HashMap<Kind, HashMap<String, Option<String>>>>,
+    /// Whether the target loads the tickets in bulk, once asked.
+    bulk: Cell<Option<bool>>,
 }
 
 impl<'c, T: ImportTarget> ImportDb<'c, T> {
@@ -619,23 +632,45 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
             started_empty,
             map_in_use: Cell::new(map_in_use),
             known: RefCell::default(),
+            bulk: Cell::new(None),
         })
     }
 
     /// Looks up the rows of the records about to be imported, a few queries for many
     /// records, so that their lookups need no query each; what an earlier look-ahead found
     /// is forgotten.
-    pub(crate) fn look_ahead(&self, asks: &[(Kind, Vec<&str>)]) -> Result<()> {
+    /// Tickets in a company that started empty are looked up nowhere when the target loads
+    /// them in bulk (`ImportTarget::bulk_tickets`): no row of theirs exists but the
+    /// import's own.
+    pub(crate) fn look_ahead(&self, asks: &[(Kind, Vec<&str>)], tickets: bool) -> Result<()> {
+        let bulk = tickets && self.bulk_tickets()?;
         let mut known = self.known.borrow_mut();
         known.clear();
         for (kind, ids) in asks.iter().filter(|(_, ids)| !ids.is_empty()) {
             let answers = known.entry(*kind).or_default();
             answers.extend(ids.iter().map(|id| ((*id).to_owned(), None)));
+            if bulk {
+                continue;
+            }
             for (id, parent) in self.target.parents(*kind, ids)? {
                 answers.insert(id, Some(parent));
             }
         }
         Ok(())
+    }
+
+    /// Whether the target loads this import's tickets in bulk: asked once, at the first
+    /// batch of tickets, and only of a company that started empty.
+    fn bulk_tickets(&self) -> Result<bool> {
+        if !self.started_empty {
+            return Ok(false);
+        }
+        if let Some(bulk) = self.bulk.get() {
+            return Ok(bulk);
+        }
+        let bulk = self.target.bulk_tickets()?;
+        self.bulk.set(Some(bulk));
+        Ok(bulk)
     }
 
     /// What the last look-ahead found of this row: `Some(None)` when it found no such row.

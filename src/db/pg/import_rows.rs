@@ -19,6 +19,7 @@ use crate::db::import_rows::{
     ATTACHMENTS, Bound, CUSTOM_FIELDS, Dialect, ExistingUser, HISTORY, IdMapSql, ImportTarget,
     ImportWork, Kind, MapKey, NOTES, TICKETS, TargetField, USERS, Updated, Write,
 };
+use crate::error::Failure;
 use crate::db::schema::ToolTable;
 
 /// PostgreSQL's words for `Updated`'s statements: JSON bound as text and cast, compared as
@@ -107,6 +108,9 @@ struct PgTarget<'c> {
     /// An import's transaction (not a plan's), which takes `EMAIL_LOCK` for a user it may
     /// create.
     importing: bool,
+    /// During a bulk load (`bulk_tickets`): what puts the tables' keys, indexes and foreign
+    /// keys back, in order, and is not back yet.
+    restore: RefCell<Vec<Restore>>,
 }
 
 type Params<'p> = [&'p (dyn ToSql + Sync)];
@@ -119,6 +123,7 @@ impl<'c> PgTarget<'c> {
             writes: RefCell::new(HashMap::new()),
             held: RefCell::default(),
             importing,
+            restore: RefCell::default(),
         }
     }
 
@@ -143,10 +148,50 @@ impl<'c> PgTarget<'c> {
         .transpose()
     }
 
-    /// The transaction, with the held rows sent first: whatever comes next sees them.
+    /// The transaction, with the held rows sent first and a bulk load's keys back:
+    /// whatever comes next sees them, and finds a row by its id as fast as without a bulk
+    /// load. (Its indexes and foreign keys come back before the commit.)
     fn tx(&self) -> Result<RefMut<'_, Transaction<'c>>> {
-        self.flush()?;
+        self.send_held()?;
+        self.put_back(Restore::is_key)?;
         Ok(self.tx.borrow_mut())
+    }
+
+    /// Writes the held rows, table by table in `HELD_TABLES`' order.
+    fn send_held(&self) -> Result<()> {
+        let mut held = self.held.borrow_mut();
+        let mut tx = self.tx.borrow_mut();
+        for (table, rows) in HELD_TABLES.iter().zip(held.iter_mut()) {
+            if rows.is_empty() {
+                continue;
+            }
+            let mut copy = tx.copy_in(&copy_sql(table))?;
+            copy.write_all(rows)?;
+            copy.finish()
+                .with_context(|| format!("cannot write the new rows of {}", table.table))?;
+            rows.clear();
+        }
+        Ok(())
+    }
+
+    /// Puts back those of what a bulk load set aside that `which` chooses, in order: each
+    /// key, index or foreign key is made again, checking every row at once. A key that
+    /// finds an id twice is the archive's doing.
+    fn put_back(&self, which: fn(&Restore) -> bool) -> Result<()> {
+        let now: Vec<Restore> = {
+            let mut restore = self.restore.borrow_mut();
+            if restore.is_empty() {
+                return Ok(());
+            }
+            let (now, later) = restore.drain(..).partition(which);
+            *restore = later;
+            now
+        };
+        let mut tx = self.tx.borrow_mut();
+        for step in now {
+            tx.batch_execute(&step.sql).map_err(|err| step.failure(err))?;
+        }
+        Ok(())
     }
 
     fn statement(&self, sql: &'static str) -> Result<Statement> {
@@ -180,7 +225,7 @@ impl<'c> PgTarget<'c> {
             held.iter().map(Vec::len).sum::<usize>() >= HELD_BYTES
         };
         if full {
-            self.flush()?;
+            self.send_held()?;
         }
         Ok(())
     }
@@ -465,19 +510,151 @@ impl ImportTarget for PgTarget<'_> {
         Ok(())
     }
 
-    fn flush(&self) -> Result<()> {
-        let mut held = self.held.borrow_mut();
-        let mut tx = self.tx.borrow_mut();
-        for (table, rows) in HELD_TABLES.iter().zip(held.iter_mut()) {
-            if rows.is_empty() {
-                continue;
-            }
-            let mut copy = tx.copy_in(&copy_sql(table))?;
-            copy.write_all(rows)?;
-            copy.finish()
-                .with_context(|| format!("cannot write the new rows of {}", table.table))?;
-            rows.clear();
+    fn bulk_tickets(&self) -> Result<bool> {
+        if !self.importing {
+            return Ok(false);
         }
-        Ok(())
+        self.send_held()?;
+        let mut tx = self.tx.borrow_mut();
+        tx.batch_execute("SAVEPOINT bomizzel_bulk")?;
+        match set_aside(&mut tx) {
+            Ok(Some(restore)) => {
+                tx.batch_execute("RELEASE SAVEPOINT bomizzel_bulk")?;
+                *self.restore.borrow_mut() = restore;
+                Ok(true)
+            }
+            // Not for a bulk load (in use, not empty, not the import's to alter): the locks
+            // taken to find out go with the savepoint, and rows go in one by one.
+            Ok(None) | Err(_) => {
+                tx.batch_execute("ROLLBACK TO SAVEPOINT bomizzel_bulk")?;
+                Ok(false)
+            }
+        }
     }
+
+    fn flush(&self) -> Result<()> {
+        self.send_held()?;
+        self.put_back(|_| true)
+    }
+}
+
+/// The tables a bulk load fills, with the kind of their rows.
+const BULK_TABLES: [(&str, Kind); 4] = [
+    ("tickets", Kind::Ticket),
+    ("ticket_notes", Kind::Note),
+    ("ticket_history", Kind::History),
+    ("file_attachments", Kind::Attachment),
+];
+
+/// One statement that puts back what a bulk load set aside.
+struct Restore {
+    sql: String,
+    /// The table, for a primary key or unique constraint (which an id twice fails).
+    unique_on: Option<String>,
+}
+
+impl Restore {
+    /// A primary key or unique constraint, put back first.
+    fn is_key(&self) -> bool {
+        self.unique_on.is_some()
+    }
+
+    /// What a failure to put it back means: an id twice in the archive, or the error.
+    fn failure(&self, err: postgres::Error) -> anyhow::Error {
+        let duplicate = err.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION);
+        let kind = self.unique_on.as_deref().and_then(|table| {
+            BULK_TABLES
+                .iter()
+                .find(|(name, _)| *name == table)
+                .map(|(_, kind)| kind.name())
+        });
+        // "Key (id)=(…) is duplicated."
+        let id = err
+            .as_db_error()
+            .and_then(|db| db.detail())
+            .and_then(|detail| detail.strip_prefix("Key (id)=("))
+            .and_then(|rest| rest.strip_suffix(") is duplicated."));
+        match (duplicate, kind, id) {
+            (true, Some(kind), Some(id)) => Failure::InvalidArchive(format!(
+                "the archive holds {kind} {id} more than once"
+            ))
+            .into(),
+            _ => anyhow::Error::new(err).context(format!("cannot run `{}`", self.sql)),
+        }
+    }
+}
+
+/// Sets aside the foreign keys, keys and indexes of `BULK_TABLES` (and the foreign keys
+/// that name them), and gives the statements that put them back, when a bulk load is
+/// safe: the tables are plain tables, the import may alter them, no row is in any, and an
+/// exclusive lock on each was free at once (taken, so none can be added but the import's
+/// until it ends). None when it is not.
+fn set_aside(tx: &mut Transaction<'_>) -> Result<Option<Vec<Restore>>> {
+    let tables: Vec<&str> = BULK_TABLES.iter().map(|(name, _)| *name).collect();
+    tx.batch_execute(&format!(
+        "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE NOWAIT",
+        tables.join(", ")
+    ))?;
+    let fit: bool = tx
+        .query_one(
+            "WITH t AS (SELECT oid, relname FROM pg_class
+                        WHERE relname = ANY($1) AND relnamespace = current_schema()::regnamespace),
+                  related AS (SELECT conrelid AS oid FROM pg_constraint
+                              WHERE confrelid IN (SELECT oid FROM t)
+                              UNION SELECT oid FROM t)
+             SELECT count(*) = 4
+                AND bool_and(c.relkind = 'r' AND c.relreplident <> 'i'
+                             AND NOT c.relhassubclass
+                             AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid))
+                AND (SELECT bool_and(pg_has_role(r.relowner, 'USAGE'))
+                     FROM pg_class r WHERE r.oid IN (SELECT oid FROM related))
+                AND NOT EXISTS (SELECT 1 FROM pg_constraint k
+                                WHERE k.conrelid IN (SELECT oid FROM t)
+                                  AND k.contype NOT IN ('p', 'u', 'f', 'c'))
+                AND NOT EXISTS (SELECT 1 FROM tickets) AND NOT EXISTS (SELECT 1 FROM ticket_notes)
+                AND NOT EXISTS (SELECT 1 FROM ticket_history)
+                AND NOT EXISTS (SELECT 1 FROM file_attachments)
+             FROM pg_class c WHERE c.oid IN (SELECT oid FROM t)",
+            &[&tables],
+        )?
+        .get(0);
+    if !fit {
+        return Ok(None);
+    }
+    // Put back keys first (a foreign key needs the key it names), then indexes, then
+    // foreign keys; set aside the other way round.
+    let rows = tx.query(
+        "WITH t AS (SELECT oid FROM pg_class
+                    WHERE relname = ANY($1) AND relnamespace = current_schema()::regnamespace)
+         SELECT 1 AS step, format('ALTER TABLE %s DROP CONSTRAINT %I', k.conrelid::regclass, k.conname),
+                format('ALTER TABLE %s ADD CONSTRAINT %I %s', k.conrelid::regclass, k.conname,
+                       pg_get_constraintdef(k.oid)),
+                k.conrelid::regclass::text
+         FROM pg_constraint k WHERE k.conrelid IN (SELECT oid FROM t) AND k.contype IN ('p', 'u')
+         UNION ALL
+         SELECT 2, format('DROP INDEX %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid), NULL
+         FROM pg_index i WHERE i.indrelid IN (SELECT oid FROM t)
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid
+                                                           AND k.conrelid = i.indrelid)
+         UNION ALL
+         SELECT 3, format('ALTER TABLE %s DROP CONSTRAINT %I', k.conrelid::regclass, k.conname),
+                format('ALTER TABLE %s ADD CONSTRAINT %I %s', k.conrelid::regclass, k.conname,
+                       pg_get_constraintdef(k.oid)),
+                NULL
+         FROM pg_constraint k WHERE k.contype = 'f'
+           AND (k.conrelid IN (SELECT oid FROM t) OR k.confrelid IN (SELECT oid FROM t))
+         ORDER BY 1, 2",
+        &[&tables],
+    )?;
+    for row in rows.iter().rev() {
+        tx.batch_execute(row.get(1))?;
+    }
+    Ok(Some(
+        rows.iter()
+            .map(|row| Restore {
+                sql: row.get(2),
+                unique_on: row.get(3),
+            })
+            .collect(),
+    ))
 }
