@@ -620,6 +620,9 @@ pub(crate) struct ImportDb<'c, T> {
     known: RefCell<HashMap<Kind, HashMap<String, Option<String>>>>,
     /// Whether the target loads the tickets in bulk, once asked.
     bulk: Cell<Option<bool>>,
+    /// The batch is a bulk load's: none of its rows exists (an id met twice is refused when
+    /// the target's keys come back).
+    all_new: Cell<bool>,
 }
 
 impl<'c, T: ImportTarget> ImportDb<'c, T> {
@@ -633,6 +636,7 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
             map_in_use: Cell::new(map_in_use),
             known: RefCell::default(),
             bulk: Cell::new(None),
+            all_new: Cell::new(false),
         })
     }
 
@@ -644,14 +648,15 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
     /// import's own.
     pub(crate) fn look_ahead(&self, asks: &[(Kind, Vec<&str>)], tickets: bool) -> Result<()> {
         let bulk = tickets && self.bulk_tickets()?;
+        self.all_new.set(bulk);
         let mut known = self.known.borrow_mut();
         known.clear();
+        if bulk {
+            return Ok(());
+        }
         for (kind, ids) in asks.iter().filter(|(_, ids)| !ids.is_empty()) {
             let answers = known.entry(*kind).or_default();
             answers.extend(ids.iter().map(|id| ((*id).to_owned(), None)));
-            if bulk {
-                continue;
-            }
             for (id, parent) in self.target.parents(*kind, ids)? {
                 answers.insert(id, Some(parent));
             }
@@ -675,6 +680,9 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
 
     /// What the last look-ahead found of this row: `Some(None)` when it found no such row.
     fn looked_up(&self, kind: Kind, id: &str) -> Option<Option<String>> {
+        if self.all_new.get() {
+            return Some(None);
+        }
         self.known.borrow().get(&kind)?.get(id).cloned()
     }
 

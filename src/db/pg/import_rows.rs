@@ -4,12 +4,14 @@
 //! batches with `COPY … FROM STDIN`, one round trip for thousands of rows; anything else
 //! the import asks of the database sends them first, so it always sees them.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::sync::OnceLock;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::thread::Scope;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use postgres::types::{ToSql, Type};
 use postgres::{Row, Statement, Transaction};
 
@@ -19,8 +21,8 @@ use crate::db::import_rows::{
     ATTACHMENTS, Bound, CUSTOM_FIELDS, Dialect, ExistingUser, HISTORY, IdMapSql, ImportTarget,
     ImportWork, Kind, MapKey, NOTES, TICKETS, TargetField, USERS, Updated, Write,
 };
-use crate::error::Failure;
 use crate::db::schema::ToolTable;
+use crate::error::Failure;
 
 /// PostgreSQL's words for `Updated`'s statements: JSON bound as text and cast, compared as
 /// `jsonb` values (key order and spacing aside).
@@ -65,12 +67,15 @@ impl Server {
             .with_context(|| format!("cannot begin the import's transaction on {}", self.url()))?;
         tx.batch_execute(&self.lock_timeout_sql())?;
         tx.execute(COMPANY_LOCK, &[&company_id])?;
-        let target = PgTarget::new(tx, true);
-        let output = work.run(&target)?;
-        target.flush()?;
-        target
-            .tx
-            .into_inner()
+        let tx = Mutex::new(tx);
+        let output = std::thread::scope(|scope| {
+            let target = PgTarget::new(&tx, Some(Copier::start(scope, &tx)), true);
+            let output = work.run(&target)?;
+            target.flush()?;
+            anyhow::Ok(output)
+        })?;
+        tx.into_inner()
+            .map_err(|_| lost_connection())?
             .commit()
             .context("cannot commit the import")?;
         Ok(output)
@@ -79,9 +84,19 @@ impl Server {
     /// `Database::plan_transaction` on PostgreSQL: a read-only transaction, rolled back.
     pub(crate) fn plan_transaction<W: ImportWork>(&self, work: W) -> Result<W::Output> {
         let mut client = self.client();
-        let tx = client.build_transaction().read_only(true).start()?;
-        work.run(&PgTarget::new(tx, false))
+        let tx = Mutex::new(client.build_transaction().read_only(true).start()?);
+        work.run(&PgTarget::new(&tx, None, false))
     }
+}
+
+/// The connection, once no other thread uses it.
+fn unlock<'t, 'c>(tx: &'t Mutex<Transaction<'c>>) -> Result<MutexGuard<'t, Transaction<'c>>> {
+    tx.lock().map_err(|_| lost_connection())
+}
+
+/// A panic on the copier (which ends the process in a release build) left the connection.
+fn lost_connection() -> anyhow::Error {
+    anyhow!("the import's connection was left in an unknown state")
 }
 
 /// The tables whose new rows are held back, in the order their foreign keys need them
@@ -98,13 +113,61 @@ static HELD_TABLES: [&Updated; 6] = [
 /// Held rows are sent once they reach this many bytes (or when anything else is asked).
 const HELD_BYTES: usize = 4 << 20;
 
+/// New rows in `COPY`'s text format, one buffer per table of `HELD_TABLES`.
+type Held = [Vec<u8>; 6];
+
+/// Writes held rows, table by table in `HELD_TABLES`' order, and empties the buffers.
+fn send(tx: &mut Transaction<'_>, held: &mut Held) -> Result<()> {
+    for (table, rows) in HELD_TABLES.iter().zip(held.iter_mut()) {
+        if rows.is_empty() {
+            continue;
+        }
+        let mut copy = tx.copy_in(&copy_sql(table))?;
+        copy.write_all(rows)?;
+        copy.finish()
+            .with_context(|| format!("cannot write the new rows of {}", table.table))?;
+        rows.clear();
+    }
+    Ok(())
+}
+
+/// A thread that writes full buffers of held rows while the import reads and decides the
+/// next records: the server inserts one batch while the client makes the next. The
+/// connection is the copier's from a hand-off until the import has its outcome back.
+struct Copier {
+    rows: SyncSender<Held>,
+    /// Each batch's buffers back, emptied, with how the write went.
+    done: Receiver<(Held, Result<()>)>,
+}
+
+impl Copier {
+    fn start<'s, 'c: 's>(scope: &'s Scope<'s, '_>, tx: &'s Mutex<Transaction<'c>>) -> Self {
+        let (rows, to_write) = sync_channel::<Held>(0);
+        let (written, done) = sync_channel(1);
+        scope.spawn(move || {
+            for mut held in to_write {
+                let outcome = unlock(tx).and_then(|mut tx| send(&mut tx, &mut held));
+                if written.send((held, outcome)).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { rows, done }
+    }
+}
+
 /// The import's transaction, its prepared statements and the new rows not yet sent.
-struct PgTarget<'c> {
-    tx: RefCell<Transaction<'c>>,
+struct PgTarget<'t, 'c> {
+    tx: &'t Mutex<Transaction<'c>>,
+    /// An import's copier (a plan writes nothing).
+    copier: Option<Copier>,
+    /// Whether the copier is writing a batch now.
+    in_flight: Cell<bool>,
+    /// The buffers of the batch written last, emptied, for the next one.
+    spare: RefCell<Held>,
     statements: RefCell<HashMap<&'static str, Statement>>,
     writes: RefCell<HashMap<(&'static str, Write), Statement>>,
-    /// New rows in `COPY`'s text format, one buffer per table of `HELD_TABLES`.
-    held: RefCell<[Vec<u8>; 6]>,
+    held: RefCell<Held>,
     /// An import's transaction (not a plan's), which takes `EMAIL_LOCK` for a user it may
     /// create.
     importing: bool,
@@ -115,10 +178,13 @@ struct PgTarget<'c> {
 
 type Params<'p> = [&'p (dyn ToSql + Sync)];
 
-impl<'c> PgTarget<'c> {
-    fn new(tx: Transaction<'c>, importing: bool) -> Self {
+impl<'t, 'c> PgTarget<'t, 'c> {
+    fn new(tx: &'t Mutex<Transaction<'c>>, copier: Option<Copier>, importing: bool) -> Self {
         Self {
-            tx: RefCell::new(tx),
+            tx,
+            copier,
+            in_flight: Cell::new(false),
+            spare: RefCell::default(),
             statements: RefCell::new(HashMap::new()),
             writes: RefCell::new(HashMap::new()),
             held: RefCell::default(),
@@ -151,27 +217,43 @@ impl<'c> PgTarget<'c> {
     /// The transaction, with the held rows sent first and a bulk load's keys back:
     /// whatever comes next sees them, and finds a row by its id as fast as without a bulk
     /// load. (Its indexes and foreign keys come back before the commit.)
-    fn tx(&self) -> Result<RefMut<'_, Transaction<'c>>> {
+    fn tx(&self) -> Result<MutexGuard<'t, Transaction<'c>>> {
         self.send_held()?;
         self.put_back(Restore::is_key)?;
-        Ok(self.tx.borrow_mut())
+        self.connection()
+    }
+
+    /// The connection, once the copier has written what it was given (which every
+    /// statement then sees), but not the rows still held.
+    fn connection(&self) -> Result<MutexGuard<'t, Transaction<'c>>> {
+        if self.in_flight.replace(false) {
+            let copier = self.copier.as_ref().context("no copier")?;
+            let (emptied, outcome) = copier.done.recv().map_err(|_| lost_connection())?;
+            *self.spare.borrow_mut() = emptied;
+            outcome?;
+        }
+        unlock(self.tx)
+    }
+
+    /// Gives the held rows to the copier, to be written while the import goes on (or
+    /// writes them now, without one).
+    fn hand_off(&self) -> Result<()> {
+        let Some(copier) = &self.copier else {
+            return self.send_held();
+        };
+        drop(self.connection()?);
+        let rows = std::mem::replace(
+            &mut *self.held.borrow_mut(),
+            std::mem::take(&mut *self.spare.borrow_mut()),
+        );
+        copier.rows.send(rows).map_err(|_| lost_connection())?;
+        self.in_flight.set(true);
+        Ok(())
     }
 
     /// Writes the held rows, table by table in `HELD_TABLES`' order.
     fn send_held(&self) -> Result<()> {
-        let mut held = self.held.borrow_mut();
-        let mut tx = self.tx.borrow_mut();
-        for (table, rows) in HELD_TABLES.iter().zip(held.iter_mut()) {
-            if rows.is_empty() {
-                continue;
-            }
-            let mut copy = tx.copy_in(&copy_sql(table))?;
-            copy.write_all(rows)?;
-            copy.finish()
-                .with_context(|| format!("cannot write the new rows of {}", table.table))?;
-            rows.clear();
-        }
-        Ok(())
+        send(&mut *self.connection()?, &mut self.held.borrow_mut())
     }
 
     /// Puts back those of what a bulk load set aside that `which` chooses, in order: each
@@ -187,9 +269,10 @@ impl<'c> PgTarget<'c> {
             *restore = later;
             now
         };
-        let mut tx = self.tx.borrow_mut();
+        let mut tx = self.connection()?;
         for step in now {
-            tx.batch_execute(&step.sql).map_err(|err| step.failure(err))?;
+            tx.batch_execute(&step.sql)
+                .map_err(|err| step.failure(err))?;
         }
         Ok(())
     }
@@ -198,7 +281,7 @@ impl<'c> PgTarget<'c> {
         if let Some(stmt) = self.statements.borrow().get(sql) {
             return Ok(stmt.clone());
         }
-        let stmt = self.tx()?.prepare(sql)?;
+        let stmt = self.connection()?.prepare(sql)?;
         self.statements.borrow_mut().insert(sql, stmt.clone());
         Ok(stmt)
     }
@@ -225,7 +308,7 @@ impl<'c> PgTarget<'c> {
             held.iter().map(Vec::len).sum::<usize>() >= HELD_BYTES
         };
         if full {
-            self.send_held()?;
+            self.hand_off()?;
         }
         Ok(())
     }
@@ -258,7 +341,7 @@ impl<'c> PgTarget<'c> {
             Write::Compare => table.differs_sql_in(&POSTGRES),
         };
         let types: Vec<Type> = values.iter().map(pg_type).collect();
-        let stmt = self.tx()?.prepare_typed(&sql, &types)?;
+        let stmt = self.connection()?.prepare_typed(&sql, &types)?;
         self.writes.borrow_mut().insert(key, stmt.clone());
         Ok(stmt)
     }
@@ -343,7 +426,7 @@ fn rows_sql(kind: Kind) -> &'static str {
     }
 }
 
-impl ImportTarget for PgTarget<'_> {
+impl ImportTarget for PgTarget<'_, '_> {
     const LOOKS_AHEAD: bool = true;
 
     fn has_tickets(&self, company_id: &str) -> Result<bool> {
@@ -515,7 +598,7 @@ impl ImportTarget for PgTarget<'_> {
             return Ok(false);
         }
         self.send_held()?;
-        let mut tx = self.tx.borrow_mut();
+        let mut tx = self.connection()?;
         tx.batch_execute("SAVEPOINT bomizzel_bulk")?;
         match set_aside(&mut tx) {
             Ok(Some(restore)) => {
@@ -575,10 +658,10 @@ impl Restore {
             .and_then(|detail| detail.strip_prefix("Key (id)=("))
             .and_then(|rest| rest.strip_suffix(") is duplicated."));
         match (duplicate, kind, id) {
-            (true, Some(kind), Some(id)) => Failure::InvalidArchive(format!(
-                "the archive holds {kind} {id} more than once"
-            ))
-            .into(),
+            (true, Some(kind), Some(id)) => {
+                Failure::InvalidArchive(format!("the archive holds {kind} {id} more than once"))
+                    .into()
+            }
             _ => anyhow::Error::new(err).context(format!("cannot run `{}`", self.sql)),
         }
     }
