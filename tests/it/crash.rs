@@ -75,9 +75,21 @@ pub(crate) fn acme_command(db: impl AsRef<OsStr>, args: &[&str]) -> Command {
     acme_command_via(&[], db, args)
 }
 
+/// The binary as a child process for `--db db --actor actor -q` (no company: for
+/// `import --create-company`), as `acme_command` starts it.
+pub(crate) fn plain_command(db: &str, actor: &str, args: &[&str]) -> Command {
+    quiet_binary(&[], db, &["--actor", actor], args)
+}
+
 /// `acme_command`, started by `launcher` (a program and its arguments, which then runs the
 /// binary as its last argument before the binary's own).
 fn acme_command_via(launcher: &[&str], db: impl AsRef<OsStr>, args: &[&str]) -> Command {
+    quiet_binary(launcher, db, &AS_ACME_ADMIN, args)
+}
+
+/// The binary with `--db db`, `who` and `-q` before `args`, with a clean environment (no
+/// `BOMIZZEL_*` or `PG*` variable) and no input or output, started by `launcher`.
+fn quiet_binary(launcher: &[&str], db: impl AsRef<OsStr>, who: &[&str], args: &[&str]) -> Command {
     let binary = env!("CARGO_BIN_EXE_bomizzel-backup");
     let mut cmd = match launcher.split_first() {
         Some((program, rest)) => {
@@ -95,7 +107,7 @@ fn acme_command_via(launcher: &[&str], db: impl AsRef<OsStr>, args: &[&str]) -> 
     }
     cmd.arg("--db")
         .arg(db)
-        .args(AS_ACME_ADMIN)
+        .args(who)
         .arg("-q")
         .args(args)
         .stdin(Stdio::null())

@@ -1509,3 +1509,238 @@ fn an_export_during_inserts_is_one_snapshot() {
     let written = backend.rows("SELECT id FROM tickets WHERE id LIKE 'b0c0ffee-%'");
     assert_eq!(written.len() as u64, moment.total);
 }
+
+/// The keys, indexes and foreign keys of the tables a bulk load fills (and those naming
+/// them), as (name, oid, definition), by name: a bulk load makes each again (new oids),
+/// the same (same definitions).
+fn keys_and_indexes(pg: &PgDatabase) -> Vec<(String, i64, String)> {
+    pg.client()
+        .query(
+            "WITH t AS (SELECT oid FROM pg_class WHERE relname IN
+                        ('tickets', 'ticket_notes', 'ticket_history', 'file_attachments'))
+             SELECT conname::text, oid::int8, pg_get_constraintdef(oid) FROM pg_constraint
+             WHERE (conrelid IN (SELECT oid FROM t) OR confrelid IN (SELECT oid FROM t))
+               AND contype <> 'c'
+             UNION ALL
+             SELECT indexrelid::regclass::text, indexrelid::int8, pg_get_indexdef(indexrelid)
+             FROM pg_index WHERE indrelid IN (SELECT oid FROM t)
+             ORDER BY 1, 3",
+            &[],
+        )
+        .expect("list keys and indexes")
+        .iter()
+        .map(|row| (row.get(0), row.get(1), row.get(2)))
+        .collect()
+}
+
+/// Names and definitions, oids aside.
+fn definitions(keys: &[(String, i64, String)]) -> Vec<(&str, &str)> {
+    keys.iter()
+        .map(|(name, _, def)| (name.as_str(), def.as_str()))
+        .collect()
+}
+
+/// A new `init`ed database, with an index of the operator's own on tickets, and the crash
+/// tests' bulk archive (a thousand of Acme's tickets) written next to it.
+fn empty_database_and_bulk_archive() -> (PgDatabase, tempfile::TempDir, String) {
+    let pg = PgDatabase::new();
+    init(&pg.url()).assert().success();
+    pg.client()
+        .batch_execute(
+            "CREATE INDEX operators_own ON tickets (lower(title)) WHERE status <> 'closed'",
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("bulk.json");
+    std::fs::write(&archive, bulk_archive()).unwrap();
+    let archive = archive.to_str().unwrap().to_owned();
+    (pg, dir, archive)
+}
+
+/// A restore into an empty database is a bulk load: the tables' keys, indexes (the
+/// operator's own too) and foreign keys are set aside and made again, the same, and every
+/// row is in; the foreign keys hold afterwards as before.
+#[test]
+fn a_restore_into_an_empty_database_loads_in_bulk_and_puts_every_key_back() {
+    let (pg, _dir, archive) = empty_database_and_bulk_archive();
+    let before = keys_and_indexes(&pg);
+    assert_eq!(before.len(), 23, "{before:?}");
+    pg_bin()
+        .args(["--db", &pg.url(), "--actor", ids::ACME_ADMIN, "-q"])
+        .args(["import", "--create-company", &archive])
+        .assert()
+        .success();
+    let after = keys_and_indexes(&pg);
+    assert_eq!(definitions(&after), definitions(&before));
+    for ((name, old, _), (_, new, _)) in before.iter().zip(&after) {
+        assert_ne!(old, new, "{name} was not made again: no bulk load");
+    }
+    let mut client = pg.client();
+    let count = |client: &mut postgres::Client, table: &str| -> i64 {
+        client
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .unwrap()
+            .get(0)
+    };
+    let document: Value = json(bulk_archive());
+    let tickets = document["data"]["tickets"].as_array().unwrap();
+    let notes: usize = tickets
+        .iter()
+        .map(|t| t["notes"].as_array().unwrap().len())
+        .sum();
+    assert!(tickets.len() > 1000);
+    assert_eq!(count(&mut client, "tickets"), tickets.len() as i64);
+    assert_eq!(count(&mut client, "ticket_notes"), notes as i64);
+    let orphan = client.batch_execute(
+        "INSERT INTO ticket_notes (id, ticket_id, content, created_at, updated_at)
+         VALUES ('n-orphan', 'no-such-ticket', 'x', '2026-01-01T00:00:00.000Z',
+                 '2026-01-01T00:00:00.000Z')",
+    );
+    let err = orphan.expect_err("the foreign key is back");
+    assert!(
+        err.to_string().contains("ticket_notes_ticket_id_fkey")
+            || format!("{:?}", err.as_db_error()).contains("ticket_notes_ticket_id_fkey"),
+        "{err:?}"
+    );
+}
+
+/// A ticket id met twice far apart in the archive (in different batches, so no lookup
+/// sees both) is refused when the keys come back, as the archive's error (exit 3), and
+/// the database is as it was: no row, and its keys and indexes the very same.
+#[test]
+fn an_id_twice_in_a_bulk_load_is_the_archives_error_and_changes_nothing() {
+    let (pg, dir, archive) = empty_database_and_bulk_archive();
+    let mut document: Value = json(&std::fs::read(&archive).unwrap());
+    let tickets = document["data"]["tickets"].as_array_mut().unwrap();
+    let first = tickets[0]["id"].clone();
+    tickets.last_mut().unwrap()["id"] = first.clone();
+    let edited = dir.path().join("twice.json");
+    std::fs::write(&edited, serde_json::to_vec(&document).unwrap()).unwrap();
+    let before = keys_and_indexes(&pg);
+    let stderr = fails_with(
+        pg_bin()
+            .args(["--db", &pg.url(), "--actor", ids::ACME_ADMIN])
+            .args(["import", "--create-company"])
+            .arg(&edited),
+        3,
+    );
+    let first = first.as_str().unwrap();
+    assert!(
+        stderr.contains(&format!("the archive holds ticket {first} more than once")),
+        "{stderr}"
+    );
+    assert_eq!(keys_and_indexes(&pg), before);
+    let companies: i64 = pg
+        .client()
+        .query_one("SELECT count(*) FROM companies", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(companies, 0);
+}
+
+/// No bulk load where it would not be safe: a table another session holds a lock on (the
+/// import does not wait for it, nor fail), or a database with tickets already. The rows
+/// go in one by one and the keys stay the same ones.
+#[test]
+fn no_bulk_load_into_tables_in_use_or_not_empty() {
+    let (pg, _dir, archive) = empty_database_and_bulk_archive();
+    let before = keys_and_indexes(&pg);
+    let mut reader = pg.client();
+    let mut open = reader.transaction().unwrap();
+    open.query("SELECT count(*) FROM ticket_history", &[])
+        .unwrap();
+    pg_bin()
+        .args(["--db", &pg.url(), "--actor", ids::ACME_ADMIN, "-q"])
+        .args([
+            "--busy-timeout",
+            "2",
+            "import",
+            "--create-company",
+            &archive,
+        ])
+        .assert()
+        .success();
+    open.commit().unwrap();
+    assert_eq!(keys_and_indexes(&pg), before);
+
+    // Into an empty company of a database with tickets (Acme's, copied into Initech).
+    let demo = Demo::new();
+    add_initech(&demo.conn());
+    let backend = Backend::postgres_of(demo);
+    let Backend::Postgres(demo, pg) = &backend else {
+        unreachable!()
+    };
+    let before = keys_and_indexes(pg);
+    pg_bin()
+        .arg("--db")
+        .arg(backend.db())
+        .args([
+            "--company",
+            "Initech",
+            "--actor",
+            "ian@initech.example",
+            "-q",
+        ])
+        .arg("import")
+        .arg(demo.export_acme("acme.json"))
+        .assert()
+        .success();
+    let tickets_of = |company: &str| {
+        backend
+            .rows(&format!(
+                "SELECT id FROM tickets WHERE company_id = '{company}'"
+            ))
+            .len()
+    };
+    assert_eq!(tickets_of(INITECH), tickets_of(ids::ACME));
+    assert_eq!(keys_and_indexes(pg), before);
+}
+
+/// A bulk load SIGKILLed once it holds its tables (their keys set aside) leaves the
+/// database as it was, keys and indexes the very same ones: the server rolls back the
+/// whole transaction, what it set aside included. The same restore then goes through.
+#[test]
+fn a_killed_bulk_load_leaves_every_key_and_index_as_it_was() {
+    let (pg, _dir, archive) = empty_database_and_bulk_archive();
+    let before = keys_and_indexes(&pg);
+    let mut watcher = pg.client();
+    let mut child = crate::crash::plain_command(
+        &pg.url(),
+        ids::ACME_ADMIN,
+        &["import", "--create-company", &archive],
+    )
+    .spawn()
+    .expect("start the binary");
+    kill_when(&mut child, "import", || {
+        watcher
+            .query_one(
+                "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                 WHERE a.application_name = $1 AND l.mode = 'AccessExclusiveLock'
+                   AND l.relation = 'tickets'::regclass",
+                &[&APPLICATION_NAME],
+            )
+            .expect("read the locks")
+            .get::<_, i64>(0)
+            > 0
+    });
+    let started = std::time::Instant::now();
+    while pg.sessions_of(APPLICATION_NAME) > 0 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(keys_and_indexes(&pg), before);
+    let rows: i64 = pg
+        .client()
+        .query_one(
+            "SELECT (SELECT count(*) FROM companies) + (SELECT count(*) FROM tickets)",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 0);
+    pg_bin()
+        .args(["--db", &pg.url(), "--actor", ids::ACME_ADMIN, "-q"])
+        .args(["import", "--create-company", &archive])
+        .assert()
+        .success();
+}
