@@ -304,6 +304,7 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
     pub(crate) fn look_ahead(&self, records: &[Record]) -> Result<()> {
         let [mut tickets, mut notes, mut history, mut attachments]: [Vec<&str>; 4] =
             Default::default();
+        let (mut emails, mut users) = (Vec::new(), Vec::new());
         for record in records {
             match record {
                 Record::Ticket(ticket) => {
@@ -316,8 +317,15 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
                     tickets.push(attachment.ticket_id.as_str());
                     notes.extend(attachment.note_id.as_deref());
                 }
-                Record::User(_) | Record::CustomField(_) => {}
+                Record::User(user) => {
+                    emails.push(user.email.as_str());
+                    users.push(user.id.as_str());
+                }
+                Record::CustomField(_) => {}
             }
+        }
+        if !emails.is_empty() {
+            self.db.look_ahead_users(&emails, &users)?;
         }
         let ticket_batch = matches!(records.first(), Some(Record::Ticket(_)));
         self.db.look_ahead(

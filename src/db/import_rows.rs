@@ -349,6 +349,29 @@ pub(crate) trait ImportTarget {
     /// A user by email (ASCII case aside), as seen from the company.
     fn find_user(&self, email: &str, company_id: &str) -> Result<Option<ExistingUser>>;
     fn user_id_taken(&self, id: &str) -> Result<bool>;
+    /// `find_user` for many emails (a batch of `LOOKS_AHEAD`): the users found, each with
+    /// its email folded to ASCII lowercase. A target whose `find_user` takes a lock before
+    /// it finds none (PostgreSQL's `EMAIL_LOCK`) takes those of the emails not found here,
+    /// and looks again.
+    fn find_users(&self, emails: &[&str], company_id: &str) -> Result<Vec<(String, ExistingUser)>> {
+        let mut found = Vec::new();
+        for email in emails {
+            if let Some(user) = self.find_user(email, company_id)? {
+                found.push((email.to_ascii_lowercase(), user));
+            }
+        }
+        Ok(found)
+    }
+    /// `user_id_taken` for many ids: those taken.
+    fn user_ids_taken(&self, ids: &[&str]) -> Result<Vec<String>> {
+        let mut taken = Vec::new();
+        for id in ids {
+            if self.user_id_taken(id)? {
+                taken.push((*id).to_owned());
+            }
+        }
+        Ok(taken)
+    }
     fn field_id_taken(&self, id: &str) -> Result<bool>;
     /// A ticket's company, or a child's ticket (`Kind::parent_sql`).
     fn parent(&self, kind: Kind, id: &str) -> Result<Option<String>>;
@@ -620,6 +643,12 @@ pub(crate) struct ImportDb<'c, T> {
     known: RefCell<HashMap<Kind, HashMap<String, Option<String>>>>,
     /// Whether the target loads the tickets in bulk, once asked.
     bulk: Cell<Option<bool>>,
+    /// What the last `look_ahead_users` found: each email asked (folded to ASCII lowercase)
+    /// with its user if any, each user id asked with whether it is taken. Each answer is
+    /// given once: a second lookup (the same user twice, ASCII case aside) asks the target,
+    /// which sees what the first one wrote.
+    known_users: RefCell<HashMap<String, Option<ExistingUser>>>,
+    known_user_ids: RefCell<HashMap<String, bool>>,
     /// The batch is a bulk load's: none of its rows exists (an id met twice is refused when
     /// the target's keys come back).
     all_new: Cell<bool>,
@@ -637,6 +666,8 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
             known: RefCell::default(),
             bulk: Cell::new(None),
             all_new: Cell::new(false),
+            known_users: RefCell::default(),
+            known_user_ids: RefCell::default(),
         })
     }
 
@@ -709,12 +740,45 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
         self.target.custom_fields(&self.company_id)
     }
 
+    /// Looks up the users of a batch together (`look_ahead` for users): by email, and
+    /// whether their archive ids are taken.
+    pub(crate) fn look_ahead_users(&self, emails: &[&str], ids: &[&str]) -> Result<()> {
+        let mut known = self.known_users.borrow_mut();
+        known.clear();
+        known.extend(
+            emails
+                .iter()
+                .map(|email| (email.to_ascii_lowercase(), None)),
+        );
+        for (email, user) in self.target.find_users(emails, &self.company_id)? {
+            known.insert(email, Some(user));
+        }
+        let mut known_ids = self.known_user_ids.borrow_mut();
+        known_ids.clear();
+        known_ids.extend(ids.iter().map(|id| ((*id).to_owned(), false)));
+        for id in self.target.user_ids_taken(ids)? {
+            known_ids.insert(id, true);
+        }
+        Ok(())
+    }
+
     pub(crate) fn find_user(&self, email: &str) -> Result<Option<ExistingUser>> {
-        self.target.find_user(email, &self.company_id)
+        let known = self
+            .known_users
+            .borrow_mut()
+            .remove(&email.to_ascii_lowercase());
+        match known {
+            Some(user) => Ok(user),
+            None => self.target.find_user(email, &self.company_id),
+        }
     }
 
     pub(crate) fn user_id_taken(&self, id: &str) -> Result<bool> {
-        self.target.user_id_taken(id)
+        let known = self.known_user_ids.borrow_mut().remove(id);
+        match known {
+            Some(taken) => Ok(taken),
+            None => self.target.user_id_taken(id),
+        }
     }
 
     /// Inserts a user without a password, or updates that user's profile: never the

@@ -1601,7 +1601,7 @@ fn web_app_file(name: &str) -> PathBuf {
 }
 
 /// The web app's files, each showing one of its quirks by itself, and their admins.
-const WEB_APP_FILES: [(&str, &str); 8] = [
+pub(crate) const WEB_APP_FILES: [(&str, &str); 8] = [
     ("webapp-full", "olivia@full.example"),
     ("webapp-owner", "oscar@owner.example"),
     ("webapp-priority", "priya@priority.example"),

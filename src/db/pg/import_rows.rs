@@ -5,7 +5,7 @@
 //! the import asks of the database sends them first, so it always sees them.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -50,6 +50,10 @@ const COMPANY_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('bomizzel-impo
 /// at a time does) instead of failing on the unique email.
 const EMAIL_LOCK: &str =
     "SELECT pg_advisory_xact_lock(hashtext('bomizzel-email:' || lower($1::text COLLATE \"C\")))";
+
+/// `EMAIL_LOCK` for many emails, in the order given.
+const EMAIL_LOCKS: &str = "SELECT pg_advisory_xact_lock(hashtext('bomizzel-email:' || e))
+     FROM unnest($1::text[] COLLATE \"C\") WITH ORDINALITY AS t(e, n) ORDER BY n";
 
 impl Server {
     /// `Database::import_transaction` on PostgreSQL.
@@ -99,22 +103,54 @@ fn lost_connection() -> anyhow::Error {
     anyhow!("the import's connection was left in an unknown state")
 }
 
-/// The tables whose new rows are held back, in the order their foreign keys need them
-/// sent: a row's parents always go first.
-static HELD_TABLES: [&Updated; 6] = [
-    &USERS,
-    &CUSTOM_FIELDS,
-    &TICKETS,
-    &NOTES,
-    &HISTORY,
-    &ATTACHMENTS,
+/// A table whose new rows are held back: one `put` writes, or the memberships of the new
+/// users held (which can only be new).
+#[derive(Clone, Copy)]
+enum HeldTable {
+    Rows(&'static Updated),
+    Memberships,
+}
+
+use HeldTable::{Memberships, Rows};
+
+/// The held tables, in the order their foreign keys need them sent: a row's parents always
+/// go first.
+static HELD_TABLES: [HeldTable; 7] = [
+    Rows(&USERS),
+    Memberships,
+    Rows(&CUSTOM_FIELDS),
+    Rows(&TICKETS),
+    Rows(&NOTES),
+    Rows(&HISTORY),
+    Rows(&ATTACHMENTS),
 ];
+
+impl HeldTable {
+    fn name(self) -> &'static str {
+        match self {
+            Rows(table) => table.table,
+            Memberships => "user_company_associations",
+        }
+    }
+
+    /// `COPY` of the table's new rows, their columns named.
+    fn copy_sql(self) -> String {
+        let columns = match self {
+            Rows(table) => table.bound_columns().collect::<Vec<_>>().join(", "),
+            Memberships => MEMBERSHIP_COLUMNS.to_owned(),
+        };
+        format!("COPY {} ({columns}) FROM STDIN", self.name())
+    }
+}
+
+/// A held membership's values, in this order.
+const MEMBERSHIP_COLUMNS: &str = "user_id, company_id, role, created_at, updated_at";
 
 /// Held rows are sent once they reach this many bytes (or when anything else is asked).
 const HELD_BYTES: usize = 4 << 20;
 
 /// New rows in `COPY`'s text format, one buffer per table of `HELD_TABLES`.
-type Held = [Vec<u8>; 6];
+type Held = [Vec<u8>; 7];
 
 /// Writes held rows, table by table in `HELD_TABLES`' order, and empties the buffers.
 fn send(tx: &mut Transaction<'_>, held: &mut Held) -> Result<()> {
@@ -122,10 +158,10 @@ fn send(tx: &mut Transaction<'_>, held: &mut Held) -> Result<()> {
         if rows.is_empty() {
             continue;
         }
-        let mut copy = tx.copy_in(&copy_sql(table))?;
+        let mut copy = tx.copy_in(&table.copy_sql())?;
         copy.write_all(rows)?;
         copy.finish()
-            .with_context(|| format!("cannot write the new rows of {}", table.table))?;
+            .with_context(|| format!("cannot write the new rows of {}", table.name()))?;
         rows.clear();
     }
     Ok(())
@@ -168,6 +204,8 @@ struct PgTarget<'t, 'c> {
     statements: RefCell<HashMap<&'static str, Statement>>,
     writes: RefCell<HashMap<(&'static str, Write), Statement>>,
     held: RefCell<Held>,
+    /// The ids of the new users held, not sent yet (their memberships are held too).
+    held_users: RefCell<HashSet<String>>,
     /// An import's transaction (not a plan's), which takes `EMAIL_LOCK` for a user it may
     /// create.
     importing: bool,
@@ -188,9 +226,37 @@ impl<'t, 'c> PgTarget<'t, 'c> {
             statements: RefCell::new(HashMap::new()),
             writes: RefCell::new(HashMap::new()),
             held: RefCell::default(),
+            held_users: RefCell::default(),
             importing,
             restore: RefCell::default(),
         }
+    }
+
+    /// Users by email (folded to ASCII lowercase), as `users_by_email` finds each.
+    fn users_by_emails(
+        &self,
+        folded: &[impl AsRef<str> + Sync + ToSql],
+        company_id: &str,
+    ) -> Result<Vec<(String, ExistingUser)>> {
+        self.query(
+            "SELECT lower(u.email), u.id,
+                    EXISTS (SELECT 1 FROM user_company_associations a
+                            WHERE a.user_id = u.id AND a.company_id = $2),
+                    (SELECT count(*) FROM user_company_associations a
+                     WHERE a.user_id = u.id AND a.company_id <> $2)
+             FROM users u WHERE lower(u.email) = ANY($1::text[] COLLATE \"C\")",
+            &[&folded, &company_id],
+        )?
+        .iter()
+        .map(|row| {
+            let user = ExistingUser {
+                id: row.try_get(1)?,
+                is_member: row.try_get(2)?,
+                other_companies: row.try_get(3)?,
+            };
+            Ok((row.try_get(0)?, user))
+        })
+        .collect()
     }
 
     /// A user by email as `find_user` describes it, as the database has it now.
@@ -246,6 +312,7 @@ impl<'t, 'c> PgTarget<'t, 'c> {
             &mut *self.held.borrow_mut(),
             std::mem::take(&mut *self.spare.borrow_mut()),
         );
+        self.held_users.borrow_mut().clear();
         copier.rows.send(rows).map_err(|_| lost_connection())?;
         self.in_flight.set(true);
         Ok(())
@@ -253,6 +320,7 @@ impl<'t, 'c> PgTarget<'t, 'c> {
 
     /// Writes the held rows, table by table in `HELD_TABLES`' order.
     fn send_held(&self) -> Result<()> {
+        self.held_users.borrow_mut().clear();
         send(&mut *self.connection()?, &mut self.held.borrow_mut())
     }
 
@@ -300,8 +368,18 @@ impl<'t, 'c> PgTarget<'t, 'c> {
     fn hold(&self, table: &'static Updated, values: &[Bound<'_>]) -> Result<()> {
         let slot = HELD_TABLES
             .iter()
-            .position(|held| std::ptr::eq(*held, table))
+            .position(|held| matches!(held, Rows(held) if std::ptr::eq(*held, table)))
             .with_context(|| format!("no batch for the table {}", table.table))?;
+        if std::ptr::eq(table, &USERS)
+            && let Some(Bound::Text(Some(id))) = values.first()
+        {
+            self.held_users.borrow_mut().insert((*id).to_owned());
+        }
+        self.hold_in(slot, values)
+    }
+
+    /// Holds a new row in the buffer of `HELD_TABLES[slot]`.
+    fn hold_in(&self, slot: usize, values: &[Bound<'_>]) -> Result<()> {
         let full = {
             let mut held = self.held.borrow_mut();
             copy_row(&mut held[slot], values);
@@ -381,12 +459,6 @@ fn copy_text(out: &mut Vec<u8>, text: &str) {
         rest = &rest[at + 1..];
     }
     out.extend_from_slice(rest);
-}
-
-/// `COPY` of a table's new rows, its bound columns named.
-fn copy_sql(table: &Updated) -> String {
-    let columns: Vec<&str> = table.bound_columns().collect();
-    format!("COPY {} ({}) FROM STDIN", table.table, columns.join(", "))
 }
 
 /// The type a value is bound as (JSON as text, cast to `jsonb` in the statement).
@@ -499,6 +571,37 @@ impl ImportTarget for PgTarget<'_, '_> {
         self.exists("SELECT 1 FROM users WHERE id = $1", &[&id])
     }
 
+    fn find_users(&self, emails: &[&str], company_id: &str) -> Result<Vec<(String, ExistingUser)>> {
+        let folded: Vec<String> = emails.iter().map(|e| e.to_ascii_lowercase()).collect();
+        let mut found = self.users_by_emails(&folded, company_id)?;
+        if !self.importing {
+            return Ok(found);
+        }
+        // About to create the rest: as `find_user`, after their locks (taken in one order by
+        // every import, so two never wait on each other's), a user another import created
+        // meanwhile is found, and none can be created until this one commits.
+        let mut missing: Vec<&str> = folded
+            .iter()
+            .filter(|email| !found.iter().any(|(f, _)| f == *email))
+            .map(String::as_str)
+            .collect();
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        self.query(EMAIL_LOCKS, &[&missing])?;
+        found.extend(self.users_by_emails(&missing, company_id)?);
+        Ok(found)
+    }
+
+    fn user_ids_taken(&self, ids: &[&str]) -> Result<Vec<String>> {
+        self.query("SELECT id FROM users WHERE id = ANY($1)", &[&ids])?
+            .iter()
+            .map(|row| Ok(row.try_get(0)?))
+            .collect()
+    }
+
     fn field_id_taken(&self, id: &str) -> Result<bool> {
         self.exists("SELECT 1 FROM custom_fields WHERE id = $1", &[&id])
     }
@@ -549,6 +652,15 @@ impl ImportTarget for PgTarget<'_, '_> {
         role: &str,
         now: &str,
     ) -> Result<bool> {
+        if self.held_users.borrow().contains(user_id) {
+            let slot = HELD_TABLES
+                .iter()
+                .position(|held| matches!(held, Memberships))
+                .context("no batch for memberships")?;
+            let values = [user_id, company_id, role, now, now].map(|v| Bound::Text(Some(v)));
+            self.hold_in(slot, &values)?;
+            return Ok(true);
+        }
         let stmt = self.statement(
             "INSERT INTO user_company_associations (user_id, company_id, role, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $4)
