@@ -1,8 +1,10 @@
 //! `ImportTarget` on PostgreSQL: the import's lookups and writes in its dialect (`$n`,
 //! `jsonb`, `lower(email)` under `COLLATE "C"`), inside the import's one transaction, each
 //! statement prepared once per transaction and reused. New rows are held back and sent in
-//! batches with `COPY … FROM STDIN`, one round trip for thousands of rows; anything else
-//! the import asks of the database sends them first, so it always sees them.
+//! batches with `COPY … FROM STDIN`, one round trip for thousands of rows, full batches on a
+//! thread of their own while the import goes on; anything else the import asks of the
+//! database waits for them and sends the rest first, so it always sees them. Into empty
+//! tables, a bulk load (`bulk`).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
@@ -16,13 +18,13 @@ use postgres::types::{ToSql, Type};
 use postgres::{Row, Statement, Transaction};
 
 use super::Server;
+use super::bulk::{Restore, set_aside};
 use crate::archive::records::CompanyRecord;
 use crate::db::import_rows::{
     ATTACHMENTS, Bound, CUSTOM_FIELDS, Dialect, ExistingUser, HISTORY, IdMapSql, ImportTarget,
     ImportWork, Kind, MapKey, NOTES, TICKETS, TargetField, USERS, Updated, Write,
 };
 use crate::db::schema::ToolTable;
-use crate::error::Failure;
 
 /// PostgreSQL's words for `Updated`'s statements: JSON bound as text and cast, compared as
 /// `jsonb` values (key order and spacing aside).
@@ -147,7 +149,7 @@ impl HeldTable {
 const MEMBERSHIP_COLUMNS: &str = "user_id, company_id, role, created_at, updated_at";
 
 /// Held rows are sent once they reach this many bytes (or when anything else is asked).
-const HELD_BYTES: usize = 4 << 20;
+const HELD_BYTES: usize = 1 << 20;
 
 /// New rows in `COPY`'s text format, one buffer per table of `HELD_TABLES`.
 type Held = [Vec<u8>; 7];
@@ -339,8 +341,7 @@ impl<'t, 'c> PgTarget<'t, 'c> {
         };
         let mut tx = self.connection()?;
         for step in now {
-            tx.batch_execute(&step.sql)
-                .map_err(|err| step.failure(err))?;
+            step.run(&mut tx)?;
         }
         Ok(())
     }
@@ -731,125 +732,4 @@ impl ImportTarget for PgTarget<'_, '_> {
         self.send_held()?;
         self.put_back(|_| true)
     }
-}
-
-/// The tables a bulk load fills, with the kind of their rows.
-const BULK_TABLES: [(&str, Kind); 4] = [
-    ("tickets", Kind::Ticket),
-    ("ticket_notes", Kind::Note),
-    ("ticket_history", Kind::History),
-    ("file_attachments", Kind::Attachment),
-];
-
-/// One statement that puts back what a bulk load set aside.
-struct Restore {
-    sql: String,
-    /// The table, for a primary key or unique constraint (which an id twice fails).
-    unique_on: Option<String>,
-}
-
-impl Restore {
-    /// A primary key or unique constraint, put back first.
-    fn is_key(&self) -> bool {
-        self.unique_on.is_some()
-    }
-
-    /// What a failure to put it back means: an id twice in the archive, or the error.
-    fn failure(&self, err: postgres::Error) -> anyhow::Error {
-        let duplicate = err.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION);
-        let kind = self.unique_on.as_deref().and_then(|table| {
-            BULK_TABLES
-                .iter()
-                .find(|(name, _)| *name == table)
-                .map(|(_, kind)| kind.name())
-        });
-        // "Key (id)=(…) is duplicated."
-        let id = err
-            .as_db_error()
-            .and_then(|db| db.detail())
-            .and_then(|detail| detail.strip_prefix("Key (id)=("))
-            .and_then(|rest| rest.strip_suffix(") is duplicated."));
-        match (duplicate, kind, id) {
-            (true, Some(kind), Some(id)) => {
-                Failure::InvalidArchive(format!("the archive holds {kind} {id} more than once"))
-                    .into()
-            }
-            _ => anyhow::Error::new(err).context(format!("cannot run `{}`", self.sql)),
-        }
-    }
-}
-
-/// Sets aside the foreign keys, keys and indexes of `BULK_TABLES` (and the foreign keys
-/// that name them), and gives the statements that put them back, when a bulk load is
-/// safe: the tables are plain tables, the import may alter them, no row is in any, and an
-/// exclusive lock on each was free at once (taken, so none can be added but the import's
-/// until it ends). None when it is not.
-fn set_aside(tx: &mut Transaction<'_>) -> Result<Option<Vec<Restore>>> {
-    let tables: Vec<&str> = BULK_TABLES.iter().map(|(name, _)| *name).collect();
-    tx.batch_execute(&format!(
-        "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE NOWAIT",
-        tables.join(", ")
-    ))?;
-    let fit: bool = tx
-        .query_one(
-            "WITH t AS (SELECT oid, relname FROM pg_class
-                        WHERE relname = ANY($1) AND relnamespace = current_schema()::regnamespace),
-                  related AS (SELECT conrelid AS oid FROM pg_constraint
-                              WHERE confrelid IN (SELECT oid FROM t)
-                              UNION SELECT oid FROM t)
-             SELECT count(*) = 4
-                AND bool_and(c.relkind = 'r' AND c.relreplident <> 'i'
-                             AND NOT c.relhassubclass
-                             AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid))
-                AND (SELECT bool_and(pg_has_role(r.relowner, 'USAGE'))
-                     FROM pg_class r WHERE r.oid IN (SELECT oid FROM related))
-                AND NOT EXISTS (SELECT 1 FROM pg_constraint k
-                                WHERE k.conrelid IN (SELECT oid FROM t)
-                                  AND k.contype NOT IN ('p', 'u', 'f', 'c'))
-                AND NOT EXISTS (SELECT 1 FROM tickets) AND NOT EXISTS (SELECT 1 FROM ticket_notes)
-                AND NOT EXISTS (SELECT 1 FROM ticket_history)
-                AND NOT EXISTS (SELECT 1 FROM file_attachments)
-             FROM pg_class c WHERE c.oid IN (SELECT oid FROM t)",
-            &[&tables],
-        )?
-        .get(0);
-    if !fit {
-        return Ok(None);
-    }
-    // Put back keys first (a foreign key needs the key it names), then indexes, then
-    // foreign keys; set aside the other way round.
-    let rows = tx.query(
-        "WITH t AS (SELECT oid FROM pg_class
-                    WHERE relname = ANY($1) AND relnamespace = current_schema()::regnamespace)
-         SELECT 1 AS step, format('ALTER TABLE %s DROP CONSTRAINT %I', k.conrelid::regclass, k.conname),
-                format('ALTER TABLE %s ADD CONSTRAINT %I %s', k.conrelid::regclass, k.conname,
-                       pg_get_constraintdef(k.oid)),
-                k.conrelid::regclass::text
-         FROM pg_constraint k WHERE k.conrelid IN (SELECT oid FROM t) AND k.contype IN ('p', 'u')
-         UNION ALL
-         SELECT 2, format('DROP INDEX %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid), NULL
-         FROM pg_index i WHERE i.indrelid IN (SELECT oid FROM t)
-           AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid
-                                                           AND k.conrelid = i.indrelid)
-         UNION ALL
-         SELECT 3, format('ALTER TABLE %s DROP CONSTRAINT %I', k.conrelid::regclass, k.conname),
-                format('ALTER TABLE %s ADD CONSTRAINT %I %s', k.conrelid::regclass, k.conname,
-                       pg_get_constraintdef(k.oid)),
-                NULL
-         FROM pg_constraint k WHERE k.contype = 'f'
-           AND (k.conrelid IN (SELECT oid FROM t) OR k.confrelid IN (SELECT oid FROM t))
-         ORDER BY 1, 2",
-        &[&tables],
-    )?;
-    for row in rows.iter().rev() {
-        tx.batch_execute(row.get(1))?;
-    }
-    Ok(Some(
-        rows.iter()
-            .map(|row| Restore {
-                sql: row.get(2),
-                unique_on: row.get(3),
-            })
-            .collect(),
-    ))
 }

@@ -6,6 +6,7 @@
 //! server that cannot be reached, or refuses the login, is a failure (1), as any database
 //! error is.
 
+mod bulk;
 mod export_rows;
 mod import_rows;
 mod logs;
