@@ -174,11 +174,7 @@ fn init_twice_is_refused_and_changes_nothing() {
     assert!(stderr.contains("companies"), "{stderr}");
     assert!(stderr.contains(&db.url_as("postgres:***", "")), "{stderr}");
     assert!(!stderr.contains(&cluster().password), "{stderr}");
-    let companies: i64 = db
-        .client()
-        .query_one("SELECT count(*) FROM companies", &[])
-        .unwrap()
-        .get(0);
+    let companies = db.count("companies");
     assert_eq!(companies, 1);
 }
 
@@ -250,11 +246,7 @@ fn columns_of_another_type_are_refused_naming_them() {
             "{stderr}"
         );
     }
-    let companies: i64 = db
-        .client()
-        .query_one("SELECT count(*) FROM companies", &[])
-        .unwrap()
-        .get(0);
+    let companies = db.count("companies");
     assert_eq!(companies, 0);
 }
 
@@ -1421,11 +1413,7 @@ fn validate_only_with_a_url_plans_against_the_database() {
     let report = json_ok(&mut cmd);
     assert_eq!(report["status"], "validated", "{report}");
     assert_eq!(report["outcomes"]["tickets"]["created"], 4, "{report}");
-    let companies: i64 = pg
-        .client()
-        .query_one("SELECT count(*) FROM companies", &[])
-        .unwrap()
-        .get(0);
+    let companies = pg.count("companies");
     assert_eq!(companies, 0);
 }
 
@@ -1595,12 +1583,6 @@ fn a_restore_into_an_empty_database_loads_in_bulk_and_puts_every_key_back() {
         assert_ne!(old, new, "{name} was not made again: no bulk load");
     }
     let mut client = pg.client();
-    let count = |client: &mut postgres::Client, table: &str| -> i64 {
-        client
-            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
-            .unwrap()
-            .get(0)
-    };
     let document: Value = json(bulk_archive());
     let tickets = document["data"]["tickets"].as_array().unwrap();
     let notes: usize = tickets
@@ -1608,8 +1590,8 @@ fn a_restore_into_an_empty_database_loads_in_bulk_and_puts_every_key_back() {
         .map(|t| t["notes"].as_array().unwrap().len())
         .sum();
     assert!(tickets.len() > 1000);
-    assert_eq!(count(&mut client, "tickets"), tickets.len() as i64);
-    assert_eq!(count(&mut client, "ticket_notes"), notes as i64);
+    assert_eq!(pg.count("tickets"), tickets.len() as i64);
+    assert_eq!(pg.count("ticket_notes"), notes as i64);
     let orphan = client.batch_execute(
         "INSERT INTO ticket_notes (id, ticket_id, content, created_at, updated_at)
          VALUES ('n-orphan', 'no-such-ticket', 'x', '2026-01-01T00:00:00.000Z',
@@ -1649,11 +1631,7 @@ fn an_id_twice_in_a_bulk_load_is_the_archives_error_and_changes_nothing() {
         "{stderr}"
     );
     assert_eq!(keys_and_indexes(&pg), before);
-    let companies: i64 = pg
-        .client()
-        .query_one("SELECT count(*) FROM companies", &[])
-        .unwrap()
-        .get(0);
+    let companies = pg.count("companies");
     assert_eq!(companies, 0);
 }
 

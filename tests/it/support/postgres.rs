@@ -124,6 +124,14 @@ impl PgDatabase {
     }
 
     /// The names of the tables in its `public` schema, sorted.
+    /// How many rows `table` holds.
+    pub fn count(&self, table: &str) -> i64 {
+        self.client()
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .expect("count the rows")
+            .get(0)
+    }
+
     pub fn tables(&self) -> Vec<String> {
         self.client()
             .query(
