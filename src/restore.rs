@@ -163,6 +163,10 @@ pub(crate) struct Plan {
     /// users and custom fields that no chosen ticket refers to. Absent for a whole import.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_chosen: Option<Counts>,
+    /// The rows went in as a bulk load (`ImportTarget::bulk_tickets`): the keys, indexes
+    /// and foreign keys of their tables set aside and made again. Absent when not.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub bulk_load: bool,
 }
 
 /// The actor of an import: by email, and by id once the user exists in the target.
@@ -342,6 +346,7 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
     /// The plan, with the warnings of reading the records added.
     pub(crate) fn finish(mut self, read_warnings: Warnings) -> Plan {
         self.plan.warnings.merge(read_warnings);
+        self.plan.bulk_load = self.db.bulk_loaded();
         self.plan
     }
 

@@ -695,6 +695,11 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
         Ok(())
     }
 
+    /// Whether this import's tickets went in as a bulk load.
+    pub(crate) fn bulk_loaded(&self) -> bool {
+        self.bulk.get() == Some(true)
+    }
+
     /// Whether the target loads this import's tickets in bulk: asked once, at the first
     /// batch of tickets, and only of a company that started empty.
     fn bulk_tickets(&self) -> Result<bool> {

@@ -240,6 +240,13 @@ pub(super) fn print_summary(reporter: &Reporter, report: &ImportReport, took: st
         ));
     }
     print_plan(reporter, &report.plan);
+    if report.plan.bulk_load {
+        reporter.note(
+            "Loaded in bulk, as into an empty database: the keys, indexes and foreign keys of \
+             tickets, notes, history and attachments were set aside and made again, each \
+             checked once over all rows.",
+        );
+    }
     if !report.plan.admin_grants.is_empty() {
         let verb = match report.status {
             Status::Validated => "would make",
