@@ -29,12 +29,12 @@ impl Restore {
         self.unique_on.is_some()
     }
 
-    /// What a failure to put it back means: an id twice in the archive, or the error.
     /// Makes it again; a key that finds an id twice is the archive's error.
     pub(super) fn run(&self, tx: &mut Transaction<'_>) -> Result<()> {
         tx.batch_execute(&self.sql).map_err(|err| self.failure(err))
     }
 
+    /// What a failure to put it back means: an id twice in the archive, or the error.
     fn failure(&self, err: postgres::Error) -> anyhow::Error {
         let duplicate = err.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION);
         let kind = self.unique_on.as_deref().and_then(|table| {
