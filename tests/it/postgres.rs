@@ -1760,3 +1760,31 @@ fn a_killed_bulk_load_leaves_every_key_and_index_as_it_was() {
         .assert()
         .success();
 }
+
+/// A role that may write the tables but does not own them (an operator's import account,
+/// not the one that ran `init`) gets no bulk load: it could not make the keys again. Its
+/// restore goes in row by row, whole, and the keys stay the very same ones.
+#[test]
+fn a_role_that_does_not_own_the_tables_gets_no_bulk_load() {
+    let (pg, _dir, archive) = empty_database_and_bulk_archive();
+    let role = format!("{}_clerk", pg.name);
+    pg.client()
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN PASSWORD 'clerk-pass';
+             GRANT ALL ON ALL TABLES IN SCHEMA public TO {role};"
+        ))
+        .unwrap();
+    let before = keys_and_indexes(&pg);
+    let url = pg.url_as(&format!("{role}:clerk-pass"), "");
+    let report = json_ok(
+        pg_bin()
+            .args(["--db", &url, "--actor", ids::ACME_ADMIN, "--json"])
+            .args(["import", "--create-company", &archive]),
+    );
+    assert_eq!(report["status"], "ok", "{report}");
+    assert_eq!(report.get("bulkLoad"), None, "{report}");
+    assert_eq!(keys_and_indexes(&pg), before);
+    let document: Value = json(bulk_archive());
+    let tickets = document["data"]["tickets"].as_array().unwrap().len();
+    assert_eq!(pg.count("tickets"), tickets as i64);
+}

@@ -170,12 +170,32 @@ impl Server {
     /// Creates the missing ones of `tables`, under `TOOL_TABLES_LOCK`, in one transaction.
     pub(crate) fn create_tool_tables_now(&self, tables: &[ToolTable]) -> Result<()> {
         let mut client = self.client();
+        // Only the missing ones: `CREATE TABLE IF NOT EXISTS` needs the right to create in
+        // the schema even when the table is there, which a role that only writes the tables
+        // (not the one that ran `init`) may lack.
+        let names: Vec<&str> = tables.iter().map(|table| table.name()).collect();
+        let present: Vec<String> = client
+            .query(
+                "SELECT t FROM unnest($1::text[]) t WHERE to_regclass(quote_ident(t)) IS NOT NULL",
+                &[&names],
+            )?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        let tables: Vec<ToolTable> = tables
+            .iter()
+            .copied()
+            .filter(|table| !present.iter().any(|name| name == table.name()))
+            .collect();
+        if tables.is_empty() {
+            return Ok(());
+        }
         let mut tx = client.transaction()?;
         tx.execute(
             "SELECT pg_advisory_xact_lock(hashtext($1))",
             &[&TOOL_TABLES_LOCK],
         )?;
-        for &table in tables {
+        for table in tables {
             tx.batch_execute(schema::tool_table(table))
                 .with_context(|| format!("cannot create table {} in {}", table.name(), self.url))?;
         }
