@@ -70,26 +70,34 @@ pub(super) fn set_aside(tx: &mut Transaction<'_>) -> Result<Option<Vec<Restore>>
         "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE NOWAIT",
         tables.join(", ")
     ))?;
+    let empty: Vec<String> = tables
+        .iter()
+        .map(|table| format!("NOT EXISTS (SELECT 1 FROM {table})"))
+        .collect();
     let fit: bool = tx
         .query_one(
-            "WITH t AS (SELECT oid, relname FROM pg_class
-                        WHERE relname = ANY($1) AND relnamespace = current_schema()::regnamespace),
-                  related AS (SELECT conrelid AS oid FROM pg_constraint
-                              WHERE confrelid IN (SELECT oid FROM t)
-                              UNION SELECT oid FROM t)
-             SELECT count(*) = 4
-                AND bool_and(c.relkind = 'r' AND c.relreplident <> 'i'
-                             AND NOT c.relhassubclass
-                             AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid))
-                AND (SELECT bool_and(pg_has_role(r.relowner, 'USAGE'))
-                     FROM pg_class r WHERE r.oid IN (SELECT oid FROM related))
-                AND NOT EXISTS (SELECT 1 FROM pg_constraint k
-                                WHERE k.conrelid IN (SELECT oid FROM t)
-                                  AND k.contype NOT IN ('p', 'u', 'f', 'c'))
-                AND NOT EXISTS (SELECT 1 FROM tickets) AND NOT EXISTS (SELECT 1 FROM ticket_notes)
-                AND NOT EXISTS (SELECT 1 FROM ticket_history)
-                AND NOT EXISTS (SELECT 1 FROM file_attachments)
-             FROM pg_class c WHERE c.oid IN (SELECT oid FROM t)",
+            &format!(
+                "WITH t AS (SELECT oid, relname FROM pg_class
+                            WHERE relname = ANY($1)
+                              AND relnamespace = current_schema()::regnamespace),
+                      related AS (SELECT conrelid AS oid FROM pg_constraint
+                                  WHERE confrelid IN (SELECT oid FROM t)
+                                  UNION SELECT oid FROM t)
+                 SELECT count(*) = {count}
+                    AND bool_and(c.relkind = 'r' AND c.relreplident <> 'i'
+                                 AND NOT c.relhassubclass
+                                 AND NOT EXISTS (SELECT 1 FROM pg_inherits i
+                                                 WHERE i.inhrelid = c.oid))
+                    AND (SELECT bool_and(pg_has_role(r.relowner, 'USAGE'))
+                         FROM pg_class r WHERE r.oid IN (SELECT oid FROM related))
+                    AND NOT EXISTS (SELECT 1 FROM pg_constraint k
+                                    WHERE k.conrelid IN (SELECT oid FROM t)
+                                      AND k.contype NOT IN ('p', 'u', 'f', 'c'))
+                    AND {empty}
+                 FROM pg_class c WHERE c.oid IN (SELECT oid FROM t)",
+                count = tables.len(),
+                empty = empty.join(" AND "),
+            ),
             &[&tables],
         )?
         .get(0);

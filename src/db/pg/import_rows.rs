@@ -46,14 +46,11 @@ fn pg_id_map() -> &'static IdMapSql {
 /// interleave (the second waits, up to the busy timeout).
 const COMPANY_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('bomizzel-import:' || $1::text))";
 
-/// A transaction-scoped advisory lock per email (ASCII case aside), taken by an import
-/// about to create that user: two imports into different companies that would both create
-/// the same user take turns, and the second finds the first's user (as SQLite's one writer
-/// at a time does) instead of failing on the unique email.
-const EMAIL_LOCK: &str =
-    "SELECT pg_advisory_xact_lock(hashtext('bomizzel-email:' || lower($1::text COLLATE \"C\")))";
-
-/// `EMAIL_LOCK` for many emails, in the order given.
+/// Transaction-scoped advisory locks, one per email (folded to ASCII lowercase), taken in
+/// the order given by an import about to create those users: two imports into different
+/// companies that would both create the same user take turns, and the second finds the
+/// first's user (as SQLite's one writer at a time does) instead of failing on the unique
+/// email.
 const EMAIL_LOCKS: &str = "SELECT pg_advisory_xact_lock(hashtext('bomizzel-email:' || e))
      FROM unnest($1::text[] COLLATE \"C\") WITH ORDINALITY AS t(e, n) ORDER BY n";
 
@@ -208,7 +205,7 @@ struct PgTarget<'t, 'c> {
     held: RefCell<Held>,
     /// The ids of the new users held, not sent yet (their memberships are held too).
     held_users: RefCell<HashSet<String>>,
-    /// An import's transaction (not a plan's), which takes `EMAIL_LOCK` for a user it may
+    /// An import's transaction (not a plan's), which takes `EMAIL_LOCKS` for users it may
     /// create.
     importing: bool,
     /// During a bulk load (`bulk_tickets`): what puts the tables' keys, indexes and foreign
@@ -234,7 +231,8 @@ impl<'t, 'c> PgTarget<'t, 'c> {
         }
     }
 
-    /// Users by email (folded to ASCII lowercase), as `users_by_email` finds each.
+    /// Users by email (folded to ASCII lowercase), each with whether it is a member of the
+    /// company and how many other companies it belongs to, as the database has them now.
     fn users_by_emails(
         &self,
         folded: &[impl AsRef<str> + Sync + ToSql],
@@ -259,27 +257,6 @@ impl<'t, 'c> PgTarget<'t, 'c> {
             Ok((row.try_get(0)?, user))
         })
         .collect()
-    }
-
-    /// A user by email as `find_user` describes it, as the database has it now.
-    fn user_by_email(&self, email: &str, company_id: &str) -> Result<Option<ExistingUser>> {
-        let row = self.query_opt(
-            "SELECT u.id,
-                    EXISTS (SELECT 1 FROM user_company_associations a
-                            WHERE a.user_id = u.id AND a.company_id = $2),
-                    (SELECT count(*) FROM user_company_associations a
-                     WHERE a.user_id = u.id AND a.company_id <> $2)
-             FROM users u WHERE lower(u.email) = lower($1::text COLLATE \"C\")",
-            &[&email, &company_id],
-        )?;
-        row.map(|row| {
-            Ok(ExistingUser {
-                id: row.try_get(0)?,
-                is_member: row.try_get(1)?,
-                other_companies: row.try_get(2)?,
-            })
-        })
-        .transpose()
     }
 
     /// The transaction, with the held rows sent first and a bulk load's keys back:
@@ -556,16 +533,12 @@ impl ImportTarget for PgTarget<'_, '_> {
         .collect()
     }
 
+    /// `find_users` of one email: one way to find users, and to lock those not found.
     fn find_user(&self, email: &str, company_id: &str) -> Result<Option<ExistingUser>> {
-        let found = self.user_by_email(email, company_id)?;
-        if found.is_some() || !self.importing {
-            return Ok(found);
-        }
-        // About to create the user: after the lock, a user another import created (and
-        // committed) meanwhile is found, and none can be created until this one commits.
-        let lock = self.statement(EMAIL_LOCK)?;
-        self.tx()?.execute(&lock, &[&email])?;
-        self.user_by_email(email, company_id)
+        Ok(self
+            .find_users(&[email], company_id)?
+            .pop()
+            .map(|(_, user)| user))
     }
 
     fn user_id_taken(&self, id: &str) -> Result<bool> {
