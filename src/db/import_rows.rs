@@ -390,6 +390,13 @@ pub(crate) trait ImportTarget {
         }
         Ok(found)
     }
+    /// The rows of this kind (notes, history entries or attachments) under any of these
+    /// tickets, each as (id, ticket id), for `look_ahead`: a server reads a ticket's
+    /// children off its ticket index for much less than it looks up each id. A target may
+    /// answer none: the ids are then looked up one by one (`parents`).
+    fn rows_under(&self, _kind: Kind, _tickets: &[&str]) -> Result<Vec<(String, String)>> {
+        Ok(Vec::new())
+    }
     /// Tickets (with their notes and history) are about to be written into a company that
     /// started empty. A target may then load them in bulk, as a restore into an empty
     /// database does: when no ticket, note, history entry or attachment exists anywhere and
@@ -629,6 +636,25 @@ impl ImportTarget for SqliteTarget<'_> {
     }
 }
 
+/// What a look-ahead found, per kind: each id asked, with its row's parent when the row
+/// exists. Cleared for each batch, its maps keep their room.
+#[derive(Default)]
+struct Known([foldhash::HashMap<String, Option<String>>; 4]);
+
+impl Known {
+    fn of(&mut self, kind: Kind) -> &mut foldhash::HashMap<String, Option<String>> {
+        &mut self.0[kind as usize]
+    }
+
+    fn get(&self, kind: Kind) -> &foldhash::HashMap<String, Option<String>> {
+        &self.0[kind as usize]
+    }
+
+    fn clear(&mut self) {
+        self.0.iter_mut().for_each(HashMap::clear);
+    }
+}
+
 /// The target company's view of the database during an import.
 pub(crate) struct ImportDb<'c, T> {
     target: &'c T,
@@ -638,9 +664,9 @@ pub(crate) struct ImportDb<'c, T> {
     started_empty: bool,
     /// Whether the id map may hold entries for the company; when not, lookups skip it.
     map_in_use: Cell<bool>,
-    /// What the last `look_ahead` found, per kind: each id asked, with its row's parent
-    /// when the row exists. `parent` (and so `exists_anywhere`) answers from it.
-    known: RefCell<HashMap<Kind, HashMap<String, Option<String>>>>,
+    /// What the last `look_ahead` found: `parent` (and so `exists_anywhere`) answers from
+    /// it.
+    known: RefCell<Known>,
     /// Whether the target loads the tickets in bulk, once asked.
     bulk: Cell<Option<bool>>,
     /// What the last `look_ahead_users` found: each email asked (folded to ASCII lowercase)
@@ -673,7 +699,10 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
 
     /// Looks up the rows of the records about to be imported, a few queries for many
     /// records, so that their lookups need no query each; what an earlier look-ahead found
-    /// is forgotten.
+    /// is forgotten. The asks come in order, tickets first: notes, history entries and
+    /// attachments are first fetched under those of the batch's tickets the company has
+    /// (the rows of an archive already restored are found so, for a fraction of a lookup
+    /// by id each), and only the ids not found there are looked up.
     /// Tickets in a company that started empty are looked up nowhere when the target loads
     /// them in bulk (`ImportTarget::bulk_tickets`): no row of theirs exists but the
     /// import's own.
@@ -685,11 +714,29 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
         if bulk {
             return Ok(());
         }
+        let mut company_tickets = Vec::new();
         for (kind, ids) in asks.iter().filter(|(_, ids)| !ids.is_empty()) {
-            let answers = known.entry(*kind).or_default();
-            answers.extend(ids.iter().map(|id| ((*id).to_owned(), None)));
-            for (id, parent) in self.target.parents(*kind, ids)? {
-                answers.insert(id, Some(parent));
+            let answers = known.of(*kind);
+            if !company_tickets.is_empty() {
+                for (id, ticket) in self.target.rows_under(*kind, &company_tickets)? {
+                    answers.insert(id, Some(ticket));
+                }
+            }
+            let unknown: Vec<&str> = (ids.iter().copied())
+                .filter(|id| !answers.contains_key(*id))
+                .collect();
+            answers.extend(unknown.iter().map(|id| ((*id).to_owned(), None)));
+            if !unknown.is_empty() {
+                for (id, parent) in self.target.parents(*kind, &unknown)? {
+                    answers.insert(id, Some(parent));
+                }
+            }
+            // A company that started empty has only the import's own rows under its
+            // tickets, and they need no finding (a bulk load's indexes are not back yet).
+            if *kind == Kind::Ticket && !self.started_empty {
+                let ours =
+                    |id: &&str| matches!(answers.get(*id), Some(Some(c)) if *c == self.company_id);
+                company_tickets = ids.iter().copied().filter(ours).collect();
             }
         }
         Ok(())
@@ -719,7 +766,7 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
         if self.all_new.get() {
             return Some(None);
         }
-        self.known.borrow().get(&kind)?.get(id).cloned()
+        self.known.borrow().get(kind).get(id).cloned()
     }
 
     /// A row's parent (`ImportTarget::parent`), from the look-ahead when it asked.
@@ -952,9 +999,7 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
     pub(crate) fn claim_id(&self, kind: Kind, archive_id: &str, now: &str) -> Result<String> {
         if !self.exists_anywhere(kind, archive_id)? {
             // The row is about to exist: the look-ahead's answer no longer holds.
-            if let Some(answers) = self.known.borrow_mut().get_mut(&kind) {
-                answers.remove(archive_id);
-            }
+            self.known.borrow_mut().of(kind).remove(archive_id);
             return Ok(archive_id.to_owned());
         }
         if self.started_empty

@@ -8,8 +8,9 @@
 
 use std::collections::BTreeSet;
 use std::mem;
+use std::sync::mpsc::{SyncSender, sync_channel};
 
-use anyhow::Result;
+use anyhow::{Result, anyhow};
 use indicatif::ProgressBar;
 
 use super::{ImportActor, Importer, Mode, Plan, Policy, Selection};
@@ -93,6 +94,35 @@ pub(crate) fn read_pass(
     }
     validator.finish(&present)?;
     Ok(present)
+}
+
+/// `read_pass` handing the records on in batches of up to `BATCH` records of one section.
+fn read_in_batches(
+    archive: &mut ArchiveFile,
+    validator: &mut Validator,
+    batches: SyncSender<Vec<Record>>,
+    progress: &ProgressBar,
+) -> Result<()> {
+    let mut batch: Vec<Record> = Vec::with_capacity(BATCH);
+    let send = |batch: &mut Vec<Record>| {
+        let full = mem::replace(batch, Vec::with_capacity(BATCH));
+        (batches.send(full)).map_err(|_| anyhow!("the import stopped taking records"))
+    };
+    let mut take = |record: Record| -> Result<()> {
+        let section_ends = batch
+            .last()
+            .is_some_and(|last| mem::discriminant(last) != mem::discriminant(&record));
+        if batch.len() == BATCH || section_ends {
+            send(&mut batch)?;
+        }
+        batch.push(record);
+        Ok(())
+    };
+    read_pass(archive, validator, Some(&mut take), progress)?;
+    if !batch.is_empty() {
+        send(&mut batch)?;
+    }
+    Ok(())
 }
 
 /// The first pass of a restore of chosen tickets: validates the whole archive (an invalid
@@ -317,39 +347,36 @@ impl<'a> Job<'a> {
             };
         self.progress.reset();
         let mut witness = self.witness.as_deref_mut();
-        // Where it pays (`ImportTarget::LOOKS_AHEAD`), the importer takes the records of one
-        // section a batch at a time, looking their rows up together first.
-        let batch_size = if T::LOOKS_AHEAD { BATCH } else { 1 };
-        let mut batch: Vec<Record> = Vec::with_capacity(batch_size);
-        let mut hand_over = |batch: &mut Vec<Record>| -> Result<()> {
-            if T::LOOKS_AHEAD {
-                importer.look_ahead(batch)?;
+        let mut take = |importer: &mut Importer<'_, T>, record: Record| -> Result<()> {
+            importer.record(&record)?;
+            match witness.as_deref_mut() {
+                Some(witness) => witness(record),
+                None => Ok(()),
             }
-            for record in batch.drain(..) {
-                importer.record(&record)?;
-                if let Some(witness) = witness.as_deref_mut() {
-                    witness(record)?;
-                }
-            }
-            Ok(())
         };
-        let mut take = |record: Record| -> Result<()> {
-            let section_ends = batch
-                .last()
-                .is_some_and(|last| mem::discriminant(last) != mem::discriminant(&record));
-            if batch.len() == batch_size || section_ends {
-                hand_over(&mut batch)?;
-            }
-            batch.push(record);
-            Ok(())
-        };
-        read_pass(
-            self.archive,
-            &mut validator,
-            Some(&mut take),
-            &self.progress,
-        )?;
-        hand_over(&mut batch)?;
+        let (archive, progress) = (&mut *self.archive, &self.progress);
+        if !T::LOOKS_AHEAD {
+            // One record at a time, as it is read: a lookup costs no round trip.
+            let mut one = |record| take(&mut importer, record);
+            read_pass(archive, &mut validator, Some(&mut one), progress)?;
+        } else {
+            // The importer takes the records of one section a batch at a time, looking
+            // their rows up together first; the next batch is read and checked on a thread
+            // of its own meanwhile, while the database answers.
+            std::thread::scope(|scope| {
+                let (batches, incoming) = sync_channel::<Vec<Record>>(1);
+                let reader =
+                    scope.spawn(|| read_in_batches(archive, &mut validator, batches, progress));
+                let handed = incoming.into_iter().try_for_each(|batch| {
+                    importer.look_ahead(&batch)?;
+                    (batch.into_iter()).try_for_each(|record| take(&mut importer, record))
+                });
+                // When the importer fails, the reader stops at its next batch: the importer's
+                // error is the one to tell, as when one thread does both.
+                let read = (reader.join()).map_err(|_| anyhow!("the archive's reader failed"))?;
+                handed.and(read)
+            })?;
+        }
         self.progress.finish_and_clear();
         Ok(importer.finish(validator.take_warnings()))
     }

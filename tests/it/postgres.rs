@@ -1788,3 +1788,102 @@ fn a_role_that_does_not_own_the_tables_gets_no_bulk_load() {
     let tickets = document["data"]["tickets"].as_array().unwrap().len();
     assert_eq!(pg.count("tickets"), tickets as i64);
 }
+
+/// How many index scans each of `indexes` has had, once the server has counted those of
+/// the sessions that ended (a session's counts reach the statistics when it exits).
+fn index_scans(pg: &PgDatabase, indexes: &[&str], more_than: &[i64]) -> Vec<i64> {
+    let read = || -> Vec<i64> {
+        let mut client = pg.client();
+        (indexes.iter())
+            .map(|index| {
+                let sql = "SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = $1";
+                client.query_one(sql, &[index]).expect(sql).get(0)
+            })
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let scans = read();
+        let counted = scans
+            .iter()
+            .zip(more_than)
+            .any(|(now, before)| now > before);
+        if counted || std::time::Instant::now() > deadline {
+            return scans;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// A re-import of what a company already has (the no-op `--skip-duplicates`, a nightly
+/// `--overwrite`) finds every record, over several batches of tickets; the no-op finds the
+/// notes and history of the company's tickets under those tickets, off their `ticket_id`
+/// index, and never looks one up by its id. (Sequential scans are off for the database, so
+/// that each lookup's shape shows in the one index it can use.)
+#[test]
+fn a_re_import_finds_notes_and_history_under_their_tickets() {
+    let demo = Demo::new();
+    fill_tickets(&demo.conn(), ids::ACME, &ACME_PEOPLE, 0xd1, 600, 40);
+    let backend = Backend::postgres_of(demo);
+    let Backend::Postgres(_, pg) = &backend else {
+        unreachable!()
+    };
+    let (_, archive) = exported(&backend, "acme.zip", &[]);
+    let tickets = &archive.sections["tickets"];
+    let nested = |key: &str| -> usize {
+        (tickets.iter())
+            .map(|ticket| ticket[key].as_array().map_or(0, Vec::len))
+            .sum()
+    };
+    let counts = [
+        ("tickets", tickets.len()),
+        ("notes", nested("notes")),
+        ("history", nested("history")),
+        ("attachments", archive.sections["attachments"].len()),
+    ];
+    assert!(tickets.len() > 600, "{counts:?}: more than two batches");
+    let path = backend.demo().out_path("acme.zip");
+    let database: String = pg
+        .client()
+        .query_one("SELECT current_database()", &[])
+        .unwrap()
+        .get(0);
+    pg.client()
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{database}\" SET enable_seqscan = off"
+        ))
+        .unwrap();
+    let by_id = ["ticket_notes_pkey", "ticket_history_pkey"];
+    let by_ticket = ["ticket_notes_ticket", "ticket_history_ticket"];
+    let before_by_id = index_scans(pg, &by_id, &[i64::MAX; 2]);
+    let before_by_ticket = index_scans(pg, &by_ticket, &[i64::MAX; 2]);
+
+    for (policy, outcome) in [
+        ("--skip-duplicates", "skipped"),
+        ("--overwrite", "unchanged"),
+    ] {
+        let report = json_ok(
+            backend
+                .acme()
+                .args(["--json", "import", "--yes", policy])
+                .arg(&path),
+        );
+        for (kind, count) in counts {
+            let found = &report["outcomes"][kind][outcome];
+            assert_eq!(found, count as u64, "{policy} {kind}: {report}");
+        }
+        if policy == "--skip-duplicates" {
+            let after_by_ticket = index_scans(pg, &by_ticket, &before_by_ticket);
+            let after_by_id = index_scans(pg, &by_id, &[i64::MAX; 2]);
+            assert!(
+                (after_by_ticket.iter().zip(&before_by_ticket))
+                    .all(|(after, before)| after > before),
+                "{before_by_ticket:?} -> {after_by_ticket:?}"
+            );
+            assert_eq!(
+                after_by_id, before_by_id,
+                "notes or history looked up by id"
+            );
+        }
+    }
+}

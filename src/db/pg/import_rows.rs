@@ -380,6 +380,14 @@ impl<'t, 'c> PgTarget<'t, 'c> {
             .transpose()?)
     }
 
+    /// The two text columns of each row `sql` finds for a `text[]` of ids.
+    fn pairs(&self, sql: &'static str, ids: &[&str]) -> Result<Vec<(String, String)>> {
+        self.query(sql, &[&ids])?
+            .iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect()
+    }
+
     /// The statement that writes `table`'s rows so, prepared with the values' types.
     fn write_statement(
         &self,
@@ -473,6 +481,19 @@ fn rows_sql(kind: Kind) -> &'static str {
         Kind::Note => "SELECT id, ticket_id FROM ticket_notes WHERE id = ANY($1)",
         Kind::History => "SELECT id, ticket_id FROM ticket_history WHERE id = ANY($1)",
         Kind::Attachment => "SELECT id, ticket_id FROM file_attachments WHERE id = ANY($1)",
+    }
+}
+
+/// The rows of a kind under any ticket of a `text[]` (`ImportTarget::rows_under`); the
+/// notes' and history's come off their `(ticket_id, created_at, id)` index alone.
+fn under_sql(kind: Kind) -> Option<&'static str> {
+    match kind {
+        Kind::Ticket => None,
+        Kind::Note => Some("SELECT id, ticket_id FROM ticket_notes WHERE ticket_id = ANY($1)"),
+        Kind::History => Some("SELECT id, ticket_id FROM ticket_history WHERE ticket_id = ANY($1)"),
+        Kind::Attachment => {
+            Some("SELECT id, ticket_id FROM file_attachments WHERE ticket_id = ANY($1)")
+        }
     }
 }
 
@@ -585,10 +606,14 @@ impl ImportTarget for PgTarget<'_, '_> {
     }
 
     fn parents(&self, kind: Kind, ids: &[&str]) -> Result<Vec<(String, String)>> {
-        self.query(rows_sql(kind), &[&ids])?
-            .iter()
-            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-            .collect()
+        self.pairs(rows_sql(kind), ids)
+    }
+
+    fn rows_under(&self, kind: Kind, tickets: &[&str]) -> Result<Vec<(String, String)>> {
+        match under_sql(kind) {
+            Some(sql) => self.pairs(sql, tickets),
+            None => Ok(Vec::new()),
+        }
     }
 
     fn mapped(&self, key: &MapKey<'_>) -> Result<Option<String>> {
