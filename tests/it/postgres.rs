@@ -1653,6 +1653,43 @@ fn an_id_twice_in_a_bulk_load_is_the_archives_error_and_changes_nothing() {
     assert_eq!(companies, 0);
 }
 
+/// A record the archive's reader refuses late in the archive, batches after the importer
+/// began writing (the archive is read a batch ahead on a thread of its own), is the
+/// archive's error, named by its place (exit 3), and nothing is written: not by a bulk
+/// load into an empty database (no company, the same keys), nor by a re-import into the
+/// company that has the records (every row as it was).
+#[test]
+fn a_bad_record_late_in_the_archive_is_refused_and_writes_nothing() {
+    let (pg, dir, archive) = empty_database_and_bulk_archive();
+    let mut document: Value = json(&std::fs::read(&archive).unwrap());
+    document["data"]["tickets"][900]["priority"] = "mega".into();
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, serde_json::to_vec(&document).unwrap()).unwrap();
+    let url = pg.url();
+    let import = |args: &[&str], file: &std::path::Path| {
+        let mut cmd = pg_bin();
+        cmd.args(["--db", &url, "--actor", ids::ACME_ADMIN, "import"])
+            .args(args)
+            .arg(file);
+        cmd
+    };
+
+    let keys = keys_and_indexes(&pg);
+    let stderr = fails_with(&mut import(&["--create-company"], &broken), 3);
+    assert!(stderr.contains("tickets[900].priority"), "{stderr}");
+    assert_eq!(pg.count("companies"), 0);
+    assert_eq!(keys_and_indexes(&pg), keys);
+
+    import(&["--create-company"], archive.as_ref())
+        .assert()
+        .success();
+    let backend = Backend::Postgres(Demo::new(), pg);
+    let before = backend.app_rows();
+    let stderr = fails_with(&mut import(&["--skip-duplicates"], &broken), 3);
+    assert!(stderr.contains("tickets[900].priority"), "{stderr}");
+    assert_eq!(backend.app_rows(), before);
+}
+
 /// No bulk load where it would not be safe: a table another session holds a lock on (the
 /// import does not wait for it, nor fail), or a database with tickets already. The rows
 /// go in one by one and the keys stay the same ones.
