@@ -26,6 +26,7 @@ use crate::archive::records::{
 use crate::archive::validate::{Record, Warnings};
 use crate::db::import_rows::{
     AttachmentRow, ChildRow, ImportDb, ImportTarget, Kind, TicketChildren, TicketRow, Write,
+    Written,
 };
 use crate::error::Failure;
 pub(crate) use selection::{ChosenTickets, Selection};
@@ -141,6 +142,16 @@ impl<T> PerKind<T> {
 
 /// Tallies for every kind of record.
 pub(crate) type Outcomes = PerKind<Tally>;
+
+/// The tally of a kind of record found by id.
+fn tally_of(kind: Kind) -> fn(&mut Outcomes) -> &mut Tally {
+    match kind {
+        Kind::Ticket => |o| &mut o.tickets,
+        Kind::Note => |o| &mut o.notes,
+        Kind::History => |o| &mut o.history,
+        Kind::Attachment => |o| &mut o.attachments,
+    }
+}
 
 /// How many conflicts are kept for the report; the count goes on.
 const MAX_LISTED: usize = 50;
@@ -344,10 +355,17 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
     }
 
     /// The plan, with the warnings of reading the records added.
-    pub(crate) fn finish(mut self, read_warnings: Warnings) -> Plan {
+    /// The plan, with the warnings of reading the records added, and the updates the
+    /// target held for later sent and counted.
+    pub(crate) fn finish(mut self, read_warnings: Warnings) -> Result<Plan> {
+        for (kind, counted) in self.db.later()? {
+            let tally = tally_of(kind)(&mut self.plan.outcomes);
+            tally.updated += counted.changed;
+            tally.unchanged += counted.same;
+        }
         self.plan.warnings.merge(read_warnings);
         self.plan.bulk_load = self.db.bulk_loaded();
-        self.plan
+        Ok(self.plan)
     }
 
     fn applying(&self) -> bool {
@@ -431,13 +449,13 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
         decision: Decision,
         tally: fn(&mut Outcomes) -> &mut Tally,
         row: Result<R, Planned>,
-        write: impl FnOnce(&ImportDb<'c, T>, R, Write) -> Result<bool>,
+        write: impl FnOnce(&ImportDb<'c, T>, R, Write) -> Result<Written>,
     ) -> Result<()> {
-        let changed = match (self.write_for(decision), row) {
-            (None, _) => true,
+        let written = match (self.write_for(decision), row) {
+            (None, _) => Written::Changed,
             (Some(how), Ok(row)) => write(&self.db, row, how)?,
             // The id the import would give that record is not known yet.
-            (Some(Write::Compare), Err(Planned)) => true,
+            (Some(Write::Compare), Err(Planned)) => Written::Changed,
             // Applying, a record is written before anything refers to it.
             (Some(Write::Insert | Write::Update), Err(Planned)) => {
                 bail!("a record refers to one this import has not written")
@@ -446,8 +464,12 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
         let tally = tally(&mut self.plan.outcomes);
         match decision {
             Decision::Create => tally.created += 1,
-            Decision::Update if changed => tally.updated += 1,
-            Decision::Update => tally.unchanged += 1,
+            Decision::Update => match written {
+                Written::Changed => tally.updated += 1,
+                Written::Unchanged => tally.unchanged += 1,
+                // Counted when the target has sent it (`finish`).
+                Written::Later => {}
+            },
             Decision::Skip => tally.skipped += 1,
             Decision::Conflict => {}
         }
@@ -461,14 +483,11 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
         child: Child<'_>,
         known: &HashSet<String>,
         ticket_id: &Id,
-        write: impl FnOnce(&ImportDb<'c, T>, &ChildRow<'_>, Write) -> Result<bool>,
+        write: impl FnOnce(&ImportDb<'c, T>, &ChildRow<'_>, Write) -> Result<Written>,
     ) -> Result<()> {
         let existing = self.db.find_existing_child(child.kind, child.id, known)?;
         let decision = self.decide_record(child.kind, child.id, existing.as_deref());
-        let tally: fn(&mut Outcomes) -> &mut Tally = match child.kind {
-            Kind::Note => |o| &mut o.notes,
-            _ => |o| &mut o.history,
-        };
+        let tally = tally_of(child.kind);
         let id = self.row_id(child.kind, child.id, existing)?;
         let person = if decision.writes() {
             self.person(child.person, child.role, StandIn::Actor)
@@ -524,7 +543,7 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
                     id.row(),
                     |db, id, how| {
                         db.write_user(id, user, how)?;
-                        db.set_membership(id, role, &now)
+                        Ok(db.set_membership(id, role, &now)?.into())
                     },
                 )?;
                 self.members.insert(key, id);
@@ -566,7 +585,7 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
                                 Write::Compare => db.membership_differs(id, role)?,
                                 _ => db.set_membership(id, role, &now)?,
                             };
-                        Ok(profile || membership)
+                        Ok((profile || membership).into())
                     },
                 )?;
             }
@@ -749,7 +768,12 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
                 |db, row, how| db.write_ticket(&row, how),
             )?;
         } else {
-            self.settle(decision, |o| &mut o.tickets, Ok(()), |_, (), _| Ok(false))?;
+            self.settle(
+                decision,
+                |o| &mut o.tickets,
+                Ok(()),
+                |_, (), _| Ok(Written::Unchanged),
+            )?;
         }
 
         for note in &ticket.notes {

@@ -8,7 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
-use anyhow::Result;
+use anyhow::{Result, anyhow};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
@@ -20,6 +20,43 @@ use crate::archive::records::{
 use crate::db::has_table;
 use crate::db::schema::{self, ToolTable};
 use crate::error::Failure;
+
+/// What a `put` did: wrote (or, comparing, would write) the row, or found it the same, or
+/// held it to be sent with others, to be counted by `ImportTarget::later`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Written {
+    Changed,
+    Unchanged,
+    Later,
+}
+
+impl Written {
+    /// Whether the row changed, for a row a target may not hold for later (a user's).
+    fn now(self) -> Result<bool> {
+        match self {
+            Written::Changed => Ok(true),
+            Written::Unchanged => Ok(false),
+            Written::Later => Err(anyhow!("a user's row was held to be written later")),
+        }
+    }
+}
+
+impl From<bool> for Written {
+    fn from(changed: bool) -> Self {
+        match changed {
+            true => Written::Changed,
+            false => Written::Unchanged,
+        }
+    }
+}
+
+/// Rows a target sent later (`Written::Later`): how many changed (or would) and how many
+/// were the same.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Counted {
+    pub changed: u64,
+    pub same: u64,
+}
 
 /// What writing a record does to its row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -163,25 +200,31 @@ impl Updated {
     }
 
     /// Sets the row's columns, when one of them differs (so an unchanged row counts 0).
-    pub(crate) fn update_sql_in(&self, dialect: &Dialect) -> String {
+    /// With `source`, the rows of a `FROM` item (`dialect` naming its columns as the
+    /// parameters) are each set so.
+    pub(crate) fn update_sql_in(&self, dialect: &Dialect, source: Option<&str>) -> String {
         let set = self
             .updated()
             .map(|(n, column)| format!("{column} = {}", self.param(dialect, n, column)))
             .collect::<Vec<_>>()
             .join(", ");
+        let from = source.map(|source| format!(" FROM {source}"));
         format!(
-            "UPDATE {} SET {set} WHERE {} AND NOT ({})",
+            "UPDATE {} SET {set}{} WHERE {} AND NOT ({})",
             self.table,
+            from.unwrap_or_default(),
             self.key_sql(dialect),
             self.same_sql(dialect)
         )
     }
 
-    /// One row when an update would change the row.
-    pub(crate) fn differs_sql_in(&self, dialect: &Dialect) -> String {
+    /// One row for each row an update would change (with `source` as for `update_sql_in`).
+    pub(crate) fn differs_sql_in(&self, dialect: &Dialect, source: Option<&str>) -> String {
+        let from = source.map(|source| format!(", {source}"));
         format!(
-            "SELECT 1 FROM {} WHERE {} AND NOT ({})",
+            "SELECT 1 FROM {}{} WHERE {} AND NOT ({})",
             self.table,
+            from.unwrap_or_default(),
             self.key_sql(dialect),
             self.same_sql(dialect)
         )
@@ -191,8 +234,10 @@ impl Updated {
     fn sqlite_sql(&self, write: Write) -> &str {
         match write {
             Write::Insert => self.insert.get_or_init(|| self.insert_sql_in(&SQLITE)),
-            Write::Update => self.update.get_or_init(|| self.update_sql_in(&SQLITE)),
-            Write::Compare => self.differs.get_or_init(|| self.differs_sql_in(&SQLITE)),
+            Write::Update => self
+                .update
+                .get_or_init(|| self.update_sql_in(&SQLITE, None)),
+            Write::Compare => (self.differs).get_or_init(|| self.differs_sql_in(&SQLITE, None)),
         }
     }
 }
@@ -252,6 +297,16 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// The table of this kind's rows.
+    pub(crate) fn table(self) -> &'static Updated {
+        match self {
+            Kind::Ticket => &TICKETS,
+            Kind::Note => &NOTES,
+            Kind::History => &HISTORY,
+            Kind::Attachment => &ATTACHMENTS,
+        }
+    }
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::Ticket => "ticket",
@@ -431,9 +486,16 @@ pub(crate) trait ImportTarget {
         role: &str,
         now: &str,
     ) -> Result<bool>;
-    /// Writes a row of `table` (see `Write`) with `values` bound in the table's order; true
-    /// when it is (or would be) new or changed.
-    fn put(&self, table: &'static Updated, write: Write, values: &[Bound<'_>]) -> Result<bool>;
+    /// Writes a row of `table` (see `Write`) with `values` bound in the table's order: it
+    /// is (or would be) new or changed, or it is the same; or the target holds it to send
+    /// with others, and `later` counts it (only a ticket's, note's, history entry's or
+    /// attachment's, whose ids an archive holds once).
+    fn put(&self, table: &'static Updated, write: Write, values: &[Bound<'_>]) -> Result<Written>;
+    /// Sends what `put` held for later and tells, per table, how many of those rows changed
+    /// (or would) and how many were the same, since it was last asked.
+    fn later(&self) -> Result<Vec<(Kind, Counted)>> {
+        Ok(Vec::new())
+    }
     /// Creates the archive's company (`--create-company`).
     fn create_company(&self, company: &CompanyRecord) -> Result<()>;
     /// Writes the rows `put` has held back, if the backend holds any (PostgreSQL sends new
@@ -617,13 +679,14 @@ impl ImportTarget for SqliteTarget<'_> {
             > 0)
     }
 
-    fn put(&self, table: &'static Updated, write: Write, values: &[Bound<'_>]) -> Result<bool> {
+    fn put(&self, table: &'static Updated, write: Write, values: &[Bound<'_>]) -> Result<Written> {
         let mut stmt = self.0.prepare_cached(table.sqlite_sql(write))?;
         let values = rusqlite::params_from_iter(values);
-        Ok(match write {
+        let changed = match write {
             Write::Insert | Write::Update => stmt.execute(values)? > 0,
             Write::Compare => stmt.exists(values)?,
-        })
+        };
+        Ok(changed.into())
     }
 
     fn create_company(&self, company: &CompanyRecord) -> Result<()> {
@@ -837,23 +900,30 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
     /// email (identity) nor the password.
     pub(crate) fn write_user(&self, id: &str, user: &UserRecord, write: Write) -> Result<bool> {
         let preferences = json_text(&user.preferences);
-        self.target.put(
-            &USERS,
-            write,
-            &[
-                Bound::Text(Some(id)),
-                Bound::Text(Some(&user.email)),
-                Bound::Text(user.first_name.as_deref()),
-                Bound::Text(user.last_name.as_deref()),
-                Bound::Text(user.phone.as_deref()),
-                Bound::Text(Some(user.role.value.as_str())),
-                Bound::Bool(NullFlag::UserActive.read(user.is_active)),
-                Bound::Bool(NullFlag::UserEmailVerified.read(user.email_verified)),
-                Bound::Json(Some(preferences.as_deref().unwrap_or("{}"))),
-                Bound::Text(Some(&user.created_at)),
-                Bound::Text(Some(&user.updated_at)),
-            ],
-        )
+        self.target
+            .put(
+                &USERS,
+                write,
+                &[
+                    Bound::Text(Some(id)),
+                    Bound::Text(Some(&user.email)),
+                    Bound::Text(user.first_name.as_deref()),
+                    Bound::Text(user.last_name.as_deref()),
+                    Bound::Text(user.phone.as_deref()),
+                    Bound::Text(Some(user.role.value.as_str())),
+                    Bound::Bool(NullFlag::UserActive.read(user.is_active)),
+                    Bound::Bool(NullFlag::UserEmailVerified.read(user.email_verified)),
+                    Bound::Json(Some(preferences.as_deref().unwrap_or("{}"))),
+                    Bound::Text(Some(&user.created_at)),
+                    Bound::Text(Some(&user.updated_at)),
+                ],
+            )?
+            .now()
+    }
+
+    /// What the target wrote later (`Written::Later`), counted per table (`ImportTarget::later`).
+    pub(crate) fn later(&self) -> Result<Vec<(Kind, Counted)>> {
+        self.target.later()
     }
 
     /// Whether setting this role would change the user's membership (or make one).
@@ -885,7 +955,7 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
         field: &CustomFieldRecord,
         field_type: FieldType,
         write: Write,
-    ) -> Result<bool> {
+    ) -> Result<Written> {
         let options = json_text(&field.options);
         let validation = json_text(&field.validation);
         self.target.put(
@@ -1035,7 +1105,7 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
     }
 
     /// Inserts a ticket, or updates that ticket of the company.
-    pub(crate) fn write_ticket(&self, row: &TicketRow<'_>, write: Write) -> Result<bool> {
+    pub(crate) fn write_ticket(&self, row: &TicketRow<'_>, write: Write) -> Result<Written> {
         let t = row.ticket;
         self.target.put(
             &TICKETS,
@@ -1065,7 +1135,7 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
         row: &ChildRow<'_>,
         note: &NoteRecord,
         write: Write,
-    ) -> Result<bool> {
+    ) -> Result<Written> {
         let email_metadata = json_text(&note.email_metadata);
         self.target.put(
             &NOTES,
@@ -1090,7 +1160,7 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
         row: &ChildRow<'_>,
         entry: &HistoryRecord,
         write: Write,
-    ) -> Result<bool> {
+    ) -> Result<Written> {
         let metadata = json_text(&entry.metadata);
         self.target.put(
             &HISTORY,
@@ -1109,7 +1179,11 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
         )
     }
 
-    pub(crate) fn write_attachment(&self, row: &AttachmentRow<'_>, write: Write) -> Result<bool> {
+    pub(crate) fn write_attachment(
+        &self,
+        row: &AttachmentRow<'_>,
+        write: Write,
+    ) -> Result<Written> {
         let a = row.attachment;
         self.target.put(
             &ATTACHMENTS,

@@ -378,7 +378,7 @@ impl<'a> Job<'a> {
             })?;
         }
         self.progress.finish_and_clear();
-        Ok(importer.finish(validator.take_warnings()))
+        importer.finish(validator.take_warnings())
     }
 }
 

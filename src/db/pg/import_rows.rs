@@ -13,7 +13,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::thread::Scope;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use postgres::types::{ToSql, Type};
 use postgres::{Row, Statement, Transaction};
 
@@ -21,8 +21,9 @@ use super::Server;
 use super::bulk::{Restore, set_aside};
 use crate::archive::records::CompanyRecord;
 use crate::db::import_rows::{
-    ATTACHMENTS, Bound, CUSTOM_FIELDS, Dialect, ExistingUser, HISTORY, IdMapSql, ImportTarget,
-    ImportWork, Kind, MapKey, NOTES, TICKETS, TargetField, USERS, Updated, Write,
+    ATTACHMENTS, Bound, CUSTOM_FIELDS, Counted, Dialect, ExistingUser, HISTORY, IdMapSql,
+    ImportTarget, ImportWork, Kind, MapKey, NOTES, TICKETS, TargetField, USERS, Updated, Write,
+    Written,
 };
 use crate::db::schema::ToolTable;
 
@@ -142,6 +143,138 @@ impl HeldTable {
     }
 }
 
+/// Held updates of a kind are sent once this many are held (or when anything else is
+/// asked).
+const HELD_UPDATES: usize = 512;
+
+/// The kinds of record whose updates are held, in `Kind`'s order.
+const RECORD_KINDS: [Kind; 4] = [Kind::Ticket, Kind::Note, Kind::History, Kind::Attachment];
+
+/// `Updated`'s statements over many rows: each parameter is a column of `unnest`'s rows.
+const UNNESTED: Dialect = Dialect {
+    param: |n, json| match json {
+        true => format!("v.c{n}::jsonb"),
+        false => format!("v.c{n}"),
+    },
+    same: POSTGRES.same,
+};
+
+/// The held updates (or comparisons) of one kind's rows: a column of values per bound
+/// value, sent as arrays in one statement whose count says how many rows changed. A row is
+/// updated once per statement: an archive the validator passed holds each id once, and
+/// two ids are one row only through the id map, whose lookup (a query) sends what is held
+/// first.
+struct HeldUpdates {
+    kind: Kind,
+    write: Write,
+    columns: Vec<HeldColumn>,
+    rows: usize,
+    /// Prepared on first use.
+    statement: Option<Statement>,
+}
+
+/// One bound value's column of held values.
+enum HeldColumn {
+    Text(Vec<Option<String>>),
+    Int(Vec<i64>),
+    Bool(Vec<bool>),
+}
+
+impl HeldUpdates {
+    /// An empty set, with columns of the types `values` has.
+    fn new(kind: Kind, write: Write, values: &[Bound<'_>]) -> Self {
+        let columns = (values.iter())
+            .map(|value| match value {
+                Bound::Text(_) | Bound::Json(_) => HeldColumn::Text(Vec::new()),
+                Bound::Int(_) => HeldColumn::Int(Vec::new()),
+                Bound::Bool(_) => HeldColumn::Bool(Vec::new()),
+            })
+            .collect();
+        Self {
+            kind,
+            write,
+            columns,
+            rows: 0,
+            statement: None,
+        }
+    }
+
+    fn push(&mut self, values: &[Bound<'_>]) -> Result<()> {
+        for (column, value) in self.columns.iter_mut().zip(values) {
+            match (column, value) {
+                (HeldColumn::Text(texts), Bound::Text(text) | Bound::Json(text)) => {
+                    texts.push(text.map(str::to_owned));
+                }
+                (HeldColumn::Int(ints), Bound::Int(n)) => ints.push(*n),
+                (HeldColumn::Bool(bools), Bound::Bool(b)) => bools.push(*b),
+                _ => bail!("a {} row's values changed type", self.kind.name()),
+            }
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Sends the held rows in one statement and empties the columns: how many changed (or
+    /// would) and how many were the same; `None` when none were held.
+    fn send(&mut self, tx: &mut Transaction<'_>) -> Result<Option<Counted>> {
+        if self.rows == 0 {
+            return Ok(None);
+        }
+        let statement = match &self.statement {
+            Some(statement) => statement.clone(),
+            None => {
+                let prepared = self.prepare(tx)?;
+                self.statement.insert(prepared).clone()
+            }
+        };
+        let params: Vec<&(dyn ToSql + Sync)> = (self.columns.iter())
+            .map(|column| match column {
+                HeldColumn::Text(texts) => texts as &(dyn ToSql + Sync),
+                HeldColumn::Int(ints) => ints,
+                HeldColumn::Bool(bools) => bools,
+            })
+            .collect();
+        let changed = match self.write {
+            Write::Compare => tx.query(&statement, &params)?.len() as u64,
+            Write::Insert | Write::Update => tx.execute(&statement, &params)?,
+        };
+        let rows = std::mem::take(&mut self.rows) as u64;
+        for column in &mut self.columns {
+            match column {
+                HeldColumn::Text(texts) => texts.clear(),
+                HeldColumn::Int(ints) => ints.clear(),
+                HeldColumn::Bool(bools) => bools.clear(),
+            }
+        }
+        Ok(Some(Counted {
+            changed,
+            same: rows.saturating_sub(changed),
+        }))
+    }
+
+    /// `Updated`'s update (or comparison) with the rows of `unnest` over the columns.
+    fn prepare(&self, tx: &mut Transaction<'_>) -> Result<Statement> {
+        let (arrays, types): (Vec<String>, Vec<Type>) = (self.columns.iter().enumerate())
+            .map(|(i, column)| {
+                let (name, array) = match column {
+                    HeldColumn::Text(_) => ("text", Type::TEXT_ARRAY),
+                    HeldColumn::Int(_) => ("int8", Type::INT8_ARRAY),
+                    HeldColumn::Bool(_) => ("bool", Type::BOOL_ARRAY),
+                };
+                (format!("${}::{name}[]", i + 1), array)
+            })
+            .unzip();
+        let names: Vec<String> = (1..=arrays.len()).map(|n| format!("c{n}")).collect();
+        let source = format!("unnest({}) AS v({})", arrays.join(", "), names.join(", "));
+        let table = self.kind.table();
+        let sql = match self.write {
+            Write::Compare => table.differs_sql_in(&UNNESTED, Some(&source)),
+            Write::Insert | Write::Update => table.update_sql_in(&UNNESTED, Some(&source)),
+        };
+        Ok(tx.prepare_typed(&sql, &types)?)
+    }
+}
+
 /// A held membership's values, in this order.
 const MEMBERSHIP_COLUMNS: &str = "user_id, company_id, role, created_at, updated_at";
 
@@ -203,6 +336,10 @@ struct PgTarget<'t, 'c> {
     statements: RefCell<HashMap<&'static str, Statement>>,
     writes: RefCell<HashMap<(&'static str, Write), Statement>>,
     held: RefCell<Held>,
+    /// Updates (or comparisons) of existing records' rows, held to be sent together, and
+    /// what those sent so far found, per kind, until `later` tells it.
+    updates: RefCell<Vec<HeldUpdates>>,
+    counted: RefCell<[Counted; 4]>,
     /// The ids of the new users held, not sent yet (their memberships are held too).
     held_users: RefCell<HashSet<String>>,
     /// An import's transaction (not a plan's), which takes `EMAIL_LOCKS` for users it may
@@ -225,6 +362,8 @@ impl<'t, 'c> PgTarget<'t, 'c> {
             statements: RefCell::new(HashMap::new()),
             writes: RefCell::new(HashMap::new()),
             held: RefCell::default(),
+            updates: RefCell::default(),
+            counted: RefCell::default(),
             held_users: RefCell::default(),
             importing,
             restore: RefCell::default(),
@@ -297,10 +436,42 @@ impl<'t, 'c> PgTarget<'t, 'c> {
         Ok(())
     }
 
-    /// Writes the held rows, table by table in `HELD_TABLES`' order.
+    /// Writes the held rows, table by table in `HELD_TABLES`' order, then the held updates
+    /// (which may name a row just written), counting what they changed.
     fn send_held(&self) -> Result<()> {
         self.held_users.borrow_mut().clear();
-        send(&mut *self.connection()?, &mut self.held.borrow_mut())
+        let mut tx = self.connection()?;
+        send(&mut tx, &mut self.held.borrow_mut())?;
+        for updates in self.updates.borrow_mut().iter_mut() {
+            let Some(counted) = updates.send(&mut tx)? else {
+                continue;
+            };
+            let mut all = self.counted.borrow_mut();
+            let kind = &mut all[updates.kind as usize];
+            kind.changed += counted.changed;
+            kind.same += counted.same;
+        }
+        Ok(())
+    }
+
+    /// Holds an update (or comparison) of an existing record's row, to be sent with others.
+    fn hold_update(&self, kind: Kind, write: Write, values: &[Bound<'_>]) -> Result<()> {
+        let full = {
+            let mut updates = self.updates.borrow_mut();
+            let at = match (updates.iter()).position(|u| u.kind == kind && u.write == write) {
+                Some(at) => at,
+                None => {
+                    updates.push(HeldUpdates::new(kind, write, values));
+                    updates.len() - 1
+                }
+            };
+            updates[at].push(values)?;
+            updates[at].rows >= HELD_UPDATES
+        };
+        if full {
+            self.send_held()?;
+        }
+        Ok(())
     }
 
     /// Puts back those of what a bulk load set aside that `which` chooses, in order: each
@@ -401,8 +572,8 @@ impl<'t, 'c> PgTarget<'t, 'c> {
         }
         let sql = match write {
             Write::Insert => table.insert_sql_in(&POSTGRES),
-            Write::Update => table.update_sql_in(&POSTGRES),
-            Write::Compare => table.differs_sql_in(&POSTGRES),
+            Write::Update => table.update_sql_in(&POSTGRES, None),
+            Write::Compare => table.differs_sql_in(&POSTGRES, None),
         };
         let types: Vec<Type> = values.iter().map(pg_type).collect();
         let stmt = self.connection()?.prepare_typed(&sql, &types)?;
@@ -673,18 +844,34 @@ impl ImportTarget for PgTarget<'_, '_> {
         Ok(changed > 0)
     }
 
-    fn put(&self, table: &'static Updated, write: Write, values: &[Bound<'_>]) -> Result<bool> {
+    /// New rows are held for `COPY`; the updates of a ticket, note, history entry or
+    /// attachment are held to be sent together, and counted later.
+    fn put(&self, table: &'static Updated, write: Write, values: &[Bound<'_>]) -> Result<Written> {
         if write == Write::Insert {
             self.hold(table, values)?;
-            return Ok(true);
+            return Ok(Written::Changed);
+        }
+        if let Some(kind) = RECORD_KINDS
+            .into_iter()
+            .find(|k| std::ptr::eq(k.table(), table))
+        {
+            self.hold_update(kind, write, values)?;
+            return Ok(Written::Later);
         }
         let stmt = self.write_statement(table, write, values)?;
         let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(pg_value).collect();
         let mut tx = self.tx()?;
-        Ok(match write {
+        let changed = match write {
             Write::Insert | Write::Update => tx.execute(&stmt, &params)? > 0,
             Write::Compare => tx.query_opt(&stmt, &params)?.is_some(),
-        })
+        };
+        Ok(changed.into())
+    }
+
+    fn later(&self) -> Result<Vec<(Kind, Counted)>> {
+        self.send_held()?;
+        let counted = std::mem::take(&mut *self.counted.borrow_mut());
+        Ok(RECORD_KINDS.into_iter().zip(counted).collect())
     }
 
     fn create_company(&self, company: &CompanyRecord) -> Result<()> {
