@@ -352,24 +352,28 @@ impl IdMapSql {
             param(2),
             param(3)
         );
+        let values = (1..=5).map(param).collect::<Vec<_>>().join(", ");
         Self {
             mapped: format!("SELECT local_id FROM bomizzel_backup_id_map WHERE {key}"),
-            map: format!(
-                "INSERT INTO bomizzel_backup_id_map (company_id, kind, archive_id, local_id, created_at)
-                 VALUES ({}, {}, {}, {}, {})
-                 ON CONFLICT (company_id, kind, archive_id)
-                 DO UPDATE SET local_id = excluded.local_id, created_at = excluded.created_at",
-                param(1),
-                param(2),
-                param(3),
-                param(4),
-                param(5)
-            ),
+            map: Self::map_from(&format!("VALUES ({values})")),
             claimed: format!(
                 "SELECT 1 FROM bomizzel_backup_id_map WHERE {key} AND created_at = {}",
                 param(4)
             ),
         }
+    }
+}
+
+impl IdMapSql {
+    /// Records (or replaces) the entries `source` gives as (company, kind, archive id,
+    /// local id, time) rows.
+    pub(crate) fn map_from(source: &str) -> String {
+        format!(
+            "INSERT INTO bomizzel_backup_id_map (company_id, kind, archive_id, local_id, created_at)
+             {source}
+             ON CONFLICT (company_id, kind, archive_id)
+             DO UPDATE SET local_id = excluded.local_id, created_at = excluded.created_at"
+        )
     }
 }
 
@@ -472,6 +476,27 @@ pub(crate) trait ImportTarget {
     }
     /// The id map's local id for an archive id.
     fn mapped(&self, key: &MapKey<'_>) -> Result<Option<String>>;
+    /// `mapped` for many archive ids of one kind of the company: (archive id, local id) for
+    /// those the map has.
+    fn mapped_many(
+        &self,
+        company_id: &str,
+        kind: Kind,
+        archive_ids: &[&str],
+    ) -> Result<Vec<(String, String)>> {
+        let mut found = Vec::new();
+        for archive_id in archive_ids {
+            let key = MapKey {
+                company_id,
+                kind,
+                archive_id,
+            };
+            if let Some(local_id) = self.mapped(&key)? {
+                found.push(((*archive_id).to_owned(), local_id));
+            }
+        }
+        Ok(found)
+    }
     /// Records (or replaces) an id map entry.
     fn map_id(&self, key: &MapKey<'_>, local_id: &str, now: &str) -> Result<()>;
     /// Whether the id map got this archive id at `now`.
@@ -730,6 +755,9 @@ pub(crate) struct ImportDb<'c, T> {
     /// What the last `look_ahead` found: `parent` (and so `exists_anywhere`) answers from
     /// it.
     known: RefCell<Known>,
+    /// What the last `look_ahead` found in the id map: each archive id asked, with its
+    /// local id when the map has one (`mapped` answers from it).
+    known_maps: RefCell<Known>,
     /// Whether the target loads the tickets in bulk, once asked.
     bulk: Cell<Option<bool>>,
     /// What the last `look_ahead_users` found: each email asked (folded to ASCII lowercase)
@@ -753,6 +781,7 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
             started_empty,
             map_in_use: Cell::new(map_in_use),
             known: RefCell::default(),
+            known_maps: RefCell::default(),
             bulk: Cell::new(None),
             all_new: Cell::new(false),
             known_users: RefCell::default(),
@@ -777,21 +806,59 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
         if bulk {
             return Ok(());
         }
-        let mut company_tickets = Vec::new();
+        let mut maps = self.known_maps.borrow_mut();
+        maps.clear();
+        let mut company_tickets: Vec<String> = Vec::new();
         for (kind, ids) in asks.iter().filter(|(_, ids)| !ids.is_empty()) {
+            // Where the id map is in use, the rows an archive id maps to are asked too.
+            // Where it is not, these ids can only be mapped by this batch (`claim_id`
+            // notes them): none is yet.
+            let mut locals = Vec::new();
+            let mapped = maps.of(*kind);
+            mapped.extend(ids.iter().map(|id| ((*id).to_owned(), None)));
+            if self.map_in_use.get() {
+                for (archive_id, local_id) in
+                    self.target.mapped_many(&self.company_id, *kind, ids)?
+                {
+                    locals.push(local_id.clone());
+                    mapped.insert(archive_id, Some(local_id));
+                }
+            }
+            let asked: Vec<&str> = (ids.iter().copied())
+                .chain(locals.iter().map(String::as_str))
+                .collect();
             let answers = known.of(*kind);
             if !company_tickets.is_empty() {
-                for (id, ticket) in self.target.rows_under(*kind, &company_tickets)? {
+                let tickets: Vec<&str> = company_tickets.iter().map(String::as_str).collect();
+                for (id, ticket) in self.target.rows_under(*kind, &tickets)? {
                     answers.insert(id, Some(ticket));
                 }
             }
-            let unknown: Vec<&str> = (ids.iter().copied())
-                .filter(|id| !answers.contains_key(*id))
-                .collect();
-            answers.extend(unknown.iter().map(|id| ((*id).to_owned(), None)));
-            if !unknown.is_empty() {
-                for (id, parent) in self.target.parents(*kind, &unknown)? {
-                    answers.insert(id, Some(parent));
+            // A note's, history entry's or attachment's archive id whose mapped row exists
+            // needs no lookup of its own: that row is the record's (`resolve_under` tries
+            // it first). The others are looked up once their mapped rows are known. (A
+            // ticket's archive id is always looked up: a row found by its archive id may
+            // be under it.)
+            let mapped = maps.get(*kind);
+            let local_of = |id: &str| match kind {
+                Kind::Ticket => None,
+                _ => mapped.get(id).cloned().flatten(),
+            };
+            let (first, then): (Vec<&str>, Vec<&str>) =
+                asked.iter().partition(|id| local_of(id).is_none());
+            for round in [first, then] {
+                let unknown: Vec<&str> = (round.into_iter())
+                    .filter(|id| !answers.contains_key(*id))
+                    .filter(|id| {
+                        local_of(id)
+                            .is_none_or(|local| !matches!(answers.get(&local), Some(Some(_))))
+                    })
+                    .collect();
+                answers.extend(unknown.iter().map(|id| ((*id).to_owned(), None)));
+                if !unknown.is_empty() {
+                    for (id, parent) in self.target.parents(*kind, &unknown)? {
+                        answers.insert(id, Some(parent));
+                    }
                 }
             }
             // A company that started empty has only the import's own rows under its
@@ -799,7 +866,7 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
             if *kind == Kind::Ticket && !self.started_empty {
                 let ours =
                     |id: &&str| matches!(answers.get(*id), Some(Some(c)) if *c == self.company_id);
-                company_tickets = ids.iter().copied().filter(ours).collect();
+                company_tickets = asked.into_iter().filter(ours).map(str::to_owned).collect();
             }
         }
         Ok(())
@@ -1048,16 +1115,25 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
         archive_id: &str,
         ticket: Option<&str>,
     ) -> Result<Option<String>> {
-        let mapped = match self.map_in_use.get() {
-            true => self.target.mapped(&self.map_key(kind, archive_id))?,
-            false => None,
-        };
+        let mapped = self.mapped(kind, archive_id)?;
         for candidate in mapped.as_deref().into_iter().chain([archive_id]) {
             if self.in_company(kind, candidate, ticket)? {
                 return Ok(Some(candidate.to_owned()));
             }
         }
         Ok(None)
+    }
+
+    /// The id map's local id for an archive id of the company, from the look-ahead when it
+    /// asked; none when the map is not in use.
+    fn mapped(&self, kind: Kind, archive_id: &str) -> Result<Option<String>> {
+        if !self.map_in_use.get() {
+            return Ok(None);
+        }
+        if let Some(answer) = self.known_maps.borrow().get(kind).get(archive_id) {
+            return Ok(answer.clone());
+        }
+        self.target.mapped(&self.map_key(kind, archive_id))
     }
 
     /// The id a new record gets: its archive id when free anywhere in the database, else a
@@ -1088,6 +1164,11 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
         self.map_in_use.set(true);
         self.target
             .map_id(&self.map_key(kind, archive_id), &fresh, now)?;
+        let answer = Some(fresh.clone());
+        self.known_maps
+            .borrow_mut()
+            .of(kind)
+            .insert(archive_id.to_owned(), answer);
         Ok(fresh)
     }
 

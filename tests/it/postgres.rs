@@ -1148,6 +1148,32 @@ fn a_copy_into_another_company_gets_fresh_ids_on_either_backend() {
             attached_notes,
             "attachments on the copied notes"
         );
+
+        // Again, as a nightly run would: every record is found through the id map.
+        let initech = backend.company_rows(INITECH);
+        for (policy, outcome) in [
+            ("--skip-duplicates", "skipped"),
+            ("--overwrite", "unchanged"),
+        ] {
+            let again = json_ok(
+                pg_bin()
+                    .arg("--db")
+                    .arg(backend.db())
+                    .args(["--company", "Initech", "--actor", "ian@initech.example"])
+                    .args(["--json", "import", "--yes", policy])
+                    .arg(backend.demo().out_path("acme.zip")),
+            );
+            for (kind, records) in [
+                ("tickets", in_archive.tickets.len()),
+                ("notes", in_archive.notes.len()),
+                ("history", in_archive.history.len()),
+                ("attachments", in_archive.attachments.len()),
+            ] {
+                let found = &again["outcomes"][kind][outcome];
+                assert_eq!(found, records as u64, "{policy} {kind}: {again}");
+            }
+            assert_eq!(backend.company_rows(INITECH), initech, "{policy}");
+        }
     }
 }
 

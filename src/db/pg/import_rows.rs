@@ -43,6 +43,16 @@ fn pg_id_map() -> &'static IdMapSql {
     SQL.get_or_init(|| IdMapSql::new(|n| format!("${n}")))
 }
 
+/// `IdMapSql::map` for arrays of entries, one array per column.
+fn pg_map_many() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        IdMapSql::map_from(
+            "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])",
+        )
+    })
+}
+
 /// A transaction-scoped advisory lock per company: two imports into one company never
 /// interleave (the second waits, up to the busy timeout).
 const COMPANY_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('bomizzel-import:' || $1::text))";
@@ -161,14 +171,14 @@ const UNNESTED: Dialect = Dialect {
 
 /// The held updates (or comparisons) of one kind's rows: a column of values per bound
 /// value, sent as arrays in one statement whose count says how many rows changed. A row is
-/// updated once per statement: an archive the validator passed holds each id once, and
-/// two ids are one row only through the id map, whose lookup (a query) sends what is held
-/// first.
+/// updated once per statement (`holds`).
 struct HeldUpdates {
     kind: Kind,
     write: Write,
     columns: Vec<HeldColumn>,
     rows: usize,
+    /// The ids of the rows held (their first value).
+    ids: foldhash::HashSet<String>,
     /// Prepared on first use.
     statement: Option<Statement>,
 }
@@ -195,11 +205,20 @@ impl HeldUpdates {
             write,
             columns,
             rows: 0,
+            ids: foldhash::HashSet::default(),
             statement: None,
         }
     }
 
+    /// Whether the row these values update is held already.
+    fn holds(&self, values: &[Bound<'_>]) -> bool {
+        matches!(values.first(), Some(Bound::Text(Some(id))) if self.ids.contains(*id))
+    }
+
     fn push(&mut self, values: &[Bound<'_>]) -> Result<()> {
+        if let Some(Bound::Text(Some(id))) = values.first() {
+            self.ids.insert((*id).to_owned());
+        }
         for (column, value) in self.columns.iter_mut().zip(values) {
             match (column, value) {
                 (HeldColumn::Text(texts), Bound::Text(text) | Bound::Json(text)) => {
@@ -239,6 +258,7 @@ impl HeldUpdates {
             Write::Insert | Write::Update => tx.execute(&statement, &params)?,
         };
         let rows = std::mem::take(&mut self.rows) as u64;
+        self.ids.clear();
         for column in &mut self.columns {
             match column {
                 HeldColumn::Text(texts) => texts.clear(),
@@ -339,6 +359,8 @@ struct PgTarget<'t, 'c> {
     /// Updates (or comparisons) of existing records' rows, held to be sent together, and
     /// what those sent so far found, per kind, until `later` tells it.
     updates: RefCell<Vec<HeldUpdates>>,
+    /// Id map entries held: company, kind, archive id, local id, time.
+    held_maps: RefCell<[Vec<String>; 5]>,
     counted: RefCell<[Counted; 4]>,
     /// The ids of the new users held, not sent yet (their memberships are held too).
     held_users: RefCell<HashSet<String>>,
@@ -363,6 +385,7 @@ impl<'t, 'c> PgTarget<'t, 'c> {
             writes: RefCell::new(HashMap::new()),
             held: RefCell::default(),
             updates: RefCell::default(),
+            held_maps: RefCell::default(),
             counted: RefCell::default(),
             held_users: RefCell::default(),
             importing,
@@ -440,8 +463,18 @@ impl<'t, 'c> PgTarget<'t, 'c> {
     /// (which may name a row just written), counting what they changed.
     fn send_held(&self) -> Result<()> {
         self.held_users.borrow_mut().clear();
+        let map_many = match self.held_maps.borrow()[0].is_empty() {
+            true => None,
+            false => Some(self.statement(pg_map_many())?),
+        };
         let mut tx = self.connection()?;
         send(&mut tx, &mut self.held.borrow_mut())?;
+        if let Some(map_many) = map_many {
+            let mut maps = self.held_maps.borrow_mut();
+            let columns = [&maps[0], &maps[1], &maps[2], &maps[3], &maps[4]];
+            tx.execute(&map_many, &columns.map(|c| c as &(dyn ToSql + Sync)))?;
+            maps.iter_mut().for_each(Vec::clear);
+        }
         for updates in self.updates.borrow_mut().iter_mut() {
             let Some(counted) = updates.send(&mut tx)? else {
                 continue;
@@ -465,6 +498,13 @@ impl<'t, 'c> PgTarget<'t, 'c> {
                     updates.len() - 1
                 }
             };
+            // A row updated twice (two records of one row, one found through the id map)
+            // is written in order, as two statements would write it.
+            if updates[at].holds(values) {
+                drop(updates);
+                self.send_held()?;
+                updates = self.updates.borrow_mut();
+            }
             updates[at].push(values)?;
             updates[at].rows >= HELD_UPDATES
         };
@@ -551,9 +591,9 @@ impl<'t, 'c> PgTarget<'t, 'c> {
             .transpose()?)
     }
 
-    /// The two text columns of each row `sql` finds for a `text[]` of ids.
-    fn pairs(&self, sql: &'static str, ids: &[&str]) -> Result<Vec<(String, String)>> {
-        self.query(sql, &[&ids])?
+    /// The two text columns of each row `sql` finds.
+    fn pairs(&self, sql: &'static str, params: &Params<'_>) -> Result<Vec<(String, String)>> {
+        self.query(sql, params)?
             .iter()
             .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
             .collect()
@@ -777,12 +817,12 @@ impl ImportTarget for PgTarget<'_, '_> {
     }
 
     fn parents(&self, kind: Kind, ids: &[&str]) -> Result<Vec<(String, String)>> {
-        self.pairs(rows_sql(kind), ids)
+        self.pairs(rows_sql(kind), &[&ids])
     }
 
     fn rows_under(&self, kind: Kind, tickets: &[&str]) -> Result<Vec<(String, String)>> {
         match under_sql(kind) {
-            Some(sql) => self.pairs(sql, tickets),
+            Some(sql) => self.pairs(sql, &[&tickets]),
             None => Ok(Vec::new()),
         }
     }
@@ -792,11 +832,41 @@ impl ImportTarget for PgTarget<'_, '_> {
         self.text(sql, &[&key.company_id, &key.kind.name(), &key.archive_id])
     }
 
+    fn mapped_many(
+        &self,
+        company_id: &str,
+        kind: Kind,
+        archive_ids: &[&str],
+    ) -> Result<Vec<(String, String)>> {
+        // One lookup of the whole key per id, whatever the table's statistics say (the
+        // map may have grown by thousands in this very transaction): the planner, left to
+        // itself, may match the company and kind in the key and filter the ids row by row.
+        let sql = "SELECT a.id, m.local_id FROM unnest($3::text[]) AS a(id)
+                   CROSS JOIN LATERAL (SELECT local_id FROM bomizzel_backup_id_map
+                                       WHERE company_id = $1 AND kind = $2 AND archive_id = a.id
+                                       LIMIT 1) m";
+        self.pairs(sql, &[&company_id, &kind.name(), &archive_ids])
+    }
+
+    /// Held, and sent with the held rows, before anything else is asked.
     fn map_id(&self, key: &MapKey<'_>, local_id: &str, now: &str) -> Result<()> {
-        let stmt = self.statement(&pg_id_map().map)?;
-        let (company_id, kind, archive_id) = (key.company_id, key.kind.name(), key.archive_id);
-        self.tx()?
-            .execute(&stmt, &[&company_id, &kind, &archive_id, &local_id, &now])?;
+        let full = {
+            let mut held = self.held_maps.borrow_mut();
+            let entry = [
+                key.company_id,
+                key.kind.name(),
+                key.archive_id,
+                local_id,
+                now,
+            ];
+            for (column, value) in held.iter_mut().zip(entry) {
+                column.push(value.to_owned());
+            }
+            held[0].len() >= HELD_UPDATES
+        };
+        if full {
+            self.send_held()?;
+        }
         Ok(())
     }
 
