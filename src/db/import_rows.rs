@@ -758,6 +758,9 @@ pub(crate) struct ImportDb<'c, T> {
     /// What the last `look_ahead` found in the id map: each archive id asked, with its
     /// local id when the map has one (`mapped` answers from it).
     known_maps: RefCell<Known>,
+    /// The batch began with no entry in the id map for the company: `known_maps` holds
+    /// every entry there is (those this batch made).
+    maps_known: Cell<bool>,
     /// Whether the target loads the tickets in bulk, once asked.
     bulk: Cell<Option<bool>>,
     /// What the last `look_ahead_users` found: each email asked (folded to ASCII lowercase)
@@ -782,6 +785,7 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
             map_in_use: Cell::new(map_in_use),
             known: RefCell::default(),
             known_maps: RefCell::default(),
+            maps_known: Cell::new(false),
             bulk: Cell::new(None),
             all_new: Cell::new(false),
             known_users: RefCell::default(),
@@ -808,15 +812,15 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
         }
         let mut maps = self.known_maps.borrow_mut();
         maps.clear();
+        // Where it is not, no id can be mapped but by this batch (`claim_id` notes it).
+        self.maps_known.set(!self.map_in_use.get());
         let mut company_tickets: Vec<String> = Vec::new();
         for (kind, ids) in asks.iter().filter(|(_, ids)| !ids.is_empty()) {
             // Where the id map is in use, the rows an archive id maps to are asked too.
-            // Where it is not, these ids can only be mapped by this batch (`claim_id`
-            // notes them): none is yet.
             let mut locals = Vec::new();
-            let mapped = maps.of(*kind);
-            mapped.extend(ids.iter().map(|id| ((*id).to_owned(), None)));
             if self.map_in_use.get() {
+                let mapped = maps.of(*kind);
+                mapped.extend(ids.iter().map(|id| ((*id).to_owned(), None)));
                 for (archive_id, local_id) in
                     self.target.mapped_many(&self.company_id, *kind, ids)?
                 {
@@ -1132,6 +1136,9 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
         }
         if let Some(answer) = self.known_maps.borrow().get(kind).get(archive_id) {
             return Ok(answer.clone());
+        }
+        if self.maps_known.get() {
+            return Ok(None);
         }
         self.target.mapped(&self.map_key(kind, archive_id))
     }
