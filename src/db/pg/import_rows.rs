@@ -2,9 +2,10 @@
 //! `jsonb`, `lower(email)` under `COLLATE "C"`), inside the import's one transaction, each
 //! statement prepared once per transaction and reused. New rows are held back and sent in
 //! batches with `COPY … FROM STDIN`, one round trip for thousands of rows, full batches on a
-//! thread of their own while the import goes on; anything else the import asks of the
-//! database waits for them and sends the rest first, so it always sees them. Into empty
-//! tables, a bulk load (`bulk`).
+//! thread of their own while the import goes on; updates of existing records and id map
+//! entries are held too, and sent a few hundred per statement; anything else the import
+//! asks of the database waits for them and sends the rest first, so it always sees them.
+//! Into empty tables, a bulk load (`bulk`).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
