@@ -357,11 +357,11 @@ struct PgTarget<'t, 'c> {
     statements: RefCell<HashMap<&'static str, Statement>>,
     writes: RefCell<HashMap<(&'static str, Write), Statement>>,
     held: RefCell<Held>,
-    /// Updates (or comparisons) of existing records' rows, held to be sent together, and
-    /// what those sent so far found, per kind, until `later` tells it.
+    /// Updates (or comparisons) of existing records' rows, held to be sent together.
     updates: RefCell<Vec<HeldUpdates>>,
     /// Id map entries held: company, kind, archive id, local id, time.
     held_maps: RefCell<[Vec<String>; 5]>,
+    /// What the updates sent so far found, per kind, until `later` tells it.
     counted: RefCell<[Counted; 4]>,
     /// The ids of the new users held, not sent yet (their memberships are held too).
     held_users: RefCell<HashSet<String>>,
