@@ -761,19 +761,13 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
                     custom_field_values: custom_field_values?,
                 })
             })();
-            self.settle(
-                decision,
-                |o| &mut o.tickets,
-                row,
-                |db, row, how| db.write_ticket(&row, how),
-            )?;
+            self.settle(decision, tally_of(Kind::Ticket), row, |db, row, how| {
+                db.write_ticket(&row, how)
+            })?;
         } else {
-            self.settle(
-                decision,
-                |o| &mut o.tickets,
-                Ok(()),
-                |_, (), _| Ok(Written::Unchanged),
-            )?;
+            self.settle(decision, tally_of(Kind::Ticket), Ok(()), |_, (), _| {
+                Ok(Written::Unchanged)
+            })?;
         }
 
         for note in &ticket.notes {
@@ -874,11 +868,8 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
                 uploader_id: nullable(uploader.as_ref())?,
             })
         })();
-        self.settle(
-            decision,
-            |o| &mut o.attachments,
-            row,
-            |db, row, how| db.write_attachment(&row, how),
-        )
+        self.settle(decision, tally_of(Kind::Attachment), row, |db, row, how| {
+            db.write_attachment(&row, how)
+        })
     }
 }

@@ -840,31 +840,22 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
             }
             // A note's, history entry's or attachment's archive id whose mapped row exists
             // needs no lookup of its own: that row is the record's (`resolve_under` tries
-            // it first). The others are looked up once their mapped rows are known. (A
-            // ticket's archive id is always looked up: a row found by its archive id may
-            // be under it.)
+            // it first), so such ids are looked up only when their mapped row was not
+            // found. (A ticket's archive id is always looked up: a row found by its archive
+            // id may be under it.)
             let mapped = maps.get(*kind);
             let local_of = |id: &str| match kind {
                 Kind::Ticket => None,
-                _ => mapped.get(id).cloned().flatten(),
+                _ => mapped.get(id).and_then(Option::as_deref),
             };
-            let (first, then): (Vec<&str>, Vec<&str>) =
-                asked.iter().partition(|id| local_of(id).is_none());
-            for round in [first, then] {
-                let unknown: Vec<&str> = (round.into_iter())
-                    .filter(|id| !answers.contains_key(*id))
-                    .filter(|id| {
-                        local_of(id)
-                            .is_none_or(|local| !matches!(answers.get(&local), Some(Some(_))))
-                    })
-                    .collect();
-                answers.extend(unknown.iter().map(|id| ((*id).to_owned(), None)));
-                if !unknown.is_empty() {
-                    for (id, parent) in self.target.parents(*kind, &unknown)? {
-                        answers.insert(id, Some(parent));
-                    }
-                }
-            }
+            let (later, now): (Vec<&str>, Vec<&str>) =
+                asked.iter().partition(|id| local_of(id).is_some());
+            self.ask_parents(*kind, answers, now)?;
+            let found = |local: &str| matches!(answers.get(local), Some(Some(_)));
+            let unfound: Vec<&str> = (later.into_iter())
+                .filter(|id| local_of(id).is_none_or(|local| !found(local)))
+                .collect();
+            self.ask_parents(*kind, answers, unfound)?;
             // A company that started empty has only the import's own rows under its
             // tickets, and they need no finding (a bulk load's indexes are not back yet).
             if *kind == Kind::Ticket && !self.started_empty {
@@ -872,6 +863,27 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
                     |id: &&str| matches!(answers.get(*id), Some(Some(c)) if *c == self.company_id);
                 company_tickets = asked.into_iter().filter(ours).map(str::to_owned).collect();
             }
+        }
+        Ok(())
+    }
+
+    /// Looks up the parents of those of `ids` not answered yet, noting the ones not found.
+    fn ask_parents(
+        &self,
+        kind: Kind,
+        answers: &mut foldhash::HashMap<String, Option<String>>,
+        ids: Vec<&str>,
+    ) -> Result<()> {
+        let unknown: Vec<&str> = ids
+            .into_iter()
+            .filter(|id| !answers.contains_key(*id))
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        answers.extend(unknown.iter().map(|id| ((*id).to_owned(), None)));
+        for (id, parent) in self.target.parents(kind, &unknown)? {
+            answers.insert(id, Some(parent));
         }
         Ok(())
     }

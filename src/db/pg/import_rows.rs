@@ -177,7 +177,6 @@ struct HeldUpdates {
     kind: Kind,
     write: Write,
     columns: Vec<HeldColumn>,
-    rows: usize,
     /// The ids of the rows held (their first value).
     ids: foldhash::HashSet<String>,
     /// Prepared on first use.
@@ -189,6 +188,24 @@ enum HeldColumn {
     Text(Vec<Option<String>>),
     Int(Vec<i64>),
     Bool(Vec<bool>),
+}
+
+impl HeldColumn {
+    fn len(&self) -> usize {
+        match self {
+            HeldColumn::Text(texts) => texts.len(),
+            HeldColumn::Int(ints) => ints.len(),
+            HeldColumn::Bool(bools) => bools.len(),
+        }
+    }
+
+    fn clear(&mut self) {
+        match self {
+            HeldColumn::Text(texts) => texts.clear(),
+            HeldColumn::Int(ints) => ints.clear(),
+            HeldColumn::Bool(bools) => bools.clear(),
+        }
+    }
 }
 
 impl HeldUpdates {
@@ -205,7 +222,6 @@ impl HeldUpdates {
             kind,
             write,
             columns,
-            rows: 0,
             ids: foldhash::HashSet::default(),
             statement: None,
         }
@@ -230,14 +246,19 @@ impl HeldUpdates {
                 _ => bail!("a {} row's values changed type", self.kind.name()),
             }
         }
-        self.rows += 1;
         Ok(())
+    }
+
+    /// How many rows are held.
+    fn rows(&self) -> usize {
+        self.columns.first().map_or(0, HeldColumn::len)
     }
 
     /// Sends the held rows in one statement and empties the columns: how many changed (or
     /// would) and how many were the same; `None` when none were held.
     fn send(&mut self, tx: &mut Transaction<'_>) -> Result<Option<Counted>> {
-        if self.rows == 0 {
+        let rows = self.rows() as u64;
+        if rows == 0 {
             return Ok(None);
         }
         let statement = match &self.statement {
@@ -258,15 +279,8 @@ impl HeldUpdates {
             Write::Compare => tx.query(&statement, &params)?.len() as u64,
             Write::Insert | Write::Update => tx.execute(&statement, &params)?,
         };
-        let rows = std::mem::take(&mut self.rows) as u64;
         self.ids.clear();
-        for column in &mut self.columns {
-            match column {
-                HeldColumn::Text(texts) => texts.clear(),
-                HeldColumn::Int(ints) => ints.clear(),
-                HeldColumn::Bool(bools) => bools.clear(),
-            }
-        }
+        self.columns.iter_mut().for_each(HeldColumn::clear);
         Ok(Some(Counted {
             changed,
             same: rows.saturating_sub(changed),
@@ -507,7 +521,7 @@ impl<'t, 'c> PgTarget<'t, 'c> {
                 updates = self.updates.borrow_mut();
             }
             updates[at].push(values)?;
-            updates[at].rows >= HELD_UPDATES
+            updates[at].rows() >= HELD_UPDATES
         };
         if full {
             self.send_held()?;
