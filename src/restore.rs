@@ -153,6 +153,15 @@ fn tally_of(kind: Kind) -> fn(&mut Outcomes) -> &mut Tally {
     }
 }
 
+/// An attachment of an import into a company that started empty names a ticket or note
+/// (`what`) that the import did not write: it points outside the archive.
+fn not_in_archive(attachment_id: &str, what: &str, id: &str) -> anyhow::Error {
+    Failure::InvalidArchive(format!(
+        "attachment {attachment_id}: its {what} {id} is not in the archive"
+    ))
+    .into()
+}
+
 /// How many conflicts are kept for the report; the count goes on.
 const MAX_LISTED: usize = 50;
 
@@ -354,10 +363,15 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
         )
     }
 
-    /// The plan, with the warnings of reading the records added.
     /// The plan, with the warnings of reading the records added, and the updates the
     /// target held for later sent and counted.
     pub(crate) fn finish(mut self, read_warnings: Warnings) -> Result<Plan> {
+        // A bulk load took its attachments' references as they were (`attachment_refs`).
+        if self.db.bulk_loaded()
+            && let Some((attachment, kind, id)) = self.db.stray_reference()?
+        {
+            return Err(not_in_archive(&attachment, kind.name(), &id));
+        }
         for (kind, counted) in self.db.later()? {
             let tally = tally_of(kind)(&mut self.plan.outcomes);
             tally.updated += counted.changed;
@@ -795,20 +809,26 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
         Ok(())
     }
 
-    fn attachment(&mut self, attachment: &AttachmentRecord) -> Result<()> {
-        let ticket_id = self.db.resolve(Kind::Ticket, &attachment.ticket_id)?;
+    /// Where an attachment's ticket and note are in the target company (a ticket not found
+    /// is one a plan would create); none when the attachment is not imported (with a
+    /// warning).
+    fn attachment_refs(
+        &mut self,
+        attachment: &AttachmentRecord,
+    ) -> Result<Option<(Option<String>, Option<Id>)>> {
         // Writing into a company that started empty, with the archive's tickets already
         // written: a reference that finds nothing points outside the archive. (Elsewhere
         // the validator has said so before the record got here.)
-        let outside = |what: &str, id: &str| -> anyhow::Error {
-            Failure::InvalidArchive(format!(
-                "attachment {}: its {what} {id} is not in the archive",
-                attachment.id
-            ))
-            .into()
-        };
         let refs_checked_here =
             self.applying() && self.db.started_empty() && self.archive_has_tickets;
+        if refs_checked_here && self.db.bulk_loaded() {
+            // Every ticket and note is then the import's own, under its archive id: the
+            // references are taken as they are, and `finish` checks them all at once.
+            let note_id = attachment.note_id.clone().map(Id::Row);
+            return Ok(Some((Some(attachment.ticket_id.clone()), note_id)));
+        }
+        let outside = |what, id: &str| not_in_archive(&attachment.id, what, id);
+        let ticket_id = self.db.resolve(Kind::Ticket, &attachment.ticket_id)?;
         if ticket_id.is_none() && refs_checked_here {
             return Err(outside("ticket", &attachment.ticket_id));
         }
@@ -817,7 +837,7 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
                 "attachment {}: its ticket {} is neither in the archive nor in {}; not imported",
                 attachment.id, attachment.ticket_id, self.company_name
             ));
-            return Ok(());
+            return Ok(None);
         }
         let note_id = match &attachment.note_id {
             Some(note) => {
@@ -842,6 +862,13 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
                 }
             }
             None => None,
+        };
+        Ok(Some((ticket_id, note_id)))
+    }
+
+    fn attachment(&mut self, attachment: &AttachmentRecord) -> Result<()> {
+        let Some((ticket_id, note_id)) = self.attachment_refs(attachment)? else {
+            return Ok(());
         };
         let existing =
             self.db

@@ -463,9 +463,16 @@ pub(crate) trait ImportTarget {
     /// indexes and foreign keys aside and put them back once the rows are in (before
     /// anything else is asked, and before the commit), checking every row at once. True
     /// when it does: every row of those tables is then the import's own, so the look-ahead
-    /// need not ask (an id met twice is refused when the keys come back).
+    /// need not ask (an id met twice is refused when the keys come back), and the
+    /// attachments' references are checked together (`stray_reference`).
     fn bulk_tickets(&self) -> Result<bool> {
         Ok(false)
+    }
+    /// After a bulk load, whose attachments were written with their references as the
+    /// archive has them: one attachment whose ticket or note is not among the rows, as
+    /// (attachment id, the kind it names, that id). None when all are there.
+    fn stray_reference(&self) -> Result<Option<(String, Kind, String)>> {
+        Ok(None)
     }
     /// The ids of one ticket's notes and history entries. By default none are known: each
     /// child is then looked up on its own, which a target that looks ahead answers from
@@ -800,10 +807,13 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
     /// (the rows of an archive already restored are found so, for a fraction of a lookup
     /// by id each), and only the ids not found there are looked up.
     /// Tickets in a company that started empty are looked up nowhere when the target loads
-    /// them in bulk (`ImportTarget::bulk_tickets`): no row of theirs exists but the
-    /// import's own.
+    /// them in bulk (`ImportTarget::bulk_tickets`), nor the attachments after them: no row
+    /// of theirs exists but the import's own.
     pub(crate) fn look_ahead(&self, asks: &[(Kind, Vec<&str>)], tickets: bool) -> Result<()> {
-        let bulk = tickets && self.bulk_tickets()?;
+        let bulk = match tickets {
+            true => self.bulk_tickets()?,
+            false => self.bulk_loaded(),
+        };
         self.all_new.set(bulk);
         let mut known = self.known.borrow_mut();
         known.clear();
@@ -891,6 +901,12 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
     /// Whether this import's tickets went in as a bulk load.
     pub(crate) fn bulk_loaded(&self) -> bool {
         self.bulk.get() == Some(true)
+    }
+
+    /// After a bulk load, an attachment whose ticket or note the import did not write
+    /// (`ImportTarget::stray_reference`).
+    pub(crate) fn stray_reference(&self) -> Result<Option<(String, Kind, String)>> {
+        self.target.stray_reference()
     }
 
     /// Whether the target loads this import's tickets in bulk: asked once, at the first

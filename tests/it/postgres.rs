@@ -1679,6 +1679,79 @@ fn an_id_twice_in_a_bulk_load_is_the_archives_error_and_changes_nothing() {
     assert_eq!(companies, 0);
 }
 
+/// An attachment that names a ticket, or a note, the archive does not hold is the
+/// archive's error when it is restored into an empty database (exit 3, the attachment and
+/// what it names), and nothing is written: on SQLite as the attachment is read; in
+/// PostgreSQL's bulk load once every row is in, by the attachments' foreign keys as they
+/// come back, and where the operator has dropped one of those, by looking.
+#[test]
+fn an_attachment_naming_what_the_archive_lacks_is_refused_on_either_backend() {
+    let (pg, dir, archive) = empty_database_and_bulk_archive();
+    let document: Value = json(&std::fs::read(&archive).unwrap());
+    let attachments = document["data"]["attachments"].as_array().unwrap();
+    let with_note = (attachments.iter())
+        .position(|a| !a["noteId"].is_null())
+        .unwrap();
+    let attachment_id = attachments[with_note]["id"].as_str().unwrap().to_owned();
+    let edited = |field: &str, value: &str| {
+        let mut document = document.clone();
+        document["data"]["attachments"][with_note][field] = value.into();
+        let path = dir.path().join(format!("{field}.json"));
+        std::fs::write(&path, serde_json::to_vec(&document).unwrap()).unwrap();
+        path
+    };
+    let cases = [
+        (
+            edited("ticketId", "no-such-ticket"),
+            "ticket no-such-ticket",
+        ),
+        (edited("noteId", "no-such-note"), "note no-such-note"),
+    ];
+    let sqlite = dir.path().join("empty.db");
+    let targets = [sqlite.to_str().unwrap().to_owned(), pg.url()];
+    pg_bin()
+        .args(["--db", &targets[0], "init"])
+        .assert()
+        .success();
+    let refused = |db: &str, file: &std::path::Path, named: &str| {
+        let stderr = fails_with(
+            pg_bin()
+                .args(["--db", db, "--actor", ids::ACME_ADMIN])
+                .args(["import", "--create-company"])
+                .arg(file),
+            3,
+        );
+        let expected = format!("attachment {attachment_id}: its {named} is not in the archive");
+        assert!(stderr.contains(&expected), "{db}: {stderr}");
+    };
+    let keys = keys_and_indexes(&pg);
+    for db in &targets {
+        for (file, named) in &cases {
+            refused(db, file, named);
+        }
+    }
+    assert_eq!(keys_and_indexes(&pg), keys);
+    assert_eq!(pg.count("companies"), 0);
+    let conn = rusqlite::Connection::open(&sqlite).unwrap();
+    let companies: i64 =
+        (conn.query_row("SELECT count(*) FROM companies", [], |r| r.get(0))).unwrap();
+    assert_eq!(companies, 0);
+
+    // Without the foreign key to the notes, the bulk load looks for what it would check.
+    pg.client()
+        .batch_execute("ALTER TABLE file_attachments DROP CONSTRAINT file_attachments_note_id_fkey")
+        .unwrap();
+    refused(&pg.url(), &cases[1].0, cases[1].1);
+    assert_eq!(pg.count("companies"), 0);
+    let report = json_ok(
+        pg_bin()
+            .args(["--db", &pg.url(), "--actor", ids::ACME_ADMIN, "--json"])
+            .args(["import", "--create-company", &archive]),
+    );
+    assert_eq!(report["bulkLoad"], true, "{report}");
+    assert_eq!(pg.count("file_attachments"), attachments.len() as i64);
+}
+
 /// A record the archive's reader refuses late in the archive, batches after the importer
 /// began writing (the archive is read a batch ahead on a thread of its own), is the
 /// archive's error, named by its place (exit 3), and nothing is written: not by a bulk

@@ -21,12 +21,20 @@ pub(super) struct Restore {
     sql: String,
     /// The table, for a primary key or unique constraint (which an id twice fails).
     unique_on: Option<String>,
+    /// For a foreign key that checks every attachment's ticket, or note: which.
+    checks: Option<Kind>,
 }
 
 impl Restore {
     /// A primary key or unique constraint, put back first.
     pub(super) fn is_key(&self) -> bool {
         self.unique_on.is_some()
+    }
+
+    /// The attachments' reference (to their ticket, or note) that this foreign key checks
+    /// when it is made again, if it is one of theirs.
+    pub(super) fn checks(&self) -> Option<Kind> {
+        self.checks
     }
 
     /// Makes it again; a key that finds an id twice is the archive's error.
@@ -106,16 +114,20 @@ pub(super) fn set_aside(tx: &mut Transaction<'_>) -> Result<Option<Vec<Restore>>
     }
     // Put back keys first (a foreign key needs the key it names), then indexes, then
     // foreign keys; set aside the other way round.
+    // A foreign key from file_attachments (ticket_id) to tickets (id), or (note_id) to
+    // ticket_notes (id), checks that reference of every attachment when it is made again
+    // (unless it was NOT VALID, and is so again).
     let rows = tx.query(
-        "WITH t AS (SELECT oid FROM pg_class
+        "WITH t AS (SELECT oid, relname::text FROM pg_class
                     WHERE relname = ANY($1) AND relnamespace = current_schema()::regnamespace)
          SELECT 1 AS step, format('ALTER TABLE %s DROP CONSTRAINT %I', k.conrelid::regclass, k.conname),
                 format('ALTER TABLE %s ADD CONSTRAINT %I %s', k.conrelid::regclass, k.conname,
                        pg_get_constraintdef(k.oid)),
-                k.conrelid::regclass::text
+                k.conrelid::regclass::text, NULL
          FROM pg_constraint k WHERE k.conrelid IN (SELECT oid FROM t) AND k.contype IN ('p', 'u')
          UNION ALL
-         SELECT 2, format('DROP INDEX %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid), NULL
+         SELECT 2, format('DROP INDEX %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid),
+                NULL, NULL
          FROM pg_index i WHERE i.indrelid IN (SELECT oid FROM t)
            AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid
                                                            AND k.conrelid = i.indrelid)
@@ -123,7 +135,19 @@ pub(super) fn set_aside(tx: &mut Transaction<'_>) -> Result<Option<Vec<Restore>>
          SELECT 3, format('ALTER TABLE %s DROP CONSTRAINT %I', k.conrelid::regclass, k.conname),
                 format('ALTER TABLE %s ADD CONSTRAINT %I %s', k.conrelid::regclass, k.conname,
                        pg_get_constraintdef(k.oid)),
-                NULL
+                NULL,
+                CASE WHEN k.convalidated THEN
+                  CASE concat_ws(' ',
+                         (SELECT relname FROM t WHERE oid = k.conrelid),
+                         (SELECT string_agg(a.attname, ',') FROM pg_attribute a
+                          WHERE a.attrelid = k.conrelid AND a.attnum = ANY(k.conkey)),
+                         (SELECT relname FROM t WHERE oid = k.confrelid),
+                         (SELECT string_agg(a.attname, ',') FROM pg_attribute a
+                          WHERE a.attrelid = k.confrelid AND a.attnum = ANY(k.confkey)))
+                    WHEN 'file_attachments ticket_id tickets id' THEN 'ticket'
+                    WHEN 'file_attachments note_id ticket_notes id' THEN 'note'
+                  END
+                END
          FROM pg_constraint k WHERE k.contype = 'f'
            AND (k.conrelid IN (SELECT oid FROM t) OR k.confrelid IN (SELECT oid FROM t))
          ORDER BY 1, 2",
@@ -137,6 +161,11 @@ pub(super) fn set_aside(tx: &mut Transaction<'_>) -> Result<Option<Vec<Restore>>
             .map(|row| Restore {
                 sql: row.get(2),
                 unique_on: row.get(3),
+                checks: match row.get::<_, Option<&str>>(4) {
+                    Some("ticket") => Some(Kind::Ticket),
+                    Some("note") => Some(Kind::Note),
+                    _ => None,
+                },
             })
             .collect(),
     ))

@@ -389,6 +389,10 @@ struct PgTarget<'t, 'c> {
 
 type Params<'p> = [&'p (dyn ToSql + Sync)];
 
+/// Which of the attachments' references (to their ticket, their note) the foreign keys a
+/// bulk load put back checked; or the error of one that found a reference astray.
+type Checked = std::result::Result<Vec<Kind>, anyhow::Error>;
+
 impl<'t, 'c> PgTarget<'t, 'c> {
     fn new(tx: &'t Mutex<Transaction<'c>>, copier: Option<Copier>, importing: bool) -> Self {
         Self {
@@ -441,7 +445,7 @@ impl<'t, 'c> PgTarget<'t, 'c> {
     /// load. (Its indexes and foreign keys come back before the commit.)
     fn tx(&self) -> Result<MutexGuard<'t, Transaction<'c>>> {
         self.send_held()?;
-        self.put_back(Restore::is_key)?;
+        self.put_back(Restore::is_key)??;
         self.connection()
     }
 
@@ -532,21 +536,36 @@ impl<'t, 'c> PgTarget<'t, 'c> {
     /// Puts back those of what a bulk load set aside that `which` chooses, in order: each
     /// key, index or foreign key is made again, checking every row at once. A key that
     /// finds an id twice is the archive's doing.
-    fn put_back(&self, which: fn(&Restore) -> bool) -> Result<()> {
+    ///
+    /// Tells which of the attachments' references the foreign keys made again checked;
+    /// one that finds a reference astray is made in a savepoint, rolled back, so that the
+    /// attachment can still be looked for (`stray_reference`): its error, instead.
+    fn put_back(&self, which: fn(&Restore) -> bool) -> Result<Checked> {
         let now: Vec<Restore> = {
             let mut restore = self.restore.borrow_mut();
-            if restore.is_empty() {
-                return Ok(());
-            }
             let (now, later) = restore.drain(..).partition(which);
             *restore = later;
             now
         };
+        let mut checked = Vec::new();
+        if now.is_empty() {
+            return Ok(Ok(checked));
+        }
         let mut tx = self.connection()?;
         for step in now {
-            step.run(&mut tx)?;
+            let Some(kind) = step.checks() else {
+                step.run(&mut tx)?;
+                continue;
+            };
+            tx.batch_execute("SAVEPOINT bomizzel_check")?;
+            if let Err(err) = step.run(&mut tx) {
+                tx.batch_execute("ROLLBACK TO SAVEPOINT bomizzel_check")?;
+                return Ok(Err(err));
+            }
+            tx.batch_execute("RELEASE SAVEPOINT bomizzel_check")?;
+            checked.push(kind);
         }
-        Ok(())
+        Ok(Ok(checked))
     }
 
     fn statement(&self, sql: &'static str) -> Result<Statement> {
@@ -998,8 +1017,44 @@ impl ImportTarget for PgTarget<'_, '_> {
         }
     }
 
+    fn stray_reference(&self) -> Result<Option<(String, Kind, String)>> {
+        // The attachments' foreign keys, made again, check every reference at once; the
+        // rows are looked at only when one finds a reference astray, or where none does.
+        self.send_held()?;
+        let astray = match self.put_back(|_| true)? {
+            Ok(checked)
+                if [Kind::Ticket, Kind::Note]
+                    .iter()
+                    .all(|k| checked.contains(k)) =>
+            {
+                return Ok(None);
+            }
+            Ok(_) => None,
+            Err(err) => Some(err),
+        };
+        // Every row of these tables is the import's own: a reference is found or stray.
+        let row = self.query_opt(
+            "SELECT a.id, t.id IS NULL, CASE WHEN t.id IS NULL THEN a.ticket_id ELSE a.note_id END
+             FROM file_attachments a LEFT JOIN tickets t ON t.id = a.ticket_id
+             WHERE t.id IS NULL
+                OR (a.note_id IS NOT NULL
+                    AND NOT EXISTS (SELECT 1 FROM ticket_notes n WHERE n.id = a.note_id))
+             ORDER BY a.id LIMIT 1",
+            &[],
+        )?;
+        let Some(row) = row else {
+            return astray.map_or(Ok(None), Err);
+        };
+        let kind = match row.try_get(1)? {
+            true => Kind::Ticket,
+            false => Kind::Note,
+        };
+        Ok(Some((row.try_get(0)?, kind, row.try_get(2)?)))
+    }
+
     fn flush(&self) -> Result<()> {
         self.send_held()?;
-        self.put_back(|_| true)
+        self.put_back(|_| true)??;
+        Ok(())
     }
 }
