@@ -14,6 +14,7 @@ pub(crate) mod job;
 pub(crate) mod selection;
 
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use anyhow::{Result, bail};
 use serde::Serialize;
@@ -72,8 +73,9 @@ struct Child<'r> {
 /// A record's id in the target company.
 #[derive(Debug, Clone)]
 enum Id {
-    /// The id of its row: one the target held, or one this import gave it.
-    Row(String),
+    /// The id of its row: one the target held, or one this import gave it. Shared: a
+    /// member's id is given to every record that names them.
+    Row(Rc<str>),
     /// None yet: a record the plan would create.
     Planned,
 }
@@ -286,12 +288,12 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
         let members = db
             .members()?
             .into_iter()
-            .map(|(email, id)| (email.to_ascii_lowercase(), Id::Row(id)))
+            .map(|(email, id)| (email.to_ascii_lowercase(), Id::Row(id.into())))
             .collect();
         let fields = db
             .custom_fields()?
             .into_iter()
-            .map(|field| (field.name, (Id::Row(field.id), field.rule)))
+            .map(|field| (field.name, (Id::Row(field.id.into()), field.rule)))
             .collect();
         Ok(Self {
             db,
@@ -522,8 +524,11 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
     /// record, none yet.
     fn row_id(&self, kind: Kind, archive_id: &str, existing: Option<String>) -> Result<Id> {
         match existing {
-            Some(local) => Ok(Id::Row(local)),
-            None if self.applying() => Ok(Id::Row(self.db.claim_id(kind, archive_id, &self.now)?)),
+            Some(local) => Ok(Id::Row(local.into())),
+            None if self.applying() => {
+                let claimed = self.db.claim_id(kind, archive_id, &self.now)?;
+                Ok(Id::Row(claimed.into()))
+            }
             None => Ok(Id::Planned),
         }
     }
@@ -537,8 +542,8 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
         taken: fn(&ImportDb<'c, T>, &str) -> Result<bool>,
     ) -> Result<Id> {
         Ok(match (taken(&self.db, archive_id)?, self.applying()) {
-            (false, _) => Id::Row(archive_id.to_owned()),
-            (true, true) => Id::Row(uuid::Uuid::new_v4().to_string()),
+            (false, _) => Id::Row(archive_id.into()),
+            (true, true) => Id::Row(uuid::Uuid::new_v4().to_string().into()),
             (true, false) => Id::Planned,
         })
     }
@@ -612,14 +617,14 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
                 if self.applying() {
                     self.db.set_membership(&found.id, role, &self.now)?;
                 }
-                self.members.insert(key, Id::Row(found.id));
+                self.members.insert(key, Id::Row(found.id.into()));
             }
         }
         if let Some(actor) = &mut self.actor
             && actor.id.is_none()
             && let Some(Id::Row(id)) = self.members.get(&actor.email.to_ascii_lowercase())
         {
-            actor.id = Some(id.clone());
+            actor.id = Some(id.to_string());
         }
         Ok(())
     }
@@ -665,7 +670,10 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
     /// assignee) with a warning.
     fn person(&mut self, person: Option<&PersonRef>, what: &str, stand_in: StandIn) -> Option<Id> {
         let members = &self.members;
-        let member = |email: &str| members.get(&email.to_ascii_lowercase()).cloned();
+        let member = |email: &str| match email.bytes().any(|b| b.is_ascii_uppercase()) {
+            true => members.get(&email.to_ascii_lowercase()).cloned(),
+            false => members.get(email).cloned(),
+        };
         let email = match place_person(person, self.origin, stand_in, member) {
             PersonTarget::Member(id) => return Some(id),
             PersonTarget::Nobody => return None,
@@ -693,7 +701,7 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
             actor.email
         );
         // Not yet a member: the plan's user, of an archive that brings the actor.
-        let id = actor.id.clone().map_or(Id::Planned, Id::Row);
+        let id = (actor.id.as_deref()).map_or(Id::Planned, |id| Id::Row(id.into()));
         self.warn(message);
         Some(id)
     }
@@ -824,7 +832,7 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
         if refs_checked_here && self.db.bulk_loaded() {
             // Every ticket and note is then the import's own, under its archive id: the
             // references are taken as they are, and `finish` checks them all at once.
-            let note_id = attachment.note_id.clone().map(Id::Row);
+            let note_id = (attachment.note_id.as_deref()).map(|id| Id::Row(id.into()));
             return Ok(Some((Some(attachment.ticket_id.clone()), note_id)));
         }
         let outside = |what, id: &str| not_in_archive(&attachment.id, what, id);
@@ -856,7 +864,7 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
                 }
                 // Planning, a note not found yet is one the import would create.
                 match (found, planned) {
-                    (Some(id), _) => Some(Id::Row(id)),
+                    (Some(id), _) => Some(Id::Row(id.into())),
                     (None, true) => Some(Id::Planned),
                     (None, false) => None,
                 }
@@ -882,7 +890,7 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
             None
         };
         // A ticket not found by now is one the plan would create.
-        let ticket_id = ticket_id.map_or(Id::Planned, Id::Row);
+        let ticket_id = ticket_id.map_or(Id::Planned, |id| Id::Row(id.into()));
         let web_app_name = (self.origin == Origin::WebApp).then_some(attachment.file_name.as_str());
         let original_name = attachment.original_name.as_deref().or(web_app_name);
         let row = (|| {

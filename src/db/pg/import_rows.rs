@@ -420,12 +420,13 @@ impl<'t, 'c> PgTarget<'t, 'c> {
         company_id: &str,
     ) -> Result<Vec<(String, ExistingUser)>> {
         self.query(
-            "SELECT lower(u.email), u.id,
+            "SELECT e.email, u.id,
                     EXISTS (SELECT 1 FROM user_company_associations a
                             WHERE a.user_id = u.id AND a.company_id = $2),
                     (SELECT count(*) FROM user_company_associations a
                      WHERE a.user_id = u.id AND a.company_id <> $2)
-             FROM users u WHERE lower(u.email) = ANY($1::text[] COLLATE \"C\")",
+             FROM unnest($1::text[]) AS e(email)
+             JOIN users u ON lower(u.email) = e.email COLLATE \"C\"",
             &[&folded, &company_id],
         )?
         .iter()
@@ -676,10 +677,7 @@ fn copy_row(out: &mut Vec<u8>, values: &[Bound<'_>]) {
 /// escaped, everything else as it is.
 fn copy_text(out: &mut Vec<u8>, text: &str) {
     let mut rest = text.as_bytes();
-    while let Some(at) = rest
-        .iter()
-        .position(|byte| matches!(byte, b'\\' | b'\t' | b'\n' | b'\r'))
-    {
+    while let Some(at) = to_escape(rest) {
         out.extend_from_slice(&rest[..at]);
         out.extend_from_slice(match rest[at] {
             b'\\' => b"\\\\",
@@ -690,6 +688,31 @@ fn copy_text(out: &mut Vec<u8>, text: &str) {
         rest = &rest[at + 1..];
     }
     out.extend_from_slice(rest);
+}
+
+/// Where the first byte that `copy_text` escapes is. Most text has none: it is passed
+/// over a word of 8 bytes at a time, and only a word with a backslash or a control
+/// character in it is looked at byte by byte.
+fn to_escape(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let escaped = |byte: &u8| matches!(byte, b'\\' | b'\t' | b'\n' | b'\r');
+    let (words, tail) = bytes.as_chunks::<8>();
+    for (n, word) in words.iter().enumerate() {
+        let w = u64::from_le_bytes(*word);
+        // A byte below 0x20, or a zero byte where a backslash was (each test sets a high
+        // bit for such a byte, and may set one above it; the look that follows is exact).
+        let control = w.wrapping_sub(ONES * 0x20) & !w;
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        let backslash = backslash.wrapping_sub(ONES) & !backslash;
+        if (control | backslash) & HIGH != 0
+            && let Some(at) = word.iter().position(escaped)
+        {
+            return Some(n * 8 + at);
+        }
+    }
+    let start = bytes.len() - tail.len();
+    tail.iter().position(escaped).map(|at| start + at)
 }
 
 /// The type a value is bound as (JSON as text, cast to `jsonb` in the statement).
@@ -836,10 +859,13 @@ impl ImportTarget for PgTarget<'_, '_> {
     }
 
     fn user_ids_taken(&self, ids: &[&str]) -> Result<Vec<String>> {
-        self.query("SELECT id FROM users WHERE id = ANY($1)", &[&ids])?
-            .iter()
-            .map(|row| Ok(row.try_get(0)?))
-            .collect()
+        self.query(
+            "SELECT u.id FROM unnest($1::text[]) AS e(id) JOIN users u ON u.id = e.id",
+            &[&ids],
+        )?
+        .iter()
+        .map(|row| Ok(row.try_get(0)?))
+        .collect()
     }
 
     fn field_id_taken(&self, id: &str) -> Result<bool> {
@@ -1056,5 +1082,53 @@ impl ImportTarget for PgTarget<'_, '_> {
         self.send_held()?;
         self.put_back(|_| true)??;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `copy_text` escapes exactly the backslash, tab, newline and carriage return,
+    /// wherever they fall in its words of 8 bytes, and keeps every other byte.
+    #[test]
+    fn copy_text_escapes_what_ends_a_field_and_keeps_the_rest() {
+        let reference = |text: &str| {
+            let mut out = String::new();
+            for c in text.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\t' => out.push_str("\\t"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    other => out.push(other),
+                }
+            }
+            out
+        };
+        let specials = [
+            '\\', '\t', '\n', '\r', '\u{1}', '\u{1f}', ' ', '\u{7f}', 'é', '\\',
+        ];
+        for len in 0..20 {
+            for at in 0..len {
+                for special in specials {
+                    let mut text: String = "abcdefghijklmnopqrstuvwxyz".chars().take(len).collect();
+                    text.replace_range(at..=at, &special.to_string());
+                    let mut out = Vec::new();
+                    copy_text(&mut out, &text);
+                    assert_eq!(
+                        String::from_utf8(out).unwrap(),
+                        reference(&text),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
+        let mut out = Vec::new();
+        copy_text(&mut out, "naïve\\path\twith\r\nlines, \u{1b}[0m and 東京");
+        assert_eq!(
+            out,
+            "naïve\\\\path\\twith\\r\\nlines, \u{1b}[0m and 東京".as_bytes()
+        );
     }
 }
