@@ -316,21 +316,54 @@ const MEMBERSHIP_COLUMNS: &str = "user_id, company_id, role, created_at, updated
 /// Held rows are sent once they reach this many bytes (or when anything else is asked).
 const HELD_BYTES: usize = 1 << 20;
 
-/// New rows in `COPY`'s text format, one buffer per table of `HELD_TABLES`.
-type Held = [Vec<u8>; 7];
+/// New rows in `COPY`'s text format, of every table in one buffer: the room a batch takes
+/// is the same whichever tables its rows are of.
+#[derive(Default)]
+struct Held {
+    /// The rows, each ending in a newline, in the order they were held.
+    text: Vec<u8>,
+    /// Each row's table (its place in `HELD_TABLES`) and where the row ends in `text`.
+    rows: Vec<(usize, usize)>,
+}
 
-/// Writes held rows, table by table in `HELD_TABLES`' order, and empties the buffers.
+impl Held {
+    fn push(&mut self, table: usize, values: &[Bound<'_>]) {
+        copy_row(&mut self.text, values);
+        self.rows.push((table, self.text.len()));
+    }
+
+    /// The rows of one table, in order.
+    fn rows_of(&self, table: usize) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.rows.iter().map(|&(_, end)| end));
+        (self.rows.iter().zip(starts))
+            .filter(move |((of, _), _)| *of == table)
+            .map(|(&(_, end), start)| &self.text[start..end])
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.rows.clear();
+    }
+}
+
+/// Writes held rows, table by table in `HELD_TABLES`' order, and empties the buffer.
 fn send(tx: &mut Transaction<'_>, held: &mut Held) -> Result<()> {
-    for (table, rows) in HELD_TABLES.iter().zip(held.iter_mut()) {
-        if rows.is_empty() {
+    for (at, table) in HELD_TABLES.iter().enumerate() {
+        let mut rows = held.rows_of(at).peekable();
+        if rows.peek().is_none() {
             continue;
         }
-        let mut copy = tx.copy_in(&table.copy_sql())?;
-        copy.write_all(rows)?;
-        copy.finish()
+        // Rows gathered into pieces of 64 KiB: each write of its own would be a message.
+        let mut copy = std::io::BufWriter::with_capacity(64 << 10, tx.copy_in(&table.copy_sql())?);
+        for row in rows {
+            copy.write_all(row)?;
+        }
+        copy.into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?
+            .finish()
             .with_context(|| format!("cannot write the new rows of {}", table.name()))?;
-        rows.clear();
     }
+    held.clear();
     Ok(())
 }
 
@@ -606,8 +639,8 @@ impl<'t, 'c> PgTarget<'t, 'c> {
     fn hold_in(&self, slot: usize, values: &[Bound<'_>]) -> Result<()> {
         let full = {
             let mut held = self.held.borrow_mut();
-            copy_row(&mut held[slot], values);
-            held.iter().map(Vec::len).sum::<usize>() >= HELD_BYTES
+            held.push(slot, values);
+            held.text.len() >= HELD_BYTES
         };
         if full {
             self.hand_off()?;
