@@ -116,7 +116,7 @@ pub(super) fn set_aside(tx: &mut Transaction<'_>) -> Result<Option<Vec<Restore>>
     // foreign keys; set aside the other way round.
     // A foreign key from file_attachments (ticket_id) to tickets (id), or (note_id) to
     // ticket_notes (id), checks that reference of every attachment when it is made again
-    // (unless it was NOT VALID, and is so again).
+    // (unless it was NOT VALID or NOT ENFORCED, and is so again).
     let rows = tx.query(
         "WITH t AS (SELECT oid, relname::text FROM pg_class
                     WHERE relname = ANY($1) AND relnamespace = current_schema()::regnamespace)
@@ -136,18 +136,21 @@ pub(super) fn set_aside(tx: &mut Transaction<'_>) -> Result<Option<Vec<Restore>>
                 format('ALTER TABLE %s ADD CONSTRAINT %I %s', k.conrelid::regclass, k.conname,
                        pg_get_constraintdef(k.oid)),
                 NULL,
-                CASE WHEN k.convalidated THEN
-                  CASE concat_ws(' ',
-                         (SELECT relname FROM t WHERE oid = k.conrelid),
-                         (SELECT string_agg(a.attname, ',') FROM pg_attribute a
-                          WHERE a.attrelid = k.conrelid AND a.attnum = ANY(k.conkey)),
-                         (SELECT relname FROM t WHERE oid = k.confrelid),
-                         (SELECT string_agg(a.attname, ',') FROM pg_attribute a
-                          WHERE a.attrelid = k.confrelid AND a.attnum = ANY(k.confkey)))
-                    WHEN 'file_attachments ticket_id tickets id' THEN 'ticket'
-                    WHEN 'file_attachments note_id ticket_notes id' THEN 'note'
-                  END
-                END
+                CASE WHEN k.convalidated
+                          AND coalesce((to_jsonb(k) ->> 'conenforced')::boolean, true)
+                          AND k.conrelid = (SELECT oid FROM t WHERE relname = 'file_attachments')
+                          AND cardinality(k.conkey) = 1
+                          AND (SELECT attname FROM pg_attribute
+                               WHERE attrelid = k.confrelid AND attnum = k.confkey[1]) = 'id'
+                THEN CASE (SELECT attname FROM pg_attribute
+                           WHERE attrelid = k.conrelid AND attnum = k.conkey[1])
+                  WHEN 'ticket_id' THEN CASE WHEN k.confrelid = (SELECT oid FROM t
+                                                                 WHERE relname = 'tickets')
+                                             THEN 'ticket' END
+                  WHEN 'note_id' THEN CASE WHEN k.confrelid = (SELECT oid FROM t
+                                                               WHERE relname = 'ticket_notes')
+                                           THEN 'note' END
+                END END
          FROM pg_constraint k WHERE k.contype = 'f'
            AND (k.conrelid IN (SELECT oid FROM t) OR k.confrelid IN (SELECT oid FROM t))
          ORDER BY 1, 2",

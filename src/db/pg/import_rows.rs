@@ -346,25 +346,29 @@ impl Held {
     }
 }
 
-/// Writes held rows, table by table in `HELD_TABLES`' order, and empties the buffer.
+/// Writes held rows, table by table in `HELD_TABLES`' order, and empties the buffer
+/// (whatever the outcome: a failed write fails the import).
 fn send(tx: &mut Transaction<'_>, held: &mut Held) -> Result<()> {
-    for (at, table) in HELD_TABLES.iter().enumerate() {
+    let sent = HELD_TABLES.iter().enumerate().try_for_each(|(at, table)| {
         let mut rows = held.rows_of(at).peekable();
         if rows.peek().is_none() {
-            continue;
+            return Ok(());
         }
-        // Rows gathered into pieces of 64 KiB: each write of its own would be a message.
+        // The rows go out in messages of 64 KiB (the writer alone sends one per 4 KiB).
         let mut copy = std::io::BufWriter::with_capacity(64 << 10, tx.copy_in(&table.copy_sql())?);
-        for row in rows {
-            copy.write_all(row)?;
-        }
-        copy.into_inner()
-            .map_err(std::io::IntoInnerError::into_error)?
-            .finish()
+        let written = rows.try_for_each(|row| copy.write_all(row));
+        written
+            .and_then(|()| {
+                copy.into_inner()
+                    .map_err(std::io::IntoInnerError::into_error)
+            })
+            .map_err(anyhow::Error::from)
+            .and_then(|copy| Ok(copy.finish()?))
             .with_context(|| format!("cannot write the new rows of {}", table.name()))?;
-    }
+        anyhow::Ok(())
+    });
     held.clear();
-    Ok(())
+    sent
 }
 
 /// A thread that writes full buffers of held rows while the import reads and decides the
