@@ -362,9 +362,7 @@ impl IdMapSql {
             ),
         }
     }
-}
 
-impl IdMapSql {
     /// Records (or replaces) the entries `source` gives as (company, kind, archive id,
     /// local id, time) rows.
     pub(crate) fn map_from(source: &str) -> String {

@@ -350,25 +350,32 @@ impl Held {
 /// (whatever the outcome: a failed write fails the import).
 fn send(tx: &mut Transaction<'_>, held: &mut Held) -> Result<()> {
     let sent = HELD_TABLES.iter().enumerate().try_for_each(|(at, table)| {
-        let mut rows = held.rows_of(at).peekable();
-        if rows.peek().is_none() {
-            return Ok(());
-        }
-        // The rows go out in messages of 64 KiB (the writer alone sends one per 4 KiB).
-        let mut copy = std::io::BufWriter::with_capacity(64 << 10, tx.copy_in(&table.copy_sql())?);
-        let written = rows.try_for_each(|row| copy.write_all(row));
-        written
-            .and_then(|()| {
-                copy.into_inner()
-                    .map_err(std::io::IntoInnerError::into_error)
-            })
-            .map_err(anyhow::Error::from)
-            .and_then(|copy| Ok(copy.finish()?))
-            .with_context(|| format!("cannot write the new rows of {}", table.name()))?;
-        anyhow::Ok(())
+        copy_in(tx, table, held.rows_of(at))
+            .with_context(|| format!("cannot write the new rows of {}", table.name()))
     });
     held.clear();
     sent
+}
+
+/// Writes rows of one table with one `COPY` (none without rows), in messages of 64 KiB
+/// (the writer alone sends one per 4 KiB).
+fn copy_in<'r>(
+    tx: &mut Transaction<'_>,
+    table: &HeldTable,
+    rows: impl Iterator<Item = &'r [u8]>,
+) -> Result<()> {
+    let mut rows = rows.peekable();
+    if rows.peek().is_none() {
+        return Ok(());
+    }
+    let mut copy = std::io::BufWriter::with_capacity(64 << 10, tx.copy_in(&table.copy_sql())?);
+    for row in rows {
+        copy.write_all(row)?;
+    }
+    copy.into_inner()
+        .map_err(std::io::IntoInnerError::into_error)?
+        .finish()?;
+    Ok(())
 }
 
 /// A thread that writes full buffers of held rows while the import reads and decides the
@@ -1144,7 +1151,7 @@ mod tests {
             out
         };
         let specials = [
-            '\\', '\t', '\n', '\r', '\u{1}', '\u{1f}', ' ', '\u{7f}', 'é', '\\',
+            '\\', '\t', '\n', '\r', '\u{1}', '\u{1f}', ' ', '\u{7f}', 'é',
         ];
         for len in 0..20 {
             for at in 0..len {
