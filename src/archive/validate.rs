@@ -154,6 +154,8 @@ pub struct Validator {
     track_record_ids: bool,
     /// Attachment references, checked once every ticket has been seen.
     attachment_refs: Vec<(u64, String, Option<String>)>,
+    /// Whether a text holding U+0000 is a problem (`refusing_nul`).
+    refuse_nul: bool,
 }
 
 impl Default for Validator {
@@ -175,6 +177,7 @@ impl Validator {
             fields: HashMap::new(),
             track_record_ids: true,
             attachment_refs: Vec::new(),
+            refuse_nul: false,
         }
     }
 
@@ -186,6 +189,16 @@ impl Validator {
         Self {
             track_record_ids: false,
             ..Self::new()
+        }
+    }
+
+    /// With `refuse` set, a record with U+0000 (NUL) in a text, a value or a key, is a
+    /// problem at its place: for a target whose texts cannot hold it (PostgreSQL's `text`
+    /// and `jsonb`), found before anything is written, and by a plan as by the import.
+    pub fn refusing_nul(self, refuse: bool) -> Self {
+        Self {
+            refuse_nul: refuse,
+            ..self
         }
     }
 
@@ -308,6 +321,17 @@ impl Validator {
             Section::Tickets => self.check_ticket(place, value),
             Section::Attachments => self.check_attachment(place, index, value),
         };
+        // JSON text can hold U+0000 only as the escape `\u0000`: looked for in the text,
+        // and where it is there, found in the values (it may be an escaped backslash's).
+        if self.refuse_nul
+            && record.is_some()
+            && memchr::memmem::find(value.as_bytes(), br"\u0000").is_some()
+            && let Some(path) = serde_json::from_str(value).ok().as_ref().and_then(nul_path)
+        {
+            self.problems.push(format!(
+                "{place}{path}: holds the character U+0000 (NUL), which PostgreSQL cannot store"
+            ));
+        }
         self.stop_if_full()?;
         Ok(record.filter(|_| self.problems.len() == before))
     }
@@ -666,6 +690,21 @@ impl Validator {
         self.seen
             .get(kind)
             .is_some_and(|set| set.contains(&fingerprint(value)))
+    }
+}
+
+/// Where the first string holding U+0000 is in a JSON value, a value or a key, as a path
+/// (`.notes[2].content`; empty for the value itself).
+fn nul_path(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => text.contains('\0').then(String::new),
+        Value::Array(items) => (items.iter().enumerate())
+            .find_map(|(at, item)| nul_path(item).map(|path| format!("[{at}]{path}"))),
+        Value::Object(map) => map.iter().find_map(|(key, item)| match key.contains('\0') {
+            true => Some(format!(".{key:?}")),
+            false => nul_path(item).map(|path| format!(".{key}{path}")),
+        }),
+        _ => None,
     }
 }
 

@@ -436,6 +436,9 @@ pub(crate) trait ImportTarget {
     /// each query is a round trip): the import then takes records in batches and looks
     /// their rows up together. SQLite answers each lookup in-process as fast.
     const LOOKS_AHEAD: bool = false;
+    /// Whether its texts (`text` and JSON columns) can hold U+0000. PostgreSQL's cannot:
+    /// the validator then refuses a record with one (`Validator::refusing_nul`).
+    const STORES_NUL: bool = true;
     /// `parent` for many ids: the rows of this kind among `ids`, each as (id, parent). Ids
     /// that are not found are left out.
     fn parents(&self, kind: Kind, ids: &[&str]) -> Result<Vec<(String, String)>> {

@@ -344,7 +344,8 @@ impl<'a> Job<'a> {
                 Validator::without_record_ids()
             } else {
                 Validator::new()
-            };
+            }
+            .refusing_nul(!T::STORES_NUL);
         self.progress.reset();
         let mut witness = self.witness.as_deref_mut();
         let mut take = |importer: &mut Importer<'_, T>, record: Record| -> Result<()> {

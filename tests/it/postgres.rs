@@ -2130,3 +2130,95 @@ fn two_records_of_one_row_are_written_in_order_on_either_backend() {
     }
     assert_eq!(reports[0], reports[1]);
 }
+
+/// PostgreSQL's `text` and `jsonb` cannot hold U+0000, which SQLite keeps: a note of the
+/// web app's file whose content holds one (as JSON's `\u0000`) moves into SQLite as it is,
+/// and PostgreSQL refuses the archive before writing anything, naming the note's place and
+/// the character (exit 3), as the plan of `--validate-only` does; a key of a ticket's
+/// custom fields likewise. A backslash followed by `u0000` is no such character.
+#[test]
+fn a_nul_character_is_kept_by_sqlite_and_refused_by_postgres_by_its_place() {
+    let webapp = crate::support::fixture_archive("webapp/webapp-full.json");
+    let mut document: Value = json(&std::fs::read(webapp).unwrap());
+    let tickets = document["data"]["tickets"].as_array().unwrap();
+    let with_note = tickets
+        .iter()
+        .position(|t| t["notes"][0].is_object())
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, document: &Value| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, serde_json::to_vec(document).unwrap()).unwrap();
+        path
+    };
+    let content = "before\u{0}after";
+    document["data"]["tickets"][with_note]["notes"][0]["content"] = content.into();
+    let in_note = write("note.json", &document);
+    let mut keyed = document.clone();
+    keyed["data"]["tickets"][with_note]["notes"][0]["content"] = "plain".into();
+    keyed["data"]["tickets"][0]["customFields"] = serde_json::json!({"sev\u{0}erity": "Low"});
+    let in_key = write("key.json", &keyed);
+    let mut escaped = keyed.clone();
+    escaped["data"]["tickets"][0]["customFields"] = serde_json::json!({});
+    escaped["data"]["tickets"][with_note]["notes"][0]["content"] = "a \\u0000 b".into();
+    let escaped = write("escaped.json", &escaped);
+    let import = |db: &str, args: &[&str], file: &std::path::Path| {
+        let mut cmd = pg_bin();
+        cmd.args([
+            "--db",
+            db,
+            "--actor",
+            "adam@full.example",
+            "import",
+            "--create-company",
+        ])
+        .args(args)
+        .arg(file);
+        cmd
+    };
+
+    let pg = PgDatabase::new();
+    init(&pg.url()).assert().success();
+    for (file, place) in [
+        (&in_note, format!("tickets[{with_note}].notes[0].content")),
+        (
+            &in_key,
+            "tickets[0].customFields.\"sev\\0erity\"".to_owned(),
+        ),
+    ] {
+        for args in [&["--validate-only"][..], &[]] {
+            let stderr = fails_with(&mut import(&pg.url(), args, file), 3);
+            let expected =
+                format!("{place}: holds the character U+0000 (NUL), which PostgreSQL cannot store");
+            assert!(stderr.contains(&expected), "{args:?}: {stderr}");
+        }
+    }
+    assert_eq!(pg.count("companies"), 0);
+    import(&pg.url(), &[], &escaped).assert().success();
+    let stored = pg
+        .client()
+        .query(
+            "SELECT content FROM ticket_notes WHERE content LIKE 'a %'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].get::<_, String>(0), "a \\u0000 b");
+
+    let sqlite = dir.path().join("kept.db");
+    let sqlite_db = sqlite.to_str().unwrap();
+    pg_bin()
+        .args(["--db", sqlite_db, "init"])
+        .assert()
+        .success();
+    import(sqlite_db, &[], &in_note).assert().success();
+    let conn = rusqlite::Connection::open(&sqlite).unwrap();
+    let kept: String = conn
+        .query_row(
+            "SELECT content FROM ticket_notes WHERE content LIKE 'before%'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, content);
+}

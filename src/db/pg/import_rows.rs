@@ -811,6 +811,7 @@ fn under_sql(kind: Kind) -> Option<&'static str> {
 
 impl ImportTarget for PgTarget<'_, '_> {
     const LOOKS_AHEAD: bool = true;
+    const STORES_NUL: bool = false;
 
     fn has_tickets(&self, company_id: &str) -> Result<bool> {
         self.exists(

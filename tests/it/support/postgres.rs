@@ -123,7 +123,6 @@ impl PgDatabase {
             .get(0)
     }
 
-    /// The names of the tables in its `public` schema, sorted.
     /// How many rows `table` holds.
     pub fn count(&self, table: &str) -> i64 {
         self.client()
@@ -132,6 +131,7 @@ impl PgDatabase {
             .get(0)
     }
 
+    /// The names of the tables in its `public` schema, sorted.
     pub fn tables(&self) -> Vec<String> {
         self.client()
             .query(
