@@ -140,9 +140,10 @@ Examples:
     /// On PostgreSQL, a restore into a database that holds no tickets, notes, history or
     /// attachments yet is loaded as pg_restore loads an empty database: the keys, indexes
     /// and foreign keys of those four tables are set aside, made again and checked over
-    /// every row before the commit, and other sessions wait on those tables until then.
-    /// When that cannot start at once (a table in use, a role that does not own them), the
-    /// rows go in one by one instead.
+    /// every row before the commit, and other sessions wait on those tables until then;
+    /// into a database without users, the users and their memberships likewise. When that
+    /// cannot start at once (a table in use, a role that does not own them), the rows go
+    /// in one by one instead.
     #[command(after_help = "\
 Examples:
   bomizzel-backup import --validate-only backup.zip          # check the file alone

@@ -307,7 +307,7 @@ impl Kind {
         }
     }
 
-    pub(crate) fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         match self {
             Kind::Ticket => "ticket",
             Kind::Note => "note",
@@ -467,6 +467,13 @@ pub(crate) trait ImportTarget {
     /// need not ask (an id met twice is refused when the keys come back), and the
     /// attachments' references are checked together (`stray_reference`).
     fn bulk_tickets(&self) -> Result<bool> {
+        Ok(false)
+    }
+    /// Users are about to be written. True when the database has none and none can be
+    /// added by others until the import ends (a restore into a new database): every user
+    /// of the archive is then new, and none needs a lookup. A target may then load them in
+    /// bulk, as `bulk_tickets` says.
+    fn users_all_new(&self) -> Result<bool> {
         Ok(false)
     }
     /// After a bulk load, whose attachments were written with their references as the
@@ -777,6 +784,9 @@ pub(crate) struct ImportDb<'c, T> {
     /// which sees what the first one wrote.
     known_users: RefCell<HashMap<String, Option<ExistingUser>>>,
     known_user_ids: RefCell<HashMap<String, bool>>,
+    /// Whether the database had no user and no other session can add one (asked once,
+    /// `ImportTarget::users_all_new`).
+    users_all_new: Cell<Option<bool>>,
     /// The batch is a bulk load's: none of its rows exists (an id met twice is refused when
     /// the target's keys come back).
     all_new: Cell<bool>,
@@ -798,6 +808,7 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
             all_new: Cell::new(false),
             known_users: RefCell::default(),
             known_user_ids: RefCell::default(),
+            users_all_new: Cell::new(None),
         })
     }
 
@@ -957,7 +968,16 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
 
     /// Looks up the users of a batch together (`look_ahead` for users): by email, and
     /// whether their archive ids are taken.
+    /// Where the database has no user (`ImportTarget::users_all_new`), nothing is asked.
     pub(crate) fn look_ahead_users(&self, emails: &[&str], ids: &[&str]) -> Result<()> {
+        let all_new = match self.users_all_new.get() {
+            Some(all_new) => all_new,
+            None => {
+                let all_new = self.target.users_all_new()?;
+                self.users_all_new.set(Some(all_new));
+                all_new
+            }
+        };
         let mut known = self.known_users.borrow_mut();
         known.clear();
         known.extend(
@@ -965,12 +985,15 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
                 .iter()
                 .map(|email| (email.to_ascii_lowercase(), None)),
         );
-        for (email, user) in self.target.find_users(emails, &self.company_id)? {
-            known.insert(email, Some(user));
-        }
         let mut known_ids = self.known_user_ids.borrow_mut();
         known_ids.clear();
         known_ids.extend(ids.iter().map(|id| ((*id).to_owned(), false)));
+        if all_new {
+            return Ok(());
+        }
+        for (email, user) in self.target.find_users(emails, &self.company_id)? {
+            known.insert(email, Some(user));
+        }
         for id in self.target.user_ids_taken(ids)? {
             known_ids.insert(id, true);
         }

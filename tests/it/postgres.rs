@@ -1555,7 +1555,8 @@ fn keys_and_indexes(pg: &PgDatabase) -> Vec<(String, i64, String)> {
     pg.client()
         .query(
             "WITH t AS (SELECT oid FROM pg_class WHERE relname IN
-                        ('tickets', 'ticket_notes', 'ticket_history', 'file_attachments'))
+                        ('tickets', 'ticket_notes', 'ticket_history', 'file_attachments',
+                         'users', 'user_company_associations'))
              SELECT conname::text, oid::int8, pg_get_constraintdef(oid) FROM pg_constraint
              WHERE (conrelid IN (SELECT oid FROM t) OR confrelid IN (SELECT oid FROM t))
                AND contype <> 'c'
@@ -1597,12 +1598,13 @@ fn empty_database_and_bulk_archive() -> (PgDatabase, tempfile::TempDir, String) 
 
 /// A restore into an empty database is a bulk load: the tables' keys, indexes (the
 /// operator's own too) and foreign keys are set aside and made again, the same, and every
-/// row is in; the foreign keys hold afterwards as before.
+/// row is in; the foreign keys hold afterwards as before. The users' and memberships'
+/// too, as the database has no users.
 #[test]
 fn a_restore_into_an_empty_database_loads_in_bulk_and_puts_every_key_back() {
     let (pg, _dir, archive) = empty_database_and_bulk_archive();
     let before = keys_and_indexes(&pg);
-    assert_eq!(before.len(), 23, "{before:?}");
+    assert_eq!(before.len(), 31, "{before:?}");
     let report = json_ok(
         pg_bin()
             .args(["--db", &pg.url(), "--actor", ids::ACME_ADMIN, "--json"])
@@ -1647,6 +1649,40 @@ fn a_restore_into_an_empty_database_loads_in_bulk_and_puts_every_key_back() {
             || format!("{:?}", err.as_db_error()).contains("ticket_notes_ticket_id_fkey"),
         "{err:?}"
     );
+}
+
+/// Into a database that has users already (of the web app, of another company), the
+/// users are looked up as always and their keys stay as they were, while the tickets,
+/// into empty tables, still go in as a bulk load.
+#[test]
+fn users_go_in_bulk_only_into_a_database_without_users() {
+    let (pg, _dir, archive) = empty_database_and_bulk_archive();
+    pg.client()
+        .batch_execute(
+            "INSERT INTO users (id, email, first_name, last_name, role, created_at, updated_at)
+             VALUES ('u-elsewhere', 'someone@elsewhere.example', 'Some', 'One', 'customer',
+                     '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+        )
+        .unwrap();
+    let before = keys_and_indexes(&pg);
+    let report = json_ok(
+        pg_bin()
+            .args(["--db", &pg.url(), "--actor", ids::ACME_ADMIN, "--json"])
+            .args(["import", "--create-company", &archive]),
+    );
+    assert_eq!(report["bulkLoad"], true, "{report}");
+    let after = keys_and_indexes(&pg);
+    assert_eq!(definitions(&after), definitions(&before));
+    let users_own = |name: &str| name.starts_with("user");
+    for ((name, old, _), (_, new, _)) in before.iter().zip(&after) {
+        match users_own(name) {
+            true => assert_eq!(old, new, "{name} was made again: users went in bulk"),
+            false => assert_ne!(old, new, "{name} was not made again: no bulk load"),
+        }
+    }
+    let users = report["outcomes"]["users"]["created"].as_u64().unwrap();
+    assert!(users > 1, "{report}");
+    assert_eq!(pg.count("users"), users as i64 + 1);
 }
 
 /// A ticket id met twice far apart in the archive (in different batches, so no lookup

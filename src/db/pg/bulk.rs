@@ -1,6 +1,7 @@
 //! A bulk load into empty tables, as a restore into an empty database does it: their keys,
 //! indexes and foreign keys set aside (`set_aside`) and made again once the rows are in
-//! (`Restore`), each checking every row at once. ARCHITECTURE.md ("An import") says when.
+//! (`Restore`), each checking every row at once: the tickets' tables, and the users'.
+//! ARCHITECTURE.md ("An import") says when.
 
 use anyhow::Result;
 use postgres::Transaction;
@@ -8,16 +9,29 @@ use postgres::Transaction;
 use crate::db::import_rows::Kind;
 use crate::error::Failure;
 
-/// The tables a bulk load fills, with the kind of their rows.
-const BULK_TABLES: [(&str, Kind); 4] = [
-    ("tickets", Kind::Ticket),
-    ("ticket_notes", Kind::Note),
-    ("ticket_history", Kind::History),
-    ("file_attachments", Kind::Attachment),
+/// The tables a restore's tickets fill, with what they hang off.
+pub(super) const TICKET_TABLES: &[&str] = &[
+    "tickets",
+    "ticket_notes",
+    "ticket_history",
+    "file_attachments",
+];
+/// The tables a restore's users fill.
+pub(super) const USER_TABLES: &[&str] = &["users", "user_company_associations"];
+
+/// What a row of a table with an `id` key is called, for an id the archive holds twice.
+const RECORD_NAMES: [(&str, &str); 5] = [
+    ("tickets", Kind::Ticket.name()),
+    ("ticket_notes", Kind::Note.name()),
+    ("ticket_history", Kind::History.name()),
+    ("file_attachments", Kind::Attachment.name()),
+    ("users", "user"),
 ];
 
 /// One statement that puts back what a bulk load set aside.
 pub(super) struct Restore {
+    /// 1 for a key, 2 an index, 3 a foreign key: the order they are made again in.
+    step: i32,
     sql: String,
     /// The table, for a primary key or unique constraint (which an id twice fails).
     unique_on: Option<String>,
@@ -37,6 +51,12 @@ impl Restore {
         self.checks
     }
 
+    /// Where it comes in the order they are made again: keys first (a foreign key needs the
+    /// key it names), then indexes, then foreign keys.
+    pub(super) fn step(&self) -> i32 {
+        self.step
+    }
+
     /// Makes it again; a key that finds an id twice is the archive's error.
     pub(super) fn run(&self, tx: &mut Transaction<'_>) -> Result<()> {
         tx.batch_execute(&self.sql).map_err(|err| self.failure(err))
@@ -46,10 +66,10 @@ impl Restore {
     fn failure(&self, err: postgres::Error) -> anyhow::Error {
         let duplicate = err.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION);
         let kind = self.unique_on.as_deref().and_then(|table| {
-            BULK_TABLES
+            RECORD_NAMES
                 .iter()
                 .find(|(name, _)| *name == table)
-                .map(|(_, kind)| kind.name())
+                .map(|(_, record)| *record)
         });
         // "Key (id)=(…) is duplicated."
         let id = err
@@ -67,13 +87,12 @@ impl Restore {
     }
 }
 
-/// Sets aside the foreign keys, keys and indexes of `BULK_TABLES` (and the foreign keys
-/// that name them), and gives the statements that put them back, when a bulk load is
-/// safe: the tables are plain tables, the import may alter them, no row is in any, and an
-/// exclusive lock on each was free at once (taken, so none can be added but the import's
-/// until it ends). None when it is not.
-pub(super) fn set_aside(tx: &mut Transaction<'_>) -> Result<Option<Vec<Restore>>> {
-    let tables: Vec<&str> = BULK_TABLES.iter().map(|(name, _)| *name).collect();
+/// Sets aside the foreign keys, keys and indexes of `tables` (and the foreign keys that
+/// name them), and gives the statements that put them back, when a bulk load is safe: the
+/// tables are plain tables, the import may alter them, no row is in any, and an exclusive
+/// lock on each was free at once (taken, so none can be added but the import's until it
+/// ends). None when it is not.
+pub(super) fn set_aside(tx: &mut Transaction<'_>, tables: &[&str]) -> Result<Option<Vec<Restore>>> {
     tx.batch_execute(&format!(
         "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE NOWAIT",
         tables.join(", ")
@@ -162,6 +181,7 @@ pub(super) fn set_aside(tx: &mut Transaction<'_>) -> Result<Option<Vec<Restore>>
     Ok(Some(
         rows.iter()
             .map(|row| Restore {
+                step: row.get(0),
                 sql: row.get(2),
                 unique_on: row.get(3),
                 checks: match row.get::<_, Option<&str>>(4) {

@@ -19,7 +19,7 @@ use postgres::types::{ToSql, Type};
 use postgres::{Row, Statement, Transaction};
 
 use super::Server;
-use super::bulk::{Restore, set_aside};
+use super::bulk::{Restore, TICKET_TABLES, USER_TABLES, set_aside};
 use crate::archive::records::CompanyRecord;
 use crate::db::import_rows::{
     ATTACHMENTS, Bound, CUSTOM_FIELDS, Counted, Dialect, ExistingUser, HISTORY, IdMapSql,
@@ -426,7 +426,7 @@ struct PgTarget<'t, 'c> {
     /// An import's transaction (not a plan's), which takes `EMAIL_LOCKS` for users it may
     /// create.
     importing: bool,
-    /// During a bulk load (`bulk_tickets`): what puts the tables' keys, indexes and foreign
+    /// During a bulk load (`bulk_load`): what puts the tables' keys, indexes and foreign
     /// keys back, in order, and is not back yet.
     restore: RefCell<Vec<Restore>>,
 }
@@ -611,6 +611,32 @@ impl<'t, 'c> PgTarget<'t, 'c> {
             checked.push(kind);
         }
         Ok(Ok(checked))
+    }
+
+    /// Sets `tables`' keys, indexes and foreign keys aside for a bulk load (`set_aside`),
+    /// to be put back with any set aside before, in their order. False when the tables
+    /// are not for one (in use, not empty, not the import's to alter): the locks taken to
+    /// find out go with the savepoint, and rows go in one by one.
+    fn bulk_load(&self, tables: &[&str]) -> Result<bool> {
+        if !self.importing {
+            return Ok(false);
+        }
+        self.send_held()?;
+        let mut tx = self.connection()?;
+        tx.batch_execute("SAVEPOINT bomizzel_bulk")?;
+        match set_aside(&mut tx, tables) {
+            Ok(Some(set_aside)) => {
+                tx.batch_execute("RELEASE SAVEPOINT bomizzel_bulk")?;
+                let mut restore = self.restore.borrow_mut();
+                restore.extend(set_aside);
+                restore.sort_by_key(Restore::step);
+                Ok(true)
+            }
+            Ok(None) | Err(_) => {
+                tx.batch_execute("ROLLBACK TO SAVEPOINT bomizzel_bulk")?;
+                Ok(false)
+            }
+        }
     }
 
     fn statement(&self, sql: &'static str) -> Result<Statement> {
@@ -1067,25 +1093,13 @@ impl ImportTarget for PgTarget<'_, '_> {
     }
 
     fn bulk_tickets(&self) -> Result<bool> {
-        if !self.importing {
-            return Ok(false);
-        }
-        self.send_held()?;
-        let mut tx = self.connection()?;
-        tx.batch_execute("SAVEPOINT bomizzel_bulk")?;
-        match set_aside(&mut tx) {
-            Ok(Some(restore)) => {
-                tx.batch_execute("RELEASE SAVEPOINT bomizzel_bulk")?;
-                *self.restore.borrow_mut() = restore;
-                Ok(true)
-            }
-            // Not for a bulk load (in use, not empty, not the import's to alter): the locks
-            // taken to find out go with the savepoint, and rows go in one by one.
-            Ok(None) | Err(_) => {
-                tx.batch_execute("ROLLBACK TO SAVEPOINT bomizzel_bulk")?;
-                Ok(false)
-            }
-        }
+        self.bulk_load(TICKET_TABLES)
+    }
+
+    /// The users and their memberships go in as a bulk load too, into a database that has
+    /// none.
+    fn users_all_new(&self) -> Result<bool> {
+        self.bulk_load(USER_TABLES)
     }
 
     fn stray_reference(&self) -> Result<Option<(String, Kind, String)>> {
