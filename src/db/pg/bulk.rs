@@ -91,8 +91,7 @@ impl Restore {
 /// name them), and gives the statements that put them back, when a bulk load is safe: the
 /// tables are plain tables, the import may alter them, no row is in any, and an exclusive
 /// lock on each was free at once (taken, so none can be added but the import's until it
-/// ends), and nothing else sees them truncated (no `ON TRUNCATE` trigger of the operator's,
-/// no publication that replicates a truncate). None when it is not.
+/// ends). None when it is not.
 ///
 /// The tables are then emptied once more (`TRUNCATE`, which removes no row: they have
 /// none), so that this transaction may write their rows frozen (`COPY … FREEZE`), as
@@ -130,10 +129,6 @@ pub(super) fn set_aside(tx: &mut Transaction<'_>, tables: &[&str]) -> Result<Opt
                     AND NOT EXISTS (SELECT 1 FROM pg_trigger g
                                     WHERE g.tgrelid IN (SELECT oid FROM t)
                                       AND NOT g.tgisinternal AND g.tgtype & 32 <> 0)
-                    AND NOT EXISTS (SELECT 1 FROM pg_publication_tables p
-                                    JOIN pg_publication USING (pubname)
-                                    WHERE pubtruncate AND p.tablename = ANY($1)
-                                      AND p.schemaname = current_schema())
                     AND {empty}
                  FROM pg_class c WHERE c.oid IN (SELECT oid FROM t)",
                 count = tables.len(),
@@ -192,8 +187,7 @@ pub(super) fn set_aside(tx: &mut Transaction<'_>, tables: &[&str]) -> Result<Opt
     for row in rows.iter().rev() {
         tx.batch_execute(row.get(1))?;
     }
-    // No foreign key names them now; no trigger of the operator's runs on a truncate, and
-    // no publication sends one to a subscriber (whose tables may hold rows).
+    // No foreign key names them now, and no trigger of the operator's runs on a truncate.
     tx.batch_execute(&format!("TRUNCATE {}", tables.join(", ")))?;
     Ok(Some(
         rows.iter()
