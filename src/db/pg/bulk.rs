@@ -92,12 +92,6 @@ impl Restore {
 /// tables are plain tables, the import may alter them, no row is in any, and an exclusive
 /// lock on each was free at once (taken, so none can be added but the import's until it
 /// ends). None when it is not.
-///
-/// The tables are then emptied once more (`TRUNCATE`, which removes no row: they have
-/// none), so that this transaction may write their rows frozen (`COPY … FREEZE`), as
-/// `VACUUM FREEZE` would leave them: their pages are all-visible from the commit on, no
-/// later read sets hint bits on them and no vacuum has to freeze them, and the keys,
-/// indexes and foreign keys made again read them faster.
 pub(super) fn set_aside(tx: &mut Transaction<'_>, tables: &[&str]) -> Result<Option<Vec<Restore>>> {
     tx.batch_execute(&format!(
         "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE NOWAIT",
@@ -126,9 +120,6 @@ pub(super) fn set_aside(tx: &mut Transaction<'_>, tables: &[&str]) -> Result<Opt
                     AND NOT EXISTS (SELECT 1 FROM pg_constraint k
                                     WHERE k.conrelid IN (SELECT oid FROM t)
                                       AND k.contype NOT IN ('p', 'u', 'f', 'c'))
-                    AND NOT EXISTS (SELECT 1 FROM pg_trigger g
-                                    WHERE g.tgrelid IN (SELECT oid FROM t)
-                                      AND NOT g.tgisinternal AND g.tgtype & 32 <> 0)
                     AND {empty}
                  FROM pg_class c WHERE c.oid IN (SELECT oid FROM t)",
                 count = tables.len(),
@@ -187,8 +178,6 @@ pub(super) fn set_aside(tx: &mut Transaction<'_>, tables: &[&str]) -> Result<Opt
     for row in rows.iter().rev() {
         tx.batch_execute(row.get(1))?;
     }
-    // No foreign key names them now, and no trigger of the operator's runs on a truncate.
-    tx.batch_execute(&format!("TRUNCATE {}", tables.join(", ")))?;
     Ok(Some(
         rows.iter()
             .map(|row| Restore {

@@ -144,15 +144,13 @@ impl HeldTable {
         }
     }
 
-    /// `COPY` of the table's new rows, their columns named; `FREEZE` for a table a bulk
-    /// load emptied in this transaction (`bulk::set_aside`).
-    fn copy_sql(self, freeze: bool) -> String {
+    /// `COPY` of the table's new rows, their columns named.
+    fn copy_sql(self) -> String {
         let columns = match self {
             Rows(table) => table.bound_columns().collect::<Vec<_>>().join(", "),
             Memberships => MEMBERSHIP_COLUMNS.to_owned(),
         };
-        let options = if freeze { " (FREEZE)" } else { "" };
-        format!("COPY {} ({columns}) FROM STDIN{options}", self.name())
+        format!("COPY {} ({columns}) FROM STDIN", self.name())
     }
 }
 
@@ -326,9 +324,6 @@ struct Held {
     text: Vec<u8>,
     /// Each row's table (its place in `HELD_TABLES`) and where the row ends in `text`.
     rows: Vec<(usize, usize)>,
-    /// The tables (by place) a bulk load emptied in this transaction: their rows are
-    /// written frozen. Kept when the rows are cleared.
-    frozen: [bool; HELD_TABLES.len()],
 }
 
 impl Held {
@@ -355,7 +350,7 @@ impl Held {
 /// (whatever the outcome: a failed write fails the import).
 fn send(tx: &mut Transaction<'_>, held: &mut Held) -> Result<()> {
     let sent = HELD_TABLES.iter().enumerate().try_for_each(|(at, table)| {
-        copy_in(tx, table, held.frozen[at], held.rows_of(at))
+        copy_in(tx, table, held.rows_of(at))
             .with_context(|| format!("cannot write the new rows of {}", table.name()))
     });
     held.clear();
@@ -367,15 +362,13 @@ fn send(tx: &mut Transaction<'_>, held: &mut Held) -> Result<()> {
 fn copy_in<'r>(
     tx: &mut Transaction<'_>,
     table: &HeldTable,
-    freeze: bool,
     rows: impl Iterator<Item = &'r [u8]>,
 ) -> Result<()> {
     let mut rows = rows.peekable();
     if rows.peek().is_none() {
         return Ok(());
     }
-    let mut copy =
-        std::io::BufWriter::with_capacity(64 << 10, tx.copy_in(&table.copy_sql(freeze))?);
+    let mut copy = std::io::BufWriter::with_capacity(64 << 10, tx.copy_in(&table.copy_sql())?);
     for row in rows {
         copy.write_all(row)?;
     }
@@ -634,13 +627,6 @@ impl<'t, 'c> PgTarget<'t, 'c> {
         match set_aside(&mut tx, tables) {
             Ok(Some(set_aside)) => {
                 tx.batch_execute("RELEASE SAVEPOINT bomizzel_bulk")?;
-                // Both buffers are here: the copier has given its own back (`connection`).
-                for held in [&self.held, &self.spare] {
-                    let frozen = &mut held.borrow_mut().frozen;
-                    for (at, table) in HELD_TABLES.iter().enumerate() {
-                        frozen[at] |= tables.contains(&table.name());
-                    }
-                }
                 let mut restore = self.restore.borrow_mut();
                 restore.extend(set_aside);
                 restore.sort_by_key(Restore::step);
