@@ -35,6 +35,20 @@ pub fn read_manifest(archive: &mut ArchiveFile) -> Result<Manifest> {
     Ok(validator.require_manifest()?.clone())
 }
 
+/// Refuses a manifest with U+0000 in a text (for a database that cannot store it, before
+/// its company is looked up by name or created): the check `Validator::refusing_nul` makes
+/// again in the full pass.
+pub fn refuse_nul_in(manifest: &Manifest) -> Result<()> {
+    match serde_json::to_value(manifest)
+        .ok()
+        .as_ref()
+        .and_then(nul_path)
+    {
+        Some(path) => Err(Failure::InvalidArchive(nul_problem("manifest", &path)).into()),
+        None => Ok(()),
+    }
+}
+
 /// The id kinds that `Validator::without_record_ids` leaves to the database.
 const RECORD_ID_KINDS: [&str; 4] = ["ticket id", "note id", "history id", "attachment id"];
 
@@ -245,6 +259,12 @@ impl Validator {
             return Ok(());
         }
         self.manifest_seen = true;
+        // Its company's name and details go into the company row and the import's log.
+        if self.refuse_nul
+            && let Some(path) = nul_path(&value)
+        {
+            self.problem(nul_problem("manifest", &path))?;
+        }
         let manifest: Manifest = match decode(value) {
             Ok(manifest) => manifest,
             Err(problem) => {
@@ -328,9 +348,7 @@ impl Validator {
             && memchr::memmem::find(value.as_bytes(), br"\u0000").is_some()
             && let Some(path) = serde_json::from_str(value).ok().as_ref().and_then(nul_path)
         {
-            self.problems.push(format!(
-                "{place}{path}: holds the character U+0000 (NUL), which PostgreSQL cannot store"
-            ));
+            self.problems.push(nul_problem(place, &path));
         }
         self.stop_if_full()?;
         Ok(record.filter(|_| self.problems.len() == before))
@@ -691,6 +709,11 @@ impl Validator {
             .get(kind)
             .is_some_and(|set| set.contains(&fingerprint(value)))
     }
+}
+
+/// A text holding U+0000 at `place` and `path` inside it.
+fn nul_problem(place: impl fmt::Display, path: &str) -> String {
+    format!("{place}{path}: holds the character U+0000 (NUL), which PostgreSQL cannot store")
 }
 
 /// Where the first string holding U+0000 is in a JSON value, a value or a key, as a path

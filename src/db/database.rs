@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use rusqlite::Connection;
 
-use super::import_rows::{ImportWork, SqliteTarget};
+use super::import_rows::{ImportTarget, ImportWork, SqliteTarget};
 use super::pg::Server;
 use super::schema::ToolTable;
 use super::snapshot::{SnapshotWork, SqliteSnapshot};
@@ -31,6 +31,14 @@ impl Database {
             Location::Sqlite(path) => Database::Sqlite(super::open(path, options)?),
             Location::Postgres(url) => Database::Postgres(Box::new(Server::open(url, options)?)),
         })
+    }
+
+    /// Whether its texts can hold U+0000 (`ImportTarget::STORES_NUL`): PostgreSQL's cannot.
+    pub(crate) fn stores_nul(&self) -> bool {
+        match self {
+            Database::Sqlite(_) => <SqliteTarget as ImportTarget>::STORES_NUL,
+            Database::Postgres(_) => Server::STORES_NUL,
+        }
     }
 
     /// The SQLite connection, for what only SQLite does (`verify`'s scratch database, and

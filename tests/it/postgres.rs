@@ -1685,6 +1685,49 @@ fn users_go_in_bulk_only_into_a_database_without_users() {
     assert_eq!(pg.count("users"), users as i64 + 1);
 }
 
+/// Users go in as a bulk load beside tickets that cannot: with row-level security on the
+/// notes (whose policies could hide rows from the look for any), the tickets go in one by
+/// one and their keys are never touched, while the users' keys, indexes and foreign keys
+/// come back, the same. Where another session reads a table whose foreign key names the
+/// users (here the history's), neither goes in bulk (that key could not be dropped without
+/// waiting for it), and every key is as it was. Every row is in, either way.
+#[test]
+fn users_go_in_bulk_beside_tickets_that_cannot() {
+    let document: Value = json(bulk_archive());
+    let tickets = document["data"]["tickets"].as_array().unwrap().len() as i64;
+    for (setup, users_in_bulk) in [("row-level security", true), ("a reader", false)] {
+        let (pg, _dir, archive) = empty_database_and_bulk_archive();
+        let mut reader = pg.client();
+        let mut held = None;
+        if users_in_bulk {
+            (pg.client())
+                .batch_execute("ALTER TABLE ticket_notes ENABLE ROW LEVEL SECURITY")
+                .unwrap();
+        } else {
+            let mut tx = reader.transaction().unwrap();
+            tx.batch_execute("SELECT count(*) FROM ticket_history")
+                .unwrap();
+            held = Some(tx);
+        }
+        let before = keys_and_indexes(&pg);
+        let report = json_ok(
+            pg_bin()
+                .args(["--db", &pg.url(), "--actor", ids::ACME_ADMIN, "--json"])
+                .args(["import", "--create-company", &archive]),
+        );
+        drop(held);
+        assert_ne!(report["bulkLoad"], true, "{setup}: {report}");
+        let after = keys_and_indexes(&pg);
+        assert_eq!(definitions(&after), definitions(&before), "{setup}");
+        // The users' own, and the foreign keys naming them.
+        for ((name, old, definition), (_, new, _)) in before.iter().zip(&after) {
+            let theirs = name.starts_with("user") || definition.contains("REFERENCES users(");
+            assert_eq!(old != new, users_in_bulk && theirs, "{setup}: {name}");
+        }
+        assert_eq!(pg.count("tickets"), tickets, "{setup}");
+    }
+}
+
 /// A ticket id met twice far apart in the archive (in different batches, so no lookup
 /// sees both) is refused when the keys come back, as the archive's error (exit 3), and
 /// the database is as it was: no row, and its keys and indexes the very same.
@@ -2169,9 +2212,10 @@ fn two_records_of_one_row_are_written_in_order_on_either_backend() {
 
 /// PostgreSQL's `text` and `jsonb` cannot hold U+0000, which SQLite keeps: a note of the
 /// web app's file whose content holds one (as JSON's `\u0000`) moves into SQLite as it is,
-/// and PostgreSQL refuses the archive before writing anything, naming the note's place and
-/// the character (exit 3), as the plan of `--validate-only` does; a key of a ticket's
-/// custom fields likewise. A backslash followed by `u0000` is no such character.
+/// and PostgreSQL refuses the archive, importing nothing, naming the note's place and the
+/// character (exit 3), as the plan of `--validate-only` does; a key of a ticket's custom
+/// fields, and the company's name in the manifest, likewise. A backslash followed by
+/// `u0000` is no such character.
 #[test]
 fn a_nul_character_is_kept_by_sqlite_and_refused_by_postgres_by_its_place() {
     let webapp = crate::support::fixture_archive("webapp/webapp-full.json");
@@ -2194,6 +2238,14 @@ fn a_nul_character_is_kept_by_sqlite_and_refused_by_postgres_by_its_place() {
     keyed["data"]["tickets"][with_note]["notes"][0]["content"] = "plain".into();
     keyed["data"]["tickets"][0]["customFields"] = serde_json::json!({"sev\u{0}erity": "Low"});
     let in_key = write("key.json", &keyed);
+    let mut named = document.clone();
+    named["data"]["tickets"][with_note]["notes"][0]["content"] = "plain".into();
+    let company = named["exportInfo"]["companyName"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    named["exportInfo"]["companyName"] = format!("{company}\u{0}").into();
+    let in_name = write("name.json", &named);
     let mut escaped = keyed.clone();
     escaped["data"]["tickets"][0]["customFields"] = serde_json::json!({});
     escaped["data"]["tickets"][with_note]["notes"][0]["content"] = "a \\u0000 b".into();
@@ -2217,6 +2269,7 @@ fn a_nul_character_is_kept_by_sqlite_and_refused_by_postgres_by_its_place() {
     init(&pg.url()).assert().success();
     for (file, place) in [
         (&in_note, format!("tickets[{with_note}].notes[0].content")),
+        (&in_name, "manifest.companyName".to_owned()),
         (
             &in_key,
             "tickets[0].customFields.\"sev\\0erity\"".to_owned(),

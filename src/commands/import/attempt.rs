@@ -62,6 +62,9 @@ pub(super) fn attempt_import(
     let mut archive = ArchiveFile::open(&input, &request.keys)?;
     // A full validation follows; here only what choosing the target needs.
     let manifest = validate::read_manifest(&mut archive)?;
+    if !conn.stores_nul() {
+        validate::refuse_nul_in(&manifest)?;
+    }
     attempt.source = Some(Source::of(&archive, &manifest));
     reporter.step(format!(
         "read {input}: {:?} archive {} of {} ({}), exported {}",

@@ -9,7 +9,7 @@ use postgres::Transaction;
 use crate::db::import_rows::Kind;
 use crate::error::Failure;
 
-/// The tables a restore's tickets fill, with what they hang off.
+/// The tables a restore's tickets fill.
 pub(super) const TICKET_TABLES: &[&str] = &[
     "tickets",
     "ticket_notes",
@@ -89,13 +89,33 @@ impl Restore {
 
 /// Sets aside the foreign keys, keys and indexes of `tables` (and the foreign keys that
 /// name them), and gives the statements that put them back, when a bulk load is safe: the
-/// tables are plain tables, the import may alter them, no row is in any, and an exclusive
-/// lock on each was free at once (taken, so none can be added but the import's until it
+/// tables are plain tables (without row-level security, whose policies could hide rows from
+/// the look for any), the import may alter them, no row is in any, and an exclusive
+/// lock on each, and on the tables whose foreign keys name them, was free at once
+/// (taken, so none can be added but the import's until it
 /// ends). None when it is not.
 pub(super) fn set_aside(tx: &mut Transaction<'_>, tables: &[&str]) -> Result<Option<Vec<Restore>>> {
+    // The tables whose foreign keys name them are altered too (those keys dropped): they
+    // are locked with them, at once or not at all, never waited for.
+    let related: Vec<String> = tx
+        .query(
+            "SELECT DISTINCT k.conrelid::regclass::text FROM pg_constraint k
+             JOIN pg_class c ON c.oid = k.confrelid
+             WHERE k.contype = 'f' AND c.relname = ANY($1)
+               AND c.relnamespace = current_schema()::regnamespace
+               AND NOT k.conrelid IN (SELECT oid FROM pg_class WHERE relname = ANY($1)
+                                      AND relnamespace = current_schema()::regnamespace)",
+            &[&tables],
+        )?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let locked: Vec<&str> = (tables.iter().copied())
+        .chain(related.iter().map(String::as_str))
+        .collect();
     tx.batch_execute(&format!(
         "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE NOWAIT",
-        tables.join(", ")
+        locked.join(", ")
     ))?;
     let empty: Vec<String> = tables
         .iter()
@@ -112,6 +132,7 @@ pub(super) fn set_aside(tx: &mut Transaction<'_>, tables: &[&str]) -> Result<Opt
                                   UNION SELECT oid FROM t)
                  SELECT count(*) = {count}
                     AND bool_and(c.relkind = 'r' AND c.relreplident <> 'i'
+                                 AND NOT c.relrowsecurity
                                  AND NOT c.relhassubclass
                                  AND NOT EXISTS (SELECT 1 FROM pg_inherits i
                                                  WHERE i.inhrelid = c.oid))

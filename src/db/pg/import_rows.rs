@@ -67,6 +67,9 @@ const EMAIL_LOCKS: &str = "SELECT pg_advisory_xact_lock(hashtext('bomizzel-email
      FROM unnest($1::text[] COLLATE \"C\") WITH ORDINALITY AS t(e, n) ORDER BY n";
 
 impl Server {
+    /// Its `text` and `jsonb` cannot hold U+0000.
+    pub(crate) const STORES_NUL: bool = false;
+
     /// `Database::import_transaction` on PostgreSQL.
     pub(crate) fn import_transaction<W: ImportWork>(
         &self,
@@ -633,7 +636,9 @@ impl<'t, 'c> PgTarget<'t, 'c> {
                 Ok(true)
             }
             Ok(None) | Err(_) => {
-                tx.batch_execute("ROLLBACK TO SAVEPOINT bomizzel_bulk")?;
+                tx.batch_execute(
+                    "ROLLBACK TO SAVEPOINT bomizzel_bulk; RELEASE SAVEPOINT bomizzel_bulk",
+                )?;
                 Ok(false)
             }
         }
@@ -668,6 +673,10 @@ impl<'t, 'c> PgTarget<'t, 'c> {
             && let Some(Bound::Text(Some(id))) = values.first()
         {
             self.held_users.borrow_mut().insert((*id).to_owned());
+            // Its membership comes next (`set_membership`), held beside it: a full buffer
+            // goes to the copier after that one, not between them.
+            self.held.borrow_mut().push(slot, values);
+            return Ok(());
         }
         self.hold_in(slot, values)
     }
@@ -837,7 +846,7 @@ fn under_sql(kind: Kind) -> Option<&'static str> {
 
 impl ImportTarget for PgTarget<'_, '_> {
     const LOOKS_AHEAD: bool = true;
-    const STORES_NUL: bool = false;
+    const STORES_NUL: bool = Server::STORES_NUL;
 
     fn has_tickets(&self, company_id: &str) -> Result<bool> {
         self.exists(
