@@ -967,8 +967,8 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
     }
 
     /// Looks up the users of a batch together (`look_ahead` for users): by email, and
-    /// whether their archive ids are taken.
-    /// Where the database has no user (`ImportTarget::users_all_new`), nothing is asked.
+    /// whether their archive ids are taken; where the database has no user
+    /// (`ImportTarget::users_all_new`), nothing is asked.
     pub(crate) fn look_ahead_users(&self, emails: &[&str], ids: &[&str]) -> Result<()> {
         let all_new = match self.users_all_new.get() {
             Some(all_new) => all_new,
