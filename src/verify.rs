@@ -182,7 +182,7 @@ impl Expectations {
             // restore run as no one).
             *slot = match (&self.actor, stand_in) {
                 (Some(actor), StandIn::Actor) => Some(PersonRef {
-                    email: Some(actor.clone()),
+                    email: Some(actor.into()),
                     ..PersonRef::default()
                 }),
                 _ => None,

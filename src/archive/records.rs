@@ -296,16 +296,21 @@ db_text!(CompanyRole { Member => "member", Admin => "admin" });
 db_text!(FieldType { String => "string", Number => "number", Decimal => "decimal", Integer => "integer", Picklist => "picklist" });
 db_text!(Priority { Low => "low", Medium => "medium", High => "high", Urgent => "urgent" });
 
+/// A record's text: kept inline up to 24 bytes (a timestamp, a name, a status: most of a
+/// ticket's, note's or history entry's fields), so that reading a record allocates for its
+/// ids and long texts alone.
+pub type Text = compact_str::CompactString;
+
 /// A reference to a person by email and name; the web app may write all three as null.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PersonRef {
     #[serde(default)]
-    pub email: Option<String>,
+    pub email: Option<Text>,
     #[serde(default)]
-    pub first_name: Option<String>,
+    pub first_name: Option<Text>,
     #[serde(default)]
-    pub last_name: Option<String>,
+    pub last_name: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -410,15 +415,15 @@ fn some_false() -> Option<bool> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketRecord {
-    pub id: String,
-    pub title: String,
+    pub id: Text,
+    pub title: Text,
     #[serde(default)]
-    pub description: Option<String>,
-    pub status: String,
+    pub description: Option<Text>,
+    pub status: Text,
     #[serde(default = "missing_priority")]
     pub priority: Lenient<Priority>,
     #[serde(default)]
-    pub category: Option<String>,
+    pub category: Option<Text>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub custom_fields: Map<String, Value>,
     #[serde(default)]
@@ -429,19 +434,19 @@ pub struct TicketRecord {
     pub notes: Vec<NoteRecord>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub history: Vec<HistoryRecord>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Text,
+    pub updated_at: Text,
     #[serde(default)]
-    pub resolved_at: Option<String>,
+    pub resolved_at: Option<Text>,
     #[serde(default)]
-    pub closed_at: Option<String>,
+    pub closed_at: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NoteRecord {
-    pub id: String,
-    pub content: String,
+    pub id: Text,
+    pub content: Text,
     #[serde(default = "some_false")]
     pub is_internal: Option<bool>,
     #[serde(default, deserialize_with = "null_as_default")]
@@ -450,48 +455,48 @@ pub struct NoteRecord {
     pub email_metadata: Value,
     #[serde(default)]
     pub author: Option<PersonRef>,
-    pub created_at: String,
+    pub created_at: Text,
     #[serde(default)]
-    pub updated_at: Option<String>,
+    pub updated_at: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryRecord {
-    pub id: String,
-    pub action: String,
+    pub id: Text,
+    pub action: Text,
     #[serde(default)]
-    pub field_name: Option<String>,
+    pub field_name: Option<Text>,
     #[serde(default)]
-    pub old_value: Option<String>,
+    pub old_value: Option<Text>,
     #[serde(default)]
-    pub new_value: Option<String>,
+    pub new_value: Option<Text>,
     #[serde(default)]
     pub metadata: Value,
     #[serde(default)]
     pub user: Option<PersonRef>,
-    pub created_at: String,
+    pub created_at: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttachmentRecord {
-    pub id: String,
-    pub ticket_id: String,
+    pub id: Text,
+    pub ticket_id: Text,
     #[serde(default)]
-    pub note_id: Option<String>,
-    pub file_name: String,
+    pub note_id: Option<Text>,
+    pub file_name: Text,
     #[serde(default)]
-    pub original_name: Option<String>,
+    pub original_name: Option<Text>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub file_size: i64,
     #[serde(default)]
-    pub file_type: Option<String>,
+    pub file_type: Option<Text>,
     #[serde(default)]
-    pub file_path: Option<String>,
+    pub file_path: Option<Text>,
     #[serde(default)]
     pub uploaded_by: Option<PersonRef>,
-    pub uploaded_at: String,
+    pub uploaded_at: Text,
 }
 
 /// What an export included, as recorded in the manifest.

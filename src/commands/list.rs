@@ -37,7 +37,11 @@ pub(crate) struct TicketFilter {
 
 impl TicketFilter {
     fn matches(&self, ticket: &TicketRecord) -> bool {
-        if !self.statuses.is_empty() && !self.statuses.contains(&ticket.status.to_lowercase()) {
+        if !self.statuses.is_empty()
+            && !self
+                .statuses
+                .contains(&ticket.status.to_lowercase().to_string())
+        {
             return false;
         }
         if self.window.from.is_some() || self.window.before.is_some() {

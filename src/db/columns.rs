@@ -4,13 +4,56 @@
 
 use anyhow::Result;
 
-/// A Rust type both drivers read a column as (`String`, `bool`, `i64` and their options).
-pub(crate) trait Column:
-    rusqlite::types::FromSql + for<'a> postgres::types::FromSql<'a>
-{
+use crate::archive::records::Text;
+
+/// A Rust type both drivers read a column as.
+pub(crate) trait Column: Sized {
+    fn from_sqlite(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Self>;
+    fn from_postgres(row: &postgres::Row, index: usize) -> Result<Self, postgres::Error>;
 }
 
-impl<T> Column for T where T: rusqlite::types::FromSql + for<'a> postgres::types::FromSql<'a> {}
+/// `Column` for types both drivers read themselves.
+macro_rules! read_by_drivers {
+    ($($t:ty),*) => {$(
+        impl Column for $t {
+            fn from_sqlite(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Self> {
+                row.get(index)
+            }
+            fn from_postgres(row: &postgres::Row, index: usize) -> Result<Self, postgres::Error> {
+                row.try_get(index)
+            }
+        }
+    )*};
+}
+
+read_by_drivers!(String, Option<String>, bool, Option<bool>, i64, Option<i64>);
+
+/// A record's text, copied from the row's own bytes (no `String` first: inline when short).
+impl Column for Text {
+    fn from_sqlite(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Self> {
+        row.get_ref(index)?
+            .as_str()
+            .map(Text::new)
+            .map_err(Into::into)
+    }
+    fn from_postgres(row: &postgres::Row, index: usize) -> Result<Self, postgres::Error> {
+        row.try_get::<_, &str>(index).map(Text::new)
+    }
+}
+
+impl Column for Option<Text> {
+    fn from_sqlite(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Self> {
+        let value = row.get_ref(index)?;
+        value
+            .as_str_or_null()
+            .map(|text| text.map(Text::new))
+            .map_err(Into::into)
+    }
+    fn from_postgres(row: &postgres::Row, index: usize) -> Result<Self, postgres::Error> {
+        row.try_get::<_, Option<&str>>(index)
+            .map(|text| text.map(Text::new))
+    }
+}
 
 /// A result row of either backend.
 pub(crate) trait RowRead {
@@ -22,7 +65,7 @@ pub(crate) trait RowRead {
 
 impl RowRead for rusqlite::Row<'_> {
     fn get<T: Column>(&self, index: usize) -> Result<T> {
-        Ok(rusqlite::Row::get(self, index)?)
+        Ok(T::from_sqlite(self, index)?)
     }
 
     fn column_name(&self, index: usize) -> &str {
@@ -32,7 +75,7 @@ impl RowRead for rusqlite::Row<'_> {
 
 impl RowRead for postgres::Row {
     fn get<T: Column>(&self, index: usize) -> Result<T> {
-        Ok(self.try_get(index)?)
+        Ok(T::from_postgres(self, index)?)
     }
 
     fn column_name(&self, index: usize) -> &str {

@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 use super::columns::RowRead;
 use crate::archive::records::{
     AttachmentRecord, CompanyRecord, CompanyRole, Counts, CustomFieldRecord, FieldType,
-    HistoryRecord, NoteRecord, PersonRef, Priority, TicketRecord, UserRecord, UserRole,
+    HistoryRecord, NoteRecord, PersonRef, Priority, Text, TicketRecord, UserRecord, UserRole,
 };
 
 /// Which tickets an export takes: one company's, optionally within a creation-time window.
@@ -510,7 +510,7 @@ pub(crate) fn attachment_from_row<R: RowRead>(
             file_path: row.get(7)?,
             uploaded_at: row.get(8)?,
             uploaded_by: people.get(row.get(9)?)?,
-            id: id.clone(),
+            id: id.as_str().into(),
         })
     })()
     .with_context(|| format!("cannot read attachment {id}"))
@@ -519,11 +519,11 @@ pub(crate) fn attachment_from_row<R: RowRead>(
 /// A person from three columns (email, first name, last name); `None` when the user row
 /// is missing.
 pub(crate) fn person<R: RowRead>(row: &R, first: usize) -> Result<Option<PersonRef>> {
-    let email: Option<String> = row.get(first)?;
+    let email: Option<Text> = row.get(first)?;
     Ok(email.map(|email| PersonRef {
         email: Some(email),
-        first_name: row.get::<Option<String>>(first + 1).ok().flatten(),
-        last_name: row.get::<Option<String>>(first + 2).ok().flatten(),
+        first_name: row.get::<Option<Text>>(first + 1).ok().flatten(),
+        last_name: row.get::<Option<Text>>(first + 2).ok().flatten(),
     }))
 }
 

@@ -167,8 +167,8 @@ impl Selection {
     /// and the custom fields named in the ticket's values.
     pub(crate) fn survey(&mut self, record: &Record) {
         match record {
-            Record::Ticket(ticket) if self.tickets.contains(&ticket.id) => {
-                self.found.insert(ticket.id.clone());
+            Record::Ticket(ticket) if self.tickets.contains(ticket.id.as_str()) => {
+                self.found.insert(ticket.id.to_string());
                 self.fields.extend(ticket.custom_fields.keys().cloned());
                 let notes = ticket.notes.iter().map(|note| note.author.as_ref());
                 let history = ticket.history.iter().map(|entry| entry.user.as_ref());
@@ -180,7 +180,9 @@ impl Selection {
                     self.refer_to(person);
                 }
             }
-            Record::Attachment(attachment) if self.tickets.contains(&attachment.ticket_id) => {
+            Record::Attachment(attachment)
+                if self.tickets.contains(attachment.ticket_id.as_str()) =>
+            {
                 self.refer_to(attachment.uploaded_by.as_ref());
             }
             _ => {}
@@ -223,8 +225,8 @@ impl Selection {
         match record {
             Record::User(user) => self.people.contains(&user.email.to_ascii_lowercase()),
             Record::CustomField(field) => self.fields.contains(&field.name),
-            Record::Ticket(ticket) => self.tickets.contains(&ticket.id),
-            Record::Attachment(attachment) => self.tickets.contains(&attachment.ticket_id),
+            Record::Ticket(ticket) => self.tickets.contains(ticket.id.as_str()),
+            Record::Attachment(attachment) => self.tickets.contains(attachment.ticket_id.as_str()),
         }
     }
 }
