@@ -833,7 +833,10 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
             // Every ticket and note is then the import's own, under its archive id: the
             // references are taken as they are, and `finish` checks them all at once.
             let note_id = (attachment.note_id.as_deref()).map(|id| Id::Row(id.into()));
-            return Ok(Some((Some(attachment.ticket_id.to_string()), note_id)));
+            return Ok(Some((
+                Some(attachment.ticket_id.as_str().to_owned()),
+                note_id,
+            )));
         }
         let outside = |what, id: &str| not_in_archive(&attachment.id, what, id);
         let ticket_id = self.db.resolve(Kind::Ticket, &attachment.ticket_id)?;

@@ -525,8 +525,8 @@ impl Validator {
         if !(note_seen && self.was_seen("ticket id", &attachment.ticket_id)) {
             self.attachment_refs.push((
                 index,
-                attachment.ticket_id.to_string(),
-                attachment.note_id.as_ref().map(ToString::to_string),
+                attachment.ticket_id.as_str().to_owned(),
+                attachment.note_id.as_deref().map(str::to_owned),
             ));
         }
         Some(Record::Attachment(attachment))

@@ -40,7 +40,8 @@ impl TicketFilter {
         if !self.statuses.is_empty()
             && !self
                 .statuses
-                .contains(&ticket.status.to_lowercase().to_string())
+                .iter()
+                .any(|s| *s == ticket.status.to_lowercase())
         {
             return false;
         }

@@ -31,10 +31,7 @@ read_by_drivers!(String, Option<String>, bool, Option<bool>, i64, Option<i64>);
 /// A record's text, copied from the row's own bytes (no `String` first: inline when short).
 impl Column for Text {
     fn from_sqlite(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Self> {
-        row.get_ref(index)?
-            .as_str()
-            .map(Text::new)
-            .map_err(Into::into)
+        row.get::<_, SqliteText>(index).map(|text| text.0)
     }
     fn from_postgres(row: &postgres::Row, index: usize) -> Result<Self, postgres::Error> {
         row.try_get::<_, &str>(index).map(Text::new)
@@ -43,15 +40,22 @@ impl Column for Text {
 
 impl Column for Option<Text> {
     fn from_sqlite(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Self> {
-        let value = row.get_ref(index)?;
-        value
-            .as_str_or_null()
-            .map(|text| text.map(Text::new))
-            .map_err(Into::into)
+        row.get::<_, Option<SqliteText>>(index)
+            .map(|text| text.map(|text| text.0))
     }
     fn from_postgres(row: &postgres::Row, index: usize) -> Result<Self, postgres::Error> {
         row.try_get::<_, Option<&str>>(index)
             .map(|text| text.map(Text::new))
+    }
+}
+
+/// `Text` as rusqlite reads it: through `Row::get`, so that a value of another type is
+/// refused naming its column, as with `String`.
+struct SqliteText(Text);
+
+impl rusqlite::types::FromSql for SqliteText {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        value.as_str().map(|text| SqliteText(Text::new(text)))
     }
 }
 

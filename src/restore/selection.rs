@@ -168,7 +168,7 @@ impl Selection {
     pub(crate) fn survey(&mut self, record: &Record) {
         match record {
             Record::Ticket(ticket) if self.tickets.contains(ticket.id.as_str()) => {
-                self.found.insert(ticket.id.to_string());
+                self.found.insert(ticket.id.as_str().to_owned());
                 self.fields.extend(ticket.custom_fields.keys().cloned());
                 let notes = ticket.notes.iter().map(|note| note.author.as_ref());
                 let history = ticket.history.iter().map(|entry| entry.user.as_ref());

@@ -2185,3 +2185,28 @@ fn records_come_in_id_and_time_order_on_every_database() {
         assert!(attachment_order.is_sorted(), "attachments in ticket order");
     }
 }
+
+/// A value SQLite holds in a text column that is not text (SQLite types values, not
+/// columns: here a blob in a ticket's title) fails the export, exit 1, naming the ticket,
+/// the column and the value's type, and leaves no archive, only a failed log row.
+#[test]
+fn a_value_that_is_not_text_in_a_text_column_is_named_by_its_column() {
+    let demo = Demo::new();
+    demo.conn()
+        .execute(
+            "UPDATE tickets SET title = x'41' WHERE rowid = (SELECT min(rowid) FROM tickets)",
+            [],
+        )
+        .unwrap();
+    demo.acme()
+        .args(["export", "-o"])
+        .arg(demo.out_path("acme.zip"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "Invalid column type Blob at index: 1, name: title",
+        ))
+        .stderr(predicate::str::contains("cannot read ticket "));
+    assert_eq!(files_under(&demo.out), BTreeSet::new(), "files left behind");
+    assert_failed_exports(&demo, 1, "name: title");
+}
