@@ -35,9 +35,9 @@ pub fn read_manifest(archive: &mut ArchiveFile) -> Result<Manifest> {
     Ok(validator.require_manifest()?.clone())
 }
 
-/// Refuses a manifest with U+0000 in a text (for a database that cannot store it, before
-/// its company is looked up by name or created): the check `Validator::refusing_nul` makes
-/// again in the full pass.
+/// Refuses a manifest with U+0000 in a text, for a database that cannot store it: before
+/// its company is looked up by name or created, as every import does (the records are
+/// `Validator::refusing_nul`'s).
 pub fn refuse_nul_in(manifest: &Manifest) -> Result<()> {
     match serde_json::to_value(manifest)
         .ok()
@@ -208,7 +208,7 @@ impl Validator {
 
     /// With `refuse` set, a record with U+0000 (NUL) in a text, a value or a key, is a
     /// problem at its place: for a target whose texts cannot hold it (PostgreSQL's `text`
-    /// and `jsonb`), found before anything is written, and by a plan as by the import.
+    /// and `jsonb`), found by a plan as by the import, which then commits nothing.
     pub fn refusing_nul(self, refuse: bool) -> Self {
         Self {
             refuse_nul: refuse,
@@ -259,12 +259,6 @@ impl Validator {
             return Ok(());
         }
         self.manifest_seen = true;
-        // Its company's name and details go into the company row and the import's log.
-        if self.refuse_nul
-            && let Some(path) = nul_path(&value)
-        {
-            self.problem(nul_problem("manifest", &path))?;
-        }
         let manifest: Manifest = match decode(value) {
             Ok(manifest) => manifest,
             Err(problem) => {

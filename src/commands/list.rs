@@ -37,13 +37,11 @@ pub(crate) struct TicketFilter {
 
 impl TicketFilter {
     fn matches(&self, ticket: &TicketRecord) -> bool {
-        if !self.statuses.is_empty()
-            && !self
-                .statuses
-                .iter()
-                .any(|s| *s == ticket.status.to_lowercase())
-        {
-            return false;
+        if !self.statuses.is_empty() {
+            let status = ticket.status.to_lowercase();
+            if !self.statuses.iter().any(|s| *s == status) {
+                return false;
+            }
         }
         if self.window.from.is_some() || self.window.before.is_some() {
             // Compared as the database compares them (canonical UTC text), so that the same
