@@ -185,10 +185,15 @@ pub(crate) struct Plan {
     /// users and custom fields that no chosen ticket refers to. Absent for a whole import.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_chosen: Option<Counts>,
-    /// The rows went in as a bulk load (`ImportTarget::bulk_tickets`): the keys, indexes
-    /// and foreign keys of their tables set aside and made again. Absent when not.
+    /// The tickets, notes, history and attachments went in as a bulk load
+    /// (`ImportTarget::bulk_tickets`): the keys, indexes and foreign keys of their tables
+    /// set aside and made again. Absent when not.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub bulk_load: bool,
+    /// The users and memberships went in as a bulk load (`ImportTarget::users_all_new`).
+    /// Absent when not.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub bulk_load_users: bool,
 }
 
 /// The actor of an import: by email, and by id once the user exists in the target.
@@ -381,6 +386,7 @@ impl<'c, T: ImportTarget> Importer<'c, T> {
         }
         self.plan.warnings.merge(read_warnings);
         self.plan.bulk_load = self.db.bulk_loaded();
+        self.plan.bulk_load_users = self.db.users_bulk_loaded();
         Ok(self.plan)
     }
 

@@ -915,6 +915,11 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
         self.bulk.get() == Some(true)
     }
 
+    /// Whether this import's users went in as a bulk load (`ImportTarget::users_all_new`).
+    pub(crate) fn users_bulk_loaded(&self) -> bool {
+        self.users_all_new.get() == Some(true)
+    }
+
     /// After a bulk load, an attachment whose ticket or note the import did not write
     /// (`ImportTarget::stray_reference`).
     pub(crate) fn stray_reference(&self) -> Result<Option<(String, Kind, String)>> {

@@ -1044,6 +1044,10 @@ fn web_app_files_and_encrypted_archives_restore_onto_either_backend() {
             let has_tickets = report["outcomes"]["tickets"]["created"] != 0;
             let expected = (backend == "postgres" && has_tickets).then_some(Value::Bool(true));
             assert_eq!(bulk, expected, "{backend}: {report}");
+            // And the users, into a database with none, on PostgreSQL.
+            let bulk_users = report.as_object_mut().unwrap().remove("bulkLoadUsers");
+            let expected = (backend == "postgres").then_some(Value::Bool(true));
+            assert_eq!(bulk_users, expected, "{backend}: {report}");
             let out = demo.out_path(&format!("{backend}-{n}.zip"));
             exports.push((report, export_as(&db, actor, &out).sections));
         }
@@ -1611,6 +1615,7 @@ fn a_restore_into_an_empty_database_loads_in_bulk_and_puts_every_key_back() {
             .args(["import", "--create-company", &archive]),
     );
     assert_eq!(report["bulkLoad"], true, "{report}");
+    assert_eq!(report["bulkLoadUsers"], true, "{report}");
     let output = pg_bin()
         .args(["--db", &pg.url(), "--actor", ids::ACME_ADMIN])
         .args(["import", "--skip-duplicates", &archive])
@@ -1671,6 +1676,7 @@ fn users_go_in_bulk_only_into_a_database_without_users() {
             .args(["import", "--create-company", &archive]),
     );
     assert_eq!(report["bulkLoad"], true, "{report}");
+    assert_eq!(report.get("bulkLoadUsers"), None, "{report}");
     let after = keys_and_indexes(&pg);
     assert_eq!(definitions(&after), definitions(&before));
     let users_own = |name: &str| name.starts_with("user");
@@ -1717,6 +1723,8 @@ fn users_go_in_bulk_beside_tickets_that_cannot() {
         );
         drop(held);
         assert_ne!(report["bulkLoad"], true, "{setup}: {report}");
+        let users_reported = report.get("bulkLoadUsers") == Some(&Value::Bool(true));
+        assert_eq!(users_reported, users_in_bulk, "{setup}: {report}");
         let after = keys_and_indexes(&pg);
         assert_eq!(definitions(&after), definitions(&before), "{setup}");
         // The users' own, and the foreign keys naming them.

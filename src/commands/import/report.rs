@@ -240,12 +240,22 @@ pub(super) fn print_summary(reporter: &Reporter, report: &ImportReport, took: st
         ));
     }
     print_plan(reporter, &report.plan);
-    if report.plan.bulk_load {
-        reporter.note(
+    let bulk = [
+        (report.plan.bulk_load_users, "users and memberships"),
+        (
+            report.plan.bulk_load,
+            "tickets, notes, history and attachments",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(loaded, tables)| loaded.then_some(tables))
+    .collect::<Vec<_>>();
+    if !bulk.is_empty() {
+        reporter.note(format!(
             "Loaded in bulk, as into an empty database: the keys, indexes and foreign keys of \
-             tickets, notes, history and attachments were set aside and made again, each \
-             checked once over all rows.",
-        );
+             {} were set aside and made again, each checked once over all rows.",
+            bulk.join(", and of ")
+        ));
     }
     if !report.plan.admin_grants.is_empty() {
         let verb = match report.status {
