@@ -939,7 +939,10 @@ fn environment_section(roff: &mut Roff, root: &Command) {
     roff.control("TP", []);
     roff.control(
         "B",
-        ["PGHOST, PGPORT, PGUSER, PGDATABASE, PGSSLMODE, PGCONNECT_TIMEOUT, PGPASSWORD, PGPASSFILE"],
+        [
+            "PGHOST, PGPORT, PGUSER, PGDATABASE, PGSSLMODE, PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, \
+             PGCONNECT_TIMEOUT, PGPASSWORD, PGPASSFILE",
+        ],
     );
     roff.text([roman(
         "libpq's, as psql reads them, for a PostgreSQL --db: each gives what the URL leaves \
@@ -947,8 +950,14 @@ fn environment_section(roff: &mut Roff, root: &Command) {
          with no host is the local socket, with no port 5432, with no user the OS user, and \
          with no database the one named after the user. PGPASSWORD is the password when the \
          URL has none; else the password file is read: the URL's passfile, else PGPASSFILE, \
-         else ~/.pgpass. A PGSSLMODE other than disable, prefer or require is refused \
-         (status 2), as the URL's sslmode is.",
+         else ~/.pgpass. PGSSLMODE=allow is refused (status 2), as the URL's sslmode=allow \
+         is. PGSSLROOTCERT (else ~/.postgresql/root.crt) holds the root certificates that \
+         verify-ca and verify-full check the server's certificate against (system: the \
+         operating system's); where that file is there, require and prefer check it too, \
+         as with libpq. PGSSLCERT and PGSSLKEY (else ~/.postgresql/postgresql.crt and \
+         postgresql.key) are the client certificate and its key, for a server that asks for \
+         one; a key others may read is refused (status 2). A certificate file named that \
+         does not exist is status 6.",
     )]);
     roff.control("TP", []);
     roff.control("B", [bomizzel_backup::archive::envelope::PASSPHRASE_ENV]);

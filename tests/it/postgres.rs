@@ -5,6 +5,9 @@
 //! backend (`Backend`), and PostgreSQL's own versions of the crash and concurrency tests,
 //! with their helpers: a killed import, an export during inserts.
 
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
 use assert_cmd::Command;
 use bomizzel_backup::db::pg::{self, APPLICATION_NAME, PgUrl};
 use bomizzel_backup::db::schema::{APP_TABLES, ToolTable};
@@ -685,11 +688,10 @@ fn pgsslmode_is_the_sslmode_a_url_leaves_out() {
         stderr.contains("refused to log in \"plain_only\""),
         "{stderr}"
     );
-    let stderr = fails_with(init(&url).env("PGSSLMODE", "verify-full"), 2);
+    let stderr = fails_with(init(&url).env("PGSSLMODE", "allow"), 2);
     assert!(
-        stderr.contains(
-            "PGSSLMODE is not a value this tool can use: sslmode=verify-full is not supported"
-        ),
+        stderr
+            .contains("PGSSLMODE is not a value this tool can use: sslmode=allow is not supported"),
         "{stderr}"
     );
     assert_eq!(db.tables(), Vec::<String>::new());
@@ -772,14 +774,211 @@ fn a_socket_directory_as_the_host() {
     assert_eq!(other.tables(), schema_tables());
 }
 
+/// `init` of `url` with HOME in a new empty directory (no `~/.postgresql` of the machine's
+/// own), and that directory.
+fn init_at_home(url: &str) -> (Command, tempfile::TempDir) {
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = init(url);
+    cmd.env("HOME", home.path());
+    for libpq in ["PGSSLMODE", "PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY"] {
+        cmd.env_remove(libpq);
+    }
+    (cmd, home)
+}
+
+/// A cluster file's path, as a URL parameter's value (`sslrootcert=…`).
+fn tls_file(db: &PgDatabase, parameter: &str, file: &str) -> String {
+    format!("{parameter}={}", db.cluster.dir.join(file).display())
+}
+
+/// `verify-full` lets in only a server whose certificate an authority of `sslrootcert`
+/// signed for the host of the URL; `verify-ca` does not look at the name. The name is the
+/// URL's host, so `hostaddr` reaches the same server under a name its certificate does not
+/// hold. Nothing is written where a check fails.
+#[test]
+fn verify_full_checks_the_authority_and_the_name_verify_ca_the_authority() {
+    let db = PgDatabase::new();
+    let ca = tls_file(&db, "sslrootcert", "ca.crt");
+    let other = tls_file(&db, "sslrootcert", "other-ca.crt");
+    for mode in ["verify-full", "verify-ca"] {
+        let url = db.url_as("tls_only", &format!("sslmode={mode}&{other}"));
+        let stderr = fails_with(&mut init_at_home(&url).0, 1);
+        assert!(
+            stderr.contains(&format!(
+                "cannot connect to the PostgreSQL server at 127.0.0.1:{}",
+                db.cluster.port
+            )),
+            "{mode}: {stderr}"
+        );
+        assert!(stderr.contains("UnknownIssuer"), "{mode}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "its certificate was checked against the root certificates in {}",
+                db.cluster.dir.join("other-ca.crt").display()
+            )),
+            "{mode}: {stderr}"
+        );
+    }
+    let misnamed = |mode: &str| {
+        format!(
+            "postgresql://tls_only@db.example:{}/{}?hostaddr=127.0.0.1&sslmode={mode}&{ca}",
+            db.cluster.port, db.name
+        )
+    };
+    let stderr = fails_with(&mut init_at_home(&misnamed("verify-full")).0, 1);
+    assert!(
+        stderr.contains("certificate not valid for name \"db.example\""),
+        "{stderr}"
+    );
+    assert_eq!(db.tables(), Vec::<String>::new());
+    init_at_home(&misnamed("verify-ca")).0.assert().success();
+    assert_eq!(db.tables(), schema_tables());
+
+    let named = PgDatabase::new();
+    let url = named.url_as("tls_only", &format!("sslmode=verify-full&{ca}"));
+    assert!(tool_connection_uses_tls(&url));
+    init_at_home(&url).0.assert().success();
+    assert_eq!(named.tables(), schema_tables());
+}
+
+/// The root certificates come from `sslrootcert`, else `PGSSLROOTCERT`, else
+/// `~/.postgresql/root.crt`; where that file is, `require` checks the authority too (libpq's
+/// rule); where none is, the modes that check are refused as not found (6), and a file named
+/// that does not exist is not found in any mode.
+#[test]
+fn root_certificates_from_the_url_the_environment_or_home() {
+    let db = PgDatabase::new();
+    let dir = &db.cluster.dir;
+    let (mut cmd, home) = init_at_home(&db.url_as("tls_only", "sslmode=verify-full"));
+    let stderr = fails_with(&mut cmd, 6);
+    let default = home.path().join(".postgresql/root.crt");
+    assert!(
+        stderr.contains(&format!(
+            "the root certificate file {} does not exist",
+            default.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("sslrootcert"), "{stderr}");
+    // In the environment.
+    let (mut cmd, _home) = init_at_home(&db.url_as("tls_only", "sslmode=verify-full"));
+    let stderr = fails_with(cmd.env("PGSSLROOTCERT", dir.join("other-ca.crt")), 1);
+    assert!(stderr.contains("UnknownIssuer"), "{stderr}");
+    // Named, and missing: not found, whatever the mode.
+    for mode in ["require", "verify-ca"] {
+        let url = db.url_as(
+            "tls_only",
+            &format!("sslmode={mode}&sslrootcert=/nowhere/ca.pem"),
+        );
+        let stderr = fails_with(&mut init_at_home(&url).0, 6);
+        assert!(
+            stderr.contains("the root certificate file /nowhere/ca.pem does not exist"),
+            "{mode}: {stderr}"
+        );
+    }
+    // In the home directory: require checks the authority with it.
+    let (mut cmd, home) = init_at_home(&db.url_as("tls_only", "sslmode=require"));
+    let root = home.path().join(".postgresql/root.crt");
+    fs::create_dir(home.path().join(".postgresql")).unwrap();
+    fs::copy(dir.join("other-ca.crt"), &root).unwrap();
+    let stderr = fails_with(&mut cmd, 1);
+    assert!(stderr.contains("UnknownIssuer"), "{stderr}");
+    assert_eq!(db.tables(), Vec::<String>::new());
+    fs::copy(dir.join("ca.crt"), &root).unwrap();
+    cmd.assert().success();
+    assert_eq!(db.tables(), schema_tables());
+}
+
+/// A server that asks for a client certificate gets the one of `sslcert` and `sslkey` (or
+/// `~/.postgresql/postgresql.crt` and `.key`); a key others may read is refused, as libpq
+/// refuses it, and a certificate named that is not there is not found.
+#[test]
+fn a_client_certificate_logs_in_where_the_server_asks_for_one() {
+    let db = PgDatabase::new();
+    let dir = &db.cluster.dir;
+    let plain = db.url_as("cert_only", "sslmode=require");
+    let stderr = fails_with(&mut init_at_home(&plain).0, 1);
+    assert!(
+        stderr.contains("refused to log in \"cert_only\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("give a client certificate it accepts in sslcert and sslkey"),
+        "{stderr}"
+    );
+    let named = format!(
+        "{plain}&{}&{}",
+        tls_file(&db, "sslcert", "client.crt"),
+        tls_file(&db, "sslkey", "client.key")
+    );
+    init_at_home(&named).0.assert().success();
+    assert_eq!(db.tables(), schema_tables());
+
+    let db = PgDatabase::new();
+    let plain = db.url_as("cert_only", "sslmode=require");
+    let (mut cmd, home) = init_at_home(&plain);
+    let own = home.path().join(".postgresql");
+    fs::create_dir(&own).unwrap();
+    fs::copy(dir.join("client.crt"), own.join("postgresql.crt")).unwrap();
+    fs::copy(dir.join("client.key"), own.join("postgresql.key")).unwrap();
+    fs::set_permissions(
+        own.join("postgresql.key"),
+        fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let stderr = fails_with(&mut cmd, 2);
+    assert!(
+        stderr.contains(&format!(
+            "the key {} may be read or written by others (mode 644)",
+            own.join("postgresql.key").display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(db.tables(), Vec::<String>::new());
+    fs::set_permissions(
+        own.join("postgresql.key"),
+        fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    cmd.assert().success();
+    assert_eq!(db.tables(), schema_tables());
+
+    let missing = format!("{plain}&sslcert=/nowhere/client.crt");
+    let stderr = fails_with(&mut init_at_home(&missing).0, 6);
+    assert!(
+        stderr.contains("the client certificate file /nowhere/client.crt does not exist"),
+        "{stderr}"
+    );
+}
+
+/// `sslrootcert=system` checks the server against the system's authorities, which did not
+/// sign the test server's certificate; a weaker sslmode with it is a usage error.
+#[test]
+fn the_systems_roots_are_checked_with_verify_full_only() {
+    let db = PgDatabase::new();
+    let url = db.url_as("tls_only", "sslrootcert=system");
+    let stderr = fails_with(&mut init_at_home(&url).0, 1);
+    assert!(
+        stderr.contains("UnknownIssuer") || stderr.contains("the system has no root certificates"),
+        "{stderr}"
+    );
+    let url = db.url_as("tls_only", "sslrootcert=system&sslmode=require");
+    let stderr = fails_with(&mut init_at_home(&url).0, 2);
+    assert!(
+        stderr.contains("sslrootcert=system needs sslmode=verify-full"),
+        "{stderr}"
+    );
+    assert_eq!(db.tables(), Vec::<String>::new());
+}
+
 #[test]
 fn an_sslmode_it_does_not_support_is_a_usage_error() {
     let stderr = fails_with(
-        &mut init("postgresql://ada:hunter2@db.example/bomizzel?sslmode=verify-full"),
+        &mut init("postgresql://ada:hunter2@db.example/bomizzel?sslmode=allow"),
         2,
     );
     assert!(
-        stderr.contains("sslmode=verify-full is not supported"),
+        stderr.contains("sslmode=allow is not supported"),
         "{stderr}"
     );
     assert!(!stderr.contains("hunter2"), "{stderr}");

@@ -30,7 +30,7 @@ use crate::error::Failure;
 /// here when the password file gives them different passwords), the last one's failure
 /// reported.
 pub fn connect(url: &PgUrl) -> Result<Client> {
-    let tls = tls::connector()?;
+    let tls = tls::connector(url.tls())?;
     let mut failure = None;
     for config in url.configs() {
         match config.connect(tls.clone()) {
@@ -96,6 +96,13 @@ fn connect_failure(url: &PgUrl, err: &postgres::Error) -> anyhow::Error {
             format!("cannot connect to the PostgreSQL server at {servers} ({url}): {cause}");
         if unreachable(err) {
             message.push_str("; check that the server is running there and takes connections");
+        } else if cause.contains("invalid peer certificate")
+            && let Some(roots) = &url.tls().roots
+        {
+            message.push_str(&format!(
+                "; its certificate was checked against {roots}: set sslrootcert to the \
+                 authority that signed it"
+            ));
         } else if !url.has_password() && cause.ends_with("password missing") {
             // tokio-postgres's words when the server asks for a password and none was given.
             message.push_str("; give the password ");
@@ -121,11 +128,19 @@ fn connect_failure(url: &PgUrl, err: &postgres::Error) -> anyhow::Error {
             let user = url
                 .user()
                 .map_or_else(|| "the current user".to_owned(), |u| format!("{u:?}"));
+            let cause = describe(err);
+            let check = match cause.contains("client certificate") {
+                true => "give a client certificate it accepts in sslcert and sslkey (else \
+                         ~/.postgresql/postgresql.crt and postgresql.key)"
+                    .to_owned(),
+                false => format!(
+                    "check the user name and the password {}",
+                    url.password_source()
+                ),
+            };
             anyhow::anyhow!(
-                "the PostgreSQL server at {servers} refused to log in {user} ({url}): {}; check \
-                 the user name and the password {}",
-                describe(err),
-                url.password_source()
+                "the PostgreSQL server at {servers} refused to log in {user} ({url}): {cause}; \
+                 {check}"
             )
         }
         _ => anyhow::anyhow!(

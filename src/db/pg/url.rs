@@ -12,8 +12,9 @@
 //! What the URL leaves out comes from libpq's environment variables, then libpq's defaults
 //! (`Environment`): the hosts (`PGHOST`, else the local socket), the ports (`PGPORT`, else
 //! 5432), the user (`PGUSER`, else the effective OS user), the database (`PGDATABASE`, else
-//! the user's name), `sslmode` (`PGSSLMODE`, else `prefer`), `connect_timeout`
-//! (`PGCONNECT_TIMEOUT`), and the password: `PGPASSWORD`, else the password file
+//! the user's name), `sslmode` (`PGSSLMODE`, else `prefer`), the TLS files `sslrootcert`,
+//! `sslcert` and `sslkey` (`PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`, else in
+//! `~/.postgresql`; `tls.rs`), `connect_timeout` (`PGCONNECT_TIMEOUT`), and the password: `PGPASSWORD`, else the password file
 //! (`passfile`, `PGPASSFILE`, else `~/.pgpass`; `passfile.rs`), looked up for each host.
 //!
 //! No error about the URL quotes any part of it: a password with a stray `@`, `/` or `&`
@@ -30,6 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use postgres::config::{Host, SslMode};
 
 use super::passfile::PassFile;
+use super::tls::{FileSetting, Mode, Roots, Tls};
 use crate::error::Failure;
 
 /// The schemes that make `--db` a PostgreSQL URL, as libpq accepts them.
@@ -61,9 +63,6 @@ const PASSED_ON: &[&str] = &[
 /// libpq parameters this tool does not implement: named in the refusal, since they are
 /// libpq's words and not the user's.
 const NOT_SUPPORTED: &[&str] = &[
-    "sslrootcert",
-    "sslcert",
-    "sslkey",
     "sslpassword",
     "sslcrl",
     "sslcrldir",
@@ -92,6 +91,8 @@ pub struct PgUrl {
     /// passwords (a password is one per `postgres::Config`); else empty, and `config` is
     /// the one to connect with.
     per_host: Vec<postgres::Config>,
+    /// How the connections use TLS, and the files for it.
+    tls: Tls,
     password: PasswordSource,
     masked: String,
     /// Why the password file was not read, for the operator (`parse` shows it once).
@@ -127,6 +128,12 @@ pub(crate) struct Environment {
     pub(crate) passfile: Option<PathBuf>,
     /// `PGSSLMODE`.
     pub(crate) sslmode: Option<String>,
+    /// `PGSSLROOTCERT`.
+    pub(crate) sslrootcert: Option<String>,
+    /// `PGSSLCERT`.
+    pub(crate) sslcert: Option<PathBuf>,
+    /// `PGSSLKEY`.
+    pub(crate) sslkey: Option<PathBuf>,
     /// `PGCONNECT_TIMEOUT`.
     pub(crate) connect_timeout: Option<String>,
     /// `HOME`, where `.pgpass` is.
@@ -152,6 +159,9 @@ impl Environment {
             password: text("PGPASSWORD"),
             passfile: path("PGPASSFILE"),
             sslmode: text("PGSSLMODE"),
+            sslrootcert: text("PGSSLROOTCERT"),
+            sslcert: path("PGSSLCERT"),
+            sslkey: path("PGSSLKEY"),
             connect_timeout: text("PGCONNECT_TIMEOUT"),
             home: path("HOME"),
             // As libpq: the effective user id's name (tokio-postgres's own default too).
@@ -196,6 +206,11 @@ impl PgUrl {
     #[cfg(test)]
     pub(crate) fn config(&self) -> &postgres::Config {
         &self.config
+    }
+
+    /// How its connections use TLS.
+    pub(super) fn tls(&self) -> &Tls {
+        &self.tls
     }
 
     /// The settings to connect with, to try in order: one for all the hosts, or one per
@@ -361,7 +376,11 @@ struct Settings {
     dbname: Option<String>,
     hosts: Vec<String>,
     ports: Vec<Option<u16>>,
-    ssl_mode: Option<SslMode>,
+    ssl_mode: Option<Mode>,
+    /// `sslrootcert`: a file, or `system`.
+    sslrootcert: Option<String>,
+    sslcert: Option<PathBuf>,
+    sslkey: Option<PathBuf>,
     application_name: Option<String>,
     fallback_application_name: Option<String>,
     /// The URL's `passfile`.
@@ -441,7 +460,10 @@ impl Settings {
                 "port" => {
                     self.ports = value.split(',').map(url_port).collect::<Result<_, _>>()?;
                 }
-                "sslmode" => self.ssl_mode = Some(ssl_mode(&value).map_err(|r| invalid(&r))?),
+                "sslmode" => self.ssl_mode = Some(Mode::parse(&value).map_err(|r| invalid(&r))?),
+                "sslrootcert" => self.sslrootcert = Some(value),
+                "sslcert" => self.sslcert = Some(PathBuf::from(value)),
+                "sslkey" => self.sslkey = Some(PathBuf::from(value)),
                 "application_name" => self.application_name = Some(value),
                 "fallback_application_name" => self.fallback_application_name = Some(value),
                 "passfile" => self.passfile = Some(PathBuf::from(value)),
@@ -459,7 +481,7 @@ impl Settings {
                     return Err(invalid(&format!(
                         "its parameter {} is not a libpq connection parameter this tool knows \
                          (it knows host, port, user, password, passfile, dbname, sslmode, \
-                         application_name, {})",
+                         sslrootcert, sslcert, sslkey, application_name, {})",
                         position + 1,
                         PASSED_ON.join(", ")
                     )));
@@ -489,7 +511,22 @@ impl Settings {
             self.dbname = env.database.clone().or_else(|| self.user.clone());
         }
         if let (None, Some(mode)) = (self.ssl_mode, &env.sslmode) {
-            self.ssl_mode = Some(ssl_mode(mode).map_err(|r| env_invalid("PGSSLMODE", &r))?);
+            self.ssl_mode = Some(Mode::parse(mode).map_err(|r| env_invalid("PGSSLMODE", &r))?);
+        }
+        self.sslrootcert = self.sslrootcert.take().or_else(|| env.sslrootcert.clone());
+        self.sslcert = self.sslcert.take().or_else(|| env.sslcert.clone());
+        self.sslkey = self.sslkey.take().or_else(|| env.sslkey.clone());
+        // libpq's rule: the system's roots are checked with the host's name, or not used.
+        match (self.sslrootcert.as_deref(), self.ssl_mode) {
+            (Some("system"), None) => self.ssl_mode = Some(Mode::VerifyFull),
+            (Some("system"), Some(mode)) if mode != Mode::VerifyFull => {
+                return Err(Failure::Usage(
+                    "sslrootcert=system needs sslmode=verify-full (libpq's rule: the system's \
+                     root certificates are used only to check the server's name too)"
+                        .to_owned(),
+                ));
+            }
+            _ => {}
         }
         if let (false, Some(seconds)) = (self.connect_timeout, &env.connect_timeout) {
             // libpq's: whole seconds, 0 or less for none.
@@ -594,6 +631,10 @@ impl Settings {
         let targets = self.targets()?;
         let (password, passwords, warning) = self.password_for(&targets, env);
         let base = self.base_config()?;
+        let tls = match targets.iter().all(|(host, _)| is_socket(host)) {
+            true => Tls::none(),
+            false => self.tls(env),
+        };
         let config = |targets: &[(String, u16)], password: Option<&[u8]>| {
             let mut config = base.clone();
             for (host, port) in targets {
@@ -637,6 +678,7 @@ impl Settings {
         Ok(PgUrl {
             config: Box::new(config),
             per_host,
+            tls,
             password,
             masked,
             warning,
@@ -659,8 +701,38 @@ impl Settings {
             .or(self.fallback_application_name.as_deref())
             .unwrap_or(APPLICATION_NAME);
         config.application_name(application_name);
-        config.ssl_mode(self.ssl_mode.unwrap_or(SslMode::Prefer));
+        config.ssl_mode(self.mode().ssl_mode());
         Ok(config)
+    }
+
+    /// The URL's `sslmode`, else `PGSSLMODE`, else libpq's default.
+    fn mode(&self) -> Mode {
+        self.ssl_mode.unwrap_or(Mode::Prefer)
+    }
+
+    /// The TLS settings: the mode, and the files given, else libpq's defaults in
+    /// `~/.postgresql` (which may be missing).
+    fn tls(&self, env: &Environment) -> Tls {
+        let file = |given: Option<&Path>, default: &str| match given {
+            Some(path) => Some(FileSetting {
+                path: path.to_owned(),
+                given: true,
+            }),
+            None => env.home.as_ref().map(|home| FileSetting {
+                path: home.join(".postgresql").join(default),
+                given: false,
+            }),
+        };
+        let roots = match self.sslrootcert.as_deref() {
+            Some("system") => Some(Roots::System),
+            given => file(given.map(Path::new), "root.crt").map(Roots::File),
+        };
+        Tls {
+            mode: self.mode(),
+            roots,
+            cert: file(self.sslcert.as_deref(), "postgresql.crt"),
+            key: file(self.sslkey.as_deref(), "postgresql.key"),
+        }
     }
 }
 
@@ -676,24 +748,6 @@ fn passfile_host(host: &str) -> &str {
         "localhost"
     } else {
         host
-    }
-}
-
-/// The sslmode values this tool implements, or why not (the same words for the URL's
-/// `sslmode` and `PGSSLMODE`). `require` encrypts without checking the server's
-/// certificate, as libpq's does (when no root certificate file is installed).
-fn ssl_mode(value: &str) -> Result<SslMode, String> {
-    match value {
-        "disable" => Ok(SslMode::Disable),
-        "prefer" => Ok(SslMode::Prefer),
-        "require" => Ok(SslMode::Require),
-        "allow" | "verify-ca" | "verify-full" => Err(format!(
-            "sslmode={value} is not supported yet; use sslmode=require (encrypted, the server's \
-             certificate not verified), prefer or disable"
-        )),
-        _ => Err(
-            "sslmode is none of disable, allow, prefer, require, verify-ca, verify-full".to_owned(),
-        ),
     }
 }
 
@@ -848,20 +902,101 @@ mod tests {
 
     #[test]
     fn sslmode_values() {
-        for (value, mode) in [
-            ("disable", SslMode::Disable),
-            ("prefer", SslMode::Prefer),
-            ("require", SslMode::Require),
+        for (value, mode, checked) in [
+            ("disable", SslMode::Disable, Mode::Disable),
+            ("prefer", SslMode::Prefer, Mode::Prefer),
+            ("require", SslMode::Require, Mode::Require),
+            ("verify-ca", SslMode::Require, Mode::VerifyCa),
+            ("verify-full", SslMode::Require, Mode::VerifyFull),
         ] {
             let url = url(&format!("postgresql://h/db?sslmode={value}"));
             assert_eq!(url.config().get_ssl_mode(), mode);
+            assert_eq!(url.tls().mode, checked);
         }
-        for value in ["verify-full", "verify-ca", "allow"] {
-            let message = refusal(&format!("postgresql://h/db?sslmode={value}"));
-            assert!(message.contains(&format!("sslmode={value} is not supported")));
-            assert!(message.contains("sslmode=require"), "{message}");
-        }
+        let message = refusal("postgresql://h/db?sslmode=allow");
+        assert!(message.contains("sslmode=allow is not supported"));
+        assert!(message.contains("sslmode=prefer"), "{message}");
         assert!(refusal("postgresql://h/db?sslmode=always").contains("sslmode is none of"));
+    }
+
+    /// The TLS files: the URL's, else the environment's, else libpq's defaults in
+    /// `~/.postgresql`, marked as defaults (which may be missing).
+    #[test]
+    fn tls_files_from_the_url_the_environment_or_home() {
+        let file = |path: &str, given| FileSetting {
+            path: PathBuf::from(path),
+            given,
+        };
+        let home = Environment {
+            home: Some("/home/ada".into()),
+            ..as_os_user("ada")
+        };
+        let tls = url_in("postgresql://h/db", &home).tls;
+        assert_eq!(
+            tls.roots,
+            Some(Roots::File(file("/home/ada/.postgresql/root.crt", false)))
+        );
+        assert_eq!(
+            tls.cert,
+            Some(file("/home/ada/.postgresql/postgresql.crt", false))
+        );
+        assert_eq!(
+            tls.key,
+            Some(file("/home/ada/.postgresql/postgresql.key", false))
+        );
+        let env = Environment {
+            sslrootcert: Some("/etc/env-ca.pem".into()),
+            sslcert: Some("/etc/env.crt".into()),
+            sslkey: Some("/etc/env.key".into()),
+            ..home.clone()
+        };
+        let tls = url_in("postgresql://h/db", &env).tls;
+        assert_eq!(tls.roots, Some(Roots::File(file("/etc/env-ca.pem", true))));
+        assert_eq!(tls.cert, Some(file("/etc/env.crt", true)));
+        assert_eq!(tls.key, Some(file("/etc/env.key", true)));
+        let tls = url_in(
+            "postgresql://h/db?sslrootcert=/ca.pem&sslcert=/c.crt&sslkey=/c.key",
+            &env,
+        )
+        .tls;
+        assert_eq!(tls.roots, Some(Roots::File(file("/ca.pem", true))));
+        assert_eq!(tls.cert, Some(file("/c.crt", true)));
+        assert_eq!(tls.key, Some(file("/c.key", true)));
+        // No home, nothing given: no files at all.
+        let tls = url_in("postgresql://h/db", &as_os_user("ada")).tls;
+        assert_eq!((tls.roots, tls.cert, tls.key), (None, None, None));
+        // A socket never uses TLS, whatever is given.
+        let tls = url_in("postgresql:///db?host=/run/pg&sslmode=verify-full", &env).tls;
+        assert_eq!(tls, Tls::none());
+    }
+
+    /// `sslrootcert=system` makes the mode verify-full, and refuses a weaker one.
+    #[test]
+    fn the_systems_roots_need_verify_full() {
+        let env = as_os_user("ada");
+        let tls = url_in("postgresql://h/db?sslrootcert=system", &env).tls;
+        assert_eq!(
+            (tls.mode, tls.roots),
+            (Mode::VerifyFull, Some(Roots::System))
+        );
+        url_in(
+            "postgresql://h/db?sslrootcert=system&sslmode=verify-full",
+            &env,
+        );
+        for mode in ["require", "verify-ca", "prefer", "disable"] {
+            let message = refusal(&format!(
+                "postgresql://h/db?sslrootcert=system&sslmode={mode}"
+            ));
+            assert!(
+                message.contains("sslrootcert=system needs sslmode=verify-full"),
+                "{mode}: {message}"
+            );
+        }
+        let env = Environment {
+            sslrootcert: Some("system".into()),
+            ..as_os_user("ada")
+        };
+        assert_eq!(url_in("postgresql://h/db", &env).tls.mode, Mode::VerifyFull);
     }
 
     #[test]
@@ -968,11 +1103,12 @@ mod tests {
 
     #[test]
     fn unsupported_libpq_parameters_are_named() {
-        let message = refusal("postgresql://h/db?sslrootcert=/etc/ca.pem");
+        let message = refusal("postgresql://h/db?sslpassword=secret");
         assert!(
-            message.contains("the libpq parameter sslrootcert"),
+            message.contains("the libpq parameter sslpassword"),
             "{message}"
         );
+        assert!(!message.contains("secret"), "{message}");
     }
 
     #[test]
@@ -1128,10 +1264,9 @@ mod tests {
     fn libpq_variables_it_cannot_use_are_usage_errors() {
         for (value, said) in [
             (
-                "verify-full",
-                "sslmode=verify-full is not supported yet; use sslmode=require",
+                "allow",
+                "sslmode=allow is not supported (it tries without TLS first)",
             ),
-            ("allow", "sslmode=allow is not supported yet"),
             ("always", "sslmode is none of disable, allow, prefer"),
         ] {
             let env = Environment {

@@ -3,10 +3,11 @@
 //! The cluster starts once per test binary, when a test first asks for a database:
 //! `initdb` into a new directory under /tmp, run as the `postgres` system user when the
 //! tests run as root (PostgreSQL refuses to run as root); it listens on a free port of
-//! 127.0.0.1, with TLS (a self-signed certificate `openssl` makes then), and on a socket in
-//! that directory. Over TCP the superuser logs in with a password made up for the run; the
+//! 127.0.0.1, with TLS (certificates `openssl` makes then: `Certificates`), and on a socket
+//! in that directory. Over TCP the superuser logs in with a password made up for the run; the
 //! socket trusts. Two more roles let a test tell an encrypted connection from a plain one by
-//! who gets in: `tls_only` (TCP with TLS only) and `plain_only` (TCP without TLS only).
+//! who gets in: `tls_only` (TCP with TLS only) and `plain_only` (TCP without TLS only); a
+//! third, `cert_only`, gets in with the client certificate only.
 //!
 //! It stops when the test process ends, however it ends: the server runs under a small
 //! shell whose standard input is a pipe this process holds and never closes; when the
@@ -204,9 +205,9 @@ impl Cluster {
         let dir = temp.path().to_owned();
         let password = format!("pw-{}", uuid::Uuid::new_v4().simple());
         fs::write(dir.join("pwfile"), &password).map_err(|e| e.to_string())?;
-        make_certificate(&dir)?;
+        make_certificates(&dir)?;
         owner.give(&dir)?;
-        for file in ["pwfile", "server.crt", "server.key"] {
+        for file in ["pwfile", "server.crt", "server.key", "ca.crt"] {
             owner.give(&dir.join(file))?;
         }
         let data = dir.join("data");
@@ -233,6 +234,8 @@ impl Cluster {
             "ssl=on".to_owned(),
             format!("ssl_cert_file={}", dir.join("server.crt").display()),
             format!("ssl_key_file={}", dir.join("server.key").display()),
+            // The authority of the client certificates it accepts (`cert_only`'s).
+            format!("ssl_ca_file={}", dir.join("ca.crt").display()),
             // A test cluster: nothing here must survive a crash.
             "fsync=off".to_owned(),
             "synchronous_commit=off".to_owned(),
@@ -304,7 +307,8 @@ impl Cluster {
     fn create_roles(&self) -> Result<(), String> {
         self.admin()
             .batch_execute(
-                "CREATE ROLE tls_only LOGIN SUPERUSER; CREATE ROLE plain_only LOGIN SUPERUSER;",
+                "CREATE ROLE tls_only LOGIN SUPERUSER; CREATE ROLE plain_only LOGIN SUPERUSER;
+                 CREATE ROLE cert_only LOGIN SUPERUSER;",
             )
             .map_err(|e| format!("cannot create the test roles: {e}"))
     }
@@ -312,9 +316,12 @@ impl Cluster {
 
 /// Who may log in how: the socket trusts (the tests' own connections); `tls_only` and
 /// `plain_only` get in over TCP with and without TLS respectively, trusted, and are rejected
-/// otherwise; everyone else needs a password over TCP.
+/// otherwise; `cert_only` with a client certificate the test authority signed for that name;
+/// everyone else needs a password over TCP.
 const HBA: &str = "\
 local     all  all                        trust
+hostssl   all  cert_only    127.0.0.1/32  cert
+hostnossl all  cert_only    127.0.0.1/32  reject
 hostssl   all  tls_only     127.0.0.1/32  trust
 hostnossl all  tls_only     127.0.0.1/32  reject
 hostnossl all  plain_only   127.0.0.1/32  trust
@@ -357,38 +364,85 @@ fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
     ))
 }
 
-/// A self-signed certificate for the server (the tool does not verify it: sslmode=require).
-fn make_certificate(dir: &Path) -> Result<(), String> {
-    let output = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec"])
-        .args([
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "2",
-        ])
-        .args(["-subj", "/CN=localhost"])
-        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-        .arg("-keyout")
-        .arg(dir.join("server.key"))
-        .arg("-out")
-        .arg(dir.join("server.crt"))
-        .output()
-        .map_err(|e| {
-            format!(
-                "cannot run openssl ({e}); install it: apt-get install openssl (scripts/test does)"
-            )
-        })?;
-    if !output.status.success() {
-        return Err(format!(
-            "openssl could not make a certificate: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
+/// The cluster's certificates, in its directory (`Cluster::certificates`): an authority
+/// (`ca.crt`) that signed the server's (`server.crt`, for `localhost` and 127.0.0.1) and a
+/// client certificate for `cert_only` (`client.crt`, its key `client.key`, mode 600); and
+/// another authority that signed neither (`other-ca.crt`).
+fn make_certificates(dir: &Path) -> Result<(), String> {
+    let authority = |name: &str| {
+        vec![
+            "-subj".to_owned(),
+            format!("/CN=bomizzel test {name}"),
+            "-addext".to_owned(),
+            "basicConstraints=critical,CA:TRUE".to_owned(),
+            "-addext".to_owned(),
+            "keyUsage=critical,keyCertSign,cRLSign".to_owned(),
+        ]
+    };
+    let signed = |name: &str, extensions: &[&str]| {
+        let mut args = vec!["-CA", "ca.crt", "-CAkey", "ca.key", "-subj"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>();
+        args.push(format!("/CN={name}"));
+        for extension in ["basicConstraints=critical,CA:FALSE"]
+            .iter()
+            .chain(extensions)
+        {
+            args.extend(["-addext".to_owned(), (*extension).to_owned()]);
+        }
+        args
+    };
+    for (stem, args) in [
+        ("ca", authority("authority")),
+        ("other-ca", authority("other authority")),
+        (
+            "server",
+            signed(
+                "localhost",
+                &[
+                    "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "extendedKeyUsage=serverAuth",
+                ],
+            ),
+        ),
+        (
+            "client",
+            signed("cert_only", &["extendedKeyUsage=clientAuth"]),
+        ),
+    ] {
+        let output = Command::new("openssl")
+            .current_dir(dir)
+            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+            .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+            .args(&args)
+            .args([
+                "-keyout",
+                &format!("{stem}.key"),
+                "-out",
+                &format!("{stem}.crt"),
+            ])
+            .output()
+            .map_err(|e| {
+                format!(
+                    "cannot run openssl ({e}); install it: apt-get install openssl (scripts/test \
+                     does)"
+                )
+            })?;
+        if !output.status.success() {
+            return Err(format!(
+                "openssl could not make {stem}.crt: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        // The server refuses a key that others may read, and so does the tool.
+        fs::set_permissions(
+            dir.join(format!("{stem}.key")),
+            fs::Permissions::from_mode(0o600),
+        )
+        .map_err(|e| e.to_string())?;
     }
-    // The server refuses a key that others may read.
-    fs::set_permissions(dir.join("server.key"), fs::Permissions::from_mode(0o600))
-        .map_err(|e| e.to_string())
+    Ok(())
 }
 
 /// The directory of `initdb` and `postgres`: Debian keeps them off PATH, in
