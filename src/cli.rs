@@ -63,13 +63,15 @@ pub struct GlobalOpts {
     /// A value that starts with postgresql:// or postgres:// is a PostgreSQL URL, libpq
     /// style: postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=...], or
     /// postgresql:///DATABASE?host=/run/postgresql for a unix socket. What the URL leaves
-    /// out comes from libpq's PGHOST, PGPORT, PGUSER, PGDATABASE, PGSSLMODE,
-    /// PGSSLROOTCERT, PGSSLCERT, PGSSLKEY and PGCONNECT_TIMEOUT, as with psql (then the
-    /// local socket, port 5432, the OS user, a database named after the user, the files in
+    /// out comes from its service (service=NAME, else PGSERVICE: libpq's service file), then
+    /// libpq's PGHOST, PGPORT, PGUSER, PGDATABASE, PGSSLMODE, PGSSLROOTCERT, PGSSLCERT,
+    /// PGSSLKEY, PGCONNECT_TIMEOUT, PGAPPNAME, PGOPTIONS, ..., as with psql (then the local
+    /// socket, port 5432, the OS user, a database named after the user, the files in
     /// ~/.postgresql), and the password, when the URL has none, from PGPASSWORD, else the
-    /// password file (PGPASSFILE, else ~/.pgpass). sslmode=verify-full checks the server's
-    /// certificate against sslrootcert (a PEM file, or system); sslcert and sslkey are a
-    /// client certificate. Anything else is a SQLite file. [default: ./bomizzel.db]
+    /// password file (PGPASSFILE, else ~/.pgpass). sslmode=verify-ca and verify-full check
+    /// the server's certificate against sslrootcert (a PEM file, or system); sslcert and
+    /// sslkey are a client certificate. Anything else is a SQLite file. [default:
+    /// ./bomizzel.db]
     // No clap default: a command must tell a database it was given from the default one
     // (`db_path` applies it), to say what to do when it is missing.
     #[arg(long, env = "BOMIZZEL_DB", value_name = "PATH|URL", global = true)]

@@ -941,7 +941,9 @@ fn environment_section(roff: &mut Roff, root: &Command) {
         "B",
         [
             "PGHOST, PGPORT, PGUSER, PGDATABASE, PGSSLMODE, PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, \
-             PGCONNECT_TIMEOUT, PGPASSWORD, PGPASSFILE",
+             PGCONNECT_TIMEOUT, PGAPPNAME, PGOPTIONS, PGHOSTADDR, PGTARGETSESSIONATTRS, \
+             PGCHANNELBINDING, PGLOADBALANCEHOSTS, PGSSLNEGOTIATION, PGPASSWORD, PGPASSFILE, \
+             PGSERVICE, PGSERVICEFILE, PGSYSCONFDIR",
         ],
     );
     roff.text([roman(
@@ -957,7 +959,10 @@ fn environment_section(roff: &mut Roff, root: &Command) {
          as with libpq. PGSSLCERT and PGSSLKEY (else ~/.postgresql/postgresql.crt and \
          postgresql.key) are the client certificate and its key, for a server that asks for \
          one; a key others may read is refused (status 2). A certificate file named that \
-         does not exist is status 6.",
+         does not exist is status 6. PGSERVICE names a section of the service file \
+         (PGSERVICEFILE, else ~/.pg_service.conf, then pg_service.conf in PGSYSCONFDIR, else \
+         /etc/postgresql-common), whose parameters come after the URL's and before the \
+         other variables; a service no file has is status 6.",
     )]);
     roff.control("TP", []);
     roff.control("B", [bomizzel_backup::archive::envelope::PASSPHRASE_ENV]);

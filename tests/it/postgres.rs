@@ -971,6 +971,46 @@ fn the_systems_roots_are_checked_with_verify_full_only() {
     assert_eq!(db.tables(), Vec::<String>::new());
 }
 
+/// A service file's section reaches the server as with psql: named by `service=` or by
+/// PGSERVICE, the file in PGSERVICEFILE, the URL's own parts first. A service no file has
+/// is not found (6), and no other database is reached instead.
+#[test]
+fn a_service_names_the_server_as_with_psql() {
+    let db = PgDatabase::new();
+    let other = PgDatabase::new();
+    let files = tempfile::tempdir().unwrap();
+    let services = files.path().join("services.conf");
+    fs::write(
+        &services,
+        format!(
+            "# the helpdesk\n[helpdesk]\nhost=127.0.0.1\nport={}\ndbname={}\nuser=tls_only\n\
+             sslmode=require\n",
+            db.cluster.port, db.name
+        ),
+    )
+    .unwrap();
+    let with_services = |url: &str| {
+        let (mut cmd, home) = init_at_home(url);
+        cmd.env("PGSERVICEFILE", &services)
+            .env("PGSYSCONFDIR", files.path())
+            .env_remove("PGSERVICE");
+        (cmd, home)
+    };
+    let (mut cmd, _home) = with_services("postgresql://?service=helpdesk");
+    cmd.assert().success();
+    assert_eq!(db.tables(), schema_tables());
+    let (mut cmd, _home) = with_services(&format!("postgresql:///{}", other.name));
+    cmd.env("PGSERVICE", "helpdesk").assert().success();
+    assert_eq!(other.tables(), schema_tables());
+    let (mut cmd, _home) = with_services("postgresql://?service=nope");
+    let stderr = fails_with(&mut cmd, 6);
+    assert!(
+        stderr.contains("the PostgreSQL service \"nope\" is in no service file"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&services.display().to_string()), "{stderr}");
+}
+
 #[test]
 fn an_sslmode_it_does_not_support_is_a_usage_error() {
     let stderr = fails_with(

@@ -13,6 +13,7 @@ mod logs;
 mod passfile;
 mod schema;
 mod server;
+mod service;
 mod tenant;
 mod tls;
 mod url;

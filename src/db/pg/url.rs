@@ -9,7 +9,8 @@
 //! parameter overrides the same part of the URL). The settings it does not interpret itself
 //! (timeouts, keepalives, …) are handed to `Config::from_str` one by one.
 //!
-//! What the URL leaves out comes from libpq's environment variables, then libpq's defaults
+//! What the URL leaves out comes from its service (`service=`, else `PGSERVICE`: a section of
+//! the service file, `service.rs`), then libpq's environment variables, then libpq's defaults
 //! (`Environment`): the hosts (`PGHOST`, else the local socket), the ports (`PGPORT`, else
 //! 5432), the user (`PGUSER`, else the effective OS user), the database (`PGDATABASE`, else
 //! the user's name), `sslmode` (`PGSSLMODE`, else `prefer`), the TLS files `sslrootcert`,
@@ -31,6 +32,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use postgres::config::{Host, SslMode};
 
 use super::passfile::PassFile;
+use super::service;
 use super::tls::{FileSetting, Mode, Roots, Tls};
 use crate::error::Failure;
 
@@ -60,6 +62,17 @@ const PASSED_ON: &[&str] = &[
     "sslnegotiation",
 ];
 
+/// libpq's variables for the parameters passed on as they are (`PASSED_ON`), besides
+/// `PGCONNECT_TIMEOUT`, which is checked first.
+const ENV_PASSED_ON: &[(&str, &str)] = &[
+    ("PGHOSTADDR", "hostaddr"),
+    ("PGOPTIONS", "options"),
+    ("PGCHANNELBINDING", "channel_binding"),
+    ("PGTARGETSESSIONATTRS", "target_session_attrs"),
+    ("PGLOADBALANCEHOSTS", "load_balance_hosts"),
+    ("PGSSLNEGOTIATION", "sslnegotiation"),
+];
+
 /// libpq parameters this tool does not implement: named in the refusal, since they are
 /// libpq's words and not the user's.
 const NOT_SUPPORTED: &[&str] = &[
@@ -72,7 +85,6 @@ const NOT_SUPPORTED: &[&str] = &[
     "ssl_max_protocol_version",
     "requiressl",
     "requirepeer",
-    "service",
     "gssencmode",
     "gsslib",
     "gssdelegation",
@@ -103,6 +115,8 @@ pub struct PgUrl {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum PasswordSource {
     Url,
+    /// The service file that gave it.
+    Service(PathBuf),
     Environment,
     File(PathBuf),
     /// None given; the password file that was looked in, if any.
@@ -136,6 +150,16 @@ pub(crate) struct Environment {
     pub(crate) sslkey: Option<PathBuf>,
     /// `PGCONNECT_TIMEOUT`.
     pub(crate) connect_timeout: Option<String>,
+    /// `PGAPPNAME`.
+    pub(crate) application_name: Option<String>,
+    /// The variables of `ENV_PASSED_ON` that are set, as (parameter, value).
+    pub(crate) passed_on: Vec<(&'static str, String)>,
+    /// `PGSERVICE`.
+    pub(crate) service: Option<String>,
+    /// `PGSERVICEFILE`.
+    pub(crate) service_file: Option<PathBuf>,
+    /// `PGSYSCONFDIR`, where the system's service file is.
+    pub(crate) sysconfdir: Option<PathBuf>,
     /// `HOME`, where `.pgpass` is.
     pub(crate) home: Option<PathBuf>,
     /// The effective OS user's name, the user when none is given.
@@ -163,6 +187,14 @@ impl Environment {
             sslcert: path("PGSSLCERT"),
             sslkey: path("PGSSLKEY"),
             connect_timeout: text("PGCONNECT_TIMEOUT"),
+            application_name: text("PGAPPNAME"),
+            passed_on: ENV_PASSED_ON
+                .iter()
+                .filter_map(|(variable, key)| text(variable).map(|value| (*key, value)))
+                .collect(),
+            service: text("PGSERVICE"),
+            service_file: path("PGSERVICEFILE"),
+            sysconfdir: path("PGSYSCONFDIR"),
             home: path("HOME"),
             // As libpq: the effective user id's name (tokio-postgres's own default too).
             os_user: whoami::username().ok().filter(|u| !u.is_empty()),
@@ -191,6 +223,7 @@ impl PgUrl {
     pub(crate) fn parse_with(text: &str, env: &Environment) -> Result<Self, Failure> {
         let parts = Parts::split(text)?;
         let mut settings = Settings::default();
+        settings.read_service(parts.query, env)?;
         settings.read_location(parts.location)?;
         if let Some(userinfo) = parts.userinfo {
             settings.read_userinfo(userinfo)?;
@@ -268,6 +301,7 @@ impl PgUrl {
     pub fn password_source(&self) -> String {
         match &self.password {
             PasswordSource::Url => "in the URL".to_owned(),
+            PasswordSource::Service(path) => format!("in the service file {}", path.display()),
             PasswordSource::Environment => "in PGPASSWORD".to_owned(),
             PasswordSource::File(path) => format!("in the password file {}", path.display()),
             PasswordSource::None(Some(path)) => format!(
@@ -385,8 +419,11 @@ struct Settings {
     fallback_application_name: Option<String>,
     /// The URL's `passfile`.
     passfile: Option<PathBuf>,
-    /// Whether the URL has a `connect_timeout` (else `PGCONNECT_TIMEOUT` may give one).
-    connect_timeout: bool,
+    /// The service file that gave the password, unless the URL gives one after it.
+    password_in_service: Option<PathBuf>,
+    /// The parameters of `passed_on` given by the URL or the service (the environment's
+    /// variables for them are then not read).
+    given: Vec<&'static str>,
     /// `key='value'` pairs for `postgres::Config::from_str`.
     passed_on: Vec<String>,
 }
@@ -402,6 +439,7 @@ impl Settings {
         }
         if let Some(password) = password {
             self.password = Some(decode(password)?);
+            self.password_in_service = None;
         }
         Ok(())
     }
@@ -416,19 +454,19 @@ impl Settings {
             None => (location, None),
         };
         if !netloc.is_empty() {
+            let (mut hosts, mut ports) = (Vec::new(), Vec::new());
             for chunk in netloc.split(',') {
                 let (host, port) = split_host_port(chunk)?;
-                self.hosts.push(decode(host)?);
-                self.ports.push(port.map(url_port).transpose()?.flatten());
+                hosts.push(decode(host)?);
+                ports.push(port.map(url_port).transpose()?.flatten());
             }
-        }
-        if let [host] = self.hosts.as_slice()
-            && host.is_empty()
-        {
-            self.hosts.clear();
-        }
-        if let [None] = self.ports.as_slice() {
-            self.ports.clear();
+            // What it names replaces the service's; what it leaves empty does not.
+            if hosts != [""] {
+                self.hosts = hosts;
+            }
+            if ports != [None] {
+                self.ports = ports;
+            }
         }
         if let Some(path) = path.filter(|p| !p.is_empty()) {
             self.dbname = Some(decode(path)?);
@@ -449,42 +487,104 @@ impl Settings {
                 )));
             };
             let key = decode(key)?;
+            if key == "service" {
+                continue; // read first (`read_service`)
+            }
             let value = decode(value)?;
-            match key.as_str() {
-                "user" => self.user = Some(value),
-                "password" => self.password = Some(value),
-                "dbname" => self.dbname = Some(value),
-                "host" => {
-                    self.hosts = value.split(',').map(str::to_owned).collect();
-                }
-                "port" => {
-                    self.ports = value.split(',').map(url_port).collect::<Result<_, _>>()?;
-                }
-                "sslmode" => self.ssl_mode = Some(Mode::parse(&value).map_err(|r| invalid(&r))?),
-                "sslrootcert" => self.sslrootcert = Some(value),
-                "sslcert" => self.sslcert = Some(PathBuf::from(value)),
-                "sslkey" => self.sslkey = Some(PathBuf::from(value)),
-                "application_name" => self.application_name = Some(value),
-                "fallback_application_name" => self.fallback_application_name = Some(value),
-                "passfile" => self.passfile = Some(PathBuf::from(value)),
-                known if PASSED_ON.contains(&known) => {
-                    self.connect_timeout |= known == "connect_timeout";
+            if key == "password" {
+                self.password_in_service = None;
+            }
+            self.set(&key, value).map_err(|reason| {
+                invalid(&reason.unwrap_or_else(|| {
+                    format!(
+                        "its parameter {} is not a libpq connection parameter this tool knows \
+                         (it knows {})",
+                        position + 1,
+                        known_parameters()
+                    )
+                }))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The URL's service (`service=`, else `PGSERVICE`): its parameters, each where the
+    /// URL does not say otherwise (so before the URL's own are read).
+    fn read_service(&mut self, query: Option<&str>, env: &Environment) -> Result<(), Failure> {
+        let mut name = env.service.clone();
+        for param in query.into_iter().flat_map(|q| q.split('&')) {
+            if let Some((key, value)) = param.split_once('=')
+                && decode(key)? == "service"
+            {
+                name = Some(decode(value)?);
+            }
+        }
+        let Some(name) = name.filter(|n| !n.is_empty()) else {
+            return Ok(());
+        };
+        let files = service::files(
+            env.service_file.as_deref(),
+            env.home.as_deref(),
+            env.sysconfdir.as_deref(),
+        );
+        for parameter in service::lookup(&name, &files)? {
+            let place = format!(
+                "the service file {}, line {}",
+                parameter.file.display(),
+                parameter.line
+            );
+            if parameter.key == "password" {
+                self.password_in_service = Some(parameter.file.clone());
+            }
+            // Neither the key nor the value is quoted: the line may hold a password.
+            self.set(&parameter.key, parameter.value)
+                .map_err(|reason| {
+                    Failure::Usage(format!(
+                        "{place}: {}",
+                        reason.unwrap_or_else(|| format!(
+                            "not a libpq connection parameter this tool knows (it knows {})",
+                            known_parameters()
+                        ))
+                    ))
+                })?;
+        }
+        Ok(())
+    }
+
+    /// One parameter, from the URL's query or a service. `Err(None)` for a key that is no
+    /// parameter this tool knows; `Err(Some(reason))` for one it cannot use.
+    fn set(&mut self, key: &str, value: String) -> Result<(), Option<String>> {
+        match key {
+            "user" => self.user = Some(value),
+            "password" => self.password = Some(value),
+            "dbname" => self.dbname = Some(value),
+            "host" => {
+                self.hosts = value.split(',').map(str::to_owned).collect();
+            }
+            "port" => {
+                self.ports = (value.split(','))
+                    .map(parse_port)
+                    .collect::<Result<_, _>>()
+                    .map_err(|reason| Some(reason.to_owned()))?;
+            }
+            "sslmode" => self.ssl_mode = Some(Mode::parse(&value).map_err(Some)?),
+            "sslrootcert" => self.sslrootcert = Some(value),
+            "sslcert" => self.sslcert = Some(PathBuf::from(value)),
+            "sslkey" => self.sslkey = Some(PathBuf::from(value)),
+            "application_name" => self.application_name = Some(value),
+            "fallback_application_name" => self.fallback_application_name = Some(value),
+            "passfile" => self.passfile = Some(PathBuf::from(value)),
+            _ => {
+                if let Some(known) = PASSED_ON.iter().find(|k| **k == key) {
+                    self.given.push(known);
                     self.passed_on
                         .push(format!("{known}='{}'", conninfo_escape(&value)));
-                }
-                known if NOT_SUPPORTED.contains(&known) => {
-                    return Err(invalid(&format!(
-                        "this tool does not support the libpq parameter {known}"
+                } else if NOT_SUPPORTED.contains(&key) {
+                    return Err(Some(format!(
+                        "this tool does not support the libpq parameter {key}"
                     )));
-                }
-                _ => {
-                    return Err(invalid(&format!(
-                        "its parameter {} is not a libpq connection parameter this tool knows \
-                         (it knows host, port, user, password, passfile, dbname, sslmode, \
-                         sslrootcert, sslcert, sslkey, application_name, {})",
-                        position + 1,
-                        PASSED_ON.join(", ")
-                    )));
+                } else {
+                    return Err(None);
                 }
             }
         }
@@ -528,7 +628,17 @@ impl Settings {
             }
             _ => {}
         }
-        if let (false, Some(seconds)) = (self.connect_timeout, &env.connect_timeout) {
+        if self.application_name.is_none() {
+            self.application_name = env.application_name.clone();
+        }
+        for (key, value) in &env.passed_on {
+            if !self.given.contains(key) {
+                self.passed_on
+                    .push(format!("{key}='{}'", conninfo_escape(value)));
+            }
+        }
+        let timeout_given = self.given.contains(&"connect_timeout");
+        if let (false, Some(seconds)) = (timeout_given, &env.connect_timeout) {
             // libpq's: whole seconds, 0 or less for none.
             seconds.trim_end().parse::<i64>().map_err(|_| {
                 env_invalid("PGCONNECT_TIMEOUT", "it is not a whole number of seconds")
@@ -593,7 +703,11 @@ impl Settings {
         let same = |password: &str| vec![Some(password.as_bytes().to_vec()); targets.len()];
         match (self.password.as_deref(), env.password.as_deref()) {
             (Some(password), _) if !password.is_empty() => {
-                return (PasswordSource::Url, same(password), None);
+                let source = match &self.password_in_service {
+                    Some(file) => PasswordSource::Service(file.clone()),
+                    None => PasswordSource::Url,
+                };
+                return (source, same(password), None);
             }
             (None, Some(password)) if !password.is_empty() => {
                 return (PasswordSource::Environment, same(password), None);
@@ -734,6 +848,15 @@ impl Settings {
             key: file(self.sslkey.as_deref(), "postgresql.key"),
         }
     }
+}
+
+/// The parameters this tool reads, for messages.
+fn known_parameters() -> String {
+    format!(
+        "host, port, user, password, passfile, dbname, service, sslmode, sslrootcert, sslcert, \
+         sslkey, application_name, fallback_application_name, {}",
+        PASSED_ON.join(", ")
+    )
 }
 
 /// Whether a host is a socket directory.
@@ -1179,6 +1302,92 @@ mod tests {
             connect_timeout: Some("9".into()),
             ..as_os_user("osuser")
         }
+    }
+
+    /// A service's parameters come after the URL's own and before the environment's, as
+    /// libpq reads them; its password is said to be the service file's.
+    #[test]
+    fn a_service_fills_in_before_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("services.conf");
+        std::fs::write(
+            &file,
+            "[prod]\nhost=svc.example\nport=6543\ndbname=svcdb\nuser=svcuser\n\
+             sslmode=verify-full\nconnect_timeout=4\npassword=from-the-file\n\
+             [typo]\nhots=x\n",
+        )
+        .unwrap();
+        let env = Environment {
+            service_file: Some(file.clone()),
+            sysconfdir: Some(dir.path().to_owned()),
+            ..pg_env()
+        };
+        let url = url_in("postgresql://?service=prod", &env);
+        let config = url.config();
+        assert_eq!(url.servers(), "svc.example:6543");
+        assert_eq!(
+            (config.get_user(), config.get_dbname()),
+            (Some("svcuser"), Some("svcdb"))
+        );
+        assert_eq!(url.tls().mode, Mode::VerifyFull);
+        assert_eq!(
+            config.get_connect_timeout(),
+            Some(&std::time::Duration::from_secs(4))
+        );
+        assert_eq!(config.get_password(), Some(&b"from-the-file"[..]));
+        assert_eq!(
+            url.password_source(),
+            format!("in the service file {}", file.display())
+        );
+        assert!(!url.to_string().contains("from-the-file"));
+        // The URL's own come first; PGSERVICE names the service when the URL does not.
+        let env = Environment {
+            service: Some("prod".into()),
+            ..env
+        };
+        let url = url_in("postgresql://ada:pw@url.example/urldb?port=7000", &env);
+        assert_eq!(url.servers(), "url.example:7000");
+        assert_eq!(url.user(), Some("ada"));
+        assert_eq!(url.database(), Some("urldb"));
+        assert_eq!(url.password_source(), "in the URL");
+        // A host without a port keeps the service's port.
+        assert_eq!(url_in("postgresql://h/db", &env).servers(), "h:6543");
+        // A service that is not there is not found; a line this cannot read is named.
+        let missing = PgUrl::parse_with("postgresql://?service=nope", &env).unwrap_err();
+        assert!(matches!(missing, Failure::NotFound(_)), "{missing}");
+        let typo = refusal_in("postgresql://?service=typo", &env);
+        assert!(
+            typo.starts_with(&format!(
+                "the service file {}, line 10: not a libpq",
+                file.display()
+            )),
+            "{typo}"
+        );
+    }
+
+    /// libpq's variables for the parameters passed on, and PGAPPNAME, where the URL has
+    /// none of them.
+    #[test]
+    fn the_environment_passes_on_options_and_the_application_name() {
+        let env = Environment {
+            application_name: Some("nightly".into()),
+            passed_on: vec![
+                ("options", "-c search_path=helpdesk".into()),
+                ("target_session_attrs", "read-write".into()),
+            ],
+            ..as_os_user("ada")
+        };
+        let config = url_in("postgresql://h/db", &env).config().clone();
+        assert_eq!(config.get_application_name(), Some("nightly"));
+        assert_eq!(config.get_options(), Some("-c search_path=helpdesk"));
+        let config = url_in(
+            "postgresql://h/db?application_name=cron&options=-c%20work_mem%3D64MB",
+            &env,
+        )
+        .config()
+        .clone();
+        assert_eq!(config.get_application_name(), Some("cron"));
+        assert_eq!(config.get_options(), Some("-c work_mem=64MB"));
     }
 
     /// The environment fills what the URL leaves out, and only that.
