@@ -813,7 +813,8 @@ fn verify_full_checks_the_authority_and_the_name_verify_ca_the_authority() {
         assert!(stderr.contains("UnknownIssuer"), "{mode}: {stderr}");
         assert!(
             stderr.contains(&format!(
-                "its certificate was checked against the root certificates in {}",
+                "its certificate was checked against the root certificates in {}, and none of \
+                 them signed it",
                 db.cluster.dir.join("other-ca.crt").display()
             )),
             "{mode}: {stderr}"
@@ -830,6 +831,10 @@ fn verify_full_checks_the_authority_and_the_name_verify_ca_the_authority() {
         stderr.contains("certificate not valid for name \"db.example\""),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("or use sslmode=verify-ca to check the authority only"),
+        "{stderr}"
+    );
     assert_eq!(db.tables(), Vec::<String>::new());
     init_at_home(&misnamed("verify-ca")).0.assert().success();
     assert_eq!(db.tables(), schema_tables());
@@ -839,6 +844,16 @@ fn verify_full_checks_the_authority_and_the_name_verify_ca_the_authority() {
     assert!(tool_connection_uses_tls(&url));
     init_at_home(&url).0.assert().success();
     assert_eq!(named.tables(), schema_tables());
+
+    // The server's own certificate as the root: trusted as itself (as a self-signed one
+    // copied into root.crt is), though its authority is not there.
+    let pinned = PgDatabase::new();
+    let itself = tls_file(&pinned, "sslrootcert", "server.crt");
+    init_at_home(&pinned.url_as("tls_only", &format!("sslmode=verify-full&{itself}")))
+        .0
+        .assert()
+        .success();
+    assert_eq!(pinned.tables(), schema_tables());
 }
 
 /// The root certificates come from `sslrootcert`, else `PGSSLROOTCERT`, else
@@ -949,17 +964,34 @@ fn a_client_certificate_logs_in_where_the_server_asks_for_one() {
         stderr.contains("the client certificate file /nowhere/client.crt does not exist"),
         "{stderr}"
     );
+    let keyless = format!(
+        "{plain}&{}&sslkey=/nowhere/client.key",
+        tls_file(&db, "sslcert", "client.crt")
+    );
+    let stderr = fails_with(&mut init_at_home(&keyless).0, 6);
+    assert!(
+        stderr.contains("has no key: /nowhere/client.key does not exist"),
+        "{stderr}"
+    );
 }
 
-/// `sslrootcert=system` checks the server against the system's authorities, which did not
-/// sign the test server's certificate; a weaker sslmode with it is a usage error.
+/// `sslrootcert=system` checks the server against the system's authorities (here made the
+/// test authority, by `SSL_CERT_FILE`, which the system's store honours as OpenSSL does),
+/// with the host's name; a weaker sslmode with it is a usage error.
 #[test]
 fn the_systems_roots_are_checked_with_verify_full_only() {
     let db = PgDatabase::new();
     let url = db.url_as("tls_only", "sslrootcert=system");
-    let stderr = fails_with(&mut init_at_home(&url).0, 1);
+    let (mut cmd, _home) = init_at_home(&url);
+    let stderr = fails_with(
+        cmd.env("SSL_CERT_FILE", db.cluster.dir.join("other-ca.crt")),
+        1,
+    );
     assert!(
-        stderr.contains("UnknownIssuer") || stderr.contains("the system has no root certificates"),
+        stderr.contains(
+            "its certificate was checked against the system's root certificates \
+             (sslrootcert=system), and none of them signed it"
+        ),
         "{stderr}"
     );
     let url = db.url_as("tls_only", "sslrootcert=system&sslmode=require");
@@ -969,6 +1001,12 @@ fn the_systems_roots_are_checked_with_verify_full_only() {
         "{stderr}"
     );
     assert_eq!(db.tables(), Vec::<String>::new());
+    let url = db.url_as("tls_only", "sslrootcert=system");
+    let (mut cmd, _home) = init_at_home(&url);
+    cmd.env("SSL_CERT_FILE", db.cluster.dir.join("ca.crt"))
+        .assert()
+        .success();
+    assert_eq!(db.tables(), schema_tables());
 }
 
 /// A service file's section reaches the server as with psql: named by `service=` or by

@@ -97,13 +97,9 @@ fn connect_failure(url: &PgUrl, err: &postgres::Error) -> anyhow::Error {
             format!("cannot connect to the PostgreSQL server at {servers} ({url}): {cause}");
         if unreachable(err) {
             message.push_str("; check that the server is running there and takes connections");
-        } else if cause.contains("invalid peer certificate")
-            && let Some(roots) = &url.tls().roots
-        {
-            message.push_str(&format!(
-                "; its certificate was checked against {roots}: set sslrootcert to the \
-                 authority that signed it"
-            ));
+        } else if let Some(hint) = certificate_hint(url, err) {
+            message.push_str("; ");
+            message.push_str(&hint);
         } else if !url.has_password() && cause.ends_with("password missing") {
             // tokio-postgres's words when the server asks for a password and none was given.
             message.push_str("; give the password ");
@@ -148,6 +144,51 @@ fn connect_failure(url: &PgUrl, err: &postgres::Error) -> anyhow::Error {
             "cannot connect to the PostgreSQL server at {servers} ({url}): {}",
             describe(err)
         ),
+    }
+}
+
+/// What to do about a server certificate that failed the check, where rustls says why.
+fn certificate_hint(url: &PgUrl, err: &postgres::Error) -> Option<String> {
+    use rustls::CertificateError::{NotValidForName, NotValidForNameContext, UnknownIssuer};
+    // rustls's error, inside the I/O error tokio-postgres-rustls wraps it in.
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    let refused = loop {
+        let error = source?;
+        let inner = (error.downcast_ref::<std::io::Error>())
+            .and_then(std::io::Error::get_ref)
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+        if let Some(refused) = error.downcast_ref::<rustls::Error>().or(inner) {
+            break refused;
+        }
+        source = error.source();
+    };
+    let rustls::Error::InvalidCertificate(why) = refused else {
+        return None;
+    };
+    let roots = url.tls().roots.as_ref()?;
+    match why {
+        UnknownIssuer => Some(format!(
+            "its certificate was checked against {roots}, and none of them signed it: set \
+             sslrootcert to the authority that did"
+        )),
+        NotValidForName | NotValidForNameContext { .. } => Some(
+            "its certificate does not name the host among its subject alternative names (the \
+             common name is not read): connect by a name it holds, or use sslmode=verify-ca \
+             to check the authority only"
+                .to_owned(),
+        ),
+        // webpki's reason, which rustls passes on as another error (its name is all
+        // there is to go by).
+        rustls::CertificateError::Other(other)
+            if format!("{other:?}").contains("CaUsedAsEndEntity") =>
+        {
+            Some(format!(
+                "its certificate is an authority's (self-signed, as `openssl req -x509` makes \
+                 them), and {roots} do not hold it: put that very certificate in sslrootcert \
+                 to trust the server by it"
+            ))
+        }
+        _ => None,
     }
 }
 

@@ -8,7 +8,9 @@
 //! channel binding (`tls-server-end-point`).
 //!
 //! What is checked, as libpq: `verify-full` checks that an authority of the root
-//! certificates signed the server's certificate and that it names the host connected to;
+//! certificates signed the server's certificate (or that it is one of them, as a self-signed
+//! server certificate copied there is) and that it names the host connected to, in its
+//! subject alternative names (the common name is not read, as browsers no longer do);
 //! `verify-ca` the first only. `prefer` and `require` encrypt without checking, unless a
 //! root certificate file is there (`sslrootcert`, else `~/.postgresql/root.crt`), which
 //! makes them check as `verify-ca`. The handshake's signatures are always checked, so the
@@ -28,14 +30,13 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use postgres::config::SslMode;
-use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{verify_server_cert_signed_by_trust_anchor, verify_server_name};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{
-    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
-};
+use rustls::server::ParsedCertificate;
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::error::Failure;
@@ -152,21 +153,19 @@ pub(super) fn connector(tls: &Tls) -> Result<MakeRustlsConnect> {
         .with_safe_default_protocol_versions()
         .context("cannot set up TLS")?
         .dangerous();
+    let algorithms = provider.signature_verification_algorithms;
     let roots = match tls.mode {
         Mode::Disable => None,
         mode => roots(tls.roots.as_ref(), mode)?,
     };
     let verifier: Arc<dyn ServerCertVerifier> = match roots {
-        None => Arc::new(EncryptOnly(provider.signature_verification_algorithms)),
-        Some(roots) => {
-            let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
-                .build()
-                .context("cannot set up TLS with these root certificates")?;
-            match tls.mode {
-                Mode::VerifyFull => webpki,
-                _ => Arc::new(AnyName(webpki)),
-            }
-        }
+        None => Arc::new(EncryptOnly(algorithms)),
+        Some((roots, pinned)) => Arc::new(Checked {
+            roots,
+            pinned,
+            names: tls.mode == Mode::VerifyFull,
+            algorithms,
+        }),
     };
     let builder = builder.with_custom_certificate_verifier(verifier);
     let client = match tls.mode {
@@ -184,10 +183,14 @@ pub(super) fn connector(tls: &Tls) -> Result<MakeRustlsConnect> {
     Ok(MakeRustlsConnect::new(config))
 }
 
-/// The roots to check the server's certificate against, if it is to be checked: always
-/// for `verify-ca` and `verify-full`, else only when a root certificate file is there.
-fn roots(roots: Option<&Roots>, mode: Mode) -> Result<Option<RootCertStore>> {
+/// The roots to check the server's certificate against, if it is to be checked (always for
+/// `verify-ca` and `verify-full`, else only when a root certificate file is there), with the
+/// file's certificates as they are (`Checked::pinned`).
+type Trusted = (RootCertStore, Vec<CertificateDer<'static>>);
+
+fn roots(roots: Option<&Roots>, mode: Mode) -> Result<Option<Trusted>> {
     let mut store = RootCertStore::empty();
+    let mut pinned = Vec::new();
     match roots {
         None if mode.verifies() => {
             return Err(Failure::NotFound(format!(
@@ -216,16 +219,17 @@ fn roots(roots: Option<&Roots>, mode: Mode) -> Result<Option<RootCertStore>> {
             let Some(certs) = read_certificates(file, "root certificate", mode.verifies())? else {
                 return Ok(None);
             };
-            let (added, _) = store.add_parsable_certificates(certs);
+            let (added, _) = store.add_parsable_certificates(certs.iter().cloned());
             if added == 0 {
                 anyhow::bail!(
                     "the root certificate file {} holds no certificate this tool can use",
                     file.path.display()
                 );
             }
+            pinned = certs;
         }
     }
-    Ok(Some(store))
+    Ok(Some((store, pinned)))
 }
 
 /// The client certificate and its key, when the certificate file is there.
@@ -255,6 +259,9 @@ fn client_certificate(
         .into(),
         _ => anyhow::Error::new(err).context(format!("cannot read the key {}", path.display())),
     })?;
+    if !metadata.is_file() {
+        return Err(Failure::Usage(format!("the key {} is not a file", path.display())).into());
+    }
     refuse_open_key(path, &metadata)?;
     let key = PrivateKeyDer::from_pem_file(path).map_err(|err| {
         anyhow::anyhow!(
@@ -265,18 +272,17 @@ fn client_certificate(
     Ok(Some((chain, key)))
 }
 
-/// libpq's rule: a key owned by the user may be read by no one else; one owned by root
-/// may also be read by its group.
+/// libpq's rule: a key may be read by its owner only (600), or also by its group when root
+/// owns it (640).
 #[cfg(unix)]
 fn refuse_open_key(path: &Path, metadata: &fs::Metadata) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
     let mode = metadata.mode();
-    let open = match metadata.uid() {
-        0 => mode & 0o037 != 0,
-        owner if owner == rustix::process::geteuid().as_raw() => mode & 0o077 != 0,
-        _ => false,
+    let others = match metadata.uid() {
+        0 => 0o037,
+        _ => 0o077,
     };
-    if open {
+    if mode & others != 0 {
         return Err(Failure::Usage(format!(
             "the key {} may be read or written by others (mode {:o}); make it readable by its \
              owner only (chmod 600), or by root's group if root owns it (chmod 640)",
@@ -301,7 +307,8 @@ fn read_certificates(
     needed: bool,
 ) -> Result<Option<Vec<CertificateDer<'static>>>> {
     let path = &file.path;
-    if !path.exists() {
+    let missing = fs::metadata(path).is_err_and(|err| err.kind() == io::ErrorKind::NotFound);
+    if missing {
         if file.given || needed {
             return Err(Failure::NotFound(format!(
                 "the {what} file {} does not exist{}",
@@ -329,30 +336,47 @@ fn read_certificates(
     Ok(Some(certs))
 }
 
-/// `verify-ca`: the chain checked as `verify-full` checks it, whatever names the
-/// certificate holds.
+/// Checks the server's certificate against root certificates, as libpq does: signed by
+/// one of them through the intermediates the server sent, or one of them itself; and, for
+/// `verify-full`, naming the host. No revocation lists (`sslcrl` is refused).
 #[derive(Debug)]
-struct AnyName(Arc<WebPkiServerVerifier>);
+struct Checked {
+    roots: RootCertStore,
+    /// The root file's certificates as they are: a server certificate among them is trusted
+    /// as itself, as libpq trusts a self-signed certificate copied into `root.crt` (which
+    /// `openssl req -x509` marks as an authority, which no chain may end with).
+    pinned: Vec<CertificateDer<'static>>,
+    names: bool,
+    algorithms: WebPkiSupportedAlgorithms,
+}
 
-impl ServerCertVerifier for AnyName {
+impl ServerCertVerifier for Checked {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
+        _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        // The name is checked last, once the chain holds.
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        let cert = ParsedCertificate::try_from(end_entity)?;
+        if !self
+            .pinned
+            .iter()
+            .any(|pin| pin.as_ref() == end_entity.as_ref())
         {
-            Err(rustls::Error::InvalidCertificate(
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
-            checked => checked,
+            verify_server_cert_signed_by_trust_anchor(
+                &cert,
+                &self.roots,
+                intermediates,
+                now,
+                self.algorithms.all,
+            )?;
         }
+        if self.names {
+            verify_server_name(&cert, server_name)?;
+        }
+        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -361,7 +385,7 @@ impl ServerCertVerifier for AnyName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
     fn verify_tls13_signature(
@@ -370,11 +394,11 @@ impl ServerCertVerifier for AnyName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.algorithms.supported_schemes()
     }
 }
 
