@@ -158,15 +158,14 @@ pub(super) fn connector(tls: &Tls) -> Result<MakeRustlsConnect> {
         Mode::Disable => None,
         mode => roots(tls.roots.as_ref(), mode)?,
     };
-    let verifier: Arc<dyn ServerCertVerifier> = match roots {
-        None => Arc::new(EncryptOnly(algorithms)),
-        Some((roots, pinned)) => Arc::new(Checked {
+    let verifier = Arc::new(Verifier {
+        trust: roots.map(|(roots, pinned)| Trust {
             roots,
             pinned,
             names: tls.mode == Mode::VerifyFull,
-            algorithms,
         }),
-    };
+        algorithms,
+    });
     let builder = builder.with_custom_certificate_verifier(verifier);
     let client = match tls.mode {
         Mode::Disable => None,
@@ -185,7 +184,7 @@ pub(super) fn connector(tls: &Tls) -> Result<MakeRustlsConnect> {
 
 /// The roots to check the server's certificate against, if it is to be checked (always for
 /// `verify-ca` and `verify-full`, else only when a root certificate file is there), with the
-/// file's certificates as they are (`Checked::pinned`).
+/// file's certificates as they are (`Trust::pinned`).
 type Trusted = (RootCertStore, Vec<CertificateDer<'static>>);
 
 fn roots(roots: Option<&Roots>, mode: Mode) -> Result<Option<Trusted>> {
@@ -336,21 +335,29 @@ fn read_certificates(
     Ok(Some(certs))
 }
 
-/// Checks the server's certificate against root certificates, as libpq does: signed by
-/// one of them through the intermediates the server sent, or one of them itself; and, for
-/// `verify-full`, naming the host. No revocation lists (`sslcrl` is refused).
+/// The server's certificate, as libpq checks it: against root certificates (`Trust`), or
+/// not at all (encryption only). The handshake's signatures are checked either way, so the
+/// server must hold the key of the certificate it shows.
 #[derive(Debug)]
-struct Checked {
+struct Verifier {
+    trust: Option<Trust>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+/// What a certificate is checked against: signed by one of the root certificates through
+/// the intermediates the server sent, or one of them itself; and, for `verify-full`,
+/// naming the host. No revocation lists (`sslcrl` is refused).
+#[derive(Debug)]
+struct Trust {
     roots: RootCertStore,
     /// The root file's certificates as they are: a server certificate among them is trusted
     /// as itself, as libpq trusts a self-signed certificate copied into `root.crt` (which
     /// `openssl req -x509` marks as an authority, which no chain may end with).
     pinned: Vec<CertificateDer<'static>>,
     names: bool,
-    algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl ServerCertVerifier for Checked {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -359,21 +366,24 @@ impl ServerCertVerifier for Checked {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        let Some(trust) = &self.trust else {
+            return Ok(ServerCertVerified::assertion());
+        };
         let cert = ParsedCertificate::try_from(end_entity)?;
-        if !self
+        let pinned = trust
             .pinned
             .iter()
-            .any(|pin| pin.as_ref() == end_entity.as_ref())
-        {
+            .any(|pin| pin.as_ref() == end_entity.as_ref());
+        if !pinned {
             verify_server_cert_signed_by_trust_anchor(
                 &cert,
-                &self.roots,
+                &trust.roots,
                 intermediates,
                 now,
                 self.algorithms.all,
             )?;
         }
-        if self.names {
+        if trust.names {
             verify_server_name(&cert, server_name)?;
         }
         Ok(ServerCertVerified::assertion())
@@ -399,44 +409,5 @@ impl ServerCertVerifier for Checked {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
-    }
-}
-
-/// Accepts any certificate, and checks that the server signed the handshake with its key.
-#[derive(Debug)]
-struct EncryptOnly(WebPkiSupportedAlgorithms);
-
-impl ServerCertVerifier for EncryptOnly {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_schemes()
     }
 }
