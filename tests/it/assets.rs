@@ -962,7 +962,10 @@ fn environment_section(roff: &mut Roff, root: &Command) {
          does not exist is status 6. PGSERVICE names a section of the service file \
          (PGSERVICEFILE, else ~/.pg_service.conf, then pg_service.conf in PGSYSCONFDIR, else \
          /etc/postgresql-common), whose parameters come after the URL's and before the \
-         other variables; a service no file has is status 6.",
+         other variables; a service no file has is status 6. PGSSLCRL, PGSSLCRLDIR, \
+         PGREQUIREPEER, PGREQUIREAUTH, PGGSSENCMODE=require and TLS versions other than 1.2 \
+         and 1.3 ask for checks this tool does not make: they are refused (status 2), not \
+         ignored.",
     )]);
     roff.control("TP", []);
     roff.control("B", [bomizzel_backup::archive::envelope::PASSPHRASE_ENV]);

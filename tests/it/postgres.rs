@@ -1009,6 +1009,34 @@ fn the_systems_roots_are_checked_with_verify_full_only() {
     assert_eq!(db.tables(), schema_tables());
 }
 
+/// A libpq variable that asks for a check the tool does not make is refused (2), not
+/// ignored; one set to what asks for nothing is fine.
+#[test]
+fn libpq_variables_asking_for_checks_it_does_not_make_are_refused() {
+    let db = PgDatabase::new();
+    for (variable, value) in [
+        ("PGSSLCRL", "/etc/ssl/revoked.pem"),
+        ("PGGSSENCMODE", "require"),
+        ("PGSSLMINPROTOCOLVERSION", "TLSv1.3"),
+    ] {
+        let (mut cmd, _home) = init_at_home(&db.url());
+        let stderr = fails_with(cmd.env(variable, value), 2);
+        assert!(
+            stderr.contains(&format!(
+                "{variable} is not a value this tool can use: it asks for a check"
+            )),
+            "{variable}: {stderr}"
+        );
+    }
+    assert_eq!(db.tables(), Vec::<String>::new());
+    let (mut cmd, _home) = init_at_home(&db.url());
+    cmd.env("PGGSSENCMODE", "prefer")
+        .env("PGSSLMINPROTOCOLVERSION", "TLSv1.2")
+        .assert()
+        .success();
+    assert_eq!(db.tables(), schema_tables());
+}
+
 /// A service file's section reaches the server as with psql: named by `service=` or by
 /// PGSERVICE, the file in PGSERVICEFILE, the URL's own parts first. A service no file has
 /// is not found (6), and no other database is reached instead.

@@ -73,6 +73,23 @@ const ENV_PASSED_ON: &[(&str, &str)] = &[
     ("PGSSLNEGOTIATION", "sslnegotiation"),
 ];
 
+/// libpq's variables that ask for a check this tool does not make, with the values that ask
+/// for nothing (None: any value asks). One that is set is refused rather than ignored: a
+/// connection without the check the operator's environment asks for would be a quiet
+/// downgrade.
+const ENV_NOT_SUPPORTED: &[(&str, Option<&[&str]>)] = &[
+    ("PGSSLCRL", None),
+    ("PGSSLCRLDIR", None),
+    ("PGREQUIREPEER", None),
+    ("PGREQUIREAUTH", None),
+    ("PGGSSENCMODE", Some(&["disable", "prefer"])),
+    (
+        "PGSSLMINPROTOCOLVERSION",
+        Some(&["TLSv1", "TLSv1.1", "TLSv1.2"]),
+    ),
+    ("PGSSLMAXPROTOCOLVERSION", Some(&["TLSv1.3"])),
+];
+
 /// libpq parameters this tool does not implement: named in the refusal, since they are
 /// libpq's words and not the user's.
 const NOT_SUPPORTED: &[&str] = &[
@@ -160,6 +177,8 @@ pub(crate) struct Environment {
     pub(crate) service_file: Option<PathBuf>,
     /// `PGSYSCONFDIR`, where the system's service file is.
     pub(crate) sysconfdir: Option<PathBuf>,
+    /// The first variable of `ENV_NOT_SUPPORTED` set to a value that asks for a check.
+    pub(crate) unsupported: Option<&'static str>,
     /// `HOME`, where `.pgpass` is.
     pub(crate) home: Option<PathBuf>,
     /// The effective OS user's name, the user when none is given.
@@ -195,6 +214,14 @@ impl Environment {
             service: text("PGSERVICE"),
             service_file: path("PGSERVICEFILE"),
             sysconfdir: path("PGSYSCONFDIR"),
+            unsupported: ENV_NOT_SUPPORTED
+                .iter()
+                .find(|(variable, harmless)| {
+                    text(variable).is_some_and(|value| {
+                        harmless.is_none_or(|harmless| !harmless.contains(&value.as_str()))
+                    })
+                })
+                .map(|(variable, _)| *variable),
             home: path("HOME"),
             // As libpq: the effective user id's name (tokio-postgres's own default too).
             os_user: whoami::username().ok().filter(|u| !u.is_empty()),
@@ -594,6 +621,14 @@ impl Settings {
     /// What the URL left out, from the environment, then libpq's defaults: a URL's value
     /// always comes first. The password is `password_for`'s.
     fn fill_in(&mut self, env: &Environment) -> Result<(), Failure> {
+        if let Some(variable) = env.unsupported {
+            return Err(env_invalid(
+                variable,
+                "it asks for a check of the connection this tool does not make (revocation \
+                 lists, peer or authentication requirements, GSSAPI encryption, TLS versions \
+                 other than 1.2 and 1.3); unset it for this command",
+            ));
+        }
         if let (true, Some(hosts)) = (self.hosts.is_empty(), &env.host) {
             self.hosts = hosts.split(',').map(str::to_owned).collect();
         }
@@ -1507,6 +1542,14 @@ mod tests {
             refusal_in("postgresql://h/db", &env).starts_with("PGCONNECT_TIMEOUT is not a value")
         );
         url_in("postgresql://h/db?connect_timeout=4", &env);
+        let env = Environment {
+            unsupported: Some("PGSSLCRL"),
+            ..as_os_user("osuser")
+        };
+        assert!(
+            refusal_in("postgresql://h/db", &env)
+                .starts_with("PGSSLCRL is not a value this tool can use: it asks for a check")
+        );
     }
 
     /// A password file in a directory of its own, with `mode`.
