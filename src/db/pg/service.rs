@@ -66,30 +66,32 @@ pub(super) fn lookup(name: &str, files: &[PathBuf]) -> Result<Vec<Parameter>, Fa
     )))
 }
 
-/// The `[name]` section of a service file, if it has one.
+/// The `[name]` section of a service file, if it has one: as libpq reads it, the first
+/// line that starts with `[name]` opens it (what follows the `]` is not read) and the next
+/// line that starts with `[` ends it.
 fn section(text: &str, name: &str, file: &Path) -> Result<Option<Vec<Parameter>>, Failure> {
     let mut found: Option<Vec<Parameter>> = None;
-    let mut inside = false;
     for (at, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let number = at + 1;
         if let Some(header) = line.strip_prefix('[') {
-            let Some(header) = header.strip_suffix(']') else {
-                return Err(syntax(file, number, "a section name has no closing `]`"));
-            };
-            // A service named twice: libpq takes the first.
-            inside = header == name && found.is_none();
-            if inside {
+            if found.is_some() {
+                break;
+            }
+            if header
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(']'))
+            {
                 found = Some(Vec::new());
             }
             continue;
         }
-        if !inside {
+        let Some(parameters) = found.as_mut() else {
             continue;
-        }
+        };
+        let number = at + 1;
         let Some((key, value)) = line.split_once('=') else {
             return Err(syntax(
                 file,
@@ -104,14 +106,12 @@ fn section(text: &str, name: &str, file: &Path) -> Result<Option<Vec<Parameter>>
                 "a service cannot name another service",
             ));
         }
-        if let Some(parameters) = found.as_mut() {
-            parameters.push(Parameter {
-                file: file.to_owned(),
-                line: number,
-                key: key.to_owned(),
-                value: value.to_owned(),
-            });
-        }
+        parameters.push(Parameter {
+            file: file.to_owned(),
+            line: number,
+            key: key.to_owned(),
+            value: value.to_owned(),
+        });
     }
     Ok(found)
 }
@@ -146,8 +146,8 @@ mod tests {
         let user = write(
             dir.path(),
             "user.conf",
-            "# mine\n[other]\nhost=elsewhere\n\n[prod]\n  host=db.example  \nport=5433\n\
-             [prod]\nhost=second\n",
+            "# mine\n[broken\n[other]\nhost=elsewhere\n\n[prod]  # the main one\n  \
+             host=db.example  \nport=5433\n[prod]\nhost=second\n[production]\nhost=p\n",
         );
         let system = write(
             dir.path(),
@@ -157,7 +157,11 @@ mod tests {
         let files = [user.clone(), dir.path().join("missing.conf"), system];
         let prod = lookup("prod", &files).unwrap();
         assert_eq!(pairs(&prod), [("host", "db.example"), ("port", "5433")]);
-        assert_eq!((prod[1].file.as_path(), prod[1].line), (user.as_path(), 7));
+        assert_eq!((prod[1].file.as_path(), prod[1].line), (user.as_path(), 8));
+        assert_eq!(
+            pairs(&lookup("production", &files).unwrap()),
+            [("host", "p")]
+        );
         assert_eq!(pairs(&lookup("stage", &files).unwrap()), [("host", "s")]);
         match lookup("none", &files) {
             Err(Failure::NotFound(message)) => {
@@ -173,7 +177,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for (text, reason, line) in [
             ("[prod]\nhost\n", "neither `[name]` nor `key=value`", 2),
-            ("[prod\nhost=h\n", "no closing `]`", 1),
             (
                 "\n[prod]\nservice=other\n",
                 "cannot name another service",

@@ -102,7 +102,6 @@ const NOT_SUPPORTED: &[&str] = &[
     "ssl_max_protocol_version",
     "requiressl",
     "requirepeer",
-    "gssencmode",
     "gsslib",
     "gssdelegation",
     "krbsrvname",
@@ -448,11 +447,39 @@ struct Settings {
     passfile: Option<PathBuf>,
     /// The service file that gave the password, unless the URL gives one after it.
     password_in_service: Option<PathBuf>,
-    /// The parameters of `passed_on` given by the URL or the service (the environment's
-    /// variables for them are then not read).
-    given: Vec<&'static str>,
-    /// `key='value'` pairs for `postgres::Config::from_str`.
-    passed_on: Vec<String>,
+    /// The parameters for `postgres::Config::from_str`, each once (a later value replaces
+    /// an earlier one), with where it came from.
+    passed_on: Vec<Passed>,
+}
+
+/// A parameter passed on to `postgres::Config` as it is.
+struct Passed {
+    key: &'static str,
+    value: String,
+    from: Origin,
+}
+
+/// Where a parameter came from, for messages.
+#[derive(Clone)]
+enum Origin {
+    Url,
+    /// "the service file F, line N".
+    Service(String),
+    /// The environment variable.
+    Environment(&'static str),
+}
+
+impl Origin {
+    /// A value of `key` that `postgres::Config` refuses, said where it was given (the
+    /// value is not quoted: it came with the rest of the URL).
+    fn refusal(&self, key: &str, reason: &str) -> Failure {
+        let reason = format!("its {key} is not valid ({reason})");
+        match self {
+            Self::Url => invalid(&reason),
+            Self::Service(place) => Failure::Usage(format!("{place}: {reason}")),
+            Self::Environment(variable) => env_invalid(variable, &reason),
+        }
+    }
 }
 
 impl Settings {
@@ -464,7 +491,8 @@ impl Settings {
         if !user.is_empty() {
             self.user = Some(decode(user)?);
         }
-        if let Some(password) = password {
+        // As libpq: an empty password here is none (`user:@host`).
+        if let Some(password) = password.filter(|p| !p.is_empty()) {
             self.password = Some(decode(password)?);
             self.password_in_service = None;
         }
@@ -521,7 +549,7 @@ impl Settings {
             if key == "password" {
                 self.password_in_service = None;
             }
-            self.set(&key, value).map_err(|reason| {
+            self.set(&key, value, Origin::Url).map_err(|reason| {
                 invalid(&reason.unwrap_or_else(|| {
                     format!(
                         "its parameter {} is not a libpq connection parameter this tool knows \
@@ -533,6 +561,16 @@ impl Settings {
             })?;
         }
         Ok(())
+    }
+
+    /// A parameter for `postgres::Config`, replacing what was given for it before.
+    fn pass_on(&mut self, key: &'static str, value: String, from: Origin) {
+        self.passed_on.retain(|passed| passed.key != key);
+        self.passed_on.push(Passed { key, value, from });
+    }
+
+    fn passes_on(&self, key: &str) -> bool {
+        self.passed_on.iter().any(|passed| passed.key == key)
     }
 
     /// The URL's service (`service=`, else `PGSERVICE`): its parameters, each where the
@@ -554,7 +592,13 @@ impl Settings {
             env.home.as_deref(),
             env.sysconfdir.as_deref(),
         );
+        let mut seen: Vec<String> = Vec::new();
         for parameter in service::lookup(&name, &files)? {
+            // libpq keeps a key's first value in a service.
+            if seen.contains(&parameter.key) {
+                continue;
+            }
+            seen.push(parameter.key.clone());
             let place = format!(
                 "the service file {}, line {}",
                 parameter.file.display(),
@@ -564,23 +608,27 @@ impl Settings {
                 self.password_in_service = Some(parameter.file.clone());
             }
             // Neither the key nor the value is quoted: the line may hold a password.
-            self.set(&parameter.key, parameter.value)
-                .map_err(|reason| {
-                    Failure::Usage(format!(
-                        "{place}: {}",
-                        reason.unwrap_or_else(|| format!(
-                            "not a libpq connection parameter this tool knows (it knows {})",
-                            known_parameters()
-                        ))
+            self.set(
+                &parameter.key,
+                parameter.value,
+                Origin::Service(place.clone()),
+            )
+            .map_err(|reason| {
+                Failure::Usage(format!(
+                    "{place}: {}",
+                    reason.unwrap_or_else(|| format!(
+                        "not a libpq connection parameter this tool knows (it knows {})",
+                        known_parameters()
                     ))
-                })?;
+                ))
+            })?;
         }
         Ok(())
     }
 
     /// One parameter, from the URL's query or a service. `Err(None)` for a key that is no
     /// parameter this tool knows; `Err(Some(reason))` for one it cannot use.
-    fn set(&mut self, key: &str, value: String) -> Result<(), Option<String>> {
+    fn set(&mut self, key: &str, value: String, from: Origin) -> Result<(), Option<String>> {
         match key {
             "user" => self.user = Some(value),
             "password" => self.password = Some(value),
@@ -601,11 +649,21 @@ impl Settings {
             "application_name" => self.application_name = Some(value),
             "fallback_application_name" => self.fallback_application_name = Some(value),
             "passfile" => self.passfile = Some(PathBuf::from(value)),
+            // There is no GSSAPI here: only asking for none, or for it where there is, is
+            // fine (a service file often says `gssencmode=disable`).
+            "gssencmode" => match value.as_str() {
+                "disable" | "prefer" => {}
+                _ => {
+                    return Err(Some(
+                        "gssencmode asks for GSSAPI encryption, which this tool does not have; \
+                         use sslmode for TLS"
+                            .to_owned(),
+                    ));
+                }
+            },
             _ => {
-                if let Some(known) = PASSED_ON.iter().find(|k| **k == key) {
-                    self.given.push(known);
-                    self.passed_on
-                        .push(format!("{known}='{}'", conninfo_escape(&value)));
+                if let Some(key) = PASSED_ON.iter().find(|k| **k == key) {
+                    self.pass_on(key, value, from);
                 } else if NOT_SUPPORTED.contains(&key) {
                     return Err(Some(format!(
                         "this tool does not support the libpq parameter {key}"
@@ -667,19 +725,22 @@ impl Settings {
             self.application_name = env.application_name.clone();
         }
         for (key, value) in &env.passed_on {
-            if !self.given.contains(key) {
-                self.passed_on
-                    .push(format!("{key}='{}'", conninfo_escape(value)));
+            if !self.passes_on(key) {
+                let variable = ENV_PASSED_ON
+                    .iter()
+                    .find(|(_, k)| k == key)
+                    .map(|(v, _)| *v);
+                let from = Origin::Environment(variable.unwrap_or("the environment"));
+                self.pass_on(key, value.clone(), from);
             }
         }
-        let timeout_given = self.given.contains(&"connect_timeout");
-        if let (false, Some(seconds)) = (timeout_given, &env.connect_timeout) {
+        if let (false, Some(seconds)) = (self.passes_on("connect_timeout"), &env.connect_timeout) {
             // libpq's: whole seconds, 0 or less for none.
             seconds.trim_end().parse::<i64>().map_err(|_| {
                 env_invalid("PGCONNECT_TIMEOUT", "it is not a whole number of seconds")
             })?;
-            self.passed_on
-                .push(format!("connect_timeout='{}'", seconds.trim_end()));
+            let from = Origin::Environment("PGCONNECT_TIMEOUT");
+            self.pass_on("connect_timeout", seconds.trim_end().to_owned(), from);
         }
         if self.passfile.is_none() {
             self.passfile = env
@@ -777,6 +838,15 @@ impl Settings {
     }
 
     fn into_url(self, masked: String, env: &Environment) -> Result<PgUrl, Failure> {
+        // Without a host, the connection would be taken for the local socket's (no TLS),
+        // while libpq reaches the address over TCP.
+        if self.hosts.is_empty() && self.passes_on("hostaddr") {
+            return Err(Failure::Usage(
+                "hostaddr is given without host: give the host's name too (host= or PGHOST), \
+                 which TLS and the password file know the server by"
+                    .to_owned(),
+            ));
+        }
         let targets = self.targets()?;
         let (password, passwords, warning) = self.password_for(&targets, env);
         let base = self.base_config()?;
@@ -806,7 +876,7 @@ impl Settings {
         };
         let differ = passwords.iter().any(|p| Some(p) != passwords.first());
         // A config of one host cannot keep a `hostaddr` list (one address per host).
-        if differ && self.passed_on.iter().any(|p| p.starts_with("hostaddr=")) {
+        if differ && self.passes_on("hostaddr") {
             return Err(Failure::Usage(
                 "the password file gives the URL's hosts different passwords, which this tool \
                  can use only without hostaddr; give the password in the URL or in PGPASSWORD"
@@ -836,7 +906,15 @@ impl Settings {
 
     /// Everything but the hosts, the ports and the password.
     fn base_config(&self) -> Result<postgres::Config, Failure> {
-        let mut config = postgres::Config::from_str(&self.passed_on.join(" "))
+        let conninfo =
+            |passed: &Passed| format!("{}='{}'", passed.key, conninfo_escape(&passed.value));
+        // Each on its own first, so that a refusal says which, and where it was given.
+        for passed in &self.passed_on {
+            postgres::Config::from_str(&conninfo(passed))
+                .map_err(|err| passed.from.refusal(passed.key, &err.to_string()))?;
+        }
+        let all: Vec<String> = self.passed_on.iter().map(conninfo).collect();
+        let mut config = postgres::Config::from_str(&all.join(" "))
             .map_err(|err| invalid(&format!("one of its parameters is not valid ({err})")))?;
         if let Some(user) = &self.user {
             config.user(user);
@@ -1400,6 +1478,66 @@ mod tests {
         );
     }
 
+    /// What a service says as libpq reads it: a key's first value, `gssencmode=disable`
+    /// taken as asking for nothing; the URL's passed-on parameters replace the service's
+    /// (not added to them); a refused value is named by where it was given.
+    #[test]
+    fn a_services_values_are_replaced_not_added_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("services.conf");
+        std::fs::write(
+            &file,
+            "[prod]\nhost=a.example,b.example\nhost=c.example\nhostaddr=10.0.0.1,10.0.0.2\n\
+             gssencmode=disable\npassword=svc\n[gss]\nhost=h\ngssencmode=require\n\
+             [bare]\nhostaddr=10.0.0.9\nsslmode=require\n[attrs]\nhost=h\n\
+             target_session_attrs=sometimes\n",
+        )
+        .unwrap();
+        let env = Environment {
+            service_file: Some(file.clone()),
+            sysconfdir: Some(dir.path().to_owned()),
+            ..as_os_user("ada")
+        };
+        let url = url_in("postgresql://?service=prod", &env);
+        assert_eq!(url.servers(), "a.example:5432, b.example:5432");
+        let url = url_in(
+            "postgresql://?service=prod&hostaddr=10.0.0.3,10.0.0.4",
+            &env,
+        );
+        assert_eq!(url.config().get_hostaddrs().len(), 2);
+        // The URL's password, even one in its query, is the URL's.
+        let url = url_in("postgresql://?service=prod&password=mine", &env);
+        assert_eq!(url.password_source(), "in the URL");
+        let place = |line: usize| format!("the service file {}, line {line}: ", file.display());
+        let gss = refusal_in("postgresql://?service=gss", &env);
+        assert!(gss.starts_with(&place(9)), "{gss}");
+        assert!(
+            gss.contains("gssencmode asks for GSSAPI encryption"),
+            "{gss}"
+        );
+        let bare = refusal_in("postgresql://?service=bare", &env);
+        assert!(bare.contains("hostaddr is given without host"), "{bare}");
+        let attrs = refusal_in("postgresql://?service=attrs", &env);
+        assert!(
+            attrs.starts_with(&format!(
+                "{}its target_session_attrs is not valid",
+                place(15)
+            )),
+            "{attrs}"
+        );
+        let env = Environment {
+            passed_on: vec![("target_session_attrs", "sometimes".into())],
+            ..as_os_user("ada")
+        };
+        let message = refusal_in("postgresql://h/db", &env);
+        assert!(
+            message.starts_with(
+                "PGTARGETSESSIONATTRS is not a value this tool can use: its target_session_attrs"
+            ),
+            "{message}"
+        );
+    }
+
     /// libpq's variables for the parameters passed on, and PGAPPNAME, where the URL has
     /// none of them.
     #[test]
@@ -1613,10 +1751,14 @@ mod tests {
             password_of(&url_in("postgresql://ada:from-url@h/db", &pgpassword)),
             Some("from-url")
         );
-        // An empty password in the URL is none: PGPASSWORD is not read (libpq's rule),
-        // the file is.
+        // An empty password in the URL's user part is none (libpq does not keep it):
+        // PGPASSWORD is read, else the file.
         assert_eq!(
             password_of(&url_in("postgresql://ada:@h/db", &pgpassword)),
+            Some("from-pgpassword")
+        );
+        assert_eq!(
+            password_of(&url_in("postgresql://ada:@h/db", &env)),
             Some("from-pgpassfile")
         );
         // No HOME, no PGPASSFILE: no file, and no password.
