@@ -158,8 +158,13 @@ pub fn pg_bin() -> assert_cmd::Command {
         }
     }
     cmd.env("PGPASSFILE", NO_PASSWORD_FILE);
+    // Nor the machine's ~/.postgresql (a root.crt there would make `require` check).
+    cmd.env("HOME", NO_HOME);
     cmd
 }
+
+/// Where `pg_bin` says the home directory is: nowhere.
+pub const NO_HOME: &str = "/nonexistent/bomizzel-tests/home";
 
 /// Where `pg_bin` says the password file is: nowhere.
 pub const NO_PASSWORD_FILE: &str = "/nonexistent/bomizzel-tests/pgpass";
