@@ -1905,6 +1905,64 @@ fn empty_database_and_bulk_archive() -> (PgDatabase, tempfile::TempDir, String) 
     (pg, dir, archive)
 }
 
+/// A role that carries tight timeouts, as managed servers set them, does not cancel the
+/// tool's work: each session starts as pg_dump's does, with no statement or
+/// idle-in-transaction timeout. Init, a bulk import, a re-import and an export all finish.
+#[test]
+fn a_roles_timeouts_do_not_cancel_the_work() {
+    let pg = PgDatabase::new();
+    let role = format!("hurried_{}", pg.name);
+    pg.client()
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN SUPERUSER;
+             ALTER ROLE {role} SET statement_timeout = '250ms';
+             ALTER ROLE {role} SET idle_in_transaction_session_timeout = '1ms';"
+        ))
+        .unwrap();
+    let cluster = &pg.cluster;
+    // The role's own sessions have them: a statement of 300 ms is cancelled.
+    let slow = postgres::Config::new()
+        .host_path(&cluster.dir)
+        .port(cluster.port)
+        .user(&role)
+        .dbname(&pg.name)
+        .connect(postgres::NoTls)
+        .unwrap()
+        .batch_execute("SELECT pg_sleep(0.3)");
+    assert!(
+        slow.is_err_and(|e| e.to_string().contains("timeout") || format!("{e:?}").contains("57014")),
+        "the role's statement_timeout did not hold"
+    );
+    let url = format!(
+        "postgresql:///{}?host={}&port={}&user={role}",
+        pg.name,
+        cluster.dir.display(),
+        cluster.port
+    );
+    init(&url).assert().success();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("bulk.json");
+    std::fs::write(&archive, bulk_archive()).unwrap();
+    let out = dir.path().join("again.zip");
+    for args in [
+        vec!["import", "--create-company", archive.to_str().unwrap()],
+        vec!["import", "--skip-duplicates", archive.to_str().unwrap()],
+        vec!["export", "-o", out.to_str().unwrap()],
+    ] {
+        pg_bin()
+            .args(["--db", &url, "--actor", ids::ACME_ADMIN])
+            .args(&args)
+            .assert()
+            .success();
+    }
+    let tickets = json(bulk_archive())["data"]["tickets"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(pg.count("tickets"), tickets as i64);
+    assert!(Archive::read(&out).sections.contains_key("tickets"));
+}
+
 /// A restore into an empty database is a bulk load: the tables' keys, indexes (the
 /// operator's own too) and foreign keys are set aside and made again, the same, and every
 /// row is in; the foreign keys hold afterwards as before. The users' and memberships'

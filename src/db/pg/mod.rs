@@ -27,6 +27,15 @@ use postgres::error::SqlState;
 
 use crate::error::Failure;
 
+/// What every session does first, as `pg_dump` and `pg_restore` do: a statement,
+/// idle-in-transaction or (PostgreSQL 17) transaction timeout that a role or database
+/// carries, as managed servers often set them, would otherwise cancel a long export or
+/// import part-way. Statements, not startup options, so that connection poolers that refuse
+/// unknown startup parameters (PgBouncer) let it through; one round trip.
+const NO_TIMEOUTS: &str = "SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0;
+     SELECT set_config(name, '0', false) FROM pg_catalog.pg_settings
+     WHERE name = 'transaction_timeout'";
+
 /// A connection to the URL's database: its hosts tried in order (by `postgres` itself, or
 /// here when the password file gives them different passwords), the last one's failure
 /// reported.
@@ -35,7 +44,12 @@ pub fn connect(url: &PgUrl) -> Result<Client> {
     let mut failure = None;
     for config in url.configs() {
         match config.connect(tls.clone()) {
-            Ok(client) => return Ok(client),
+            Ok(mut client) => {
+                client.batch_execute(NO_TIMEOUTS).map_err(|err| {
+                    anyhow::anyhow!("cannot set up the session on {url}: {}", describe(&err))
+                })?;
+                return Ok(client);
+            }
             Err(err) => failure = Some(err),
         }
     }
