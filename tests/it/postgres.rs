@@ -181,6 +181,43 @@ fn init_twice_is_refused_and_changes_nothing() {
     assert_eq!(companies, 1);
 }
 
+/// A database in another encoding than UTF8 could not hold every text an archive may have
+/// (an emoji in a LATIN1 one fails the import part-way): init refuses it, naming the
+/// encoding and how to make one, and writes nothing.
+#[test]
+fn init_refuses_a_database_not_in_utf8() {
+    let pg = PgDatabase::new();
+    let latin1 = format!("{}_latin1", pg.name);
+    pg.client()
+        .batch_execute(&format!(
+            "CREATE DATABASE {latin1} ENCODING 'LATIN1' TEMPLATE template0 \
+             LC_COLLATE 'C' LC_CTYPE 'C'"
+        ))
+        .unwrap();
+    let url = db_url_named(&pg, &latin1);
+    let stderr = fails_with(&mut init(&url), 2);
+    assert!(
+        stderr.contains("is in the LATIN1 encoding") && stderr.contains("createdb --encoding UTF8"),
+        "{stderr}"
+    );
+    let tables: i64 = pg
+        .cluster
+        .connect(&latin1)
+        .query_one(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 0);
+}
+
+/// The URL of another database of the cluster, as `PgDatabase::url` has it.
+fn db_url_named(pg: &PgDatabase, name: &str) -> String {
+    pg.url()
+        .replace(&format!("/{}", pg.name), &format!("/{name}"))
+}
+
 #[test]
 fn init_refuses_a_database_with_any_of_its_tables() {
     let db = PgDatabase::new();

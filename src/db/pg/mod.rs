@@ -68,6 +68,20 @@ pub fn init(url: &PgUrl) -> Result<()> {
         move |err: postgres::Error| anyhow::anyhow!("cannot {doing} {url}: {}", describe(&err))
     };
     let mut client = connect(url)?;
+    // Archives hold any text (SQLite's is UTF-8); a database in another encoding would
+    // refuse some of it part-way through an import.
+    let encoding: String = client
+        .query_one("SELECT pg_catalog.pg_encoding_to_char(encoding)::text FROM pg_catalog.pg_database WHERE datname = current_database()", &[])
+        .map_err(failed("read the encoding of"))?
+        .get(0);
+    if encoding != "UTF8" {
+        return Err(Failure::Usage(format!(
+            "{url} is in the {encoding} encoding, which cannot hold every text an archive may \
+             have; init needs a UTF8 database: createdb --encoding UTF8 --template template0 \
+             NAME"
+        ))
+        .into());
+    }
     let mut tx = client
         .transaction()
         .map_err(failed("start a transaction in"))?;
