@@ -131,6 +131,16 @@ impl Database {
         }
     }
 
+    /// Whether this session may add rows to one of the tool's tables: a PostgreSQL role
+    /// may read everything and write nothing (a backup role made for `pg_dump`); a SQLite
+    /// file's writability is `is_read_only`'s.
+    pub(crate) fn may_insert_into(&self, table: ToolTable) -> Result<bool> {
+        match self {
+            Database::Sqlite(_) => Ok(true),
+            Database::Postgres(server) => server.may_insert_into(table),
+        }
+    }
+
     /// Whether `target` is the database's own file (which no output may replace).
     pub(crate) fn is_file(&self, target: &Path) -> bool {
         let Database::Sqlite(conn) = self else {

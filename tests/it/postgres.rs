@@ -2000,6 +2000,52 @@ fn a_roles_timeouts_do_not_cancel_the_work() {
     assert!(Archive::read(&out).sections.contains_key("tickets"));
 }
 
+/// A role that may read everything and write nothing (one made for pg_dump) gets no
+/// archive: its export could not be recorded in the log, so it is refused before a file
+/// is written. With INSERT on the export log, the same role exports.
+#[test]
+fn a_role_that_cannot_write_the_export_log_gets_no_archive() {
+    let (pg, dir, archive) = empty_database_and_bulk_archive();
+    pg_bin()
+        .args(["--db", &pg.url(), "--actor", ids::ACME_ADMIN])
+        .args(["import", "--create-company", &archive])
+        .assert()
+        .success();
+    let role = format!("reader_{}", pg.name);
+    pg.client()
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role};"
+        ))
+        .unwrap();
+    let url = format!(
+        "postgresql:///{}?host={}&port={}&user={role}",
+        pg.name,
+        pg.cluster.dir.display(),
+        pg.cluster.port
+    );
+    let out = dir.path().join("read.zip");
+    let export = || {
+        let mut cmd = pg_bin();
+        cmd.args(["--db", &url, "--actor", ids::ACME_ADMIN, "export", "-o"])
+            .arg(&out);
+        cmd
+    };
+    let stderr = fails_with(&mut export(), 1);
+    assert!(
+        stderr.contains("does not let this role add rows to data_export_logs")
+            && stderr.contains("nothing was done"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    assert_eq!(pg.count("data_export_logs"), 0);
+    pg.client()
+        .batch_execute(&format!("GRANT INSERT ON data_export_logs TO {role}"))
+        .unwrap();
+    export().assert().success();
+    assert!(out.exists());
+    assert_eq!(pg.count("data_export_logs"), 1);
+}
+
 /// A restore into an empty database is a bulk load: the tables' keys, indexes (the
 /// operator's own too) and foreign keys are set aside and made again, the same, and every
 /// row is in; the foreign keys hold afterwards as before. The users' and memberships'

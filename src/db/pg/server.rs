@@ -167,6 +167,14 @@ impl Server {
         Ok(row.try_get(0)?)
     }
 
+    pub(crate) fn may_insert_into(&self, table: ToolTable) -> Result<bool> {
+        let row = self.client().query_one(
+            "SELECT pg_catalog.has_table_privilege($1, 'INSERT')",
+            &[&table.name()],
+        )?;
+        Ok(row.try_get(0)?)
+    }
+
     /// Creates the missing ones of `tables`, under `TOOL_TABLES_LOCK`, in one transaction.
     pub(crate) fn create_tool_tables_now(&self, tables: &[ToolTable]) -> Result<()> {
         let mut client = self.client();
