@@ -182,11 +182,11 @@ pub(super) fn connector(tls: &Tls) -> Result<MakeRustlsConnect> {
     Ok(MakeRustlsConnect::new(config))
 }
 
-/// The roots to check the server's certificate against, if it is to be checked (always for
-/// `verify-ca` and `verify-full`, else only when a root certificate file is there), with the
-/// file's certificates as they are (`Trust::pinned`).
+/// Root certificates, and the file's certificates as they are (`Trust::pinned`).
 type Trusted = (RootCertStore, Vec<CertificateDer<'static>>);
 
+/// The roots to check the server's certificate against, if it is to be checked: always for
+/// `verify-ca` and `verify-full`, else only when a root certificate file is there.
 fn roots(roots: Option<&Roots>, mode: Mode) -> Result<Option<Trusted>> {
     let mut store = RootCertStore::empty();
     let mut pinned = Vec::new();
