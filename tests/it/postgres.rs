@@ -1970,12 +1970,7 @@ fn a_roles_timeouts_do_not_cancel_the_work() {
         slow.is_err_and(|e| e.to_string().contains("timeout") || format!("{e:?}").contains("57014")),
         "the role's statement_timeout did not hold"
     );
-    let url = format!(
-        "postgresql:///{}?host={}&port={}&user={role}",
-        pg.name,
-        cluster.dir.display(),
-        cluster.port
-    );
+    let url = pg.socket_url_as(&role);
     init(&url).assert().success();
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("bulk.json");
@@ -2017,12 +2012,7 @@ fn a_role_that_cannot_write_the_export_log_gets_no_archive() {
             "CREATE ROLE {role} LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role};"
         ))
         .unwrap();
-    let url = format!(
-        "postgresql:///{}?host={}&port={}&user={role}",
-        pg.name,
-        pg.cluster.dir.display(),
-        pg.cluster.port
-    );
+    let url = pg.socket_url_as(&role);
     let out = dir.path().join("read.zip");
     let export = || {
         let mut cmd = pg_bin();

@@ -98,8 +98,13 @@ impl PgDatabase {
 
     /// The URL through the cluster's socket (`?host=DIR`), where logins are trusted.
     pub fn socket_url(&self) -> String {
+        self.socket_url_as(SUPERUSER)
+    }
+
+    /// `socket_url` for another role.
+    pub fn socket_url_as(&self, user: &str) -> String {
         format!(
-            "postgresql:///{}?host={}&port={}&user={SUPERUSER}",
+            "postgresql:///{}?host={}&port={}&user={user}",
             self.name,
             self.cluster.dir.display(),
             self.cluster.port
