@@ -374,10 +374,11 @@ fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
     ))
 }
 
-/// The cluster's certificates, in its directory (`Cluster::certificates`): an authority
+/// The cluster's certificates, in its directory: an authority
 /// (`ca.crt`) that signed the server's (`server.crt`, for `localhost` and 127.0.0.1) and a
 /// client certificate for `cert_only` (`client.crt`, its key `client.key`, mode 600); and
-/// another authority that signed neither (`other-ca.crt`).
+/// another authority that signed neither (`other-ca.crt`). `openssl req -x509 -CA` needs
+/// OpenSSL 3 (Debian 12's, which scripts/test installs).
 fn make_certificates(dir: &Path) -> Result<(), String> {
     let authority = |name: &str| {
         vec![
