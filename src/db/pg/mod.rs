@@ -71,7 +71,11 @@ pub fn init(url: &PgUrl) -> Result<()> {
     // Archives hold any text (SQLite's is UTF-8); a database in another encoding would
     // refuse some of it part-way through an import.
     let encoding: String = client
-        .query_one("SELECT pg_catalog.pg_encoding_to_char(encoding)::text FROM pg_catalog.pg_database WHERE datname = current_database()", &[])
+        .query_one(
+            "SELECT pg_catalog.pg_encoding_to_char(encoding)::text
+             FROM pg_catalog.pg_database WHERE datname = current_database()",
+            &[],
+        )
         .map_err(failed("read the encoding of"))?
         .get(0);
     if encoding != "UTF8" {

@@ -167,6 +167,7 @@ impl Server {
         Ok(row.try_get(0)?)
     }
 
+    /// Whether this role may add rows to `table` (`Database::may_insert_into`).
     pub(crate) fn may_insert_into(&self, table: ToolTable) -> Result<bool> {
         let row = self.client().query_one(
             "SELECT pg_catalog.has_table_privilege($1, 'INSERT')",
