@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::reader::ArchiveFile;
 use super::records::{
     Adjustment, AttachmentRecord, Counts, CustomFieldRecord, FORMAT_NAME, FORMAT_VERSION,
-    FieldRule, Manifest, NullFlag, PersonRef, Section, TicketRecord, UserRecord,
+    FieldRule, Manifest, NullFlag, PersonRef, Section, Text, TicketRecord, UserRecord,
 };
 use crate::error::{Failure, one_line, shortened};
 
@@ -167,7 +167,7 @@ pub struct Validator {
     /// `without_record_ids`).
     track_record_ids: bool,
     /// Attachment references, checked once every ticket has been seen.
-    attachment_refs: Vec<(u64, String, Option<String>)>,
+    attachment_refs: Vec<(u64, Text, Option<Text>)>,
     /// Whether a text holding U+0000 is a problem (`refusing_nul`).
     refuse_nul: bool,
 }
@@ -339,7 +339,7 @@ impl Validator {
         // and where it is there, found in the values (it may be an escaped backslash's).
         if self.refuse_nul
             && record.is_some()
-            && memchr::memmem::find(value.as_bytes(), br"\u0000").is_some()
+            && NUL_ESCAPE.find(value.as_bytes()).is_some()
             && let Some(path) = serde_json::from_str(value).ok().as_ref().and_then(nul_path)
         {
             self.problems.push(nul_problem(place, &path));
@@ -519,8 +519,8 @@ impl Validator {
         if !(note_seen && self.was_seen("ticket id", &attachment.ticket_id)) {
             self.attachment_refs.push((
                 index,
-                attachment.ticket_id.as_str().to_owned(),
-                attachment.note_id.as_deref().map(str::to_owned),
+                attachment.ticket_id.clone(),
+                attachment.note_id.clone(),
             ));
         }
         Some(Record::Attachment(attachment))
@@ -704,6 +704,11 @@ impl Validator {
             .is_some_and(|set| set.contains(&fingerprint(value)))
     }
 }
+
+/// The escape that is the only way JSON text holds U+0000, searched for in every record
+/// where the target refuses it (`Validator::refusing_nul`): one searcher for all.
+static NUL_ESCAPE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(br"\u0000"));
 
 /// A text holding U+0000 at `place` and `path` inside it.
 fn nul_problem(place: impl fmt::Display, path: &str) -> String {

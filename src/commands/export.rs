@@ -148,17 +148,8 @@ fn run_export(global: &GlobalOpts, args: &ExportArgs, reporter: &Reporter) -> Re
         session.company.id,
         session.actor.email
     ));
-    session.require_writable(global, "export")?;
     // Before the archive is written: an archive whose export cannot be logged must not appear.
-    session.db.create_tool_tables_now(&[ToolTable::ExportLog])?;
-    if !session.db.may_insert_into(ToolTable::ExportLog)? {
-        anyhow::bail!(
-            "{} does not let this role add rows to {}, so the export could not be recorded in \
-             its log; nothing was done (grant it INSERT on that table)",
-            super::database_name(global),
-            ToolTable::ExportLog.name()
-        );
-    }
+    session.require_writable(global, "export", Some(ToolTable::ExportLog))?;
     let encryption = sealing.as_ref().map(|s| s.encryption.clone());
     let request = request_from_args(args, window, encryption, &session.company, exported_at);
     // A usage error, before the export begins (and so not logged): even --force may not.

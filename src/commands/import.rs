@@ -115,12 +115,10 @@ fn run_import(global: &GlobalOpts, request: &ImportRequest, reporter: &Reporter)
     // Without a database: no --db (nor BOMIZZEL_DB), whatever ./bomizzel.db there may be, or
     // a SQLite file that does not exist (a PostgreSQL URL is always a database). The file
     // alone is checked.
-    let no_database = global.db.as_ref().is_none_or(|db| {
-        matches!(
-            db::Location::parse(db.as_os_str()),
-            Ok(db::Location::Sqlite(_))
-        ) && !db.exists()
-    });
+    let no_database = global
+        .db
+        .as_ref()
+        .is_none_or(|db| !db::Location::is_url(db.as_os_str()) && !db.exists());
     if let (true, ArchiveSource::Given(input)) = (validation && no_database, &request.archive) {
         return attempt::validate_file(input, request, reporter)
             .map_err(|err| naming_file(err, Some(input)));

@@ -13,6 +13,7 @@ pub(crate) mod verify;
 use anyhow::Result;
 
 use crate::cli::{DEFAULT_DB, GlobalOpts};
+use crate::db::schema::ToolTable;
 use crate::db::{self, Database, tenant};
 use crate::error::Failure;
 
@@ -61,10 +62,7 @@ pub(crate) fn open_database(global: &GlobalOpts, missing_hint: Option<&str>) -> 
 
 /// What messages call the database: its path, or its URL with the password masked.
 pub(crate) fn database_name(global: &GlobalOpts) -> String {
-    db::Location::parse(global.db_path().as_os_str()).map_or_else(
-        |_| "the database".to_owned(),
-        |location| location.to_string(),
-    )
+    db::Location::shown(global.db_path().as_os_str())
 }
 
 /// Opens the database, resolves `--company` and checks `--actor` is its admin.
@@ -78,13 +76,31 @@ pub(crate) fn open_session(global: &GlobalOpts) -> Result<Session> {
 impl Session {
     /// Fails before any work when the database cannot take the log row the work needs
     /// (`doing` says what would not happen): a file must never be written, or deleted,
-    /// without its record.
-    pub(crate) fn require_writable(&self, global: &GlobalOpts, doing: &str) -> Result<()> {
-        if self.db.is_read_only()? {
-            anyhow::bail!(
-                "{} is read-only, so the {doing} could not be recorded in its log; nothing was done",
+    /// without its record. Given the log's table, makes it where it is missing, and checks
+    /// that this session may add rows to it (a role may only read).
+    pub(crate) fn require_writable(
+        &self,
+        global: &GlobalOpts,
+        doing: &str,
+        log: Option<ToolTable>,
+    ) -> Result<()> {
+        let refused = |why: String| {
+            anyhow::anyhow!(
+                "{} {why}, so the {doing} could not be recorded in its log; nothing was done",
                 database_name(global)
-            );
+            )
+        };
+        if self.db.is_read_only()? {
+            return Err(refused("is read-only".to_owned()));
+        }
+        if let Some(table) = log {
+            self.db.create_tool_tables_now(&[table])?;
+            if !self.db.may_insert_into(table)? {
+                return Err(refused(format!(
+                    "does not let this role add rows to {} (grant it INSERT on that table)",
+                    table.name()
+                )));
+            }
         }
         Ok(())
     }

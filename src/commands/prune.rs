@@ -98,7 +98,7 @@ fn run_prune(global: &GlobalOpts, args: &PruneArgs, reporter: &Reporter) -> Resu
         args.dry_run,
     )?;
     if !args.dry_run {
-        session.require_writable(global, "prune")?;
+        session.require_writable(global, "prune", None)?;
         apply(conn, &session.company, &session.actor, &mut report, now)?;
     }
     print_summary(reporter, &report);

@@ -297,6 +297,9 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// The kinds of rows under a company's tickets, tickets first.
+    pub(crate) const ALL: [Kind; 4] = [Kind::Ticket, Kind::Note, Kind::History, Kind::Attachment];
+
     /// The table of this kind's rows.
     pub(crate) fn table(self) -> &'static Updated {
         match self {
@@ -932,12 +935,7 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
         if !self.started_empty {
             return Ok(false);
         }
-        if let Some(bulk) = self.bulk.get() {
-            return Ok(bulk);
-        }
-        let bulk = self.target.bulk_tickets()?;
-        self.bulk.set(Some(bulk));
-        Ok(bulk)
+        asked_once(&self.bulk, || self.target.bulk_tickets())
     }
 
     /// What the last look-ahead found of this row: `Some(None)` when it found no such row.
@@ -975,14 +973,7 @@ impl<'c, T: ImportTarget> ImportDb<'c, T> {
     /// whether their archive ids are taken; where the database has no user
     /// (`ImportTarget::users_all_new`), nothing is asked.
     pub(crate) fn look_ahead_users(&self, emails: &[&str], ids: &[&str]) -> Result<()> {
-        let all_new = match self.users_all_new.get() {
-            Some(all_new) => all_new,
-            None => {
-                let all_new = self.target.users_all_new()?;
-                self.users_all_new.set(Some(all_new));
-                all_new
-            }
-        };
+        let all_new = asked_once(&self.users_all_new, || self.target.users_all_new())?;
         let mut known = self.known_users.borrow_mut();
         known.clear();
         known.extend(
@@ -1445,4 +1436,15 @@ pub(crate) fn create_company(conn: &Connection, company: &CompanyRecord) -> Resu
         ],
     )?;
     Ok(())
+}
+
+/// A target's answer that holds for the whole import (`ImportTarget::bulk_tickets`,
+/// `users_all_new`): asked the first time, kept in `cell`.
+fn asked_once(cell: &Cell<Option<bool>>, ask: impl FnOnce() -> Result<bool>) -> Result<bool> {
+    if let Some(answer) = cell.get() {
+        return Ok(answer);
+    }
+    let answer = ask()?;
+    cell.set(Some(answer));
+    Ok(answer)
 }

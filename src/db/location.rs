@@ -22,14 +22,33 @@ impl Location {
     /// a PostgreSQL URL; anything else is a SQLite path (`./postgres://x` is a file).
     /// A URL this cannot use is a usage error.
     pub fn parse(value: &OsStr) -> Result<Self, Failure> {
-        let bytes = value.as_encoded_bytes();
-        if !SCHEMES.iter().any(|s| bytes.starts_with(s.as_bytes())) {
+        if !Self::is_url(value) {
             return Ok(Location::Sqlite(PathBuf::from(value)));
         }
         let text = value.to_str().ok_or_else(|| {
             Failure::Usage("--db is a PostgreSQL URL that is not valid UTF-8".into())
         })?;
         PgUrl::parse(text).map(Location::Postgres)
+    }
+}
+
+impl Location {
+    /// Whether `value` names a PostgreSQL server (by its scheme), whether or not the URL
+    /// is one this tool can use.
+    pub(crate) fn is_url(value: &OsStr) -> bool {
+        let bytes = value.as_encoded_bytes();
+        SCHEMES.iter().any(|s| bytes.starts_with(s.as_bytes()))
+    }
+
+    /// What messages call the database `value` names, as `Display` shows it, without
+    /// reading what a URL leaves to the environment (its service and password files):
+    /// "the database" for a URL this cannot read.
+    pub(crate) fn shown(value: &OsStr) -> String {
+        match Self::is_url(value) {
+            true => (value.to_str().and_then(PgUrl::masked_text))
+                .unwrap_or_else(|| "the database".to_owned()),
+            false => PathBuf::from(value).display().to_string(),
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 use anyhow::Result;
 use postgres::Transaction;
 
-use crate::db::import_rows::Kind;
+use crate::db::import_rows::{Kind, USERS};
 use crate::error::Failure;
 
 /// The tables a restore's tickets fill.
@@ -20,13 +20,14 @@ pub(super) const TICKET_TABLES: &[&str] = &[
 pub(super) const USER_TABLES: &[&str] = &["users", "user_company_associations"];
 
 /// What a row of a table with an `id` key is called, for an id the archive holds twice.
-const RECORD_NAMES: [(&str, &str); 5] = [
-    ("tickets", Kind::Ticket.name()),
-    ("ticket_notes", Kind::Note.name()),
-    ("ticket_history", Kind::History.name()),
-    ("file_attachments", Kind::Attachment.name()),
-    ("users", "user"),
-];
+fn record_name(table: &str) -> Option<&'static str> {
+    if table == USERS.table {
+        return Some("user");
+    }
+    (Kind::ALL.into_iter())
+        .find(|kind| kind.table().table == table)
+        .map(Kind::name)
+}
 
 /// One statement that puts back what a bulk load set aside.
 pub(super) struct Restore {
@@ -65,12 +66,7 @@ impl Restore {
     /// What a failure to put it back means: an id twice in the archive, or the error.
     fn failure(&self, err: postgres::Error) -> anyhow::Error {
         let duplicate = err.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION);
-        let kind = self.unique_on.as_deref().and_then(|table| {
-            RECORD_NAMES
-                .iter()
-                .find(|(name, _)| *name == table)
-                .map(|(_, record)| *record)
-        });
+        let kind = self.unique_on.as_deref().and_then(record_name);
         // "Key (id)=(…) is duplicated."
         let id = err
             .as_db_error()

@@ -183,17 +183,17 @@ fn connect_failure(url: &PgUrl, err: &postgres::Error) -> anyhow::Error {
 fn certificate_hint(url: &PgUrl, err: &postgres::Error) -> Option<String> {
     use rustls::CertificateError::{NotValidForName, NotValidForNameContext, UnknownIssuer};
     // rustls's error, inside the I/O error tokio-postgres-rustls wraps it in.
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    let refused = loop {
-        let error = source?;
-        let inner = (error.downcast_ref::<std::io::Error>())
-            .and_then(std::io::Error::get_ref)
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>());
-        if let Some(refused) = error.downcast_ref::<rustls::Error>().or(inner) {
-            break refused;
-        }
-        source = error.source();
-    };
+    let chain = std::iter::successors(Some(err as &(dyn std::error::Error + 'static)), |e| {
+        e.source()
+    });
+    let refused = chain
+        .filter_map(|error| {
+            let inner = (error.downcast_ref::<std::io::Error>())
+                .and_then(std::io::Error::get_ref)
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+            error.downcast_ref::<rustls::Error>().or(inner)
+        })
+        .next()?;
     let rustls::Error::InvalidCertificate(why) = refused else {
         return None;
     };

@@ -67,8 +67,8 @@ pub(super) fn lookup(name: &str, files: &[PathBuf]) -> Result<Vec<Parameter>, Fa
 }
 
 /// The `[name]` section of a service file, if it has one: as libpq reads it, the first
-/// line that starts with `[name]` opens it (what follows the `]` is not read) and the next
-/// line that starts with `[` ends it.
+/// line that starts with `[name]` opens it (what follows the `]` is not read), the next
+/// line that starts with `[` ends it, and a key given twice keeps its first value.
 fn section(text: &str, name: &str, file: &Path) -> Result<Option<Vec<Parameter>>, Failure> {
     let mut found: Option<Vec<Parameter>> = None;
     for (at, line) in text.lines().enumerate() {
@@ -105,6 +105,9 @@ fn section(text: &str, name: &str, file: &Path) -> Result<Option<Vec<Parameter>>
                 number,
                 "a service cannot name another service",
             ));
+        }
+        if parameters.iter().any(|given| given.key == key) {
+            continue;
         }
         parameters.push(Parameter {
             file: file.to_owned(),

@@ -168,8 +168,8 @@ pub(crate) struct Environment {
     pub(crate) connect_timeout: Option<String>,
     /// `PGAPPNAME`.
     pub(crate) application_name: Option<String>,
-    /// The variables of `ENV_PASSED_ON` that are set, as (parameter, value).
-    pub(crate) passed_on: Vec<(&'static str, String)>,
+    /// The variables of `ENV_PASSED_ON` that are set, as (variable, parameter, value).
+    pub(crate) passed_on: Vec<(&'static str, &'static str, String)>,
     /// `PGSERVICE`.
     pub(crate) service: Option<String>,
     /// `PGSERVICEFILE`.
@@ -208,7 +208,7 @@ impl Environment {
             application_name: text("PGAPPNAME"),
             passed_on: ENV_PASSED_ON
                 .iter()
-                .filter_map(|(variable, key)| text(variable).map(|value| (*key, value)))
+                .filter_map(|(variable, key)| text(variable).map(|value| (*variable, *key, value)))
                 .collect(),
             service: text("PGSERVICE"),
             service_file: path("PGSERVICEFILE"),
@@ -243,6 +243,12 @@ impl PgUrl {
             let _ = writeln!(std::io::stderr(), "bomizzel-backup: warning: {warning}");
         }
         Ok(url)
+    }
+
+    /// The masked form of a URL (`Display`'s), from its text alone; None for a URL this
+    /// cannot read.
+    pub(crate) fn masked_text(text: &str) -> Option<String> {
+        Parts::split(text).ok().map(|parts| parts.masked())
     }
 
     /// `parse`, with the environment given.
@@ -460,11 +466,10 @@ struct Passed {
 }
 
 /// Where a parameter came from, for messages.
-#[derive(Clone)]
 enum Origin {
     Url,
-    /// "the service file F, line N".
-    Service(String),
+    /// A service file, and the line.
+    Service(PathBuf, usize),
     /// The environment variable.
     Environment(&'static str),
 }
@@ -476,7 +481,9 @@ impl Origin {
         let reason = format!("its {key} is not valid ({reason})");
         match self {
             Self::Url => invalid(&reason),
-            Self::Service(place) => Failure::Usage(format!("{place}: {reason}")),
+            Self::Service(file, line) => {
+                Failure::Usage(format!("{}: {reason}", service_place(file, *line)))
+            }
             Self::Environment(variable) => env_invalid(variable, &reason),
         }
     }
@@ -592,36 +599,23 @@ impl Settings {
             env.home.as_deref(),
             env.sysconfdir.as_deref(),
         );
-        let mut seen: Vec<String> = Vec::new();
         for parameter in service::lookup(&name, &files)? {
-            // libpq keeps a key's first value in a service.
-            if seen.contains(&parameter.key) {
-                continue;
-            }
-            seen.push(parameter.key.clone());
-            let place = format!(
-                "the service file {}, line {}",
-                parameter.file.display(),
-                parameter.line
-            );
             if parameter.key == "password" {
                 self.password_in_service = Some(parameter.file.clone());
             }
+            let from = Origin::Service(parameter.file.clone(), parameter.line);
             // Neither the key nor the value is quoted: the line may hold a password.
-            self.set(
-                &parameter.key,
-                parameter.value,
-                Origin::Service(place.clone()),
-            )
-            .map_err(|reason| {
-                Failure::Usage(format!(
-                    "{place}: {}",
-                    reason.unwrap_or_else(|| format!(
-                        "not a libpq connection parameter this tool knows (it knows {})",
-                        known_parameters()
+            self.set(&parameter.key, parameter.value, from)
+                .map_err(|reason| {
+                    Failure::Usage(format!(
+                        "{}: {}",
+                        service_place(&parameter.file, parameter.line),
+                        reason.unwrap_or_else(|| format!(
+                            "not a libpq connection parameter this tool knows (it knows {})",
+                            known_parameters()
+                        ))
                     ))
-                ))
-            })?;
+                })?;
         }
         Ok(())
     }
@@ -724,14 +718,9 @@ impl Settings {
         if self.application_name.is_none() {
             self.application_name = env.application_name.clone();
         }
-        for (key, value) in &env.passed_on {
+        for (variable, key, value) in &env.passed_on {
             if !self.passes_on(key) {
-                let variable = ENV_PASSED_ON
-                    .iter()
-                    .find(|(_, k)| k == key)
-                    .map(|(v, _)| *v);
-                let from = Origin::Environment(variable.unwrap_or("the environment"));
-                self.pass_on(key, value.clone(), from);
+                self.pass_on(key, value.clone(), Origin::Environment(variable));
             }
         }
         if let (false, Some(seconds)) = (self.passes_on("connect_timeout"), &env.connect_timeout) {
@@ -961,6 +950,11 @@ impl Settings {
             key: file(self.sslkey.as_deref(), "postgresql.key"),
         }
     }
+}
+
+/// A line of a service file, for messages.
+fn service_place(file: &Path, line: usize) -> String {
+    format!("the service file {}, line {line}", file.display())
 }
 
 /// The parameters this tool reads, for messages.
@@ -1526,7 +1520,11 @@ mod tests {
             "{attrs}"
         );
         let env = Environment {
-            passed_on: vec![("target_session_attrs", "sometimes".into())],
+            passed_on: vec![(
+                "PGTARGETSESSIONATTRS",
+                "target_session_attrs",
+                "sometimes".into(),
+            )],
             ..as_os_user("ada")
         };
         let message = refusal_in("postgresql://h/db", &env);
@@ -1545,8 +1543,12 @@ mod tests {
         let env = Environment {
             application_name: Some("nightly".into()),
             passed_on: vec![
-                ("options", "-c search_path=helpdesk".into()),
-                ("target_session_attrs", "read-write".into()),
+                ("PGOPTIONS", "options", "-c search_path=helpdesk".into()),
+                (
+                    "PGTARGETSESSIONATTRS",
+                    "target_session_attrs",
+                    "read-write".into(),
+                ),
             ],
             ..as_os_user("ada")
         };
